@@ -1,0 +1,133 @@
+"""The library's application recorders, extended to keep idempotency keys in the same transaction
+as the events a request appended: a replayed request finds its key and writes nothing, and a crash
+can never leave events without their key or a key without its events.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What a request with an `Idempotency-Key` wrote, enough to answer its replay."""
+
+    key: str
+    fingerprint: str
+    case_id: UUID
+    version: int
+    status: int
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS idempotency ("
+            "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, status INTEGER NOT NULL) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            c.execute(
+                "INSERT INTO idempotency VALUES (?,?,?,?,?)",
+                (record.key, record.fingerprint, record.case_id.hex, record.version, record.status),
+            )
+        return ids
+
+    def find_idempotency(self, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM idempotency WHERE key=?", (key,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            case_id=UUID(row["case_id"]),
+            version=row["version"],
+            status=row["status"],
+        )
+
+    def position_of(self, case_id: UUID, version: int) -> int | None:
+        """Log position (notification id) of one stored event."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (case_id.hex, version),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.idempotency_table = Identifier(
+            events_table_name.removesuffix("_events") + "_idempotency"
+        )
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "key text PRIMARY KEY, fingerprint text NOT NULL, case_id uuid NOT NULL, "
+                "version bigint NOT NULL, status int NOT NULL)"
+            ).format(schema=schema, table=self.idempotency_table)
+        )
+        self._insert_key = SQL("INSERT INTO {schema}.{table} VALUES (%s,%s,%s,%s,%s)").format(
+            schema=schema, table=self.idempotency_table
+        )
+        self._select_key = SQL("SELECT * FROM {schema}.{table} WHERE key=%s").format(
+            schema=schema, table=self.idempotency_table
+        )
+        self._select_position = SQL(
+            "SELECT notification_id FROM {schema}.{table} "
+            "WHERE originator_id=%s AND originator_version=%s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            curs.execute(
+                self._insert_key,
+                (record.key, record.fingerprint, record.case_id, record.version, record.status),
+            )
+
+    def find_idempotency(self, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_key, (key,))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            case_id=row["case_id"],
+            version=row["version"],
+            status=row["status"],
+        )
+
+    def position_of(self, case_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_position, (case_id, version))
+            row = curs.fetchone()
+        return None if row is None else int(row["notification_id"])

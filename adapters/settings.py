@@ -1,0 +1,83 @@
+"""Configuration, read once from the environment (every variable is listed in the README)."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+Store = Literal["sqlite", "postgres"]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    store: Store = "sqlite"
+    data_dir: Path = Path("data")
+    sqlite_path: Path | None = None
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    postgres_dbname: str = "parcours"
+    postgres_schema: str = "public"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+    timezone: str = "Europe/Paris"
+    poll_interval: float = 0.5
+    projection_batch: int = 2000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        store = env.get("PARCOURS_STORE", "sqlite").strip().lower()
+        if store not in ("sqlite", "postgres"):
+            msg = f"PARCOURS_STORE must be 'sqlite' or 'postgres', not {store!r}"
+            raise ValueError(msg)
+        raw_sqlite = env.get("PARCOURS_SQLITE_PATH")
+        return cls(
+            store="postgres" if store == "postgres" else "sqlite",
+            data_dir=Path(env.get("PARCOURS_DATA_DIR", "data")),
+            sqlite_path=Path(raw_sqlite) if raw_sqlite else None,
+            postgres_host=env.get("POSTGRES_HOST", "127.0.0.1"),
+            postgres_port=int(env.get("POSTGRES_PORT", "5432")),
+            postgres_user=env.get("POSTGRES_USER", "postgres"),
+            postgres_password=env.get("POSTGRES_PASSWORD", ""),
+            postgres_dbname=env.get("POSTGRES_DBNAME", "parcours"),
+            postgres_schema=env.get("POSTGRES_SCHEMA", "public"),
+            api_host=env.get("PARCOURS_API_HOST", "127.0.0.1"),
+            api_port=int(env.get("PARCOURS_API_PORT", "8000")),
+            log_level=env.get("PARCOURS_LOG_LEVEL", "INFO").upper(),
+            timezone=env.get("PARCOURS_TIMEZONE", "Europe/Paris"),
+            poll_interval=float(env.get("PARCOURS_POLL_INTERVAL", "0.5")),
+            projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
+        )
+
+    @property
+    def sqlite_file(self) -> Path:
+        return self.sqlite_path or self.data_dir / "parcours.sqlite"
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's own variables, derived from ours."""
+        if self.store == "sqlite":
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_file),
+                "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": "adapters.recorders:SQLiteRecorder",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": self.postgres_host,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "POSTGRES_USER": self.postgres_user,
+            "POSTGRES_PASSWORD": self.postgres_password,
+            "POSTGRES_DBNAME": self.postgres_dbname,
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_PRE_PING": "y",
+            "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresRecorder",
+        }

@@ -1,0 +1,105 @@
+"""FastAPI application factory: wires the store, the projector, logging and error handling."""
+
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+
+from adapters.application import Parcours
+from adapters.projector import Projector
+from adapters.settings import Settings
+from api import cases
+from api.problems import HANDLERS
+from api.schemas import COMPONENTS
+
+log = structlog.get_logger("api")
+
+
+def create_app(
+    settings: Settings | None = None,
+    parcours: Parcours | None = None,
+    *,
+    run_projector: bool = False,
+) -> FastAPI:
+    """Build the API. With `run_projector`, the read model is kept up to date in a thread of
+    this process (the demo); otherwise a separate `parcours project` worker does it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = parcours or Parcours(settings or Settings.from_env())
+        projector = Projector(store)
+        app.state.parcours = store
+        app.state.projector = projector
+        stop = threading.Event()
+        worker = None
+        if run_projector:
+            worker = threading.Thread(target=projector.run_forever, args=(stop,), daemon=True)
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=5)
+            if parcours is None:
+                store.close()
+
+    app = FastAPI(
+        title="parcours",
+        version="0.1.0",
+        description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
+        lifespan=lifespan,
+    )
+    for exc, handler in HANDLERS.items():
+        app.add_exception_handler(exc, handler)
+    app.include_router(cases.router)
+
+    @app.get("/health", tags=["santé"], summary="Le service et son stockage répondent")
+    def health(request: Request) -> dict[str, Any]:
+        store: Parcours = request.app.state.parcours
+        projector: Projector = request.app.state.projector
+        return {
+            "status": "ok",
+            "store": store.settings.store,
+            "log_position": store.max_position(),
+            "projection_position": projector.position(),
+        }
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            "request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return response
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

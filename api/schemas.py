@@ -1,0 +1,46 @@
+"""OpenAPI for msgspec types: request bodies and responses are msgspec Structs, so their JSON
+schemas come from msgspec and are merged into the document FastAPI builds."""
+
+from typing import Any
+
+import msgspec
+
+from api.problems import PROBLEM, Problem
+
+REF = "#/components/schemas/{name}"
+COMPONENTS: dict[str, Any] = {}
+
+
+def schema_of(kind: Any) -> dict[str, Any]:
+    (schema,), components = msgspec.json.schema_components([kind], ref_template=REF)
+    COMPONENTS.update(components)
+    return schema
+
+
+def request_body(kind: type, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema_of(kind), "example": example}},
+        }
+    }
+
+
+def json_response(kind: Any, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema_of(kind)}}}
+
+
+_DESCRIPTIONS = {
+    400: "Requête illisible (JSON malformé, en-tête invalide)",
+    404: "Dossier inconnu",
+    409: "Version périmée: le dossier a changé depuis sa lecture",
+    422: "Champ invalide ou étape refusée par les règles du parcours",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    schema = schema_of(Problem)
+    return {
+        code: {"description": _DESCRIPTIONS[code], "content": {PROBLEM: {"schema": schema}}}
+        for code in codes
+    }

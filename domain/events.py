@@ -1,0 +1,182 @@
+"""The facts of an allocataire's path: one immutable event per step, in the agents' words.
+
+Every event says when it took effect (`effective_on`, a business date that may be in the past)
+and carries its recording metadata (`meta`): when the system learned it, who keyed it, from which
+structure, under which request. Events are never changed once shipped: a new shape is a new class
+or a new version with an upcaster.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from domain.vocabulary import (
+    IssueRdv,
+    ModeOrientation,
+    ModeRdv,
+    MotifCloture,
+    OrganismePayeur,
+    TypeOrganisme,
+    TypeOrientation,
+    TypeRdv,
+    TypeSanction,
+    TypeSortie,
+)
+
+
+class Meta(msgspec.Struct, frozen=True, kw_only=True):
+    """How the system learned a fact: recording time, author, structure, request."""
+
+    recorded_at: datetime
+    recorded_by: str
+    structure_id: str | None = None
+    request_id: str
+
+
+class Evenement(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Base of every event: the date it took effect and how it was recorded."""
+
+    effective_on: date
+    meta: Meta
+
+
+class EntreeEnregistree(Evenement, frozen=True, kw_only=True):
+    """The right opened for a person bound to rights and duties: starts episode 1."""
+
+    numero_dossier: str
+    organisme_payeur: OrganismePayeur
+    date_flux: date
+    date_reception_flux: date
+    soumis_droits_devoirs: bool
+
+
+class DroitRouvert(Evenement, frozen=True, kw_only=True):
+    """Re-entry after a closure or an exit: starts a new episode."""
+
+    date_flux: date
+    date_reception_flux: date
+    soumis_droits_devoirs: bool
+
+
+class DroitSuspendu(Evenement, frozen=True, kw_only=True):
+    motif: str | None = None
+
+
+class DroitRepris(Evenement, frozen=True, kw_only=True):
+    pass
+
+
+class DroitClos(Evenement, frozen=True, kw_only=True):
+    motif: MotifCloture
+
+
+class OrientationDecidee(Evenement, frozen=True, kw_only=True):
+    type_orientation: TypeOrientation
+    organisme: TypeOrganisme
+    structure_id: str
+    mode: ModeOrientation
+
+
+class ReorientationDecidee(Evenement, frozen=True, kw_only=True):
+    """Change of orientation; the previous one is read from the history."""
+
+    type_orientation: TypeOrientation
+    organisme: TypeOrganisme
+    structure_id: str
+    motif: str
+    date_avis_ep: date | None = None
+
+
+class ReferentDesigne(Evenement, frozen=True, kw_only=True):
+    referent_id: str
+
+
+class RdvPlanifie(Evenement, frozen=True, kw_only=True):
+    numero: int
+    type_rdv: TypeRdv
+    mode: ModeRdv
+    date_rdv: date
+
+
+class IssueRdvEnregistree(Evenement, frozen=True, kw_only=True):
+    numero: int
+    issue: IssueRdv
+
+
+class CerSigne(Evenement, frozen=True, kw_only=True):
+    """A contract signed; `renouvellement` says whether it renews the previous one."""
+
+    numero: int
+    date_debut: date
+    duree_mois: int
+    renouvellement: bool
+
+
+class EntretienAscTenu(Evenement, frozen=True, kw_only=True):
+    """An appui social complémentaire interview for a person followed by France Travail."""
+
+    structure_id: str
+
+
+class SortieEnregistree(Evenement, frozen=True, kw_only=True):
+    type_sortie: TypeSortie
+
+
+class SanctionDecidee(Evenement, frozen=True, kw_only=True):
+    numero: int
+    type_sanction: TypeSanction
+    motif: str
+
+
+class SanctionLevee(Evenement, frozen=True, kw_only=True):
+    numero: int
+    motif: str | None = None
+
+
+Fait = (
+    EntreeEnregistree
+    | DroitRouvert
+    | DroitSuspendu
+    | DroitRepris
+    | DroitClos
+    | OrientationDecidee
+    | ReorientationDecidee
+    | ReferentDesigne
+    | RdvPlanifie
+    | IssueRdvEnregistree
+    | CerSigne
+    | EntretienAscTenu
+    | SortieEnregistree
+    | SanctionDecidee
+    | SanctionLevee
+)
+"""Every event type, as one tagged union (the `type` field names the class)."""
+
+EVENT_TYPES: tuple[type[Evenement], ...] = (
+    EntreeEnregistree,
+    DroitRouvert,
+    DroitSuspendu,
+    DroitRepris,
+    DroitClos,
+    OrientationDecidee,
+    ReorientationDecidee,
+    ReferentDesigne,
+    RdvPlanifie,
+    IssueRdvEnregistree,
+    CerSigne,
+    EntretienAscTenu,
+    SortieEnregistree,
+    SanctionDecidee,
+    SanctionLevee,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event at its place in its case's sequence (version 1 is the entry)."""
+
+    originator_id: UUID
+    originator_version: int
+    event: Evenement

@@ -1,0 +1,212 @@
+"""Read model of every case: where each allocataire stands now, one row per case.
+
+`apply` is a pure fold (row + recorded event -> row); the stores only keep its result and the log
+position it reached. A rebuild from zero and the incremental path run the same fold.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+from msgspec.structs import replace
+
+from domain.dates import fin_contrat
+from domain.dossier import Statut
+from domain.events import (
+    CerSigne,
+    DroitClos,
+    DroitRepris,
+    DroitRouvert,
+    DroitSuspendu,
+    EntreeEnregistree,
+    EntretienAscTenu,
+    Evenement,
+    IssueRdvEnregistree,
+    OrientationDecidee,
+    RdvPlanifie,
+    Recorded,
+    ReferentDesigne,
+    ReorientationDecidee,
+    SanctionDecidee,
+    SanctionLevee,
+    SortieEnregistree,
+)
+from domain.vocabulary import (
+    RDV_AVANT_ORIENTATION,
+    SORTIES_POSITIVES,
+    IssueRdv,
+    TypeOrganisme,
+    TypeOrientation,
+    TypeSortie,
+)
+
+
+class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The current state of one case, as agents list and filter it."""
+
+    case_id: UUID
+    version: int
+    updated_at: datetime
+    numero_dossier: str | None = None
+    statut: Statut = Statut.A_ORIENTER
+    episode: int = 0
+    soumis_droits_devoirs: bool = False
+    droit_suspendu: bool = False
+    date_entree: date | None = None
+    date_flux: date | None = None
+    date_reception_flux: date | None = None
+    type_orientation: TypeOrientation | None = None
+    organisme: TypeOrganisme | None = None
+    structure_id: str | None = None
+    date_orientation: date | None = None
+    date_premiere_orientation: date | None = None
+    nb_reorientations: int = 0
+    referent_id: str | None = None
+    date_referent: date | None = None
+    date_premier_rdv: date | None = None
+    date_dernier_rdv: date | None = None
+    rdv_seen: int = 0
+    rdv_noshow: int = 0
+    rdv_excused: int = 0
+    rdv_revoked: int = 0
+    rdv_en_attente: int = 0
+    date_premier_cer: date | None = None
+    date_fin_cer: date | None = None
+    nb_cer: int = 0
+    nb_entretiens_asc: int = 0
+    sanctions_en_cours: int = 0
+    date_sortie: date | None = None
+    type_sortie: TypeSortie | None = None
+    sortie_positive: bool | None = None
+
+
+_OUTCOME_FIELD = {
+    IssueRdv.SEEN: "rdv_seen",
+    IssueRdv.NOSHOW: "rdv_noshow",
+    IssueRdv.EXCUSED: "rdv_excused",
+    IssueRdv.REVOKED: "rdv_revoked",
+}
+
+_EPISODE_RESET: dict[str, object] = {
+    "statut": Statut.A_ORIENTER,
+    "droit_suspendu": False,
+    "type_orientation": None,
+    "organisme": None,
+    "structure_id": None,
+    "date_orientation": None,
+    "date_premiere_orientation": None,
+    "nb_reorientations": 0,
+    "referent_id": None,
+    "date_referent": None,
+    "date_premier_rdv": None,
+    "date_dernier_rdv": None,
+    "rdv_seen": 0,
+    "rdv_noshow": 0,
+    "rdv_excused": 0,
+    "rdv_revoked": 0,
+    "rdv_en_attente": 0,
+    "date_premier_cer": None,
+    "date_fin_cer": None,
+    "nb_cer": 0,
+    "nb_entretiens_asc": 0,
+    "sanctions_en_cours": 0,
+    "date_sortie": None,
+    "type_sortie": None,
+    "sortie_positive": None,
+}
+
+
+def apply(row: CaseRow | None, recorded: Recorded) -> CaseRow:
+    """Fold one recorded event into its case's row (`None` before the first event)."""
+    e = recorded.event
+    base = row or CaseRow(
+        case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at
+    )
+    base = replace(base, version=recorded.originator_version, updated_at=e.meta.recorded_at)
+    return _evolve(base, e)
+
+
+def _evolve(r: CaseRow, e: Evenement) -> CaseRow:  # noqa: C901, PLR0911, PLR0912
+    if isinstance(e, EntreeEnregistree | DroitRouvert):
+        numero = e.numero_dossier if isinstance(e, EntreeEnregistree) else r.numero_dossier
+        return replace(
+            r,
+            **_EPISODE_RESET,
+            numero_dossier=numero,
+            episode=r.episode + 1,
+            soumis_droits_devoirs=e.soumis_droits_devoirs,
+            date_entree=e.effective_on,
+            date_flux=e.date_flux,
+            date_reception_flux=e.date_reception_flux,
+        )
+    if isinstance(e, DroitSuspendu):
+        return replace(r, droit_suspendu=True)
+    if isinstance(e, DroitRepris):
+        return replace(r, droit_suspendu=False)
+    if isinstance(e, DroitClos):
+        return replace(r, statut=Statut.CLOS, sanctions_en_cours=0)
+    if isinstance(e, OrientationDecidee | ReorientationDecidee):
+        reorientation = isinstance(e, ReorientationDecidee)
+        return replace(
+            r,
+            statut=Statut.ORIENTE,
+            type_orientation=e.type_orientation,
+            organisme=e.organisme,
+            structure_id=e.structure_id,
+            date_orientation=e.effective_on,
+            date_premiere_orientation=r.date_premiere_orientation or e.effective_on,
+            nb_reorientations=r.nb_reorientations + reorientation,
+            referent_id=None,
+            date_referent=None,
+        )
+    if isinstance(e, ReferentDesigne):
+        return replace(r, referent_id=e.referent_id, date_referent=e.effective_on)
+    if isinstance(e, RdvPlanifie):
+        premier = r.date_premier_rdv
+        if premier is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
+            premier = e.date_rdv
+        dernier = max(r.date_dernier_rdv or e.date_rdv, e.date_rdv)
+        return replace(
+            r,
+            date_premier_rdv=premier,
+            date_dernier_rdv=dernier,
+            rdv_en_attente=r.rdv_en_attente + 1,
+        )
+    if isinstance(e, IssueRdvEnregistree):
+        field = _OUTCOME_FIELD[e.issue]
+        return replace(
+            r,
+            rdv_en_attente=max(r.rdv_en_attente - 1, 0),
+            **{field: getattr(r, field) + 1},
+        )
+    if isinstance(e, CerSigne):
+        return replace(
+            r,
+            nb_cer=r.nb_cer + 1,
+            date_premier_cer=r.date_premier_cer or e.effective_on,
+            date_fin_cer=fin_contrat(e.date_debut, e.duree_mois),
+        )
+    if isinstance(e, EntretienAscTenu):
+        return replace(r, nb_entretiens_asc=r.nb_entretiens_asc + 1)
+    if isinstance(e, SortieEnregistree):
+        return replace(
+            r,
+            statut=Statut.SORTI,
+            date_sortie=e.effective_on,
+            type_sortie=e.type_sortie,
+            sortie_positive=e.type_sortie in SORTIES_POSITIVES,
+        )
+    if isinstance(e, SanctionDecidee):
+        return replace(r, sanctions_en_cours=r.sanctions_en_cours + 1)
+    if isinstance(e, SanctionLevee):
+        return replace(r, sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
+    return r
+
+
+def fold(records: Iterable[Recorded], rows: dict[UUID, CaseRow] | None = None) -> dict[UUID, CaseRow]:
+    """Fold many recorded events into rows keyed by case (a rebuild when `rows` is empty)."""
+    out = dict(rows or {})
+    for recorded in records:
+        out[recorded.originator_id] = apply(out.get(recorded.originator_id), recorded)
+    return out

@@ -1,0 +1,103 @@
+"""Shared fixtures: every store-backed test runs on a real SQLite file and on a real PostgreSQL.
+
+PostgreSQL tests skip with a visible reason when no server answers, unless
+PARCOURS_REQUIRE_POSTGRES=1 (set by CI), where an absent server fails them.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from adapters.application import Parcours
+from adapters.settings import Settings
+
+PG_TEST_DB = os.environ.get("PARCOURS_TEST_DBNAME", "parcours_test")
+
+
+def _pg_base() -> Settings:
+    return Settings.from_env(
+        {
+            **os.environ,
+            "PARCOURS_STORE": "postgres",
+            "POSTGRES_DBNAME": PG_TEST_DB,
+        }
+    )
+
+
+def _admin_connect() -> psycopg.Connection:
+    s = _pg_base()
+    return psycopg.connect(
+        host=s.postgres_host, port=s.postgres_port, user=s.postgres_user,
+        password=s.postgres_password, dbname="postgres", autocommit=True, connect_timeout=3,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    """Make sure the test database exists; skip (or fail in CI) without a server."""
+    try:
+        with _admin_connect() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)
+            ).fetchone()
+            if not found:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_TEST_DB)))
+    except psycopg.OperationalError as e:
+        reason = f"PostgreSQL unavailable at {_pg_base().postgres_host}: {e}".strip()
+        if os.environ.get("PARCOURS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here (PARCOURS_REQUIRE_POSTGRES=1). {reason}")
+        pytest.skip(reason)
+    return PG_TEST_DB
+
+
+@pytest.fixture
+def pg_settings(pg_database: str) -> Iterator[Settings]:
+    """A fresh schema in the test database, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base = _pg_base()
+    with psycopg.connect(
+        host=base.postgres_host, port=base.postgres_port, user=base.postgres_user,
+        password=base.postgres_password, dbname=pg_database, autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        yield Settings.from_env(
+            {
+                **os.environ,
+                "PARCOURS_STORE": "postgres",
+                "POSTGRES_DBNAME": pg_database,
+                "POSTGRES_SCHEMA": schema,
+                "PARCOURS_POLL_INTERVAL": "0.1",
+            }
+        )
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "PARCOURS_STORE": "sqlite",
+            "PARCOURS_DATA_DIR": str(tmp_path / "data"),
+            "PARCOURS_POLL_INTERVAL": "0.1",
+        }
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Each test that takes `settings` runs once per store."""
+    name = "sqlite_settings" if request.param == "sqlite" else "pg_settings"
+    result: Settings = request.getfixturevalue(name)
+    return result
+
+
+@pytest.fixture
+def parcours(settings: Settings) -> Iterator[Parcours]:
+    app = Parcours(settings)
+    yield app
+    app.close()
