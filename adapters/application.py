@@ -61,8 +61,8 @@ class Parcours(Application[UUID]):
     """The event log of every case, on SQLite or PostgreSQL as the environment says."""
 
     name = "Parcours"
-    recorder: SQLiteRecorder | PostgresRecorder  # type: ignore[assignment]
-    mapper: EventMapper  # type: ignore[assignment]
+    recorder: SQLiteRecorder | PostgresRecorder
+    mapper: EventMapper
 
     def __init__(self, settings: Settings | None = None, clock: Clock = utc_now) -> None:
         self.settings = settings or Settings.from_env()
@@ -133,7 +133,7 @@ class Parcours(Application[UUID]):
                     status=201 if created else 200,
                 )
             try:
-                recordings = self.save(*recorded, idempotency=key)  # type: ignore[arg-type]
+                recordings = self.save(*recorded, idempotency=key)
             except IntegrityError:
                 if idempotency_key is not None:
                     replay = self._replay(idempotency_key, fingerprint)
@@ -170,4 +170,4 @@ class Parcours(Application[UUID]):
 
     def append_many(self, batch: Sequence[Recorded]) -> None:
         """Append pre-decided events (the synthetic generator and imports): one transaction."""
-        self.save(*batch)  # type: ignore[arg-type]
+        self.save(*batch)

@@ -192,13 +192,15 @@ class PostgresCaseStateView(PostgresTrackingRecorder):
 
     def find(self, f: CaseFilter, limit: int, offset: int) -> tuple[list[CaseRow], int]:
         where, values = _where(f, "%s")
-        base = SQL("FROM {s}.{t}").format(s=self.schema, t=self.table) + SQL(where)  # type: ignore[arg-type]
+        base = SQL("FROM {s}.{t}").format(s=self.schema, t=self.table) + SQL(where)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT count(*) AS n ") + base, values)
             row = curs.fetchone()
             total = int(row["n"]) if row else 0
             curs.execute(
-                SQL("SELECT data ") + base + SQL(" ORDER BY date_entree, case_id LIMIT %s OFFSET %s"),
+                SQL("SELECT data ")
+                + base
+                + SQL(" ORDER BY date_entree, case_id LIMIT %s OFFSET %s"),
                 [*values, limit, offset],
             )
             return [_decode(r["data"]) for r in curs.fetchall()], total

@@ -4,8 +4,10 @@ A stored event's topic is the event class name (the same word as the payload's `
 its state is the msgspec encoding of the event itself: no per-field copy, one native call each way.
 """
 
+from typing import cast
 from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 
 from adapters.transcoder import MsgspecTranscoder
@@ -23,7 +25,8 @@ class EventMapper(Mapper[UUID]):
 
     transcoder: MsgspecTranscoder
 
-    def to_stored_event(self, domain_event: Recorded) -> StoredEvent:  # type: ignore[override]
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        assert isinstance(domain_event, Recorded)
         state = self.transcoder.encode(domain_event.event)
         if self.compressor:
             state = self.compressor.compress(state)
@@ -36,9 +39,9 @@ class EventMapper(Mapper[UUID]):
             state=state,
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Recorded:  # type: ignore[override]
+    def to_domain_event(self, stored_event: StoredEvent) -> Recorded:
         return Recorded(
-            originator_id=stored_event.originator_id,  # type: ignore[arg-type]
+            originator_id=cast(UUID, stored_event.originator_id),
             originator_version=stored_event.originator_version,
             event=self.decode_state(stored_event),
         )

@@ -39,7 +39,7 @@ class CaseStateProjection(Projection[Any]):
 
 def open_case_view(app: Parcours) -> CaseStateView:
     view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
-    return cast(CaseStateView, app.factory.tracking_recorder(view_class))  # type: ignore[arg-type]
+    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
 
 
 class Projector:

@@ -79,4 +79,3 @@ class MsgspecTranscoder(Transcoder):
                 raise TranscodingNotRegisteredError(msg)
             return transcoding.decode(self._raise(obj["_data_"]))
         return {key: self._raise(value) for key, value in obj.items()}
-

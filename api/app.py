@@ -94,7 +94,9 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
-                title=app.title, version=app.version, description=app.description,
+                title=app.title,
+                version=app.version,
+                description=app.description,
                 routes=app.routes,
             )
             schema.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)

@@ -45,7 +45,9 @@ class CasePage(msgspec.Struct, frozen=True, kw_only=True):
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        msgspec.json.encode(payload), status_code=status, media_type="application/json",
+        msgspec.json.encode(payload),
+        status_code=status,
+        media_type="application/json",
         headers=headers,
     )
 
@@ -56,8 +58,11 @@ def _expected_version(if_match: str | None) -> int | None:
     raw = if_match.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
         raise ProblemError(
-            400, "if_match_invalide", "En-tête If-Match invalide",
-            "If-Match attend la version du dossier, par exemple \"3\".", "If-Match",
+            400,
+            "if_match_invalide",
+            "En-tête If-Match invalide",
+            'If-Match attend la version du dossier, par exemple "3".',
+            "If-Match",
         )
     return int(raw)
 
@@ -71,8 +76,13 @@ def _author(request: Request, user: str | None, structure: str | None) -> Author
 
 
 async def _run(
-    request: Request, case_id: UUID, step: Step, if_match: str | None, key: str | None,
-    user: str | None, structure: str | None,
+    request: Request,
+    case_id: UUID,
+    step: Step,
+    if_match: str | None,
+    key: str | None,
+    user: str | None,
+    structure: str | None,
 ) -> Response:
     raw = await request.body()
     try:
@@ -81,16 +91,23 @@ async def _run(
         raise body_problem(e) from None
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
-            400, "cle_idempotence_invalide", "Clé d'idempotence invalide",
-            "Idempotency-Key doit compter de 1 à 200 caractères.", "Idempotency-Key",
+            400,
+            "cle_idempotence_invalide",
+            "Clé d'idempotence invalide",
+            "Idempotency-Key doit compter de 1 à 200 caractères.",
+            "Idempotency-Key",
         )
     fingerprint = hashlib.sha256(
         b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
     ).hexdigest()
     app: Parcours = request.app.state.parcours
     outcome: Outcome = await run_in_threadpool(
-        app.handle, case_id, command, _author(request, user, structure),
-        expected_version=_expected_version(if_match), idempotency_key=key,
+        app.handle,
+        case_id,
+        command,
+        _author(request, user, structure),
+        expected_version=_expected_version(if_match),
+        idempotency_key=key,
         fingerprint=fingerprint,
     )
     headers = {"ETag": f'"{outcome.version}"'}
@@ -99,7 +116,9 @@ async def _run(
     if outcome.created:
         headers["Location"] = f"/dossiers/{outcome.case_id}"
     result = CommandResult(
-        case_id=outcome.case_id, version=outcome.version, position=outcome.position,
+        case_id=outcome.case_id,
+        version=outcome.version,
+        position=outcome.position,
         replayed=outcome.replayed,
     )
     return _json(result, 201 if outcome.created else 200, headers)
@@ -126,7 +145,9 @@ Structure = Annotated[
     responses={201: json_response(CommandResult, "Dossier créé"), **error_responses(409, 422)},
 )
 async def create_case(
-    request: Request, idempotency_key: IdempotencyKey = None, user: User = None,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+    user: User = None,
     structure: Structure = None,
 ) -> Response:
     if idempotency_key is not None:
@@ -138,8 +159,12 @@ async def create_case(
 
 def _register(step: Step) -> None:
     async def endpoint(
-        request: Request, case_id: UUID, if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None, user: User = None, structure: Structure = None,
+        request: Request,
+        case_id: UUID,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+        user: User = None,
+        structure: Structure = None,
     ) -> Response:
         return await _run(request, case_id, step, if_match, idempotency_key, user, structure)
 
@@ -208,12 +233,14 @@ def list_cases(
         projector.catch_up(until=after)
     rows, total = projector.view.find(
         CaseFilter(
-            structure_id=structure_id, referent_id=referent_id,
+            structure_id=structure_id,
+            referent_id=referent_id,
             statut=statut.value if statut else None,
         ),
         limit,
         offset,
     )
-    page = CasePage(items=rows, total=total, limit=limit, offset=offset,
-                    position=projector.position())
+    page = CasePage(
+        items=rows, total=total, limit=limit, offset=offset, position=projector.position()
+    )
     return _json(page)

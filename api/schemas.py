@@ -27,7 +27,10 @@ def request_body(kind: type, example: dict[str, Any]) -> dict[str, Any]:
 
 
 def json_response(kind: Any, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema_of(kind)}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema_of(kind)}},
+    }
 
 
 _DESCRIPTIONS = {

@@ -136,7 +136,9 @@ STEPS: list[Step] = [
         "Enregistrer la suspension du droit",
         {"effective_on": "2024-04-01", "motif": "déclaration trimestrielle manquante"},
     ),
-    Step("reprise", ReprendreDroit, "Enregistrer la reprise du droit", {"effective_on": "2024-05-01"}),
+    Step(
+        "reprise", ReprendreDroit, "Enregistrer la reprise du droit", {"effective_on": "2024-05-01"}
+    ),
     Step(
         "cloture",
         CloreDroit,

@@ -64,7 +64,9 @@ Handler = Callable[[Dossier, Any, Contexte], list[Evenement]]
 _HANDLERS: dict[type[Commande], Handler] = {}
 
 
-def _handles(kind: type[C]) -> Callable[[Callable[[Dossier, C, Contexte], list[Evenement]]], Handler]:
+def _handles(
+    kind: type[C],
+) -> Callable[[Callable[[Dossier, C, Contexte], list[Evenement]]], Handler]:
     def register(fn: Callable[[Dossier, C, Contexte], list[Evenement]]) -> Handler:
         _HANDLERS[kind] = fn
         return fn
@@ -331,13 +333,17 @@ def _asc(state: Dossier, c: TenirEntretienAsc, ctx: Contexte) -> list[Evenement]
             "asc_hors_orientation_professionnelle",
             "L'appui social complémentaire concerne les personnes en orientation professionnelle.",
         )
-    return [EntretienAscTenu(effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id)]
+    return [
+        EntretienAscTenu(effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id)
+    ]
 
 
 @_handles(EnregistrerSortie)
 def _sortie(state: Dossier, c: EnregistrerSortie, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
-    return [SortieEnregistree(effective_on=c.effective_on, meta=ctx.meta, type_sortie=c.type_sortie)]
+    return [
+        SortieEnregistree(effective_on=c.effective_on, meta=ctx.meta, type_sortie=c.type_sortie)
+    ]
 
 
 @_handles(DeciderSanction)

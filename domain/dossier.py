@@ -3,10 +3,10 @@
 `evolve` never fails and reads no clock: any history the store holds folds into a state.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from functools import reduce
-from typing import Iterable
 
 import msgspec
 from msgspec.structs import replace
@@ -104,7 +104,7 @@ def _nouvel_episode(d: Dossier, entree: date, soumis: bool) -> Dossier:
     )
 
 
-def evolve(d: Dossier, e: Evenement) -> Dossier:  # noqa: C901, PLR0911, PLR0912
+def evolve(d: Dossier, e: Evenement) -> Dossier:
     """Apply one event to the case state."""
     if isinstance(e, EntreeEnregistree):
         d = replace(d, numero_dossier=e.numero_dossier)

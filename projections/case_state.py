@@ -120,14 +120,12 @@ _EPISODE_RESET: dict[str, object] = {
 def apply(row: CaseRow | None, recorded: Recorded) -> CaseRow:
     """Fold one recorded event into its case's row (`None` before the first event)."""
     e = recorded.event
-    base = row or CaseRow(
-        case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at
-    )
+    base = row or CaseRow(case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at)
     base = replace(base, version=recorded.originator_version, updated_at=e.meta.recorded_at)
     return _evolve(base, e)
 
 
-def _evolve(r: CaseRow, e: Evenement) -> CaseRow:  # noqa: C901, PLR0911, PLR0912
+def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
     if isinstance(e, EntreeEnregistree | DroitRouvert):
         numero = e.numero_dossier if isinstance(e, EntreeEnregistree) else r.numero_dossier
         return replace(
@@ -204,7 +202,9 @@ def _evolve(r: CaseRow, e: Evenement) -> CaseRow:  # noqa: C901, PLR0911, PLR091
     return r
 
 
-def fold(records: Iterable[Recorded], rows: dict[UUID, CaseRow] | None = None) -> dict[UUID, CaseRow]:
+def fold(
+    records: Iterable[Recorded], rows: dict[UUID, CaseRow] | None = None
+) -> dict[UUID, CaseRow]:
     """Fold many recorded events into rows keyed by case (a rebuild when `rows` is empty)."""
     out = dict(rows or {})
     for recorded in records:

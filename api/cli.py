@@ -1,0 +1,159 @@
+"""The `parcours` command: serve the API, run the projection worker, load a synthetic
+département, rebuild read models."""
+
+import argparse
+import signal
+import threading
+import time
+from collections import Counter
+from datetime import date
+from types import FrameType
+
+import structlog
+import uvicorn
+
+from adapters.application import Parcours
+from adapters.logging import configure_logging
+from adapters.projector import Projector
+from adapters.settings import Settings
+
+log = structlog.get_logger("cli")
+
+
+def _serve(settings: Settings, parcours: Parcours | None, run_projector: bool) -> None:
+    from api.app import create_app
+
+    app = create_app(settings, parcours, run_projector=run_projector)
+    uvicorn.run(
+        app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    _serve(settings, None, run_projector=args.with_projector)
+
+
+def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    projector = Projector(app)
+    if args.once:
+        applied = projector.catch_up()
+        print(f"{applied} événements appliqués, position {projector.position()}")
+        return
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("projection.worker_started", store=settings.store, position=projector.position())
+    projector.run_forever(stop)
+    app.close()
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
+    """Positions of the log and of the read model: the worker's health check."""
+    app = Parcours(settings)
+    projector = Projector(app)
+    log_position, view_position = app.max_position(), projector.position()
+    print(f"journal {log_position}, projection {view_position}, retard {log_position - view_position}")
+    app.close()
+
+
+def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    started = time.perf_counter()
+    applied = Projector(app).rebuild()
+    elapsed = time.perf_counter() - started
+    print(
+        f"{applied} événements rejoués en {elapsed:.1f} s ({applied / max(elapsed, 1e-9):,.0f}/s)"
+    )
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
+    from scripts.synthetic import load
+
+    app = Parcours(settings)
+    started = time.perf_counter()
+    written = load(app, args.people, args.years, args.seed, date(args.start, 1, 1), progress=True)
+    elapsed = time.perf_counter() - started
+    print(f"{written} événements écrits en {elapsed:.1f} s ({written / max(elapsed, 1e-9):,.0f}/s)")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    """Load a synthetic département once, bring the read model up to date, and serve."""
+    from scripts.synthetic import load
+
+    app = Parcours(settings)
+    if app.max_position() == 0:
+        print(
+            f"Chargement d'un département synthétique: {args.people} personnes sur {args.years} ans…"
+        )
+        load(app, args.people, args.years, args.seed, date(args.start, 1, 1), progress=True)
+    projector = Projector(app)
+    projector.catch_up()
+    rows = projector.view.all_rows().values()
+    statuts = Counter(r.statut.value for r in rows)
+    print(
+        f"Stockage: {settings.store} ({settings.sqlite_file if settings.store == 'sqlite' else settings.postgres_dbname})"
+    )
+    print(f"Événements au journal: {app.max_position():,}")
+    print(
+        f"Dossiers: {len(rows):,} — " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuts.items()))
+    )
+    delays = [
+        (r.date_premiere_orientation - r.date_entree).days
+        for r in rows
+        if r.date_premiere_orientation and r.date_entree
+    ]
+    if delays:
+        mean = sum(delays) / len(delays)
+        print(f"Délai moyen entrée → orientation: {mean:.0f} jours")
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    print(f"API: {url}  (documentation: {url}/docs)")
+    _serve(settings, app, run_projector=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="parcours", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="département synthétique + API (stockage SQLite par défaut)")
+    p.add_argument("--people", type=int, default=2000)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--start", type=int, default=2022, help="année de début")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="servir l'API")
+    p.add_argument(
+        "--with-projector", action="store_true", help="tenir la projection à jour dans ce processus"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("project", help="tenir les projections à jour (worker)")
+    p.add_argument("--once", action="store_true", help="rattraper le journal puis s'arrêter")
+    p.set_defaults(func=cmd_project)
+
+    p = sub.add_parser("status", help="positions du journal et de la projection")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("rebuild", help="reconstruire les projections depuis le journal")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("generate", help="écrire un département synthétique dans le journal")
+    p.add_argument("--people", type=int, default=10000)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--start", type=int, default=2022)
+    p.set_defaults(func=cmd_generate)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    args.func(settings, args)
+
+
+if __name__ == "__main__":
+    main()
