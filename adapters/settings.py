@@ -81,3 +81,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_PRE_PING": "y",
             "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresRecorder",
         }
+
+
+def ensure_postgres_database(settings: Settings) -> None:
+    """Create the configured PostgreSQL database (and schema) when missing, so a first start
+    needs no manual step."""
+    if settings.store != "postgres":
+        return
+    import psycopg
+    from psycopg import sql
+
+    params = {
+        "host": settings.postgres_host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "password": settings.postgres_password,
+        "autocommit": True,
+        "connect_timeout": 10,
+    }
+    with psycopg.connect(dbname="postgres", **params) as conn:  # type: ignore[arg-type]
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (settings.postgres_dbname,)
+        ).fetchone()
+        if not exists:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.postgres_dbname))
+            )
+    with psycopg.connect(dbname=settings.postgres_dbname, **params) as conn:  # type: ignore[arg-type]
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(settings.postgres_schema)
+            )
+        )

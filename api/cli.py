@@ -15,7 +15,7 @@ import uvicorn
 from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
-from adapters.settings import Settings
+from adapters.settings import Settings, ensure_postgres_database
 
 log = structlog.get_logger("cli")
 
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    ensure_postgres_database(settings)
     args.func(settings, args)
 
 
