@@ -57,7 +57,9 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     projector = Projector(app)
     log_position, view_position = app.max_position(), projector.position()
-    print(f"journal {log_position}, projection {view_position}, retard {log_position - view_position}")
+    print(
+        f"journal {log_position}, projection {view_position}, retard {log_position - view_position}"
+    )
     app.close()
 
 
