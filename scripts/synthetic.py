@@ -11,6 +11,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, TypeVar
 
 from adapters.application import Parcours
 from domain.commands import (
@@ -49,7 +50,7 @@ from domain.vocabulary import (
     TypeSortie,
 )
 
-ORIENTATIONS: list[tuple[float, TypeOrientation, TypeOrganisme, str, int]] = [
+ORIENTATIONS: list["Orientation"] = [
     (0.40, TypeOrientation.PROFESSIONNELLE, TypeOrganisme.FRANCE_TRAVAIL, "ft", 8),
     (0.32, TypeOrientation.SOCIALE, TypeOrganisme.DEPARTEMENT, "mds", 10),
     (0.10, TypeOrientation.SOCIALE, TypeOrganisme.CCAS, "ccas", 12),
@@ -76,8 +77,19 @@ ISSUES = [
 ]
 
 
-def _pick(rng: random.Random, weighted: list[tuple[object, float]]) -> object:
+T = TypeVar("T")
+Durations: tuple[Literal[6, 9, 12], ...] = (6, 6, 9, 12)
+Orientation = tuple[float, TypeOrientation, TypeOrganisme, str, int]
+
+
+def _pick(rng: random.Random, weighted: list[tuple[T, float]]) -> T:
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
+
+
+def _orientation_drawn(rng: random.Random) -> tuple[TypeOrientation, TypeOrganisme, str]:
+    """A kind, its organism and a structure, in the published shares."""
+    _, kind, organisme, prefix, count = rng.choices(ORIENTATIONS, [o[0] for o in ORIENTATIONS])[0]
+    return kind, organisme, f"{prefix}-{rng.randrange(1, count + 1)}"
 
 
 class _Person:
@@ -153,8 +165,8 @@ class _Person:
                 )
         end = max(day, entered) + timedelta(days=int(rng.expovariate(1 / 400)) + 30)
         if rng.random() < 0.35:
-            kind = _pick(rng, SORTIES)  # type: ignore[arg-type]
-            self.step(EnregistrerSortie(effective_on=end, type_sortie=kind))  # type: ignore[arg-type]
+            kind = _pick(rng, SORTIES)
+            self.step(EnregistrerSortie(effective_on=end, type_sortie=kind))
         if rng.random() < 0.35:
             closed = end + timedelta(days=rng.randrange(0, 60))
             if self.step(CloreDroit(effective_on=closed, motif=rng.choice(list(MotifCloture)))):
@@ -163,12 +175,7 @@ class _Person:
 
     def _orientation(self, day: date) -> date:
         rng = self.rng
-        share = rng.random()
-        for weight, kind, organisme, prefix, count in ORIENTATIONS:
-            share -= weight
-            if share <= 0:
-                break
-        structure = f"{prefix}-{rng.randrange(1, count + 1)}"
+        kind, organisme, structure = _orientation_drawn(rng)
         if not self.step(
             DeciderOrientation(
                 effective_on=day,
@@ -238,12 +245,12 @@ class _Person:
                 )
             ):
                 return
-            issue = _pick(rng, ISSUES)  # type: ignore[arg-type]
+            issue = _pick(rng, ISSUES)
             self.step(
                 EnregistrerIssueRdv(
                     effective_on=max(when, planned) + timedelta(days=rng.randrange(0, 3)),
                     numero=len(self.state.rdvs),
-                    issue=issue,  # type: ignore[arg-type]
+                    issue=issue,
                 )
             )
             planned = max(when, planned) + timedelta(days=rng.randrange(0, 5))
@@ -252,13 +259,13 @@ class _Person:
     def _cer(self, oriented: date) -> None:
         rng = self.rng
         signed = oriented + timedelta(days=int(rng.expovariate(1 / 76)) + 1)
-        duration = rng.choice((6, 6, 9, 12))
+        duration = rng.choice(Durations)
         if not self.step(SignerCer(effective_on=signed, date_debut=signed, duree_mois=duration)):
             return
         start = signed
         while rng.random() < 0.5:
             start = start + timedelta(days=30 * duration)
-            duration = rng.choice((6, 9, 12))
+            duration = rng.choice(Durations[1:])
             if not self.step(
                 RenouvelerCer(
                     effective_on=start - timedelta(days=rng.randrange(0, 20)),
@@ -270,8 +277,7 @@ class _Person:
 
     def _reorientation(self, day: date) -> None:
         rng = self.rng
-        weight, kind, organisme, prefix, count = rng.choice(ORIENTATIONS)
-        structure = f"{prefix}-{rng.randrange(1, count + 1)}"
+        kind, organisme, structure = _orientation_drawn(rng)
         if self.step(
             DeciderReorientation(
                 effective_on=day,
@@ -312,7 +318,7 @@ def load(
     progress: bool = False,
 ) -> int:
     """Write the synthetic département through the event store, one transaction per batch."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     written = 0
     batch: list[Recorded] = []
