@@ -7,6 +7,7 @@ PARCOURS_REQUIRE_POSTGRES=1 (set by CI), where an absent server fails them.
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -37,9 +38,8 @@ def _admin_connect() -> psycopg.Connection:
     )
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> str:
-    """Make sure the test database exists; skip (or fail in CI) without a server."""
+def postgres_unavailable() -> str | None:
+    """None when the test database is ready, else why not (it is created when missing)."""
     try:
         with _admin_connect() as conn:
             found = conn.execute(
@@ -48,33 +48,53 @@ def pg_database() -> str:
             if not found:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_TEST_DB)))
     except psycopg.OperationalError as e:
-        reason = f"PostgreSQL unavailable at {_pg_base().postgres_host}: {e}".strip()
-        if os.environ.get("PARCOURS_REQUIRE_POSTGRES") == "1":
+        return f"PostgreSQL unavailable at {_pg_base().postgres_host}: {e}".strip()
+    return None
+
+
+POSTGRES_REQUIRED = os.environ.get("PARCOURS_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    """Make sure the test database exists; skip (or fail in CI) without a server."""
+    reason = postgres_unavailable()
+    if reason is not None:
+        if POSTGRES_REQUIRED:
             pytest.fail(f"PostgreSQL is required here (PARCOURS_REQUIRE_POSTGRES=1). {reason}")
         pytest.skip(reason)
     return PG_TEST_DB
 
 
-@pytest.fixture
-def pg_settings(pg_database: str) -> Iterator[Settings]:
-    """A fresh schema in the test database, dropped afterwards."""
+@contextmanager
+def fresh_schema() -> Iterator[Settings]:
+    """Settings pointing at a new schema of the test database, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base = _pg_base()
     with psycopg.connect(
         host=base.postgres_host, port=base.postgres_port, user=base.postgres_user,
-        password=base.postgres_password, dbname=pg_database, autocommit=True,
+        password=base.postgres_password, dbname=PG_TEST_DB, autocommit=True,
     ) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        yield Settings.from_env(
-            {
-                **os.environ,
-                "PARCOURS_STORE": "postgres",
-                "POSTGRES_DBNAME": pg_database,
-                "POSTGRES_SCHEMA": schema,
-                "PARCOURS_POLL_INTERVAL": "0.1",
-            }
-        )
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        try:
+            yield Settings.from_env(
+                {
+                    **os.environ,
+                    "PARCOURS_STORE": "postgres",
+                    "POSTGRES_DBNAME": PG_TEST_DB,
+                    "POSTGRES_SCHEMA": schema,
+                    "PARCOURS_POLL_INTERVAL": "0.1",
+                }
+            )
+        finally:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def pg_settings(pg_database: str) -> Iterator[Settings]:
+    """A fresh schema in the test database, dropped afterwards."""
+    with fresh_schema() as settings:
+        yield settings
 
 
 @pytest.fixture

@@ -1,0 +1,78 @@
+"""Our recorders and read-model stores pass the library's own recorder test cases, on a real
+SQLite file and on PostgreSQL."""
+
+import tempfile
+import unittest
+from contextlib import ExitStack
+from pathlib import Path
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.tests import persistence as library
+
+from adapters.case_views import PostgresCaseStateView, SQLiteCaseStateView
+from adapters.recorders import PostgresRecorder, SQLiteRecorder
+from adapters.settings import Settings
+from tests.conftest import POSTGRES_REQUIRED, fresh_schema, postgres_unavailable
+
+
+class SQLiteFile(unittest.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self._tmp = tempfile.TemporaryDirectory()
+        self.datastore = SQLiteDatastore(db_name=str(Path(self._tmp.name) / "test.sqlite"))
+
+    def tearDown(self) -> None:
+        self.datastore.close()
+        self._tmp.cleanup()
+        super().tearDown()
+
+
+class PostgresSchema(unittest.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        reason = postgres_unavailable()
+        if reason is not None:
+            if POSTGRES_REQUIRED:
+                self.fail(f"PostgreSQL is required here (PARCOURS_REQUIRE_POSTGRES=1). {reason}")
+            self.skipTest(reason)
+        self._stack = ExitStack()
+        s: Settings = self._stack.enter_context(fresh_schema())
+        self.datastore = PostgresDatastore(
+            dbname=s.postgres_dbname, host=s.postgres_host, port=s.postgres_port,
+            user=s.postgres_user, password=s.postgres_password, schema=s.postgres_schema,
+            pool_size=4, max_overflow=12,
+        )
+
+    def tearDown(self) -> None:
+        self.datastore.close()
+        self._stack.close()
+        super().tearDown()
+
+
+class TestSQLiteRecorder(SQLiteFile, library.ApplicationRecorderTestCase[SQLiteRecorder]):
+    def create_recorder(self) -> SQLiteRecorder:
+        recorder = SQLiteRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+
+class TestPostgresRecorder(PostgresSchema, library.ApplicationRecorderTestCase[PostgresRecorder]):
+    def create_recorder(self) -> PostgresRecorder:
+        recorder = PostgresRecorder(self.datastore, events_table_name="parcours_events")
+        recorder.create_table()
+        return recorder
+
+
+class TestSQLiteCaseStateView(SQLiteFile, library.TrackingRecorderTestCase):
+    def create_recorder(self) -> SQLiteCaseStateView:
+        view = SQLiteCaseStateView(self.datastore)
+        view.create_table()
+        return view
+
+
+class TestPostgresCaseStateView(PostgresSchema, library.TrackingRecorderTestCase):
+    def create_recorder(self) -> PostgresCaseStateView:
+        view = PostgresCaseStateView(self.datastore)
+        view.create_table()
+        return view
