@@ -33,8 +33,13 @@ def _pg_base() -> Settings:
 def _admin_connect() -> psycopg.Connection:
     s = _pg_base()
     return psycopg.connect(
-        host=s.postgres_host, port=s.postgres_port, user=s.postgres_user,
-        password=s.postgres_password, dbname="postgres", autocommit=True, connect_timeout=3,
+        host=s.postgres_host,
+        port=s.postgres_port,
+        user=s.postgres_user,
+        password=s.postgres_password,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=3,
     )
 
 
@@ -72,8 +77,12 @@ def fresh_schema() -> Iterator[Settings]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     base = _pg_base()
     with psycopg.connect(
-        host=base.postgres_host, port=base.postgres_port, user=base.postgres_user,
-        password=base.postgres_password, dbname=PG_TEST_DB, autocommit=True,
+        host=base.postgres_host,
+        port=base.postgres_port,
+        user=base.postgres_user,
+        password=base.postgres_password,
+        dbname=PG_TEST_DB,
+        autocommit=True,
     ) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         try:

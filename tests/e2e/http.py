@@ -13,23 +13,48 @@ ENTREE = {
 }
 
 PATH: list[tuple[str, dict[str, Any]]] = [
-    ("orientation", {"effective_on": "2024-01-25", "type_orientation": "sociale",
-                     "organisme": "ccas", "structure_id": "ccas-creteil"}),
+    (
+        "orientation",
+        {
+            "effective_on": "2024-01-25",
+            "type_orientation": "sociale",
+            "organisme": "ccas",
+            "structure_id": "ccas-creteil",
+        },
+    ),
     ("referent", {"effective_on": "2024-01-29", "referent_id": "ref-durand"}),
-    ("rdv", {"effective_on": "2024-01-29", "type_rdv": "premier_accompagnement",
-             "mode": "convocation", "date_rdv": "2024-02-05"}),
+    (
+        "rdv",
+        {
+            "effective_on": "2024-01-29",
+            "type_rdv": "premier_accompagnement",
+            "mode": "convocation",
+            "date_rdv": "2024-02-05",
+        },
+    ),
     ("issue-rdv", {"effective_on": "2024-02-05", "numero": 1, "issue": "seen"}),
-    ("rdv", {"effective_on": "2024-02-06", "type_rdv": "suivi", "mode": "invitation",
-             "date_rdv": "2024-03-20"}),
+    (
+        "rdv",
+        {
+            "effective_on": "2024-02-06",
+            "type_rdv": "suivi",
+            "mode": "invitation",
+            "date_rdv": "2024-03-20",
+        },
+    ),
     ("issue-rdv", {"effective_on": "2024-03-20", "numero": 2, "issue": "noshow"}),
     ("cer", {"effective_on": "2024-02-20", "date_debut": "2024-03-01", "duree_mois": 6}),
-    ("sanction", {"effective_on": "2024-04-02", "type_sanction": "reduction",
-                  "motif": "RDV manqué"}),
+    (
+        "sanction",
+        {"effective_on": "2024-04-02", "type_sanction": "reduction", "motif": "RDV manqué"},
+    ),
     ("levee-sanction", {"effective_on": "2024-05-02", "numero": 1}),
     ("suspension", {"effective_on": "2024-06-01"}),
     ("reprise", {"effective_on": "2024-07-01"}),
-    ("renouvellement-cer", {"effective_on": "2024-08-20", "date_debut": "2024-09-01",
-                            "duree_mois": 12}),
+    (
+        "renouvellement-cer",
+        {"effective_on": "2024-08-20", "date_debut": "2024-09-01", "duree_mois": 12},
+    ),
     ("sortie", {"effective_on": "2024-10-01", "type_sortie": "emploi_cdi"}),
 ]
 

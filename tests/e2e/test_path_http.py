@@ -102,9 +102,7 @@ def test_lists_by_structure_and_status_reflect_a_command_position(settings: Sett
     with TestClient(create_app(settings)) as client:
         first = create(client)
         second = create(client)
-        response = client.post(
-            f"/dossiers/{second}/{PATH[0][0]}", json=PATH[0][1], headers=HEADERS
-        )
+        response = client.post(f"/dossiers/{second}/{PATH[0][0]}", json=PATH[0][1], headers=HEADERS)
         position = response.json()["position"]
         page = client.get(
             "/dossiers", params={"structure_id": "ccas-creteil", "after": position}
@@ -122,7 +120,9 @@ def test_if_match_with_the_current_version_records_the_step(settings: Settings) 
     with TestClient(create_app(settings)) as client:
         case_id = create(client)
         step, body = PATH[0]
-        response = client.post(f"/dossiers/{case_id}/{step}", json=body, headers={"If-Match": '"1"'})
+        response = client.post(
+            f"/dossiers/{case_id}/{step}", json=body, headers={"If-Match": '"1"'}
+        )
         assert response.status_code == 200
         assert response.json()["version"] == 2
 

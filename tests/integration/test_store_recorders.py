@@ -39,9 +39,14 @@ class PostgresSchema(unittest.TestCase):
         self._stack = ExitStack()
         s: Settings = self._stack.enter_context(fresh_schema())
         self.datastore = PostgresDatastore(
-            dbname=s.postgres_dbname, host=s.postgres_host, port=s.postgres_port,
-            user=s.postgres_user, password=s.postgres_password, schema=s.postgres_schema,
-            pool_size=4, max_overflow=12,
+            dbname=s.postgres_dbname,
+            host=s.postgres_host,
+            port=s.postgres_port,
+            user=s.postgres_user,
+            password=s.postgres_password,
+            schema=s.postgres_schema,
+            pool_size=4,
+            max_overflow=12,
         )
 
     def tearDown(self) -> None:
