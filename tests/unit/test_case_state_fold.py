@@ -125,7 +125,9 @@ def test_reopening_starts_a_fresh_episode() -> None:
     row = fold([*RECORDS, ev.Recorded(CASE, 9, closed), ev.Recorded(CASE, 10, reopened)])[CASE]
     assert (row.episode, row.statut, row.numero_dossier) == (2, Statut.A_ORIENTER, "CAF-1")
     assert row.date_entree == D(2024, 9, 1)
-    assert row.structure_id is None and row.rdv_noshow == 0 and row.date_sortie is None
+    assert row.structure_id is None
+    assert row.rdv_noshow == 0
+    assert row.date_sortie is None
 
 
 def test_folding_in_stored_chunks_equals_one_pass() -> None:

@@ -89,7 +89,8 @@ def test_a_full_path_over_two_episodes() -> None:
     )
     assert state.statut is Statut.CLOS
     assert state.nb_cer == 2
-    assert state.cer is not None and state.cer.date_fin == date(2025, 8, 31)
+    assert state.cer is not None
+    assert state.cer.date_fin == date(2025, 8, 31)
     reopened = given_from(
         state,
         c.RouvrirDroit(
@@ -101,7 +102,9 @@ def test_a_full_path_over_two_episodes() -> None:
     assert reopened.episode == 2
     assert reopened.statut is Statut.A_ORIENTER
     assert reopened.date_entree == date(2024, 12, 2)
-    assert reopened.orientation is None and reopened.cer is None and reopened.referent_id is None
+    assert reopened.orientation is None
+    assert reopened.cer is None
+    assert reopened.referent_id is None
 
 
 def given_from(state: Dossier, *commands: c.Commande) -> Dossier:
@@ -117,7 +120,8 @@ def test_rdv_cer_and_sanctions_are_numbered_per_case() -> None:
         given_from(state, CER),
         c.RenouvelerCer(effective_on=date(2024, 8, 1), date_debut=date(2024, 9, 1), duree_mois=9),
     )
-    assert cer.numero == 2 and cer.renouvellement is True  # type: ignore[attr-defined]
+    assert cer.numero == 2
+    assert cer.renouvellement is True
 
 
 @pytest.mark.parametrize(
