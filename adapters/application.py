@@ -133,7 +133,7 @@ class Parcours(Application[UUID]):
                     status=201 if created else 200,
                 )
             try:
-                recordings = self.save(*recorded, idempotency=key)
+                recordings = self.events.put(recorded, idempotency=key)
             except IntegrityError:
                 if idempotency_key is not None:
                     replay = self._replay(idempotency_key, fingerprint)
@@ -170,4 +170,4 @@ class Parcours(Application[UUID]):
 
     def append_many(self, batch: Sequence[Recorded]) -> None:
         """Append pre-decided events (the synthetic generator and imports): one transaction."""
-        self.save(*batch)
+        self.events.put(batch)

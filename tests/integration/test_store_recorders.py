@@ -2,6 +2,7 @@
 SQLite file and on PostgreSQL."""
 
 import tempfile
+import threading
 import unittest
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,19 +17,34 @@ from adapters.settings import Settings
 from tests.conftest import POSTGRES_REQUIRED, fresh_schema, postgres_unavailable
 
 
-class SQLiteFile(unittest.TestCase):
+class JoinsItsThreads(unittest.TestCase):
+    """The library's concurrency tests stop their reader threads without joining them: wait for
+    them before closing the store they read from."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self._threads_before = set(threading.enumerate())
+
+    def tearDown(self) -> None:
+        for thread in set(threading.enumerate()) - self._threads_before:
+            if not thread.daemon:
+                thread.join(timeout=10)
+        super().tearDown()
+
+
+class SQLiteFile(JoinsItsThreads):
     def setUp(self) -> None:
         super().setUp()
         self._tmp = tempfile.TemporaryDirectory()
         self.datastore = SQLiteDatastore(db_name=str(Path(self._tmp.name) / "test.sqlite"))
 
     def tearDown(self) -> None:
+        super().tearDown()
         self.datastore.close()
         self._tmp.cleanup()
-        super().tearDown()
 
 
-class PostgresSchema(unittest.TestCase):
+class PostgresSchema(JoinsItsThreads):
     def setUp(self) -> None:
         super().setUp()
         reason = postgres_unavailable()
@@ -50,9 +66,9 @@ class PostgresSchema(unittest.TestCase):
         )
 
     def tearDown(self) -> None:
+        super().tearDown()
         self.datastore.close()
         self._stack.close()
-        super().tearDown()
 
 
 class TestSQLiteRecorder(SQLiteFile, library.ApplicationRecorderTestCase[SQLiteRecorder]):
