@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.application import Author, Outcome, Parcours
 from adapters.case_views import CaseFilter
 from adapters.projector import Projector
+from api import examples
 from api.problems import ProblemError, body_problem
 from api.schemas import error_responses, json_response, request_body
 from api.steps import ENTREE, STEPS, Step
@@ -142,7 +143,10 @@ Structure = Annotated[
     summary=ENTREE.summary,
     status_code=201,
     openapi_extra=request_body(ENTREE.command, ENTREE.example),
-    responses={201: json_response(CommandResult, "Dossier créé"), **error_responses(409, 422)},
+    responses={
+        201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
+        **error_responses(409, 422),
+    },
 )
 async def create_case(
     request: Request,
@@ -176,7 +180,7 @@ def _register(step: Step) -> None:
         name=step.command.__name__,
         openapi_extra=request_body(step.command, step.example),
         responses={
-            200: json_response(CommandResult, "Étape enregistrée"),
+            200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
             **error_responses(400, 404, 409, 422),
         },
     )
@@ -189,7 +193,10 @@ for _step in STEPS:
 @router.get(
     "/{case_id}",
     summary="État courant d'un dossier",
-    responses={200: json_response(CaseRow, "État du dossier"), **error_responses(404)},
+    responses={
+        200: json_response(CaseRow, "État du dossier", examples.CASE),
+        **error_responses(404),
+    },
 )
 def get_case(request: Request, case_id: UUID) -> Response:
     history = request.app.state.parcours.history(case_id)
@@ -202,7 +209,10 @@ def get_case(request: Request, case_id: UUID) -> Response:
 @router.get(
     "/{case_id}/evenements",
     summary="Chronologie des événements d'un dossier",
-    responses={200: json_response(list[TimelineEntry], "Événements"), **error_responses(404)},
+    responses={
+        200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
+        **error_responses(404),
+    },
 )
 def get_timeline(request: Request, case_id: UUID) -> Response:
     history = request.app.state.parcours.history(case_id)
@@ -214,7 +224,10 @@ def get_timeline(request: Request, case_id: UUID) -> Response:
 @router.get(
     "",
     summary="Dossiers par structure, référent ou statut (paginés)",
-    responses={200: json_response(CasePage, "Page de dossiers"), **error_responses(422)},
+    responses={
+        200: json_response(CasePage, "Page de dossiers", examples.PAGE),
+        **error_responses(422),
+    },
 )
 def list_cases(
     request: Request,

@@ -26,10 +26,10 @@ def request_body(kind: type, example: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def json_response(kind: Any, description: str) -> dict[str, Any]:
+def json_response(kind: Any, description: str, example: Any) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": schema_of(kind)}},
+        "content": {"application/json": {"schema": schema_of(kind), "example": example}},
     }
 
 

@@ -140,3 +140,10 @@ def test_openapi_documents_every_step_with_an_example_and_its_problems(
         assert body["schema"]["$ref"].startswith("#/components/schemas/"), path
         assert "application/problem+json" in op["responses"]["422"]["content"], path
     assert "Problem" in spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            ok = op["responses"].get("200") or op["responses"].get("201")
+            if path != "/health":
+                assert "example" in ok["content"]["application/json"], (method, path)
+    case_example = spec["paths"]["/dossiers/{case_id}"]["get"]["responses"]["200"]
+    assert case_example["content"]["application/json"]["example"]["statut"] == "oriente"
