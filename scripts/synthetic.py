@@ -136,11 +136,12 @@ class _Person:
         flux = entered + timedelta(days=rng.randrange(0, 4))
         received = flux + timedelta(days=rng.randrange(0, 10))
         if first:
+            payeur = OrganismePayeur.MSA if rng.random() < 0.05 else OrganismePayeur.CAF
             ok = self.step(
                 EnregistrerEntree(
                     effective_on=entered,
-                    numero_dossier=f"{rng.choice(('CAF', 'CAF', 'CAF', 'MSA'))}-{rng.randrange(10**7):07d}",
-                    organisme_payeur=OrganismePayeur.CAF,
+                    numero_dossier=f"{payeur.value.upper()}-{rng.randrange(10**7):07d}",
+                    organisme_payeur=payeur,
                     date_flux=flux,
                     date_reception_flux=received,
                 )
