@@ -164,7 +164,8 @@ class PostgresCaseStateView(PostgresTrackingRecorder):
             ),
         ]
         self._upsert = SQL(
-            "INSERT INTO {s}.{t} VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (case_id) DO UPDATE "
+            "INSERT INTO {s}.{t} SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], "
+            "%b::text[], %b::date[], %b::bigint[], %b::bytea[]) ON CONFLICT (case_id) DO UPDATE "
             "SET structure_id=excluded.structure_id, referent_id=excluded.referent_id, "
             "statut=excluded.statut, date_entree=excluded.date_entree, "
             "version=excluded.version, data=excluded.data"
@@ -173,7 +174,9 @@ class PostgresCaseStateView(PostgresTrackingRecorder):
     def save(self, rows: Sequence[CaseRow], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)
-            curs.executemany(self._upsert, [_params(r) for r in rows])
+            if rows:
+                columns = zip(*map(_params, rows), strict=True)
+                curs.execute(self._upsert, [list(column) for column in columns])
 
     def rows(self, case_ids: Iterable[UUID]) -> dict[UUID, CaseRow]:
         ids = list(case_ids)
