@@ -54,6 +54,7 @@ def problem_response(problem: Problem, request: Request | None = None) -> Respon
 
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
+_NAMED = re.compile(r"(?:missing required|unknown) field `(?P<field>[^`]+)`")
 
 
 def body_problem(error: msgspec.DecodeError) -> ProblemError:
@@ -64,10 +65,9 @@ def body_problem(error: msgspec.DecodeError) -> ProblemError:
     match = _PATH.search(message)
     path = match.group("path").lstrip(".") if match else ""
     detail = _PATH.sub("", message)
-    if not path:
-        missing = re.search(r"missing required field `(?P<f>[^`]+)`", message)
-        unknown = re.search(r"unknown field `(?P<f>[^`]+)`", message)
-        path = (missing or unknown).group("f") if (missing or unknown) else ""  # type: ignore[union-attr]
+    named = _NAMED.search(message)
+    if named:
+        path = f"{path}.{named['field']}" if path else named["field"]
     return ProblemError(422, "champ_invalide", "Champ invalide", detail, path or "body")
 
 

@@ -19,7 +19,6 @@ from domain.events import (
     DroitRouvert,
     DroitSuspendu,
     EntreeEnregistree,
-    EntretienAscTenu,
     Evenement,
     IssueRdvEnregistree,
     OrientationDecidee,
@@ -154,8 +153,6 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
         )
     if isinstance(e, SanctionLevee):
         return replace(d, sanctions_en_cours=d.sanctions_en_cours - {e.numero})
-    if isinstance(e, EntretienAscTenu):
-        return d
     return d
 
 
