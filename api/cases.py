@@ -18,7 +18,7 @@ from api.problems import ProblemError, body_problem
 from api.schemas import error_responses, json_response, request_body
 from api.steps import ENTREE, STEPS, Step
 from domain.dossier import Statut
-from domain.events import Fait
+from domain.events import Fait, Recorded
 from projections.case_state import CaseRow, fold
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -190,6 +190,13 @@ for _step in STEPS:
     _register(_step)
 
 
+def _history(request: Request, case_id: UUID) -> list[Recorded]:
+    history: list[Recorded] = request.app.state.parcours.history(case_id)
+    if not history:
+        raise ProblemError(404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.")
+    return history
+
+
 @router.get(
     "/{case_id}",
     summary="État courant d'un dossier",
@@ -199,9 +206,7 @@ for _step in STEPS:
     },
 )
 def get_case(request: Request, case_id: UUID) -> Response:
-    history = request.app.state.parcours.history(case_id)
-    if not history:
-        raise ProblemError(404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.")
+    history = _history(request, case_id)
     row = fold(history)[case_id]
     return _json(row, headers={"ETag": f'"{row.version}"'})
 
@@ -215,9 +220,7 @@ def get_case(request: Request, case_id: UUID) -> Response:
     },
 )
 def get_timeline(request: Request, case_id: UUID) -> Response:
-    history = request.app.state.parcours.history(case_id)
-    if not history:
-        raise ProblemError(404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.")
+    history = _history(request, case_id)
     return _json([TimelineEntry(version=r.originator_version, event=r.event) for r in history])
 
 
