@@ -2,7 +2,7 @@
 
 import hashlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import msgspec
@@ -221,7 +221,9 @@ def get_case(request: Request, case_id: UUID) -> Response:
 )
 def get_timeline(request: Request, case_id: UUID) -> Response:
     history = _history(request, case_id)
-    return _json([TimelineEntry(version=r.originator_version, event=r.event) for r in history])
+    return _json(
+        [TimelineEntry(version=r.originator_version, event=cast(Fait, r.event)) for r in history]
+    )
 
 
 @router.get(
