@@ -19,6 +19,7 @@ from adapters.transcoder import MsgspecTranscoder
 from domain.commands import Commande, EnregistrerEntree
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier, fold
+from domain.errors import DomainError
 from domain.events import Meta, Recorded
 
 Clock = Callable[[], datetime]
@@ -110,8 +111,6 @@ class Parcours(Application[UUID]):
                 return replay
         for attempt in range(attempts):
             state, version = self.load(case_id)
-            if expected_version is not None and expected_version != version:
-                raise VersionConflict(expected_version, version)
             now = self.clock()
             meta = Meta(
                 recorded_at=now,
@@ -120,7 +119,18 @@ class Parcours(Application[UUID]):
                 request_id=idempotency_key or author.request_id,
             )
             ctx = Contexte(today=now.astimezone(self.tz).date(), meta=meta)
-            events = decide(state, command, ctx)
+            try:
+                if expected_version is not None and expected_version != version:
+                    raise VersionConflict(expected_version, version)
+                events = decide(state, command, ctx)
+            except (DomainError, VersionConflict):
+                # The same request may have been recorded since the first look for its key
+                # (a concurrent retry): the case moved on because of it, so answer its replay.
+                if idempotency_key is not None:
+                    replay = self._replay(idempotency_key, fingerprint)
+                    if replay is not None:
+                        return replay
+                raise
             recorded = [Recorded(case_id, version + i, e) for i, e in enumerate(events, 1)]
             created = isinstance(command, EnregistrerEntree)
             key = None

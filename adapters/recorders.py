@@ -107,7 +107,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         """The library's insert (table lock, NOTIFY, one statement), with one binary array per
-        column instead of an array of composites, which psycopg dumps as escaped text."""
+        column instead of an array of composites, which psycopg dumps as escaped text.
+
+        The idempotency key is inserted here, under the table lock and where the library syncs
+        the pipeline and turns a unique violation into an IntegrityError (a key taken by a
+        concurrent request then reads as a lost race, not as an aborted pipeline)."""
         self._lock_table(curs)
         self._notify_channel(curs)
         curs.execute(
@@ -119,17 +123,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 [e.state for e in stored_events],
             ),
         )
-
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
-            curs.execute(
-                self._insert_key,
-                (record.key, record.fingerprint, record.case_id, record.version, record.status),
-            )
+            # Another cursor: `curs` still holds the notification ids the library fetches.
+            with curs.connection.cursor() as key_curs:
+                key_curs.execute(
+                    self._insert_key,
+                    (record.key, record.fingerprint, record.case_id, record.version, record.status),
+                )
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -145,7 +145,7 @@ Structure = Annotated[
     openapi_extra=request_body(ENTREE.command, ENTREE.example),
     responses={
         201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
-        **error_responses(409, 422),
+        **error_responses(400, 409, 422),
     },
 )
 async def create_case(
@@ -193,7 +193,9 @@ for _step in STEPS:
 def _history(request: Request, case_id: UUID) -> list[Recorded]:
     history: list[Recorded] = request.app.state.parcours.history(case_id)
     if not history:
-        raise ProblemError(404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.")
+        raise ProblemError(
+            404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.", "case_id"
+        )
     return history
 
 
@@ -202,7 +204,7 @@ def _history(request: Request, case_id: UUID) -> list[Recorded]:
     summary="État courant d'un dossier",
     responses={
         200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(404),
+        **error_responses(404, 422),
     },
 )
 def get_case(request: Request, case_id: UUID) -> Response:
@@ -216,7 +218,7 @@ def get_case(request: Request, case_id: UUID) -> Response:
     summary="Chronologie des événements d'un dossier",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(404),
+        **error_responses(404, 422),
     },
 )
 def get_timeline(request: Request, case_id: UUID) -> Response:

@@ -78,9 +78,11 @@ async def on_problem(request: Request, exc: Exception) -> Response:
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    status = 404 if isinstance(exc, DossierInconnu) else 422
+    unknown = isinstance(exc, DossierInconnu)
+    field = "case_id" if unknown else exc.field
     return problem_response(
-        ProblemError(status, exc.code, "Étape refusée", exc.detail, exc.field).problem, request
+        ProblemError(404 if unknown else 422, exc.code, "Étape refusée", exc.detail, field).problem,
+        request,
     )
 
 

@@ -310,6 +310,7 @@ def _cer(
 
 @_handles(SignerCer)
 def _signer_cer(state: Dossier, c: SignerCer, ctx: Contexte) -> list[Evenement]:
+    _open_episode(state, c)
     if state.cer is not None:
         raise DomainError(
             "cer_existant", "Un CER existe dans cet épisode: enregistrer un renouvellement."
@@ -319,6 +320,7 @@ def _signer_cer(state: Dossier, c: SignerCer, ctx: Contexte) -> list[Evenement]:
 
 @_handles(RenouvelerCer)
 def _renouveler_cer(state: Dossier, c: RenouvelerCer, ctx: Contexte) -> list[Evenement]:
+    _open_episode(state, c)
     if state.cer is None:
         raise DomainError("cer_requis", "Aucun CER à renouveler dans cet épisode.")
     _not_before(c.date_debut, state.cer.date_debut, "date_debut", "le CER précédent")

@@ -1,0 +1,386 @@
+"""HTTP helpers for the end-to-end tests: one allocataire's whole path as requests, posting it,
+reading a case back, and running the real `parcours` commands as subprocesses.
+
+Every helper takes an `httpx.Client`: FastAPI's `TestClient` (in-process, lifespan included) and a
+plain client pointed at a uvicorn subprocess are used the same way.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from adapters.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+Json = dict[str, Any]
+
+# --- who records ----------------------------------------------------------------------------
+
+FLUX_CAF = {"X-User-Id": "flux-caf"}
+"""The CAF daily flux: an author without a structure."""
+AGENT_CCAS = {"X-User-Id": "agent-7", "X-Structure-Id": "ccas-creteil"}
+CONSEILLER_FT = {"X-User-Id": "conseiller-12", "X-Structure-Id": "ft-creteil"}
+AGENT_AAVE = {"X-User-Id": "agent-aave-3", "X-Structure-Id": "aave-77"}
+
+# --- request bodies -------------------------------------------------------------------------
+
+ENTREE: Json = {
+    "effective_on": "2024-01-03",
+    "numero_dossier": "CAF-0123456",
+    "organisme_payeur": "caf",
+    "date_flux": "2024-01-04",
+    "date_reception_flux": "2024-01-08",
+    "soumis_droits_devoirs": True,
+}
+ORIENTATION: Json = {
+    "effective_on": "2024-01-25",
+    "type_orientation": "sociale",
+    "organisme": "ccas",
+    "structure_id": "ccas-creteil",
+    "mode": "decidee",
+}
+REFERENT: Json = {"effective_on": "2024-01-29", "referent_id": "ref-durand"}
+RDV: Json = {
+    "effective_on": "2024-01-29",
+    "type_rdv": "premier_accompagnement",
+    "mode": "convocation",
+    "date_rdv": "2024-02-05",
+}
+ISSUE_RDV: Json = {"effective_on": "2024-02-05", "numero": 1, "issue": "seen"}
+CER: Json = {"effective_on": "2024-02-20", "date_debut": "2024-03-01", "duree_mois": 6}
+SANCTION: Json = {"effective_on": "2024-04-02", "type_sanction": "reduction", "motif": "RDV manqué"}
+SORTIE: Json = {"effective_on": "2024-10-01", "type_sortie": "emploi_cdi"}
+CLOTURE: Json = {"effective_on": "2024-11-30", "motif": "ressources_superieures"}
+
+Step = tuple[str, Json, dict[str, str]]
+"""(route slug, body, author headers); the slug "" is the entry, POST /dossiers."""
+
+EPISODE_1: list[Step] = [
+    ("", ENTREE, FLUX_CAF),  # v1
+    ("orientation", ORIENTATION, AGENT_CCAS),  # v2
+    ("referent", REFERENT, AGENT_CCAS),  # v3
+    ("rdv", RDV, AGENT_CCAS),  # v4, RDV n°1
+    ("issue-rdv", ISSUE_RDV, AGENT_CCAS),  # v5
+    ("cer", CER, AGENT_CCAS),  # v6
+    (
+        "rdv",
+        {
+            "effective_on": "2024-03-01",
+            "type_rdv": "suivi",
+            "mode": "invitation",
+            "date_rdv": "2024-03-20",
+        },
+        AGENT_CCAS,
+    ),  # v7, RDV n°2
+    ("issue-rdv", {"effective_on": "2024-03-20", "numero": 2, "issue": "noshow"}, AGENT_CCAS),
+    ("sanction", SANCTION, AGENT_CCAS),  # v9, sanction n°1
+    (
+        "rdv",
+        {
+            "effective_on": "2024-04-03",
+            "type_rdv": "suivi",
+            "mode": "convocation",
+            "date_rdv": "2024-04-15",
+        },
+        AGENT_CCAS,
+    ),  # v10, RDV n°3
+    ("issue-rdv", {"effective_on": "2024-04-10", "numero": 3, "issue": "excused"}, AGENT_CCAS),
+    ("levee-sanction", {"effective_on": "2024-05-02", "numero": 1}, AGENT_CCAS),  # v12
+    (
+        "reorientation",
+        {
+            "effective_on": "2024-06-03",
+            "type_orientation": "professionnelle",
+            "organisme": "france_travail",
+            "structure_id": "ft-creteil",
+            "motif": "projet professionnel défini",
+            "date_avis_ep": "2024-05-28",
+        },
+        AGENT_CCAS,
+    ),  # v13
+    ("referent", {"effective_on": "2024-06-10", "referent_id": "ref-martin"}, CONSEILLER_FT),
+    ("entretien-asc", {"effective_on": "2024-06-20", "structure_id": "asso-94"}, CONSEILLER_FT),
+    ("suspension", {"effective_on": "2024-07-01", "motif": "DTR manquante"}, FLUX_CAF),  # v16
+    ("reprise", {"effective_on": "2024-08-01"}, FLUX_CAF),  # v17
+    (
+        "renouvellement-cer",
+        {"effective_on": "2024-08-20", "date_debut": "2024-09-01", "duree_mois": 12},
+        CONSEILLER_FT,
+    ),  # v18
+    (
+        "rdv",
+        {
+            "effective_on": "2024-09-02",
+            "type_rdv": "suivi",
+            "mode": "convocation",
+            "date_rdv": "2024-09-16",
+        },
+        CONSEILLER_FT,
+    ),  # v19, RDV n°4
+    ("issue-rdv", {"effective_on": "2024-09-05", "numero": 4, "issue": "revoked"}, CONSEILLER_FT),
+    ("sortie", SORTIE, CONSEILLER_FT),  # v21
+]
+"""A first episode touching every step: entry to exit, 21 events."""
+
+EPISODE_2: list[Step] = [
+    ("cloture", CLOTURE, FLUX_CAF),  # v22
+    (
+        "reouverture",
+        {
+            "effective_on": "2025-03-03",
+            "date_flux": "2025-03-04",
+            "date_reception_flux": "2025-03-06",
+        },
+        FLUX_CAF,
+    ),  # v23
+    (
+        "orientation",
+        {
+            "effective_on": "2025-03-20",
+            "type_orientation": "socio_professionnelle",
+            "organisme": "aave",
+            "structure_id": "aave-77",
+        },
+        AGENT_AAVE,
+    ),  # v24
+    (
+        "rdv",
+        {
+            "effective_on": "2025-03-21",
+            "type_rdv": "premier_accompagnement",
+            "mode": "invitation",
+            "date_rdv": "2025-04-01",
+        },
+        AGENT_AAVE,
+    ),  # v25, RDV n°5, no outcome yet
+]
+"""The right closes, reopens, and the second episode starts: 4 more events."""
+
+FULL_PATH: list[Step] = EPISODE_1 + EPISODE_2
+
+
+# --- posting --------------------------------------------------------------------------------
+
+
+def step_url(case_id: str | None, slug: str) -> str:
+    return "/dossiers" if slug == "" else f"/dossiers/{case_id}/{slug}"
+
+
+def post_steps(
+    client: httpx.Client,
+    steps: list[Step],
+    case_id: str | None = None,
+    *,
+    version: int = 0,
+    if_match: bool = False,
+) -> tuple[str, list[Json]]:
+    """Post each step in turn, checking the answer: 201 and a Location for the entry, 200 after;
+    the body and the ETag give the next version. With `if_match`, every step after the entry
+    sends the version the previous answer returned. Returns the case id and the answers."""
+    answers: list[Json] = []
+    for slug, body, author in steps:
+        headers = {**author, "X-Request-ID": f"req-{version + 1}"}
+        if if_match and slug != "":
+            headers["If-Match"] = f'"{version}"'
+        response = client.post(step_url(case_id, slug), json=body, headers=headers)
+        version += 1
+        expected_status = 201 if slug == "" else 200
+        assert response.status_code == expected_status, (slug, response.text)
+        answer: Json = response.json()
+        if slug == "":
+            case_id = answer["case_id"]
+            assert response.headers["Location"] == f"/dossiers/{case_id}"
+        assert answer["case_id"] == case_id
+        assert answer["version"] == version, (slug, answer)
+        assert answer["replayed"] is False
+        assert response.headers["ETag"] == f'"{version}"'
+        answers.append(answer)
+    assert case_id is not None
+    return case_id, answers
+
+
+def post_path(
+    client: httpx.Client, steps: list[Step] = FULL_PATH, *, if_match: bool = False
+) -> str:
+    """Post a whole path from its entry; returns the new case id."""
+    case_id, _ = post_steps(client, steps, if_match=if_match)
+    return case_id
+
+
+def create_case(
+    client: httpx.Client, body: Json | None = None, headers: dict[str, str] | None = None
+) -> str:
+    response = client.post("/dossiers", json=body or ENTREE, headers=headers or FLUX_CAF)
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["case_id"]
+    return case_id
+
+
+def orient(client: httpx.Client, case_id: str, body: Json | None = None) -> Json:
+    response = client.post(
+        f"/dossiers/{case_id}/orientation", json=body or ORIENTATION, headers=AGENT_CCAS
+    )
+    assert response.status_code == 200, response.text
+    answer: Json = response.json()
+    return answer
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def log_position(client: httpx.Client) -> int:
+    response = client.get("/health")
+    assert response.status_code == 200, response.text
+    position: int = response.json()["log_position"]
+    return position
+
+
+def read_case(client: httpx.Client, case_id: str) -> tuple[Json, list[Json], str]:
+    """The case's state, its timeline and the state's ETag."""
+    state = client.get(f"/dossiers/{case_id}")
+    assert state.status_code == 200, state.text
+    timeline = client.get(f"/dossiers/{case_id}/evenements")
+    assert timeline.status_code == 200, timeline.text
+    return state.json(), timeline.json(), state.headers["ETag"]
+
+
+def without(mapping: Json, *keys: str) -> Json:
+    return {k: v for k, v in mapping.items() if k not in keys}
+
+
+# --- subprocesses ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a `parcours` subprocess needs to open the same store as `settings`."""
+    env = {
+        **os.environ,
+        "PARCOURS_STORE": settings.store,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
+        "PARCOURS_POLL_INTERVAL": str(settings.poll_interval),
+        "PARCOURS_LOG_LEVEL": "WARNING",
+        "POSTGRES_HOST": settings.postgres_host,
+        "POSTGRES_PORT": str(settings.postgres_port),
+        "POSTGRES_USER": settings.postgres_user,
+        "POSTGRES_PASSWORD": settings.postgres_password,
+        "POSTGRES_DBNAME": settings.postgres_dbname,
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+    }
+    if settings.sqlite_path is not None:
+        env["PARCOURS_SQLITE_PATH"] = str(settings.sqlite_path)
+    return {**env, **extra}
+
+
+class ParcoursProcess:
+    """`python -m api.cli <command>` in a subprocess, its output kept in a log file."""
+
+    def __init__(self, settings: Settings, args: list[str], log: Path, **env: str) -> None:
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", *args],
+                cwd=ROOT,
+                env=process_env(settings, **env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20) -> int:
+        """Send `sig` and wait for the exit; returns the exit code (-9 after SIGKILL)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(
+                f"no exit {timeout} s after {sig.name}:\n{self.output()}"
+            ) from None
+
+    def kill_if_running(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, pause: float = 0.01
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(pause)
+
+
+class Server(ParcoursProcess):
+    """`parcours serve` on a free port of 127.0.0.1, answering once /health says ok."""
+
+    def __init__(self, settings: Settings, log: Path, **env: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            settings,
+            ["serve"],
+            log,
+            PARCOURS_API_HOST="127.0.0.1",
+            PARCOURS_API_PORT=str(self.port),
+            **{"PARCOURS_LOG_LEVEL": "INFO", **env},
+        )
+        wait_until(self._healthy, timeout=30, what=f"the server on {self.base_url}", pause=0.05)
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(
+                f"the server exited with {self.process.returncode}:\n{self.output()}"
+            )
+        try:
+            return httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+    def stop_gracefully(self) -> None:
+        """SIGTERM: uvicorn finishes the requests under way, runs the app's shutdown (closing
+        the store), then exits by re-raising the signal."""
+        code = self.stop(signal.SIGTERM)
+        assert code in (0, -signal.SIGTERM), self.output()
+        assert "Application shutdown complete." in self.output(), self.output()
+
+
+@contextmanager
+def serving(settings: Settings, log: Path) -> Iterator[Server]:
+    """A real server for the duration of the block, stopped with SIGTERM afterwards."""
+    server = Server(settings, log)
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.stop_gracefully()
