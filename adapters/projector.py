@@ -1,14 +1,13 @@
-"""Keeps the case-state read model in step with the log.
+"""Keeps the read models in step with the log.
 
-The library's `Projection` gives the one-event path; the projector reads the log in batches after
-the position the view recorded, folds each batch with the pure fold, and writes the changed rows
-with the new position in one transaction. Two projectors racing over the same batch cannot both
-apply it: the second one's position write is refused and its transaction rolled back.
+The projector reads the log once per batch, after the lowest position its read models reached,
+and hands each model the events it has not applied yet; each model writes its rows with the new
+position in one transaction. Two projectors racing over the same batch cannot both apply it: the
+second one's position write is refused and its transaction rolled back.
 """
 
 import threading
 from typing import Any, cast
-from uuid import UUID
 
 import psycopg
 import structlog
@@ -17,10 +16,12 @@ from eventsourcing.projection import Projection
 from psycopg import sql
 
 from adapters.application import Parcours
-from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.case_views import CaseStateView
+from adapters.log import read_batch
+from adapters.read_models import CaseStateModel, ReadModel, open_read_models
 from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
-from projections.case_state import CaseRow, apply, fold
+from projections.case_state import apply
 
 log = structlog.get_logger(__name__)
 
@@ -37,52 +38,71 @@ class CaseStateProjection(Projection[Any]):
         view.save([apply(row, recorded)], tracking)
 
 
-def open_case_view(app: Parcours) -> CaseStateView:
-    view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
-    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
-
-
 class Projector:
-    def __init__(self, app: Parcours, view: CaseStateView | None = None, batch: int | None = None):
+    """Drives `models` (every read model by default; only the case state over `view` if given)."""
+
+    def __init__(
+        self,
+        app: Parcours,
+        view: CaseStateView | None = None,
+        batch: int | None = None,
+        models: list[ReadModel] | None = None,
+    ):
         self.app = app
-        self.view = view or open_case_view(app)
+        if models is None:
+            models = [CaseStateModel(view)] if view is not None else open_read_models(app)
+        self.models = models
         self.batch = batch or app.settings.projection_batch
-        self.tracking_name = f"{app.name}.{CaseStateProjection.name}"
+
+    @property
+    def view(self) -> CaseStateView:
+        """The case-state store (what case lists read)."""
+        for model in self.models:
+            if isinstance(model, CaseStateModel):
+                return model.view
+        raise LookupError("no case-state read model")
+
+    def model(self, name: str) -> ReadModel:
+        return next(m for m in self.models if m.name == name)
+
+    def tracking_name(self, model: ReadModel) -> str:
+        return f"{self.app.name}.{model.name}"
+
+    def positions(self) -> dict[str, int]:
+        return {m.name: m.position(self.tracking_name(m)) for m in self.models}
 
     def position(self) -> int:
-        return self.view.max_tracking_id(self.tracking_name) or 0
+        """The position every read model has reached."""
+        return min(self.positions().values(), default=0)
 
     def catch_up(self, until: int | None = None) -> int:
-        """Apply every event recorded after the view's position (or up to `until`)."""
+        """Apply every event recorded after the models' positions (or up to `until`); returns
+        how many events were read and applied to at least one model."""
         applied = 0
-        decode = self.app.mapper.decode_state
         while True:
-            position = self.position()
-            if until is not None and position >= until:
+            positions = self.positions()
+            start = min(positions.values(), default=0)
+            if until is not None and start >= until:
                 return applied
-            notifications = self.app.recorder.select_notifications(
-                start=position, limit=self.batch, inclusive_of_start=False
-            )
-            if not notifications:
+            records = read_batch(self.app, start, self.batch)
+            if not records:
                 return applied
-            records = [
-                Recorded(cast(UUID, n.originator_id), n.originator_version, decode(n))
-                for n in notifications
-            ]
-            touched = {r.originator_id for r in records}
-            rows: dict[UUID, CaseRow] = fold(records, self.view.rows(touched))
-            try:
-                self.view.save(
-                    [rows[i] for i in touched], Tracking(self.tracking_name, notifications[-1].id)
-                )
-            except IntegrityError:
-                log.info("projection.batch_already_applied", position=notifications[-1].id)
-                continue
+            last = records[-1].position
+            for model in self.models:
+                reached = positions[model.name]
+                todo = records if reached <= start else [r for r in records if r.position > reached]
+                if not todo:
+                    continue
+                try:
+                    model.apply(todo, Tracking(self.tracking_name(model), last))
+                except IntegrityError:
+                    log.info("projection.batch_already_applied", model=model.name, position=last)
             applied += len(records)
 
     def rebuild(self) -> int:
-        """Forget the read model and fold the whole log again."""
-        self.view.reset(self.tracking_name)
+        """Forget the read models and fold the whole log again."""
+        for model in self.models:
+            model.reset(self.tracking_name(model))
         return self.catch_up()
 
     def run_forever(self, stop: threading.Event) -> None:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from adapters.application import Parcours
@@ -19,6 +19,9 @@ from api.problems import HANDLERS
 from api.schemas import COMPONENTS
 
 log = structlog.get_logger("api")
+
+ROUTERS: list[APIRouter] = [cases.router]
+"""One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
 
 def create_app(
@@ -58,7 +61,8 @@ def create_app(
     )
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
-    app.include_router(cases.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", tags=["santé"], summary="Le service et son stockage répondent")
     def health(request: Request) -> dict[str, Any]:

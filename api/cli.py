@@ -6,8 +6,10 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from types import FrameType
+from typing import TypeAlias
 
 import structlog
 import uvicorn
@@ -56,10 +58,11 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     """Positions of the log and of the read model: the worker's health check."""
     app = Parcours(settings)
     projector = Projector(app)
-    log_position, view_position = app.max_position(), projector.position()
-    print(
-        f"journal {log_position}, projection {view_position}, retard {log_position - view_position}"
-    )
+    log_position = app.max_position()
+    for name, position in projector.positions().items():
+        print(
+            f"{name}: journal {log_position}, projection {position}, retard {log_position - position}"
+        )
     app.close()
 
 
@@ -117,9 +120,18 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     _serve(settings, app, run_projector=True)
 
 
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+EXTENSIONS: list[Callable[[Subcommands], None]] = []
+"""Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
+a module `api/cli_<group>.py` with `register(sub)`, listed once."""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="parcours", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    for register in EXTENSIONS:
+        register(sub)
 
     p = sub.add_parser("demo", help="département synthétique + API (stockage SQLite par défaut)")
     p.add_argument("--people", type=int, default=2000)

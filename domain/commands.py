@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 
+from domain.events import Profil
 from domain.vocabulary import (
     IssueRdv,
     ModeOrientation,
@@ -34,12 +35,14 @@ class EnregistrerEntree(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool = True
+    profil: Profil | None = None
 
 
 class RouvrirDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool = True
+    profil: Profil | None = None
 
 
 class SuspendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -140,6 +140,7 @@ def _entree(state: Dossier, c: EnregistrerEntree, ctx: Contexte) -> list[Eveneme
             date_flux=c.date_flux,
             date_reception_flux=c.date_reception_flux,
             soumis_droits_devoirs=c.soumis_droits_devoirs,
+            profil=c.profil,
         )
     ]
 
@@ -159,6 +160,7 @@ def _reouverture(state: Dossier, c: RouvrirDroit, ctx: Contexte) -> list[Eveneme
             date_flux=c.date_flux,
             date_reception_flux=c.date_reception_flux,
             soumis_droits_devoirs=c.soumis_droits_devoirs,
+            profil=c.profil,
         )
     ]
 

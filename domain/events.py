@@ -18,6 +18,7 @@ from domain.vocabulary import (
     ModeRdv,
     MotifCloture,
     OrganismePayeur,
+    Sexe,
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
@@ -35,6 +36,16 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str
 
 
+class Profil(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What statistics and cohorts may know of a person, in every event's clear text: no name,
+    NIR, birth date or address (those are identity data, kept apart and erasable)."""
+
+    sexe: Sexe | None = None
+    annee_naissance: int | None = None
+    code_commune: str | None = None
+    """INSEE code of the commune of residence."""
+
+
 class Evenement(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
     """Base of every event: the date it took effect and how it was recorded."""
 
@@ -50,6 +61,7 @@ class EntreeEnregistree(Evenement, frozen=True, kw_only=True):
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool
+    profil: Profil | None = None
 
 
 class DroitRouvert(Evenement, frozen=True, kw_only=True):
@@ -58,6 +70,7 @@ class DroitRouvert(Evenement, frozen=True, kw_only=True):
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool
+    profil: Profil | None = None
 
 
 class DroitSuspendu(Evenement, frozen=True, kw_only=True):
@@ -180,3 +193,5 @@ class Recorded:
     originator_id: UUID
     originator_version: int
     event: Evenement
+    position: int = 0
+    """Its place in the whole log (notification id), when read from the store."""

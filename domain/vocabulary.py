@@ -7,6 +7,13 @@ interfaces. Adding a code is backwards compatible; renaming one needs an upcaste
 from enum import StrEnum
 
 
+class Sexe(StrEnum):
+    """As the CAF flux gives it (SEXE 1 / 2)."""
+
+    F = "F"
+    M = "M"
+
+
 class OrganismePayeur(StrEnum):
     """Who pays the right and sends the flux."""
 

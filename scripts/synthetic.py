@@ -36,13 +36,14 @@ from domain.commands import (
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier, evolve
 from domain.errors import DomainError
-from domain.events import Meta, Recorded
+from domain.events import Meta, Profil, Recorded
 from domain.vocabulary import (
     IssueRdv,
     ModeOrientation,
     ModeRdv,
     MotifCloture,
     OrganismePayeur,
+    Sexe,
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
@@ -76,6 +77,9 @@ ISSUES = [
     (IssueRdv.REVOKED, 0.05),
 ]
 
+
+COMMUNES = [f"94{n:03d}" for n in (2, 3, 4, 11, 15, 16, 17, 18, 19, 21, 22, 28, 33, 34, 37)]
+"""Fictitious residence communes (INSEE codes of one département's shape)."""
 
 T = TypeVar("T")
 Durations: tuple[Literal[6, 9, 12], ...] = (6, 6, 9, 12)
@@ -144,6 +148,11 @@ class _Person:
                     organisme_payeur=payeur,
                     date_flux=flux,
                     date_reception_flux=received,
+                    profil=Profil(
+                        sexe=Sexe.F if rng.random() < 0.52 else Sexe.M,
+                        annee_naissance=entered.year - rng.randint(25, 64),
+                        code_commune=rng.choice(COMMUNES),
+                    ),
                 )
             )
         else:

@@ -189,6 +189,7 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "date_flux": "2024-01-04",
         "date_reception_flux": "2024-01-08",
         "soumis_droits_devoirs": True,
+        "profil": None,
     }
     assert _payload(timeline[12]) == {
         "type": "ReorientationDecidee",

@@ -1,0 +1,56 @@
+"""The read models the projector keeps, each a pure fold behind a tracking store.
+
+A read model applies a batch of the log and records the position it reached in the same
+transaction; a batch applied twice is refused by its tracking row (IntegrityError). Adding a
+read model is one class here and one line in `open_read_models`.
+"""
+
+from collections.abc import Sequence
+from typing import Protocol, cast
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from adapters.application import Parcours
+from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from domain.events import Recorded
+from projections.case_state import CaseRow, fold
+
+
+class ReadModel(Protocol):
+    name: str
+    """Short name; the tracking row is `<application>.<name>`."""
+
+    def position(self, tracking_name: str) -> int: ...
+    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None: ...
+    def reset(self, tracking_name: str) -> None: ...
+
+
+def open_case_view(app: Parcours) -> CaseStateView:
+    view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
+    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
+
+
+class CaseStateModel:
+    """One row per case: where each allocataire stands now."""
+
+    name = "case_state"
+
+    def __init__(self, view: CaseStateView) -> None:
+        self.view = view
+
+    def position(self, tracking_name: str) -> int:
+        return self.view.max_tracking_id(tracking_name) or 0
+
+    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+        touched = {r.originator_id for r in records}
+        rows: dict[UUID, CaseRow] = fold(records, self.view.rows(touched))
+        self.view.save([rows[i] for i in touched], tracking)
+
+    def reset(self, tracking_name: str) -> None:
+        self.view.reset(tracking_name)
+
+
+def open_read_models(app: Parcours) -> list[ReadModel]:
+    """Every read model of the application, the case state first."""
+    return [CaseStateModel(open_case_view(app))]
