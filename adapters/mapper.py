@@ -11,9 +11,10 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 
 from adapters.transcoder import MsgspecTranscoder
-from domain.events import EVENT_TYPES, Evenement, Recorded
+from domain.catalogue import ALL_EVENT_TYPES
+from domain.events import Evenement, Recorded
 
-TOPICS: dict[str, type[Evenement]] = {kind.__name__: kind for kind in EVENT_TYPES}
+TOPICS: dict[str, type[Evenement]] = {kind.__name__: kind for kind in ALL_EVENT_TYPES}
 
 
 def topic_of(kind: type[Evenement]) -> str:

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from domain.catalogue import is_case_event
 from domain.events import Recorded
 from projections.case_state import CaseRow, fold
 
@@ -43,6 +44,7 @@ class CaseStateModel:
         return self.view.max_tracking_id(tracking_name) or 0
 
     def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+        records = [r for r in records if is_case_event(r.event)]
         touched = {r.originator_id for r in records}
         rows: dict[UUID, CaseRow] = fold(records, self.view.rows(touched))
         self.view.save([rows[i] for i in touched], tracking)

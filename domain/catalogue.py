@@ -1,0 +1,15 @@
+"""Every event type the log may hold: a case's path events and those of other aggregates
+(reference data, tariff schedules, flux imports). The store decodes by this catalogue; read
+models keep only the types they fold (`CASE_EVENT_TYPES` for a case's path)."""
+
+from domain.events import EVENT_TYPES, Evenement
+
+CASE_EVENT_TYPES: tuple[type[Evenement], ...] = EVENT_TYPES
+"""Events of an allocataire's case (originator = the case)."""
+
+ALL_EVENT_TYPES: tuple[type[Evenement], ...] = (*CASE_EVENT_TYPES,)
+"""Add other aggregates' event types here, one module each."""
+
+
+def is_case_event(event: Evenement) -> bool:
+    return isinstance(event, CASE_EVENT_TYPES)
