@@ -148,6 +148,14 @@ class SanctionLevee(Evenement, frozen=True, kw_only=True):
     motif: str | None = None
 
 
+class EtapeAnnulee(Evenement, frozen=True, kw_only=True):
+    """A recorded step declared void (keyed by mistake, on the wrong case…). The step stays in
+    the log; read models fold the case's history without it from this event on."""
+
+    version_annulee: int
+    motif: str
+
+
 Fait = (
     EntreeEnregistree
     | DroitRouvert
@@ -164,6 +172,7 @@ Fait = (
     | SortieEnregistree
     | SanctionDecidee
     | SanctionLevee
+    | EtapeAnnulee
 )
 """Every event type, as one tagged union (the `type` field names the class)."""
 
@@ -183,6 +192,7 @@ EVENT_TYPES: tuple[type[Evenement], ...] = (
     SortieEnregistree,
     SanctionDecidee,
     SanctionLevee,
+    EtapeAnnulee,
 )
 
 

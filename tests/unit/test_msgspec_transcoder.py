@@ -143,6 +143,7 @@ EVENTS: list[ev.Evenement] = [
         motif="absences",
     ),
     ev.SanctionLevee(effective_on=DAY, meta=META, numero=1),
+    ev.EtapeAnnulee(effective_on=DAY, meta=META, version_annulee=3, motif="saisie en double"),
 ]
 
 
