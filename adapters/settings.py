@@ -26,6 +26,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Europe/Paris"
     poll_interval: float = 0.5
     projection_batch: int = 2000
+    identity_index_secret: str = "dev-only-index-secret"
+    """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
+    identity_master_key: str = "dev-only-master-key"
+    """Wraps each person's identity key; set both secrets in production."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -51,6 +55,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             timezone=env.get("PARCOURS_TIMEZONE", "Europe/Paris"),
             poll_interval=float(env.get("PARCOURS_POLL_INTERVAL", "0.5")),
             projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
+            identity_index_secret=env.get(
+                "PARCOURS_IDENTITY_INDEX_SECRET", "dev-only-index-secret"
+            ),
+            identity_master_key=env.get("PARCOURS_IDENTITY_MASTER_KEY", "dev-only-master-key"),
         )
 
     @property

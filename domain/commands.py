@@ -57,6 +57,10 @@ class CloreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True
     motif: MotifCloture
 
 
+class ModifierDroitsDevoirs(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    soumis_droits_devoirs: bool
+
+
 class DeciderOrientation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     type_orientation: TypeOrientation
     organisme: TypeOrganisme

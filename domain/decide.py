@@ -20,6 +20,7 @@ from domain.commands import (
     EnregistrerIssueRdv,
     EnregistrerSortie,
     LeverSanction,
+    ModifierDroitsDevoirs,
     PlanifierRdv,
     RenouvelerCer,
     ReprendreDroit,
@@ -35,6 +36,7 @@ from domain.events import (
     DroitClos,
     DroitRepris,
     DroitRouvert,
+    DroitsDevoirsModifies,
     DroitSuspendu,
     EntreeEnregistree,
     EntretienAscTenu,
@@ -191,6 +193,24 @@ def _reprise(state: Dossier, c: ReprendreDroit, ctx: Contexte) -> list[Evenement
 def _cloture(state: Dossier, c: CloreDroit, ctx: Contexte) -> list[Evenement]:
     _right_not_closed(state, c)
     return [DroitClos(effective_on=c.effective_on, meta=ctx.meta, motif=c.motif)]
+
+
+@_handles(ModifierDroitsDevoirs)
+def _droits_devoirs(state: Dossier, c: ModifierDroitsDevoirs, ctx: Contexte) -> list[Evenement]:
+    _right_not_closed(state, c)
+    if state.soumis_droits_devoirs == c.soumis_droits_devoirs:
+        raise DomainError(
+            "droits_devoirs_inchanges",
+            "La soumission aux droits et devoirs est déjà celle-ci.",
+            "soumis_droits_devoirs",
+        )
+    return [
+        DroitsDevoirsModifies(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            soumis_droits_devoirs=c.soumis_droits_devoirs,
+        )
+    ]
 
 
 # --- orientation and referent ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from domain.events import (
     DroitClos,
     DroitRepris,
     DroitRouvert,
+    DroitsDevoirsModifies,
     DroitSuspendu,
     EntreeEnregistree,
     Evenement,
@@ -114,6 +115,8 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
         return replace(d, droit_suspendu=True)
     if isinstance(e, DroitRepris):
         return replace(d, droit_suspendu=False)
+    if isinstance(e, DroitsDevoirsModifies):
+        return replace(d, soumis_droits_devoirs=e.soumis_droits_devoirs)
     if isinstance(e, DroitClos):
         return replace(d, statut=Statut.CLOS, sanctions_en_cours=frozenset())
     if isinstance(e, OrientationDecidee | ReorientationDecidee):

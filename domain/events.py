@@ -85,6 +85,12 @@ class DroitClos(Evenement, frozen=True, kw_only=True):
     motif: MotifCloture
 
 
+class DroitsDevoirsModifies(Evenement, frozen=True, kw_only=True):
+    """The flux says the person is now (or no longer) bound to rights and duties."""
+
+    soumis_droits_devoirs: bool
+
+
 class OrientationDecidee(Evenement, frozen=True, kw_only=True):
     type_orientation: TypeOrientation
     organisme: TypeOrganisme
@@ -162,6 +168,7 @@ Fait = (
     | DroitSuspendu
     | DroitRepris
     | DroitClos
+    | DroitsDevoirsModifies
     | OrientationDecidee
     | ReorientationDecidee
     | ReferentDesigne
@@ -193,6 +200,7 @@ EVENT_TYPES: tuple[type[Evenement], ...] = (
     SanctionDecidee,
     SanctionLevee,
     EtapeAnnulee,
+    DroitsDevoirsModifies,
 )
 
 

@@ -18,6 +18,7 @@ from domain.events import (
     DroitClos,
     DroitRepris,
     DroitRouvert,
+    DroitsDevoirsModifies,
     DroitSuspendu,
     EntreeEnregistree,
     EntretienAscTenu,
@@ -144,6 +145,8 @@ def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
         return replace(r, droit_suspendu=False)
     if isinstance(e, DroitClos):
         return replace(r, statut=Statut.CLOS, sanctions_en_cours=0)
+    if isinstance(e, DroitsDevoirsModifies):
+        return replace(r, soumis_droits_devoirs=e.soumis_droits_devoirs)
     if isinstance(e, OrientationDecidee | ReorientationDecidee):
         reorientation = isinstance(e, ReorientationDecidee)
         return replace(

@@ -1,0 +1,282 @@
+"""Import of a CAF/MSA flux file: validate, then decide and append household by household, in
+batches (one transaction per batch for the events, one for the new identities).
+
+Every command goes through the domain's `decide` against the case state (loaded for the whole
+batch in one query); a household whose facts are inconsistent, or refused by a rule, is left out
+and reported, the rest of its batch is written. A batch that loses a race with another writer
+is replayed household by household, so nothing is half-imported and nothing accepted is lost.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from adapters.application import Parcours
+from adapters.flux.histories import load_histories
+from adapters.flux.mapping import FoyerIncoherent, check, faits
+from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, read, validate
+from adapters.flux.reports import Rapport, Rejet, ReportStore
+from adapters.identity import Identite, IdentityStore
+from domain.commands import DeciderOrientation
+from domain.decide import Contexte, decide
+from domain.dossier import Dossier, evolve, fold
+from domain.errors import DomainError
+from domain.events import Evenement, Meta, Recorded
+from domain.orientation_auto import JEUX, JeuDeRegles, Situation, en_vigueur, orienter
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Case:
+    """A case as the batch sees it: state, version, the facts it holds, its last date."""
+
+    state: Dossier
+    version: int
+    keys: set[tuple[str, date]]
+    last_effective: date | None
+
+
+@dataclass
+class _Plan:
+    """What one household writes."""
+
+    recorded: list[Recorded] = field(default_factory=list)
+    identities: list[tuple[str, UUID, Identite]] = field(default_factory=list)
+    cases: dict[UUID, _Case] = field(default_factory=dict)
+    created: int = 0
+    untracked: int = 0
+
+
+def _case_of(events: list[Evenement]) -> _Case:
+    return _Case(
+        state=fold(events),
+        version=len(events),
+        keys={(type(e).__name__, e.effective_on) for e in events},
+        last_effective=max((e.effective_on for e in events), default=None),
+    )
+
+
+def _chunks(items: Iterable[FoyerFlux], size: int) -> Iterator[list[FoyerFlux]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class FluxImporter:
+    def __init__(
+        self,
+        app: Parcours,
+        identities: IdentityStore | None = None,
+        reports: ReportStore | None = None,
+        *,
+        batch_size: int = 1000,
+        orientation_auto: bool = False,
+        regles: tuple[JeuDeRegles, ...] = JEUX,
+    ) -> None:
+        self.app = app
+        self.identities = identities or IdentityStore(app.settings)
+        self.reports = reports or ReportStore(app.settings)
+        self.batch_size = batch_size
+        self.orientation_auto = orientation_auto
+        self.regles = regles
+
+    def import_file(
+        self,
+        path: Path,
+        name: str | None = None,
+        progress: Callable[[int], Progress] | None = None,
+    ) -> Rapport:
+        """Import one file; the report is saved whatever happens and returned."""
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        rapport = Rapport(
+            id=uuid.uuid4(),
+            fichier=name or path.name,
+            sha256=digest.hexdigest(),
+            recu_le=self.app.clock(),
+        )
+        self.reports.save(rapport)
+        try:
+            total = validate(path)
+        except FluxInvalide as e:
+            rapport.statut = "rejete"
+            rapport.rejets = [
+                Rejet(ligne=e.line, motif=f"fichier non conforme au schéma: {e.reason}")
+            ]
+            return self._finish(rapport)
+        header, foyers = read(path)
+        rapport.type_flux = header.type_flux
+        rapport.date_flux = header.date_creation
+        rapport.foyers = total
+        advance = progress(total) if progress else None
+        meta = Meta(
+            recorded_at=self.app.clock(),
+            recorded_by=f"flux-{header.type_flux.lower()}",
+            request_id=f"flux:{rapport.id}",
+        )
+        ctx = Contexte(today=self.app.today(), meta=meta)
+        for batch in _chunks(foyers, self.batch_size):
+            self._run(batch, header, ctx, rapport)
+            if advance:
+                advance(len(batch))
+        rapport.statut = "importe"
+        return self._finish(rapport)
+
+    def _finish(self, rapport: Rapport) -> Rapport:
+        rapport.termine_le = self.app.clock()
+        self.reports.save(rapport)
+        return rapport
+
+    # --- one batch ------------------------------------------------------------------------
+
+    def _run(self, batch: list[FoyerFlux], header: EnTete, ctx: Contexte, rapport: Rapport) -> None:
+        for attempt in range(3):
+            try:
+                self._write(batch, header, ctx, rapport)
+                return
+            except IntegrityError:
+                if len(batch) > 1:
+                    for foyer in batch:
+                        self._run([foyer], header, ctx, rapport)
+                    return
+                if attempt == 2:
+                    rapport.foyers_rejetes += 1
+                    rapport.rejets.append(
+                        Rejet(
+                            ligne=batch[0].line,
+                            foyer=batch[0].rank,
+                            motif="écriture concurrente sur le même dossier: réimporter le fichier",
+                        )
+                    )
+
+    def _write(
+        self, batch: list[FoyerFlux], header: EnTete, ctx: Contexte, rapport: Rapport
+    ) -> None:
+        """Decide the batch against the stored cases and append it; IntegrityError when
+        another writer got there first (nothing of the batch is then written)."""
+        blind = self.identities.blind_index
+        with self.identities.db.transaction() as tx:
+            known = self.identities.find(
+                tx, (blind(f.organisme, f.matricule, p.nir) for f in batch for p in f.personnes)
+            )
+        cases = {k: _case_of(v) for k, v in load_histories(self.app, known.values()).items()}
+        plans: list[_Plan] = []
+        rejected: list[Rejet] = []
+        unchanged = untracked = 0
+        for foyer in batch:
+            try:
+                plan = self._plan(foyer, header, ctx, known, cases)
+            except (FoyerIncoherent, DomainError) as e:
+                reason = e.detail if isinstance(e, DomainError) else str(e)
+                if isinstance(e, DomainError):
+                    reason = f"{e.code}: {reason}"
+                rejected.append(Rejet(ligne=foyer.line, foyer=foyer.rank, motif=reason))
+                continue
+            cases.update(plan.cases)
+            for b, case_id, _ in plan.identities:
+                known[b] = case_id
+            untracked += plan.untracked
+            if plan.recorded:
+                plans.append(plan)
+            else:
+                unchanged += 1
+        people = [i for p in plans for i in p.identities]
+        if people:
+            with self.identities.db.transaction() as tx:
+                self.identities.insert(tx, people)
+                stored = self.identities.find(tx, (b for b, _, _ in people))
+            if any(stored.get(b) != case_id for b, case_id, _ in people):
+                raise IntegrityError("identité enregistrée entre-temps par un autre import")
+        recorded = [r for p in plans for r in p.recorded]
+        if recorded:
+            self.app.append_many(recorded)
+        rapport.foyers_importes += len(plans)
+        rapport.foyers_inchanges += unchanged
+        rapport.foyers_rejetes += len(rejected)
+        rapport.rejets.extend(rejected)
+        rapport.dossiers_crees += sum(p.created for p in plans)
+        rapport.personnes_non_suivies += untracked
+        for r in recorded:
+            kind = type(r.event).__name__
+            rapport.evenements[kind] = rapport.evenements.get(kind, 0) + 1
+        rapport.evenements_total += len(recorded)
+
+    def _plan(
+        self,
+        foyer: FoyerFlux,
+        header: EnTete,
+        ctx: Contexte,
+        known: dict[str, UUID],
+        cases: dict[UUID, _Case],
+    ) -> _Plan:
+        check(foyer)
+        plan = _Plan()
+        household = self.identities.blind_index(foyer.organisme, foyer.matricule, None)
+        numero = f"{foyer.organisme}-{household[:12]}"
+        for p in foyer.personnes:
+            b = self.identities.blind_index(foyer.organisme, foyer.matricule, p.nir)
+            case_id = known.get(b)
+            case = cases.get(case_id) if case_id else None
+            if case is None:
+                case = _Case(Dossier(), 0, set(), None)
+            todo = faits(foyer, p, header, case.state, case.last_effective, numero, ctx.today)
+            todo = [f for f in todo if (f.event, f.effective_on) not in case.keys]
+            if not todo:
+                plan.untracked += case_id is None
+                continue
+            if case_id is None:
+                case_id = uuid.uuid4()
+                plan.identities.append((b, case_id, _identite(foyer, p)))
+                plan.created += 1
+            state, version = case.state, case.version
+            keys, last = set(case.keys), case.last_effective
+            commands = [f.command for f in todo]
+            if self.orientation_auto and todo[0].event in ("EntreeEnregistree", "DroitRouvert"):
+                auto = self._orientation(p, ctx.today)
+                if auto is not None:
+                    commands.insert(1, auto)
+            for command in commands:
+                for event in decide(state, command, ctx):
+                    version += 1
+                    state = evolve(state, event)
+                    keys.add((type(event).__name__, event.effective_on))
+                    last = max(last or event.effective_on, event.effective_on)
+                    plan.recorded.append(Recorded(case_id, version, event))
+            plan.cases[case_id] = _Case(state, version, keys, last)
+        return plan
+
+    def _orientation(self, p: PersonneFlux, today: date) -> DeciderOrientation | None:
+        jeu = en_vigueur(self.regles, today)
+        if jeu is None:
+            return None
+        situation = Situation(
+            inscrit_pole_emploi=p.identifiant_pole_emploi is not None, suivi_departement=False
+        )
+        return orienter(jeu, situation, today)
+
+
+def _identite(foyer: FoyerFlux, p: PersonneFlux) -> Identite:
+    return Identite(
+        organisme=foyer.organisme,
+        matricule=foyer.matricule,
+        nir=p.nir,
+        nom=p.nom,
+        nom_naissance=p.nom_naissance,
+        prenoms=p.prenoms,
+        date_naissance=p.date_naissance,
+        commune_naissance=p.commune_naissance,
+        adresse=foyer.adresse,
+        code_postal=foyer.code_postal,
+        commune=foyer.commune,
+        identifiant_pole_emploi=p.identifiant_pole_emploi,
+    )

@@ -1,0 +1,82 @@
+"""Import reports: what each flux file did, kept next to the log and read back by the API.
+
+A report names households by their rank and line in the file, never by a person's identity, so
+it can be kept as long as the log.
+"""
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from adapters.settings import Settings
+from adapters.sql import Db
+
+
+class Rejet(msgspec.Struct, frozen=True, kw_only=True):
+    ligne: int
+    foyer: int | None = None
+    """Rank of the household in the file (1 = first); None when the whole file is refused."""
+    motif: str
+
+
+class Rapport(msgspec.Struct, kw_only=True):
+    id: UUID
+    fichier: str
+    sha256: str
+    statut: str = "en_cours"
+    """`importe` (possibly with rejected households), `rejete` (file refused), `en_cours`."""
+    recu_le: datetime
+    termine_le: datetime | None = None
+    type_flux: str | None = None
+    date_flux: date | None = None
+    foyers: int = 0
+    foyers_importes: int = 0
+    foyers_inchanges: int = 0
+    foyers_rejetes: int = 0
+    dossiers_crees: int = 0
+    personnes_non_suivies: int = 0
+    """Persons with no case and no right opened for someone bound to rights and duties."""
+    evenements: dict[str, int] = {}
+    evenements_total: int = 0
+    rejets: list[Rejet] = []
+
+
+class Resume(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    fichier: str
+    statut: str
+    recu_le: datetime
+    evenements_total: int
+    foyers_rejetes: int
+
+
+class ReportStore:
+    def __init__(self, settings: Settings) -> None:
+        self.db = Db(settings)
+        with self.db.transaction() as tx:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS flux_import (id TEXT PRIMARY KEY, "
+                "recu_le TEXT NOT NULL, rapport TEXT NOT NULL)"
+            )
+
+    def save(self, rapport: Rapport) -> None:
+        body = msgspec.json.encode(rapport).decode()
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO flux_import VALUES (%s,%s,%s) "
+                "ON CONFLICT (id) DO UPDATE SET rapport = excluded.rapport",
+                (rapport.id.hex, rapport.recu_le.isoformat(), body),
+            )
+
+    def get(self, import_id: UUID) -> Rapport | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT rapport FROM flux_import WHERE id = %s", (import_id.hex,))
+        return msgspec.json.decode(rows[0][0], type=Rapport) if rows else None
+
+    def list(self, limit: int = 100) -> list[Resume]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT rapport FROM flux_import ORDER BY recu_le DESC LIMIT %s", (limit,)
+            )
+        return [msgspec.json.decode(r[0], type=Resume) for r in rows]

@@ -1,0 +1,126 @@
+"""Identity data (name, NIR, birth date, address) kept apart from the log, encrypted per person.
+
+Each person's record is sealed with AES-GCM under a key of their own, itself sealed under the
+département master key and kept in another table. Erasure deletes the key and the record: the
+events (which only ever carry the case id and the `Profil`) and every statistic stay, and nothing
+personal stays readable. A blind index (HMAC of organisme, file number and NIR under a
+département secret) finds the case of a person named again by a later flux without storing the
+NIR in clear.
+"""
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable, Sequence
+from datetime import date
+from uuid import UUID
+
+import msgspec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from adapters.settings import Settings
+from adapters.sql import Db, Tx
+
+
+class Identite(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What the flux says of a person that only agents handling their case may read."""
+
+    organisme: str
+    matricule: str
+    nir: str | None = None
+    nom: str | None = None
+    nom_naissance: str | None = None
+    prenoms: list[str] = []
+    date_naissance: date | None = None
+    commune_naissance: str | None = None
+    adresse: list[str] = []
+    code_postal: str | None = None
+    commune: str | None = None
+    identifiant_pole_emploi: str | None = None
+
+
+def _key(secret: str, purpose: bytes) -> bytes:
+    return hashlib.sha256(purpose + secret.encode()).digest()
+
+
+def normalise_nir(nir: str | None) -> str:
+    """The 13 characters that name a person (the 2-digit control key is optional in the flux)."""
+    return (nir or "").strip().upper()[:13]
+
+
+class IdentityStore:
+    """The two tables `identite` and `identite_cle`, on the configured store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.db = Db(settings)
+        self._index_key = _key(settings.identity_index_secret, b"index:")
+        self._master = AESGCM(_key(settings.identity_master_key, b"master:"))
+        self._encode = msgspec.json.Encoder().encode
+        self._decode = msgspec.json.Decoder(Identite).decode
+        blob = "bytea" if self.db.postgres else "BLOB"
+        with self.db.transaction() as tx:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS identite (case_id TEXT PRIMARY KEY, "
+                f"index_aveugle TEXT NOT NULL UNIQUE, nonce {blob} NOT NULL, "
+                f"donnees {blob} NOT NULL)"
+            )
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
+                f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
+            )
+
+    def blind_index(self, organisme: str, matricule: str, nir: str | None) -> str:
+        message = f"{organisme}|{matricule.strip()}|{normalise_nir(nir)}".encode()
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+    def find(self, tx: Tx, blinds: Iterable[str]) -> dict[str, UUID]:
+        """Cases already known for these blind indexes."""
+        wanted = list(set(blinds))
+        found: dict[str, UUID] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join(["%s"] * len(chunk))
+            for blind, case_id in tx.execute(
+                f"SELECT index_aveugle, case_id FROM identite WHERE index_aveugle IN ({marks})",
+                chunk,
+            ):
+                found[blind] = UUID(case_id)
+        return found
+
+    def insert(self, tx: Tx, people: Sequence[tuple[str, UUID, Identite]]) -> None:
+        """Seal and store new people; a blind index stored meanwhile by another import wins."""
+        records = []
+        keys = []
+        for blind, case_id, identite in people:
+            person_key = AESGCM.generate_key(bit_length=256)
+            aad = case_id.bytes
+            nonce, key_nonce = os.urandom(12), os.urandom(12)
+            sealed = AESGCM(person_key).encrypt(nonce, self._encode(identite), aad)
+            records.append((case_id.hex, blind, nonce, sealed))
+            keys.append((case_id.hex, key_nonce, self._master.encrypt(key_nonce, person_key, aad)))
+        tx.executemany("INSERT INTO identite VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING", records)
+        tx.executemany("INSERT INTO identite_cle VALUES (%s,%s,%s) ON CONFLICT DO NOTHING", keys)
+
+    def read(self, case_id: UUID) -> Identite | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
+                "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id = %s",
+                (case_id.hex,),
+            )
+        if not rows:
+            return None
+        nonce, sealed, key_nonce, wrapped = (bytes(v) for v in rows[0])
+        person_key = self._master.decrypt(key_nonce, wrapped, case_id.bytes)
+        return self._decode(AESGCM(person_key).decrypt(nonce, sealed, case_id.bytes))
+
+    def erase(self, case_id: UUID) -> bool:
+        """Destroy the person's key and record; True when there was something to erase."""
+        with self.db.transaction() as tx:
+            had_key = tx.execute(
+                "DELETE FROM identite_cle WHERE case_id = %s RETURNING case_id", (case_id.hex,)
+            )
+            had_record = tx.execute(
+                "DELETE FROM identite WHERE case_id = %s RETURNING case_id", (case_id.hex,)
+            )
+        return bool(had_key or had_record)
