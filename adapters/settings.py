@@ -26,7 +26,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Europe/Paris"
     poll_interval: float = 0.5
     projection_batch: int = 2000
-    identity_index_secret: str = "dev-only-index-secret"
+    identity_index_secret: str = "dev-only-index-secret"  # noqa: S105 (development default)
     """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
     identity_master_key: str = "dev-only-master-key"
     """Wraps each person's identity key; set both secrets in production."""

@@ -144,6 +144,7 @@ EVENTS: list[ev.Evenement] = [
     ),
     ev.SanctionLevee(effective_on=DAY, meta=META, numero=1),
     ev.EtapeAnnulee(effective_on=DAY, meta=META, version_annulee=3, motif="saisie en double"),
+    ev.DroitsDevoirsModifies(effective_on=DAY, meta=META, soumis_droits_devoirs=False),
 ]
 
 
