@@ -8,6 +8,7 @@ is replayed household by household, so nothing is half-imported and nothing acce
 """
 
 import hashlib
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.application import Parcours
 from adapters.flux.histories import load_histories
 from adapters.flux.mapping import FoyerIncoherent, check, faits
-from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, read, validate
+from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households, scan
 from adapters.flux.reports import Rapport, Rejet, ReportStore
 from adapters.identity import Identite, IdentityStore
 from domain.commands import DeciderOrientation
@@ -106,29 +107,29 @@ class FluxImporter:
             recu_le=self.app.clock(),
         )
         self.reports.save(rapport)
-        try:
-            total = validate(path)
-        except FluxInvalide as e:
-            rapport.statut = "rejete"
-            rapport.rejets = [
-                Rejet(ligne=e.line, motif=f"fichier non conforme au schéma: {e.reason}")
-            ]
-            return self._finish(rapport)
-        header, foyers = read(path)
-        rapport.type_flux = header.type_flux
-        rapport.date_flux = header.date_creation
-        rapport.foyers = total
-        advance = progress(total) if progress else None
-        meta = Meta(
-            recorded_at=self.app.clock(),
-            recorded_by=f"flux-{header.type_flux.lower()}",
-            request_id=f"flux:{rapport.id}",
-        )
-        ctx = Contexte(today=self.app.today(), meta=meta)
-        for batch in _chunks(foyers, self.batch_size):
-            self._run(batch, header, ctx, rapport)
-            if advance:
-                advance(len(batch))
+        with tempfile.TemporaryFile() as spill:
+            try:
+                header, total = scan(path, spill)
+            except FluxInvalide as e:
+                rapport.statut = "rejete"
+                rapport.rejets = [
+                    Rejet(ligne=e.line, motif=f"fichier non conforme au schéma: {e.reason}")
+                ]
+                return self._finish(rapport)
+            rapport.type_flux = header.type_flux
+            rapport.date_flux = header.date_creation
+            rapport.foyers = total
+            advance = progress(total) if progress else None
+            meta = Meta(
+                recorded_at=self.app.clock(),
+                recorded_by=f"flux-{header.type_flux.lower()}",
+                request_id=f"flux:{rapport.id}",
+            )
+            ctx = Contexte(today=self.app.today(), meta=meta)
+            for batch in _chunks(households(spill), self.batch_size):
+                self._run(batch, header, ctx, rapport)
+                if advance:
+                    advance(len(batch))
         rapport.statut = "importe"
         return self._finish(rapport)
 

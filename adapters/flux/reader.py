@@ -1,17 +1,19 @@
-"""Streaming reader of a vrsb0801 flux (windows-1252): validation, then one household at a time.
+"""Streaming reader of a vrsb0801 flux (windows-1252).
 
-Validation is a first streaming pass against the published schema, so a file that does not
-validate is refused before anything is written; the second pass yields households, clearing each
-element once read so memory stays flat whatever the file size.
+One pass parses the file, validates it against the published schema and extracts each household
+into a compact record spilled to a temporary file; nothing is written to the store until the
+whole file has validated. The import then reads the spill back household by household. Elements
+are cleared once read, so memory stays flat whatever the file size.
 """
 
+import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import msgspec
 from lxml import etree
 
 SCHEMA = Path(__file__).with_name("vrsb0801.xsd")
@@ -23,7 +25,7 @@ def schema() -> etree.XMLSchema:
 
 
 class FluxInvalide(Exception):
-    """The file is not a well-formed vrsb0801 flux: nothing of it is imported."""
+    """The file is not a valid vrsb0801 flux: nothing of it is imported."""
 
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"ligne {line}: {reason}")
@@ -31,21 +33,19 @@ class FluxInvalide(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class EnTete:
+class EnTete(msgspec.Struct, frozen=True, kw_only=True):
     type_flux: str
     """I: daily (new applications), M: monthly (whole stock)."""
     date_creation: date
     date_reference: date
 
 
-@dataclass(slots=True)
-class PersonneFlux:
+class PersonneFlux(msgspec.Struct, kw_only=True):
     line: int
     nir: str | None = None
     nom: str | None = None
     nom_naissance: str | None = None
-    prenoms: list[str] = field(default_factory=list)
+    prenoms: list[str] = []
     date_naissance: date | None = None
     commune_naissance: str | None = None
     sexe: str | None = None
@@ -56,13 +56,12 @@ class PersonneFlux:
     identifiant_pole_emploi: str | None = None
 
 
-@dataclass(slots=True)
-class FoyerFlux:
+class FoyerFlux(msgspec.Struct, kw_only=True):
     line: int
     rank: int
     organisme: str
     matricule: str
-    date_demande: date | None
+    date_demande: date | None = None
     etat: str | None = None
     motif_suspension: str | None = None
     date_suspension: date | None = None
@@ -71,39 +70,12 @@ class FoyerFlux:
     code_commune: str | None = None
     code_postal: str | None = None
     commune: str | None = None
-    adresse: list[str] = field(default_factory=list)
-    personnes: list[PersonneFlux] = field(default_factory=list)
+    adresse: list[str] = []
+    personnes: list[PersonneFlux] = []
 
 
 def _d(value: str | None) -> date | None:
-    return date.fromisoformat(value.strip()[:10]) if value and value.strip() else None
-
-
-def _t(el: etree._Element, path: str) -> str | None:
-    found = el.findtext(path)
-    if found is None:
-        return None
-    found = found.strip()
-    return found or None
-
-
-def validate(path: Path) -> int:
-    """Check the whole file against the schema; return its number of households."""
-    households = 0
-    line = 1
-    try:
-        for event, el in etree.iterparse(
-            str(path), events=("start", "end"), schema=schema(), huge_tree=True
-        ):
-            if event == "start":
-                line = _line(el) or line
-                continue
-            if el.tag == "InfosFoyerRSA":
-                households += 1
-                _release(el)
-    except etree.XMLSyntaxError as e:
-        raise FluxInvalide(e.lineno or line, e.msg) from None
-    return households
+    return date.fromisoformat(value[:10]) if value else None
 
 
 def _line(el: etree._Element) -> int:
@@ -119,90 +91,137 @@ def _release(el: etree._Element) -> None:
             del parent[0]
 
 
-def read(path: Path) -> tuple[EnTete, Iterator[FoyerFlux]]:
-    """The header, then the households one by one (call after `validate`)."""
-    events = etree.iterparse(str(path), events=("end",), huge_tree=True)
-    header: EnTete | None = None
-    for _, el in events:
-        if el.tag == "IdentificationFlux":
-            created = _d(_t(el, "DTCREAFLUX"))
-            assert created is not None
-            header = EnTete(
-                type_flux=_t(el, "TYPEFLUX") or "",
-                date_creation=created,
-                date_reference=_d(_t(el, "DTREF")) or created,
-            )
-            break
-    if header is None:
-        raise FluxInvalide(1, "IdentificationFlux manquant")
+def _texts(el: etree._Element) -> Iterator[tuple[str, str]]:
+    for e in el.iter():
+        text = e.text
+        if text is not None:
+            text = text.strip()
+            if text:
+                yield str(e.tag), text
 
-    def households() -> Iterator[FoyerFlux]:
-        rank = 0
-        for _, el in events:
-            if el.tag != "InfosFoyerRSA":
-                continue
-            rank += 1
-            yield _foyer(el, rank)
-            _release(el)
 
-    return header, households()
+_ADRESSE = ("COMPLIDEADR", "COMPLADR", "NUMVOIE", "LIBTYPEVOIE", "NOMVOIE", "LIEUDIST")
 
 
 def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
-    ident = "IdentificationRSA/"
-    situation = "PrestationRSA/SituationDossierRSA/"
-    adresse = "DonneesAdministratives/Adresse/AdresseDetailleeFrance/"
-    foyer = FoyerFlux(
+    h: dict[str, str] = {}
+    personnes = []
+    for child in el:
+        if child.tag == "Personne":
+            personnes.append(_personne(child))
+        else:
+            for tag, text in _texts(child):
+                h.setdefault(tag, text)
+    return FoyerFlux(
         line=_line(el),
         rank=rank,
-        organisme=(_t(el, ident + "Organisme/FONORG") or "").upper(),
-        matricule=_t(el, ident + "Organisme/MATRICULE") or "",
-        date_demande=_d(_t(el, ident + "DemandeRSA/DTDEMRSA")),
-        etat=_t(el, situation + "EtatDossierRSA/ETATDOSRSA"),
-        code_commune=_t(el, adresse + "NUMCOM"),
-        code_postal=_t(el, adresse + "CODEPOS"),
-        commune=_t(el, adresse + "NOMCOM"),
+        organisme=h.get("FONORG", "").upper(),
+        matricule=h.get("MATRICULE", ""),
+        date_demande=_d(h.get("DTDEMRSA")),
+        etat=h.get("ETATDOSRSA"),
+        motif_suspension=h.get("MOTISUSVERSRSA") or h.get("MOTISUSDRORSA"),
+        date_suspension=_d(h.get("DDSUSVERSRSA") or h.get("DDSUSDRORSA")),
+        motif_cloture=h.get("MOTICLORSA"),
+        date_cloture=_d(h.get("DTCLORSA")),
+        code_commune=h.get("NUMCOM"),
+        code_postal=h.get("CODEPOS"),
+        commune=h.get("NOMCOM"),
+        adresse=[h[k] for k in _ADRESSE if k in h],
+        personnes=personnes,
     )
-    for tag in ("SuspensionVersement", "SuspensionDroit"):
-        block = el.find(situation + tag)
-        if block is not None:
-            suffix = "VERSRSA" if tag == "SuspensionVersement" else "DRORSA"
-            foyer.motif_suspension = _t(block, "MOTISUS" + suffix)
-            foyer.date_suspension = _d(_t(block, "DDSUS" + suffix))
-            break
-    for tag in ("FinDroit", "FinDroitMoisAnterieur"):
-        block = el.find(situation + tag)
-        if block is not None:
-            foyer.motif_cloture = _t(block, "MOTICLORSA")
-            foyer.date_cloture = _d(_t(block, "DTCLORSA"))
-            break
-    detail = el.find(adresse.rstrip("/"))
-    if detail is not None:
-        parts = ("COMPLIDEADR", "COMPLADR", "NUMVOIE", "LIBTYPEVOIE", "NOMVOIE", "LIEUDIST")
-        foyer.adresse = [v for p in parts if (v := _t(detail, p))]
-    for p in el.iterfind("Personne"):
-        foyer.personnes.append(_personne(p))
-    return foyer
 
 
 def _personne(el: etree._Element) -> PersonneFlux:
-    top = _t(el, "MontantCalculDroitRSAPersonne/TOPPERSDRODEVORSA")
-    personne = PersonneFlux(
+    p: dict[str, str] = {}
+    prenoms: list[str] = []
+    prestation = ""
+    role, charge = None, False
+    for tag, text in _texts(el):
+        if tag == "NATPREST":
+            prestation = text
+        elif prestation == "RSA" and tag == "ROLEPERS":
+            role = text
+        elif prestation == "RSA" and tag == "TOPCHAPERS":
+            charge = text in ("1", "true")
+        elif tag in ("PRENOM", "PRENOM2", "PRENOM3"):
+            prenoms.append(text)
+        else:
+            p.setdefault(tag, text)
+    top = p.get("TOPPERSDRODEVORSA")
+    return PersonneFlux(
         line=_line(el),
-        nir=_t(el, "Identification/NIR"),
-        nom=_t(el, "Identification/NOM"),
-        nom_naissance=_t(el, "Identification/NOMNAI"),
-        prenoms=[
-            v for tag in ("PRENOM", "PRENOM2", "PRENOM3") if (v := _t(el, f"Identification/{tag}"))
-        ],
-        date_naissance=_d(_t(el, "Identification/DTNAI")),
-        commune_naissance=_t(el, "Identification/NOMCOMNAI"),
-        sexe=_t(el, "Identification/SEXE"),
+        nir=p.get("NIR"),
+        nom=p.get("NOM"),
+        nom_naissance=p.get("NOMNAI"),
+        prenoms=prenoms,
+        date_naissance=_d(p.get("DTNAI")),
+        commune_naissance=p.get("NOMCOMNAI"),
+        sexe=p.get("SEXE"),
         soumis_droits_devoirs=None if top is None else top in ("1", "true"),
-        identifiant_pole_emploi=_t(el, "DossierPoleEmploi/IDASSEDIC"),
+        role_rsa=role,
+        charge_rsa=charge,
+        identifiant_pole_emploi=p.get("IDASSEDIC"),
     )
-    for prestation in el.iterfind("Prestations"):
-        if _t(prestation, "NATPREST") == "RSA":
-            personne.role_rsa = _t(prestation, "ROLEPERS")
-            personne.charge_rsa = _t(prestation, "TOPCHAPERS") in ("1", "true")
-    return personne
+
+
+_SIZE = struct.Struct("<I")
+
+
+def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
+    """Validate the whole file and spill its households; FluxInvalide names the first fault."""
+    encode = msgspec.msgpack.Encoder().encode
+    header: EnTete | None = None
+    rank = 0
+    try:
+        for _, el in etree.iterparse(
+            str(path),
+            events=("end",),
+            tag=("IdentificationFlux", "InfosFoyerRSA"),
+            schema=schema(),
+            huge_tree=True,
+        ):
+            if el.tag == "IdentificationFlux":
+                h = dict(_texts(el))
+                created = date.fromisoformat(h["DTCREAFLUX"])
+                header = EnTete(
+                    type_flux=h.get("TYPEFLUX", ""),
+                    date_creation=created,
+                    date_reference=_d(h.get("DTREF")) or created,
+                )
+                continue
+            rank += 1
+            record = encode(_foyer(el, rank))
+            spill.write(_SIZE.pack(len(record)))
+            spill.write(record)
+            _release(el)
+    except etree.XMLSyntaxError as e:
+        raise FluxInvalide(e.lineno or _fault_line(path), e.msg) from None
+    if header is None:
+        raise FluxInvalide(1, "bloc IdentificationFlux manquant")
+    spill.flush()
+    return header, rank
+
+
+def _fault_line(path: Path) -> int:
+    """The line where validation stops (a slower pass, only for a refused file)."""
+    line = 1
+    try:
+        for event, el in etree.iterparse(
+            str(path), events=("start", "end"), schema=schema(), huge_tree=True
+        ):
+            if event == "start":
+                line = _line(el) or line
+            elif el.tag == "InfosFoyerRSA":
+                _release(el)
+    except etree.XMLSyntaxError as e:
+        return e.lineno or line
+    return line
+
+
+def households(spill: IO[bytes]) -> Iterator[FoyerFlux]:
+    """The spilled households, in file order."""
+    decode = msgspec.msgpack.Decoder(FoyerFlux).decode
+    spill.seek(0)
+    while head := spill.read(_SIZE.size):
+        (size,) = _SIZE.unpack(head)
+        yield decode(spill.read(size))
