@@ -71,12 +71,18 @@ class IdentityStore:
 
     def blind_index(self, organisme: str, matricule: str, nir: str | None) -> str:
         message = f"{organisme}|{matricule.strip()}|{normalise_nir(nir)}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, message, "sha256").hex()
 
     def find(self, tx: Tx, blinds: Iterable[str]) -> dict[str, UUID]:
         """Cases already known for these blind indexes."""
         wanted = list(set(blinds))
         found: dict[str, UUID] = {}
+        if tx.postgres:
+            rows = tx.execute(
+                "SELECT index_aveugle, case_id FROM identite WHERE index_aveugle = ANY(%s)",
+                (wanted,),
+            )
+            return {blind: UUID(case_id) for blind, case_id in rows}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join(["%s"] * len(chunk))

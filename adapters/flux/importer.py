@@ -88,6 +88,7 @@ class FluxImporter:
         self.batch_size = batch_size
         self.orientation_auto = orientation_auto
         self.regles = regles
+        self._blinds: dict[tuple[int, int], str] = {}
 
     def import_file(
         self,
@@ -166,10 +167,13 @@ class FluxImporter:
         """Decide the batch against the stored cases and append it; IntegrityError when
         another writer got there first (nothing of the batch is then written)."""
         blind = self.identities.blind_index
+        self._blinds = {
+            (f.rank, i): blind(f.organisme, f.matricule, p.nir)
+            for f in batch
+            for i, p in enumerate(f.personnes)
+        }
         with self.identities.db.transaction() as tx:
-            known = self.identities.find(
-                tx, (blind(f.organisme, f.matricule, p.nir) for f in batch for p in f.personnes)
-            )
+            known = self.identities.find(tx, self._blinds.values())
         cases = {k: _case_of(v) for k, v in load_histories(self.app, known.values()).items()}
         plans: list[_Plan] = []
         rejected: list[Rejet] = []
@@ -224,8 +228,8 @@ class FluxImporter:
         plan = _Plan()
         household = self.identities.blind_index(foyer.organisme, foyer.matricule, None)
         numero = f"{foyer.organisme}-{household[:12]}"
-        for p in foyer.personnes:
-            b = self.identities.blind_index(foyer.organisme, foyer.matricule, p.nir)
+        for i, p in enumerate(foyer.personnes):
+            b = self._blinds[foyer.rank, i]
             case_id = known.get(b)
             case = cases.get(case_id) if case_id else None
             if case is None:
