@@ -1,0 +1,139 @@
+"""Benchmark of the flux import on PostgreSQL, next to raw psycopg COPY of the same rows.
+
+    python3 -m uv run python -m scripts.bench_flux --households 100000
+
+Generates a monthly CAF flux (scripts/flux_generator.py), imports it into a fresh schema of its
+own database (POSTGRES_DBNAME, default parcours_bench_flux) through the whole import (schema
+validation, extraction, identity sealing and blind index, every rule of `decide`, one
+transaction per batch), then copies the same stored event rows with COPY into a bare table.
+Resident memory is sampled after each batch: flat means the last sample is close to the first.
+"""
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from adapters.application import Parcours
+from adapters.flux import reader
+from adapters.flux.importer import FluxImporter
+from adapters.settings import Settings, ensure_postgres_database
+from scripts.bench_store import machine
+from scripts.flux_generator import write
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    args = parser.parse_args()
+
+    schema = f"flux_{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env(
+        {
+            **os.environ,
+            "PARCOURS_STORE": "postgres",
+            "POSTGRES_DBNAME": os.environ.get("POSTGRES_DBNAME", "parcours_bench_flux"),
+            "POSTGRES_SCHEMA": schema,
+        }
+    )
+    ensure_postgres_database(settings)
+    conninfo = dict(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        dbname=settings.postgres_dbname,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "RSABEM_bench.xml"
+        started = time.perf_counter()
+        write(path, args.households)
+        print(
+            f"generated {args.households:,} households, {path.stat().st_size / 1e6:,.0f} MB "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        with tempfile.TemporaryFile() as spill:
+            started = time.perf_counter()
+            reader.scan(path, spill)
+            scan = time.perf_counter() - started
+        app = Parcours(settings, clock=lambda: datetime(2024, 3, 8, 8, 0, tzinfo=UTC))
+        samples: list[float] = []
+
+        def progress(total: int) -> Callable[[int], None]:
+            def advance(n: int) -> None:
+                samples.append(rss_mb())
+
+            return advance
+
+        try:
+            importer = FluxImporter(app, batch_size=args.batch)
+            started = time.perf_counter()
+            rapport = importer.import_file(path, progress=progress)
+            total = time.perf_counter() - started
+            n = rapport.evenements_total
+            assert n == app.max_position()
+            with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
+                table = sql.Identifier(schema, "raw_events")
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint"
+                        " NOT NULL, topic text, state bytea, notification_id bigserial, "
+                        "PRIMARY KEY (originator_id, originator_version))"
+                    ).format(table)
+                )
+                rows = conn.execute(
+                    sql.SQL(
+                        "SELECT originator_id, originator_version, topic, state FROM {}"
+                    ).format(sql.Identifier(schema, "parcours_events"))
+                ).fetchall()
+                started = time.perf_counter()
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(
+                        sql.SQL(
+                            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN"
+                        ).format(table)
+                    ) as cp,
+                ):
+                    for row in rows:
+                        cp.write_row(row)
+                raw = time.perf_counter() - started
+                del rows
+        finally:
+            app.close()
+            with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+    write_phase = total - scan
+    print(f"machine: {machine()}")
+    print(f"events written: {n:,} ({rapport.evenements}); households {rapport.foyers:,}")
+    print(
+        f"validation + extraction pass: {scan:.1f} s ({args.households / scan:,.0f} households/s)"
+    )
+    print(f"whole import: {total:.1f} s -> {n / total:,.0f} events/s end to end")
+    print(f"after validation (decide, identities, append): {n / write_phase:,.0f} events/s")
+    print(f"raw COPY of the same rows: {raw:.2f} s -> {n / raw:,.0f} events/s")
+    tenth = samples[max(len(samples) // 10 - 1, 0)]
+    print(
+        f"resident memory (MB) after batch 1 / 10% / last / peak: {samples[0]:.0f} / "
+        f"{tenth:.0f} / {samples[-1]:.0f} / {max(samples):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
