@@ -104,6 +104,19 @@ class IdentityStore:
             sealed = AESGCM(person_key).encrypt(nonce, self._encode(identite), aad)
             records.append((case_id.hex, blind, nonce, sealed))
             keys.append((case_id.hex, key_nonce, self._master.encrypt(key_nonce, person_key, aad)))
+        if tx.postgres:
+            # One statement per table, one array per column.
+            tx.execute(
+                "INSERT INTO identite SELECT * FROM "
+                "unnest(%b::text[], %b::text[], %b::bytea[], %b::bytea[]) ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*records, strict=True)],
+            )
+            tx.execute(
+                "INSERT INTO identite_cle SELECT * FROM "
+                "unnest(%b::text[], %b::bytea[], %b::bytea[]) ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*keys, strict=True)],
+            )
+            return
         tx.executemany("INSERT INTO identite VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING", records)
         tx.executemany("INSERT INTO identite_cle VALUES (%s,%s,%s) ON CONFLICT DO NOTHING", keys)
 
