@@ -13,7 +13,6 @@ from domain.commands import (
     EnregistrerIssueRdv,
     EnregistrerSortie,
     LeverSanction,
-    ModifierDroitsDevoirs,
     PlanifierRdv,
     RenouvelerCer,
     ReprendreDroit,
@@ -136,12 +135,6 @@ STEPS: list[Step] = [
         SuspendreDroit,
         "Enregistrer la suspension du droit",
         {"effective_on": "2024-04-01", "motif": "déclaration trimestrielle manquante"},
-    ),
-    Step(
-        "droits-devoirs",
-        ModifierDroitsDevoirs,
-        "Enregistrer un changement de soumission aux droits et devoirs",
-        {"effective_on": "2024-04-01", "soumis_droits_devoirs": False},
     ),
     Step(
         "reprise", ReprendreDroit, "Enregistrer la reprise du droit", {"effective_on": "2024-05-01"}
