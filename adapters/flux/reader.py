@@ -91,8 +91,45 @@ def _release(el: etree._Element) -> None:
             del parent[0]
 
 
-def _texts(el: etree._Element) -> Iterator[tuple[str, str]]:
-    for e in el.iter():
+_ADRESSE = ("COMPLIDEADR", "COMPLADR", "NUMVOIE", "LIBTYPEVOIE", "NOMVOIE", "LIEUDIST")
+_FOYER = (
+    "FONORG",
+    "MATRICULE",
+    "DTDEMRSA",
+    "ETATDOSRSA",
+    "MOTISUSVERSRSA",
+    "DDSUSVERSRSA",
+    "MOTISUSDRORSA",
+    "DDSUSDRORSA",
+    "MOTICLORSA",
+    "DTCLORSA",
+    "NUMCOM",
+    "CODEPOS",
+    "NOMCOM",
+    *_ADRESSE,
+)
+_PERSONNE = (
+    "NOM",
+    "NOMNAI",
+    "PRENOM",
+    "PRENOM2",
+    "PRENOM3",
+    "NOMCOMNAI",
+    "DTNAI",
+    "NIR",
+    "SEXE",
+    "NATPREST",
+    "ROLEPERS",
+    "TOPCHAPERS",
+    "IDASSEDIC",
+    "TOPPERSDRODEVORSA",
+)
+"""The only elements read (the schema keeps household and person tags apart): lxml filters
+them in C, so the other elements of a household cost no Python object."""
+
+
+def _texts(el: etree._Element, tags: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    for e in el.iter(*tags):
         text = e.text
         if text is not None:
             text = text.strip()
@@ -100,18 +137,10 @@ def _texts(el: etree._Element) -> Iterator[tuple[str, str]]:
                 yield str(e.tag), text
 
 
-_ADRESSE = ("COMPLIDEADR", "COMPLADR", "NUMVOIE", "LIBTYPEVOIE", "NOMVOIE", "LIEUDIST")
-
-
 def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
     h: dict[str, str] = {}
-    personnes = []
-    for child in el:
-        if child.tag == "Personne":
-            personnes.append(_personne(child))
-        else:
-            for tag, text in _texts(child):
-                h.setdefault(tag, text)
+    for tag, text in _texts(el, _FOYER):
+        h.setdefault(tag, text)
     return FoyerFlux(
         line=_line(el),
         rank=rank,
@@ -127,7 +156,7 @@ def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
         code_postal=h.get("CODEPOS"),
         commune=h.get("NOMCOM"),
         adresse=[h[k] for k in _ADRESSE if k in h],
-        personnes=personnes,
+        personnes=[_personne(p) for p in el.iterfind("Personne")],
     )
 
 
@@ -136,7 +165,7 @@ def _personne(el: etree._Element) -> PersonneFlux:
     prenoms: list[str] = []
     prestation = ""
     role, charge = None, False
-    for tag, text in _texts(el):
+    for tag, text in _texts(el, _PERSONNE):
         if tag == "NATPREST":
             prestation = text
         elif prestation == "RSA" and tag == "ROLEPERS":
@@ -181,7 +210,7 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
             huge_tree=True,
         ):
             if el.tag == "IdentificationFlux":
-                h = dict(_texts(el))
+                h = dict(_texts(el, ("TYPEFLUX", "DTCREAFLUX", "DTREF")))
                 created = date.fromisoformat(h["DTCREAFLUX"])
                 header = EnTete(
                     type_flux=h.get("TYPEFLUX", ""),
