@@ -207,7 +207,8 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
             events=("end",),
             tag=("IdentificationFlux", "InfosFoyerRSA"),
             schema=schema(),
-            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
         ):
             if el.tag == "IdentificationFlux":
                 h = dict(_texts(el, ("TYPEFLUX", "DTCREAFLUX", "DTREF")))
@@ -225,6 +226,8 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
             _release(el)
     except etree.XMLSyntaxError as e:
         raise FluxInvalide(e.lineno or _fault_line(path), e.msg) from None
+    except ValueError as e:  # a date the schema accepts but the calendar does not
+        raise FluxInvalide(_fault_line(path), str(e)) from None
     if header is None:
         raise FluxInvalide(1, "bloc IdentificationFlux manquant")
     spill.flush()
@@ -236,7 +239,11 @@ def _fault_line(path: Path) -> int:
     line = 1
     try:
         for event, el in etree.iterparse(
-            str(path), events=("start", "end"), schema=schema(), huge_tree=True
+            str(path),
+            events=("start", "end"),
+            schema=schema(),
+            resolve_entities=False,
+            no_network=True,
         ):
             if event == "start":
                 line = _line(el) or line

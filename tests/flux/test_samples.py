@@ -1,6 +1,7 @@
 """Each CAF/MSA sample file imported into an empty store, with the events it must write."""
 
 from datetime import date
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -116,3 +117,29 @@ def test_identity_is_kept_apart_and_readable(app: Parcours, settings: Settings) 
     for value in (b"BULLOCK", b"2730799404078", b"1973-07-21", b"HENRI BARBUSSE", b"TIFOUR"):
         assert value not in raw
     assert b"92044" in raw  # the commune code of the profile is in clear, as intended
+
+
+def test_external_entities_are_not_read(app: Parcours, tmp_path: Path) -> None:
+    """A flux that declares an entity pointing at a local file: the file is never read into
+    the store (entities are not resolved, nothing is fetched)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CONTENU-SECRET")
+    text = (FIXTURES / "RSABEM-ouvert.xml").read_bytes().decode("cp1252")
+    text = text.replace(
+        "<Racine",
+        f'<!DOCTYPE Racine [<!ENTITY x SYSTEM "file://{secret}">]>\n<Racine',
+        1,
+    ).replace("<NOM>BULLOCK</NOM>", "<NOM>&x;</NOM>", 1)
+    path = tmp_path / "entity.xml"
+    path.write_bytes(text.encode("cp1252"))
+    importer, _ = _import_path(app, path)
+    assert b"CONTENU-SECRET" not in dump_tables(importer.identities.db)
+    for case_id, _, _ in events(app):
+        identite = importer.identities.read(case_id)
+        assert identite is not None
+        assert "SECRET" not in (identite.nom or "")
+
+
+def _import_path(app: Parcours, path: Path) -> tuple[FluxImporter, object]:
+    importer = FluxImporter(app)
+    return importer, importer.import_file(path)
