@@ -95,6 +95,8 @@ class IdentityStore:
 
     def insert(self, tx: Tx, people: Sequence[tuple[str, UUID, Identite]]) -> None:
         """Seal and store new people; a blind index stored meanwhile by another import wins."""
+        if not people:
+            return
         records = []
         keys = []
         for blind, case_id, identite in people:
@@ -119,6 +121,39 @@ class IdentityStore:
             return
         tx.executemany("INSERT INTO identite VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING", records)
         tx.executemany("INSERT INTO identite_cle VALUES (%s,%s,%s) ON CONFLICT DO NOTHING", keys)
+
+    def refresh(self, tx: Tx, people: Sequence[tuple[UUID, Identite]]) -> int:
+        """Re-seal, under each person's own key, the identities a later flux changed (a new
+        address, a corrected name); returns how many changed. Erased people stay erased."""
+        latest = {case_id.hex: identite for case_id, identite in people}
+        if not latest:
+            return 0
+        ids = list(latest)
+        query = (
+            "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
+            "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id "
+        )
+        rows: list[tuple[object, ...]] = []
+        if tx.postgres:
+            rows = tx.execute(query + "= ANY(%s)", (ids,))
+        else:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
+        changed = []
+        for raw_id, *sealed in rows:
+            case_id = UUID(str(raw_id))
+            nonce, data, key_nonce, wrapped = (bytes(v) for v in sealed)  # type: ignore[call-overload]
+            person_key = AESGCM(self._master.decrypt(key_nonce, wrapped, case_id.bytes))
+            new = latest[case_id.hex]
+            if self._decode(person_key.decrypt(nonce, data, case_id.bytes)) == new:
+                continue
+            fresh = os.urandom(12)
+            changed.append(
+                (fresh, person_key.encrypt(fresh, self._encode(new), case_id.bytes), case_id.hex)
+            )
+        tx.executemany("UPDATE identite SET nonce = %s, donnees = %s WHERE case_id = %s", changed)
+        return len(changed)
 
     def read(self, case_id: UUID) -> Identite | None:
         with self.db.transaction() as tx:

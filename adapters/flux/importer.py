@@ -51,6 +51,7 @@ class _Plan:
 
     recorded: list[Recorded] = field(default_factory=list)
     identities: list[tuple[str, UUID, Identite]] = field(default_factory=list)
+    refresh: list[tuple[UUID, Identite]] = field(default_factory=list)
     cases: dict[UUID, _Case] = field(default_factory=dict)
     created: int = 0
     untracked: int = 0
@@ -178,6 +179,7 @@ class FluxImporter:
         plans: list[_Plan] = []
         rejected: list[Rejet] = []
         unchanged = untracked = 0
+        refresh: list[tuple[UUID, Identite]] = []
         for foyer in batch:
             try:
                 plan = self._plan(foyer, header, ctx, known, cases)
@@ -191,15 +193,18 @@ class FluxImporter:
             for b, case_id, _ in plan.identities:
                 known[b] = case_id
             untracked += plan.untracked
+            refresh.extend(plan.refresh)
             if plan.recorded:
                 plans.append(plan)
             else:
                 unchanged += 1
         people = [i for p in plans for i in p.identities]
-        if people:
+        refreshed = 0
+        if people or refresh:
             with self.identities.db.transaction() as tx:
                 self.identities.insert(tx, people)
                 stored = self.identities.find(tx, (b for b, _, _ in people))
+                refreshed = self.identities.refresh(tx, refresh)
             if any(stored.get(b) != case_id for b, case_id, _ in people):
                 raise IntegrityError("identité enregistrée entre-temps par un autre import")
         recorded = [r for p in plans for r in p.recorded]
@@ -211,6 +216,7 @@ class FluxImporter:
         rapport.rejets.extend(rejected)
         rapport.dossiers_crees += sum(p.created for p in plans)
         rapport.personnes_non_suivies += untracked
+        rapport.identites_mises_a_jour += refreshed
         for r in recorded:
             kind = type(r.event).__name__
             rapport.evenements[kind] = rapport.evenements.get(kind, 0) + 1
@@ -236,6 +242,8 @@ class FluxImporter:
                 case = _Case(Dossier(), 0, set(), None)
             todo = faits(foyer, p, header, case.state, case.last_effective, numero, ctx.today)
             todo = [f for f in todo if (f.event, f.effective_on) not in case.keys]
+            if case_id is not None:
+                plan.refresh.append((case_id, _identite(foyer, p)))
             if not todo:
                 plan.untracked += case_id is None
                 continue

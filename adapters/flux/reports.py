@@ -37,6 +37,8 @@ class Rapport(msgspec.Struct, kw_only=True):
     dossiers_crees: int = 0
     personnes_non_suivies: int = 0
     """Persons with no case and no right opened for someone bound to rights and duties."""
+    identites_mises_a_jour: int = 0
+    """Known persons whose identity (address, name…) the flux changed."""
     evenements: dict[str, int] = {}
     evenements_total: int = 0
     rejets: list[Rejet] = []

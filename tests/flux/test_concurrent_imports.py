@@ -16,27 +16,26 @@ from tests.flux.helpers import clock, events
 
 def test_the_same_file_imported_twice_at_once(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "monthly.xml"
-    write(path, 120, seed=11, created=date(2022, 3, 5), reference=date(2022, 2, 28))
-    setup = Parcours(settings, clock=clock())
-    FluxImporter(setup)  # the tables exist before the race (creating them is not what is tested)
-    setup.close()
+    write(path, 600, seed=11, created=date(2022, 3, 5), reference=date(2022, 2, 28))
+    # Each import has its own application; they are opened (tables created) before the race.
+    apps = [Parcours(settings, clock=clock()) for _ in range(2)]
+    importers = [FluxImporter(app, batch_size=10) for app in apps]
     reports: list[Rapport] = []
     errors: list[BaseException] = []
 
-    def run() -> None:
-        app = Parcours(settings, clock=clock())
+    def run(importer: FluxImporter) -> None:
         try:
-            reports.append(FluxImporter(app, batch_size=20).import_file(path))
+            reports.append(importer.import_file(path))
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
-        finally:
-            app.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in importers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for opened in apps:
+        opened.close()
     assert errors == []
     assert [r.foyers_rejetes for r in reports] == [0, 0]
 

@@ -189,3 +189,23 @@ def test_automatic_orientation_on_entry(app: Parcours) -> None:
         structure_id="france_travail",
         mode=ModeOrientation.AUTOMATIQUE,
     )
+
+
+def test_a_new_address_updates_the_identity_and_adds_no_event(
+    app: Parcours, tmp_path: Path
+) -> None:
+    importer = FluxImporter(app)
+    first = importer.import_file(FIXTURES / "RSABEM-ouvert.xml")
+    assert first.identites_mises_a_jour == 0
+    moved = _ouvert(
+        tmp_path,
+        "moved.xml",
+        ("<NOMVOIE>HENRI BARBUSSE</NOMVOIE>", "<NOMVOIE>DES LILAS</NOMVOIE>"),
+    )
+    rapport = importer.import_file(moved)
+    assert (rapport.evenements_total, rapport.identites_mises_a_jour) == (0, 1)
+    ((case_id, _, _),) = events(app)
+    identite = importer.identities.read(case_id)
+    assert identite is not None
+    assert identite.adresse == ["25", "RUE", "DES LILAS"]
+    assert importer.import_file(moved).identites_mises_a_jour == 0
