@@ -15,6 +15,7 @@ from adapters.flux.importer import FluxImporter
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
 from api.problems import ProblemError
+from api.schemas import error_responses
 
 router = APIRouter(tags=["flux"])
 
@@ -51,6 +52,7 @@ def _identities(request: Request) -> IdentityStore:
     "/flux/imports",
     summary="Importer un flux bénéficiaires CAF/MSA (XML vrsb0801, windows-1252)",
     status_code=201,
+    responses=error_responses(400, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -97,12 +99,16 @@ async def upload(
     return _json(rapport, 201, {"Location": f"/flux/imports/{rapport.id}"})
 
 
-@router.get("/flux/imports", summary="Les derniers imports de flux")
+@router.get("/flux/imports", summary="Les derniers imports de flux", responses=error_responses(422))
 def list_imports(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     return _json(_reports(request).list(limit))
 
 
-@router.get("/flux/imports/{import_id}", summary="Le rapport d'un import de flux")
+@router.get(
+    "/flux/imports/{import_id}",
+    summary="Le rapport d'un import de flux",
+    responses=error_responses(404, 422),
+)
 def get_import(request: Request, import_id: UUID) -> Response:
     rapport = _reports(request).get(import_id)
     if rapport is None:
@@ -112,7 +118,12 @@ def get_import(request: Request, import_id: UUID) -> Response:
     return _json(rapport)
 
 
-@router.get("/personnes/{case_id}/identite", tags=["personnes"], summary="Identité d'une personne")
+@router.get(
+    "/personnes/{case_id}/identite",
+    tags=["personnes"],
+    summary="Identité d'une personne",
+    responses=error_responses(404, 422),
+)
 def get_identity(request: Request, case_id: UUID) -> Response:
     identite = _identities(request).read(case_id)
     if identite is None:
@@ -131,6 +142,7 @@ def get_identity(request: Request, case_id: UUID) -> Response:
     tags=["personnes"],
     summary="Effacer l'identité d'une personne (fin de conservation, demande légale)",
     status_code=204,
+    responses=error_responses(404, 422),
 )
 def erase_identity(request: Request, case_id: UUID) -> Response:
     if not _identities(request).erase(case_id):
