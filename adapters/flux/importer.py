@@ -230,6 +230,8 @@ class FluxImporter:
         known: dict[str, UUID],
         cases: dict[UUID, _Case],
     ) -> _Plan:
+        if foyer.defaut is not None:
+            raise FoyerIncoherent(foyer.defaut)
         check(foyer)
         plan = _Plan()
         household = self.identities.blind_index(foyer.organisme, foyer.matricule, None)

@@ -1,6 +1,7 @@
 """Streaming reader of a vrsb0801 flux (windows-1252).
 
-One pass parses the file, validates it against the published schema and extracts each household
+One pass parses the file, validates it against the published schema (the envelope, then each
+household on its own) and extracts each household
 into a compact record spilled to a temporary file; nothing is written to the store until the
 whole file has validated. The import then reads the spill back household by household. Elements
 are cleared once read, so memory stays flat whatever the file size.
@@ -72,6 +73,8 @@ class FoyerFlux(msgspec.Struct, kw_only=True):
     commune: str | None = None
     adresse: list[str] = []
     personnes: list[PersonneFlux] = []
+    defaut: str | None = None
+    """Why the schema refuses this household (then it is reported, not imported)."""
 
 
 def _d(value: str | None) -> date | None:
@@ -196,21 +199,43 @@ def _personne(el: etree._Element) -> PersonneFlux:
 _SIZE = struct.Struct("<I")
 
 
+def _fault(el: etree._Element) -> str | None:
+    """Why an element breaks the schema (its first error), or None when it conforms."""
+    validator = schema()
+    try:
+        if validator.validate(el):
+            return None
+    except etree.XMLSchemaValidateError:  # e.g. an entity reference left unresolved
+        return "contenu non validable (référence d'entité non résolue)"
+    return str(validator.error_log[0].message)
+
+
 def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
-    """Validate the whole file and spill its households; FluxInvalide names the first fault."""
+    """Validate the file and spill its households; FluxInvalide names the first fault.
+
+    The envelope (root, IdentificationFlux) is validated for the whole file, each household on
+    its own: a household the schema refuses is spilled with its fault, to be reported while the
+    rest of the file imports. A file none of whose households conforms is refused whole.
+    """
     encode = msgspec.msgpack.Encoder().encode
     header: EnTete | None = None
-    rank = 0
+    rank = valid = 0
+    first_fault: tuple[int, str] | None = None
     try:
         for _, el in etree.iterparse(
             str(path),
             events=("end",),
             tag=("IdentificationFlux", "InfosFoyerRSA"),
-            schema=schema(),
             resolve_entities=False,
             no_network=True,
         ):
+            root = el.getroottree().getroot()
+            if root.tag != "Racine" or el.getparent() is not root:
+                raise FluxInvalide(_line(el), f"élément {el.tag} hors de l'élément racine Racine")
             if el.tag == "IdentificationFlux":
+                fault = _fault(el)
+                if fault is not None:
+                    raise FluxInvalide(_line(el), fault)
                 h = dict(_texts(el, ("TYPEFLUX", "DTCREAFLUX", "DTREF")))
                 created = date.fromisoformat(h["DTCREAFLUX"])
                 header = EnTete(
@@ -219,8 +244,18 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
                     date_reference=_d(h.get("DTREF")) or created,
                 )
                 continue
+            if header is None:
+                raise FluxInvalide(_line(el), "bloc IdentificationFlux manquant avant les foyers")
             rank += 1
-            record = encode(_foyer(el, rank))
+            fault = _fault(el)
+            if fault is None:
+                valid += 1
+                foyer = _foyer(el, rank)
+            else:
+                first_fault = first_fault or (_line(el), fault)
+                foyer = FoyerFlux(line=_line(el), rank=rank, organisme="", matricule="")
+                foyer.defaut = f"foyer non conforme au schéma: {fault}"
+            record = encode(foyer)
             spill.write(_SIZE.pack(len(record)))
             spill.write(record)
             _release(el)
@@ -230,18 +265,19 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
         raise FluxInvalide(_fault_line(path), str(e)) from None
     if header is None:
         raise FluxInvalide(1, "bloc IdentificationFlux manquant")
+    if first_fault is not None and valid == 0:
+        raise FluxInvalide(*first_fault)
     spill.flush()
     return header, rank
 
 
 def _fault_line(path: Path) -> int:
-    """The line where validation stops (a slower pass, only for a refused file)."""
+    """The line where parsing stops (a second pass, only for a refused file)."""
     line = 1
     try:
         for event, el in etree.iterparse(
             str(path),
             events=("start", "end"),
-            schema=schema(),
             resolve_entities=False,
             no_network=True,
         ):

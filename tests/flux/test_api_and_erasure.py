@@ -51,7 +51,7 @@ def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -
         assert refused.headers["content-type"] == "application/problem+json"
         problem = refused.json()
         assert (problem["code"], problem["field"]) == ("flux_non_conforme", "body")
-        assert "Ligne 137" in problem["detail"]
+        assert "Ligne 12" in problem["detail"]
         assert parcours.max_position() == 2
 
         listed = client.get("/flux/imports").json()

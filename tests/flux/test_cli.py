@@ -21,4 +21,4 @@ def test_cli_imports_and_reports(
     with pytest.raises(SystemExit) as refused:
         main(["flux", "import", str(FIXTURES / "RSABEI_invalid.xml")])
     assert refused.value.code == 1
-    assert "rejet: ligne 137" in capsys.readouterr().out
+    assert "rejet: ligne 12" in capsys.readouterr().out

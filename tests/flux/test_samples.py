@@ -12,7 +12,7 @@ from adapters.identity import IdentityStore
 from adapters.settings import Settings
 from domain.events import DroitSuspendu, EntreeEnregistree, Profil
 from domain.vocabulary import OrganismePayeur, Sexe
-from tests.flux.helpers import FIXTURES, META, clock, dump_tables, events
+from tests.flux.helpers import FIXTURES, META, NOW, clock, dump_tables, events
 
 
 @pytest.fixture
@@ -78,25 +78,50 @@ def test_msa_daily_flux_with_a_refused_right(app: Parcours) -> None:
     assert rapport.personnes_non_suivies == 1
 
 
-@pytest.mark.parametrize(
-    ("name", "line", "reason"),
-    [
-        ("RSABEI_invalid.xml", 137, "Expected is one of ( Personne, DonneesAdministratives )"),
-        ("RSABEI.xml", 137, "Expected is one of ( Personne, DonneesAdministratives )"),
-        ("MSABEM.xml", 148, "Expected is ( Personne )"),
-    ],
-)
-def test_files_that_do_not_validate_are_refused_whole(
-    app: Parcours, settings: Settings, name: str, line: int, reason: str
+def test_msa_monthly_flux_imports_all_but_the_household_the_schema_refuses(
+    app: Parcours, settings: Settings
 ) -> None:
-    """The published schema wants DonneesAdministratives after the persons (RSABEI) and at
-    least one person per household (second household of MSABEM): the file is refused with the
-    line and the reason, and nothing is written, not even an identity."""
+    """MSABEM: household 1 (open, payment suspended since its application, reason 06) enters
+    the path; household 2 has no Personne, which the schema requires: it is reported with its
+    line and reason, and the rest of the file imports."""
+    _, rapport = _import(app, "MSABEM.xml")
+    numero = "MSA-" + IdentityStore(settings).blind_index("MSA", "922016057501584", None)[:12]
+    assert [(v, e) for _, v, e in events(app)] == [
+        (
+            1,
+            EntreeEnregistree(
+                effective_on=date(2016, 1, 1),
+                meta=META,
+                numero_dossier=numero,
+                organisme_payeur=OrganismePayeur.MSA,
+                date_flux=date(2022, 3, 4),
+                date_reception_flux=NOW.date(),
+                soumis_droits_devoirs=True,
+                profil=Profil(sexe=Sexe.F, annee_naissance=1988, code_commune="92040"),
+            ),
+        ),
+        (2, DroitSuspendu(effective_on=date(2016, 1, 1), meta=META, motif="06")),
+    ]
+    assert (rapport.statut, rapport.foyers, rapport.foyers_importes) == ("importe", 2, 1)
+    assert rapport.foyers_rejetes == 1
+    [rejet] = rapport.rejets
+    assert (rejet.ligne, rejet.foyer) == (123, 2)
+    assert "Expected is ( Personne )" in rejet.motif
+
+
+@pytest.mark.parametrize("name", ["RSABEI_invalid.xml", "RSABEI.xml"])
+def test_a_file_without_any_conforming_household_is_refused_whole(
+    app: Parcours, settings: Settings, name: str
+) -> None:
+    """RSABEI (and its copy RSABEI_invalid, which differs only by the schema path it declares):
+    its only household lacks DonneesAdministratives, which the schema requires after the
+    persons. With no conforming household, the file is refused with the line and the reason,
+    and nothing is written, not even an identity."""
     importer, rapport = _import(app, name)
     assert rapport.statut == "rejete"
     assert len(rapport.rejets) == 1
-    assert rapport.rejets[0].ligne == line
-    assert reason in rapport.rejets[0].motif
+    assert rapport.rejets[0].ligne == 12
+    assert "Expected is one of ( Personne, DonneesAdministratives )" in rapport.rejets[0].motif
     assert app.max_position() == 0
     with importer.identities.db.transaction() as tx:
         assert tx.execute("SELECT count(*) FROM identite") == [(0,)]
