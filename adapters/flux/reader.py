@@ -207,7 +207,8 @@ def _fault(el: etree._Element) -> str | None:
             return None
     except etree.XMLSchemaValidateError:  # e.g. an entity reference left unresolved
         return "contenu non validable (référence d'entité non résolue)"
-    return str(validator.error_log[0].message)
+    first = next(iter(validator.error_log))
+    return str(first.message)
 
 
 def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
