@@ -207,8 +207,8 @@ def _fault(el: etree._Element) -> str | None:
             return None
     except etree.XMLSchemaValidateError:  # e.g. an entity reference left unresolved
         return "contenu non validable (référence d'entité non résolue)"
-    first = next(iter(validator.error_log))
-    return str(first.message)
+    errors: Any = validator.error_log  # iterable at run time; the stubs omit it
+    return str(next(iter(errors)).message)
 
 
 def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
