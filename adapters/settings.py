@@ -8,6 +8,7 @@ from typing import Literal
 import msgspec
 
 Store = Literal["sqlite", "postgres"]
+AuthMode = Literal["local", "oidc"]
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,6 +27,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Europe/Paris"
     poll_interval: float = 0.5
     projection_batch: int = 2000
+    auth_mode: AuthMode = "local"
+    jwt_secret: str = ""
+    jwt_issuer: str = "parcours-local"
+    jwt_audience: str = "parcours"
+    jwt_jwks_url: str = ""
+    jwt_public_key_file: Path | None = None
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -35,6 +43,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             msg = f"PARCOURS_STORE must be 'sqlite' or 'postgres', not {store!r}"
             raise ValueError(msg)
         raw_sqlite = env.get("PARCOURS_SQLITE_PATH")
+        auth_mode = env.get("PARCOURS_AUTH_MODE", "local").strip().lower()
+        if auth_mode not in ("local", "oidc"):
+            msg = f"PARCOURS_AUTH_MODE must be 'local' or 'oidc', not {auth_mode!r}"
+            raise ValueError(msg)
+        raw_key = env.get("PARCOURS_JWT_PUBLIC_KEY_FILE")
         return cls(
             store="postgres" if store == "postgres" else "sqlite",
             data_dir=Path(env.get("PARCOURS_DATA_DIR", "data")),
@@ -51,6 +64,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             timezone=env.get("PARCOURS_TIMEZONE", "Europe/Paris"),
             poll_interval=float(env.get("PARCOURS_POLL_INTERVAL", "0.5")),
             projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
+            auth_mode="oidc" if auth_mode == "oidc" else "local",
+            jwt_secret=env.get("PARCOURS_JWT_SECRET", ""),
+            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", "parcours-local"),
+            jwt_audience=env.get("PARCOURS_JWT_AUDIENCE", "parcours"),
+            jwt_jwks_url=env.get("PARCOURS_JWT_JWKS_URL", ""),
+            jwt_public_key_file=Path(raw_key) if raw_key else None,
+            jwt_algorithms=tuple(
+                a.strip()
+                for a in env.get("PARCOURS_JWT_ALGORITHMS", "RS256,ES256").split(",")
+                if a.strip()
+            ),
         )
 
     @property

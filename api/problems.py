@@ -34,8 +34,17 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 class ProblemError(Exception):
     """Raised by routes for refusals found at the edge (headers, bodies)."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
+        self.headers = headers
         self.problem = Problem(
             type=f"/problemes/{code}",
             title=title,
@@ -47,10 +56,17 @@ class ProblemError(Exception):
         )
 
 
-def problem_response(problem: Problem, request: Request | None = None) -> Response:
+def problem_response(
+    problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
+) -> Response:
     if request is not None and problem.instance is None:
         problem = msgspec.structs.replace(problem, instance=request.url.path)
-    return Response(msgspec.json.encode(problem), status_code=problem.status, media_type=PROBLEM)
+    return Response(
+        msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM,
+        headers=headers,
+    )
 
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
@@ -73,7 +89,7 @@ def body_problem(error: msgspec.DecodeError) -> ProblemError:
 
 async def on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.problem, request)
+    return problem_response(exc.problem, request, exc.headers)
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:

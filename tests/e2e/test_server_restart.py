@@ -6,16 +6,15 @@ import signal
 from pathlib import Path
 
 import httpx
-from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
 from tests.e2e.helpers import (
     AGENT_AAVE,
     FULL_PATH,
     ISSUE_RDV,
     Json,
     Server,
+    api_client,
     log_position,
     post_path,
     read_case,
@@ -58,12 +57,12 @@ def _check_before(snapshot: tuple[Json, list[Json], str, int, Json], case_id: st
 
 
 def test_after_closing_and_reopening_the_app_the_case_is_unchanged(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         case_id = post_path(client)
         before = _snapshot(client, case_id)
     _check_before(before, case_id)
 
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         assert _snapshot(client, case_id) == before
         _goes_on(client, case_id, before[2])
 
