@@ -4,6 +4,8 @@ import re
 from typing import Any
 
 import msgspec
+import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -156,6 +158,19 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return problem_response(problem, request)
 
 
+async def on_store_unavailable(request: Request, exc: Exception) -> Response:
+    """The database went away (restart, failover): nothing is acknowledged, the client retries
+    (with the same Idempotency-Key, a write is then recorded once)."""
+    structlog.get_logger("api").warning("store.unavailable", error=str(exc))
+    problem = ProblemError(
+        503,
+        "stockage_indisponible",
+        "Stockage momentanément indisponible",
+        "Le stockage ne répond pas; recommencer la requête (même Idempotency-Key).",
+    )
+    return problem_response(problem.problem, request, {"Retry-After": "1"})
+
+
 HANDLERS: dict[Any, Any] = {
     ProblemError: on_problem,
     DomainError: on_domain_error,
@@ -163,4 +178,6 @@ HANDLERS: dict[Any, Any] = {
     IdempotencyKeyReused: on_key_reused,
     RequestValidationError: on_request_validation,
     StarletteHTTPException: on_http_error,
+    OperationalError: on_store_unavailable,
+    InterfaceError: on_store_unavailable,
 }
