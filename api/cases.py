@@ -20,6 +20,7 @@ from api.access import (
     check_case,
     current_structure,
     listing_structure,
+    only_as_agent,
     unknown_case,
 )
 from api.auth import Caller, Principal, Role, require
@@ -87,13 +88,11 @@ def _admit(request: Request, caller: Principal, case_id: UUID, step: Step) -> st
     """Check the caller may record `step` on the case; returns the structure to record as the
     author's (the case's own for an agent, whose token may list several)."""
     app: Parcours = request.app.state.parcours
-    structure = None
-    if step is not ENTREE:
-        structure = current_structure(app.load(case_id)[0])
-    check_case(request, caller, case_id, STEP_ROLES[step.slug], structure, step.summary)
-    if Role.AGENT in caller.roles and structure in caller.structures:
-        return structure
-    return caller.primary_structure
+    allowed = STEP_ROLES[step.slug]
+    scoped = step is not ENTREE and only_as_agent(caller, allowed)
+    structure = current_structure(app.load(case_id)[0]) if scoped else None
+    check_case(request, caller, case_id, allowed, structure, step.summary)
+    return structure if scoped else caller.primary_structure
 
 
 async def _run(
