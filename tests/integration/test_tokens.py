@@ -2,13 +2,17 @@
 identity provider's public key is trusted; in local mode a key file is generated once, readable
 by its owner only; no secret is accepted where a public key is expected."""
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from adapters.settings import Settings
 from adapters.tokens import InvalidToken, TokenVerifier, local_key_file, sign_local
@@ -80,3 +84,43 @@ def test_local_mode_generates_its_key_once_readable_by_its_owner(tmp_path: Path)
     elsewhere = Settings.from_env({"PARCOURS_DATA_DIR": str(tmp_path / "other")})
     with pytest.raises(InvalidToken):
         TokenVerifier(elsewhere).verify(signed)
+
+
+def test_oidc_mode_fetches_the_provider_s_keys_from_its_jwks_url(tmp_path: Path) -> None:
+    """The provider publishes its keys (JWKS); the token names its key by `kid`."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    document = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/certs"
+        settings = Settings.from_env(
+            {
+                "PARCOURS_AUTH_MODE": "oidc",
+                "PARCOURS_JWT_ISSUER": ISSUER,
+                "PARCOURS_JWT_JWKS_URL": url,
+                "PARCOURS_DATA_DIR": str(tmp_path),
+            }
+        )
+        verifier = TokenVerifier(settings)
+        signed = jwt.encode(_claims(sub="agent-7"), key, algorithm="RS256", headers={"kid": "k1"})
+        assert verifier.verify(signed)["sub"] == "agent-7"
+        unknown = jwt.encode(_claims(), key, algorithm="RS256", headers={"kid": "k2"})
+        with pytest.raises(InvalidToken):
+            verifier.verify(unknown)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
