@@ -8,6 +8,7 @@ from typing import Literal
 import msgspec
 
 Store = Literal["sqlite", "postgres"]
+AuthMode = Literal["local", "oidc"]
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +31,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
     identity_master_key: str = "dev-only-master-key"
     """Wraps each person's identity key; set both secrets in production."""
+    auth_mode: AuthMode = "local"
+    jwt_secret: str = ""
+    jwt_issuer: str = "parcours-local"
+    jwt_audience: str = "parcours"
+    jwt_jwks_url: str = ""
+    jwt_public_key_file: Path | None = None
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -39,6 +47,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             msg = f"PARCOURS_STORE must be 'sqlite' or 'postgres', not {store!r}"
             raise ValueError(msg)
         raw_sqlite = env.get("PARCOURS_SQLITE_PATH")
+        auth_mode = env.get("PARCOURS_AUTH_MODE", "local").strip().lower()
+        if auth_mode not in ("local", "oidc"):
+            msg = f"PARCOURS_AUTH_MODE must be 'local' or 'oidc', not {auth_mode!r}"
+            raise ValueError(msg)
+        raw_key = env.get("PARCOURS_JWT_PUBLIC_KEY_FILE")
         return cls(
             store="postgres" if store == "postgres" else "sqlite",
             data_dir=Path(env.get("PARCOURS_DATA_DIR", "data")),
@@ -59,6 +72,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "PARCOURS_IDENTITY_INDEX_SECRET", "dev-only-index-secret"
             ),
             identity_master_key=env.get("PARCOURS_IDENTITY_MASTER_KEY", "dev-only-master-key"),
+            auth_mode="oidc" if auth_mode == "oidc" else "local",
+            jwt_secret=env.get("PARCOURS_JWT_SECRET", ""),
+            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", "parcours-local"),
+            jwt_audience=env.get("PARCOURS_JWT_AUDIENCE", "parcours"),
+            jwt_jwks_url=env.get("PARCOURS_JWT_JWKS_URL", ""),
+            jwt_public_key_file=Path(raw_key) if raw_key else None,
+            jwt_algorithms=tuple(
+                a.strip()
+                for a in env.get("PARCOURS_JWT_ALGORITHMS", "RS256,ES256").split(",")
+                if a.strip()
+            ),
         )
 
     @property

@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
+from adapters.tokens import TokenVerifier
 from api import cases, flux
+from api.auth import authenticate
 from api.problems import HANDLERS
 from api.schemas import COMPONENTS
 
@@ -35,7 +37,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = parcours or Parcours(settings or Settings.from_env())
+        store = parcours or Parcours(resolved)
         projector = Projector(store)
         app.state.parcours = store
         app.state.projector = projector
@@ -53,12 +55,15 @@ def create_app(
             if parcours is None:
                 store.close()
 
+    resolved = settings or (parcours.settings if parcours else Settings.from_env())
     app = FastAPI(
+        dependencies=[Depends(authenticate)],
         title="parcours",
         version="0.1.0",
         description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
         lifespan=lifespan,
     )
+    app.state.verifier = TokenVerifier(resolved)
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
     for router in ROUTERS:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, cast
 from uuid import UUID
 
 import msgspec
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,14 +14,30 @@ from adapters.application import Author, Outcome, Parcours
 from adapters.case_views import CaseFilter
 from adapters.projector import Projector
 from api import examples
+from api.access import (
+    READ_ROLES,
+    STEP_ROLES,
+    check_case,
+    current_structure,
+    listing_structure,
+    only_as_agent,
+    unknown_case,
+)
+from api.auth import Caller, Principal, Role, require
 from api.problems import ProblemError, body_problem
 from api.schemas import error_responses, json_response, request_body
 from api.steps import ENTREE, STEPS, Step
 from domain.dossier import Statut
+from domain.dossier import fold as dossier_fold
 from domain.events import Fait, Recorded
 from projections.case_state import CaseRow, fold
 
-router = APIRouter(prefix="/dossiers", tags=["dossiers"])
+router = APIRouter(
+    prefix="/dossiers",
+    tags=["dossiers"],
+    dependencies=[Depends(require(Role.AGENT, Role.ORIENTATION, Role.AUDITEUR, Role.FLUX))],
+)
+_readers = [Depends(require(*READ_ROLES))]
 
 
 class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,12 +84,15 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(raw)
 
 
-def _author(request: Request, user: str | None, structure: str | None) -> Author:
-    return Author(
-        user=user or "anonyme",
-        structure_id=structure,
-        request_id=request.state.request_id,
-    )
+def _admit(request: Request, caller: Principal, case_id: UUID, step: Step) -> str | None:
+    """Check the caller may record `step` on the case; returns the structure to record as the
+    author's (the case's own for an agent, whose token may list several)."""
+    app: Parcours = request.app.state.parcours
+    allowed = STEP_ROLES[step.slug]
+    scoped = step is not ENTREE and only_as_agent(caller, allowed)
+    structure = current_structure(app.load(case_id)[0]) if scoped else None
+    check_case(request, caller, case_id, allowed, structure, step.summary)
+    return structure if scoped else caller.primary_structure
 
 
 async def _run(
@@ -82,9 +101,9 @@ async def _run(
     step: Step,
     if_match: str | None,
     key: str | None,
-    user: str | None,
-    structure: str | None,
+    caller: Principal,
 ) -> Response:
+    structure = await run_in_threadpool(_admit, request, caller, case_id, step)
     raw = await request.body()
     try:
         command = msgspec.json.decode(raw, type=step.command)
@@ -106,7 +125,7 @@ async def _run(
         app.handle,
         case_id,
         command,
-        _author(request, user, structure),
+        Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
         expected_version=_expected_version(if_match),
         idempotency_key=key,
         fingerprint=fingerprint,
@@ -132,9 +151,9 @@ IdempotencyKey = Annotated[
     str | None,
     Header(description="Rejouer la même clé renvoie la première réponse et n'écrit rien"),
 ]
-User = Annotated[str | None, Header(alias="X-User-Id", description="Agent qui enregistre")]
-Structure = Annotated[
-    str | None, Header(alias="X-Structure-Id", description="Structure de l'agent")
+AccessReason = Annotated[
+    str | None,
+    Header(alias="X-Access-Reason", description="Motif de l'accès, consigné au journal d'accès"),
 ]
 
 
@@ -145,32 +164,32 @@ Structure = Annotated[
     openapi_extra=request_body(ENTREE.command, ENTREE.example),
     responses={
         201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
-        **error_responses(400, 409, 422),
+        **error_responses(400, 401, 403, 409, 422),
     },
 )
 async def create_case(
     request: Request,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
-    user: User = None,
-    structure: Structure = None,
+    reason: AccessReason = None,
 ) -> Response:
     if idempotency_key is not None:
         case_id = uuid.uuid5(uuid.NAMESPACE_URL, f"parcours:idempotency:{idempotency_key}")
     else:
         case_id = uuid.uuid4()
-    return await _run(request, case_id, ENTREE, None, idempotency_key, user, structure)
+    return await _run(request, case_id, ENTREE, None, idempotency_key, caller)
 
 
 def _register(step: Step) -> None:
     async def endpoint(
         request: Request,
         case_id: UUID,
+        caller: Caller,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
-        user: User = None,
-        structure: Structure = None,
+        reason: AccessReason = None,
     ) -> Response:
-        return await _run(request, case_id, step, if_match, idempotency_key, user, structure)
+        return await _run(request, case_id, step, if_match, idempotency_key, caller)
 
     router.add_api_route(
         f"/{{case_id}}/{step.slug}",
@@ -181,7 +200,7 @@ def _register(step: Step) -> None:
         openapi_extra=request_body(step.command, step.example),
         responses={
             200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
-            **error_responses(400, 404, 409, 422),
+            **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
 
@@ -190,12 +209,14 @@ for _step in STEPS:
     _register(_step)
 
 
-def _history(request: Request, case_id: UUID) -> list[Recorded]:
+def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -> list[Recorded]:
+    """The case's events, once the caller is admitted to read it (404 for an agent outside its
+    structures, as for an unknown case)."""
     history: list[Recorded] = request.app.state.parcours.history(case_id)
+    structure = current_structure(dossier_fold(r.event for r in history)) if history else None
+    check_case(request, caller, case_id, READ_ROLES, structure, purpose)
     if not history:
-        raise ProblemError(
-            404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.", "case_id"
-        )
+        raise unknown_case(case_id)
     return history
 
 
@@ -204,11 +225,14 @@ def _history(request: Request, case_id: UUID) -> list[Recorded]:
     summary="État courant d'un dossier",
     responses={
         200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(404, 422),
+        **error_responses(401, 403, 404, 422),
     },
+    dependencies=_readers,
 )
-def get_case(request: Request, case_id: UUID) -> Response:
-    history = _history(request, case_id)
+def get_case(
+    request: Request, case_id: UUID, caller: Caller, reason: AccessReason = None
+) -> Response:
+    history = _history(request, caller, case_id, "lecture de l'état du dossier")
     row = fold(history)[case_id]
     return _json(row, headers={"ETag": f'"{row.version}"'})
 
@@ -218,11 +242,14 @@ def get_case(request: Request, case_id: UUID) -> Response:
     summary="Chronologie des événements d'un dossier",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(404, 422),
+        **error_responses(401, 403, 404, 422),
     },
+    dependencies=_readers,
 )
-def get_timeline(request: Request, case_id: UUID) -> Response:
-    history = _history(request, case_id)
+def get_timeline(
+    request: Request, case_id: UUID, caller: Caller, reason: AccessReason = None
+) -> Response:
+    history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
     return _json(
         [TimelineEntry(version=r.originator_version, event=cast(Fait, r.event)) for r in history]
     )
@@ -233,11 +260,13 @@ def get_timeline(request: Request, case_id: UUID) -> Response:
     summary="Dossiers par structure, référent ou statut (paginés)",
     responses={
         200: json_response(CasePage, "Page de dossiers", examples.PAGE),
-        **error_responses(422),
+        **error_responses(401, 403, 422),
     },
+    dependencies=_readers,
 )
 def list_cases(
     request: Request,
+    caller: Caller,
     structure_id: str | None = None,
     referent_id: str | None = None,
     statut: Statut | None = None,
@@ -248,6 +277,7 @@ def list_cases(
         Query(ge=0, description="Position du journal à refléter (renvoyée par une commande)"),
     ] = None,
 ) -> Response:
+    structure_id = listing_structure(caller, structure_id)
     projector: Projector = request.app.state.projector
     if after is not None and projector.position() < after:
         projector.catch_up(until=after)

@@ -18,7 +18,7 @@ from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
-from api import cli_flux
+from api import cli_auth, cli_flux
 
 log = structlog.get_logger("cli")
 
@@ -118,12 +118,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Délai moyen entrée → orientation: {mean:.0f} jours")
     url = f"http://{settings.api_host}:{settings.api_port}"
     print(f"API: {url}  (documentation: {url}/docs)")
+    if settings.auth_mode == "local":
+        print("Jeton de développement: parcours token --sub moi --role orientation --role auditeur")
     _serve(settings, app, run_projector=True)
 
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-EXTENSIONS: list[Callable[[Subcommands], None]] = [cli_flux.register]
+EXTENSIONS: list[Callable[[Subcommands], None]] = [cli_flux.register, cli_auth.register]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""
 

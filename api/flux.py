@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,10 +14,20 @@ from adapters.application import Parcours
 from adapters.flux.importer import FluxImporter
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
+from api.access import READ_ROLES, check_case, current_structure
+from api.auth import Caller, Role, log_case_access, require
 from api.problems import ProblemError
 from api.schemas import error_responses
+from domain.dossier import Dossier, fold
+from domain.events import Recorded
 
 router = APIRouter(tags=["flux"])
+_importers = [Depends(require(Role.FLUX, Role.ORIENTATION))]
+_report_readers = [Depends(require(Role.FLUX, Role.ORIENTATION, Role.AUDITEUR))]
+
+
+def _dossier(history: list[Recorded]) -> Dossier:
+    return fold(r.event for r in history)
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -53,6 +63,7 @@ def _identities(request: Request) -> IdentityStore:
     summary="Importer un flux bénéficiaires CAF/MSA (XML vrsb0801, windows-1252)",
     status_code=201,
     responses=error_responses(400, 422),
+    dependencies=_importers,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -99,7 +110,12 @@ async def upload(
     return _json(rapport, 201, {"Location": f"/flux/imports/{rapport.id}"})
 
 
-@router.get("/flux/imports", summary="Les derniers imports de flux", responses=error_responses(422))
+@router.get(
+    "/flux/imports",
+    summary="Les derniers imports de flux",
+    responses=error_responses(422),
+    dependencies=_report_readers,
+)
 def list_imports(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     return _json(_reports(request).list(limit))
 
@@ -108,6 +124,7 @@ def list_imports(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
     "/flux/imports/{import_id}",
     summary="Le rapport d'un import de flux",
     responses=error_responses(404, 422),
+    dependencies=_report_readers,
 )
 def get_import(request: Request, import_id: UUID) -> Response:
     rapport = _reports(request).get(import_id)
@@ -124,7 +141,11 @@ def get_import(request: Request, import_id: UUID) -> Response:
     summary="Identité d'une personne",
     responses=error_responses(404, 422),
 )
-def get_identity(request: Request, case_id: UUID) -> Response:
+def get_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
+    """Who the person is: for those who follow the case (an agent, its structures' cases)."""
+    history = _parcours(request).history(case_id)
+    structure = current_structure(_dossier(history)) if history else None
+    check_case(request, caller, case_id, READ_ROLES, structure, "identité de la personne")
     identite = _identities(request).read(case_id)
     if identite is None:
         raise ProblemError(
@@ -143,8 +164,10 @@ def get_identity(request: Request, case_id: UUID) -> Response:
     summary="Effacer l'identité d'une personne (fin de conservation, demande légale)",
     status_code=204,
     responses=error_responses(404, 422),
+    dependencies=[Depends(require(Role.ADMIN))],
 )
-def erase_identity(request: Request, case_id: UUID) -> Response:
+def erase_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
+    log_case_access(request, caller, case_id, "effacement de l'identité", "granted")
     if not _identities(request).erase(case_id):
         raise ProblemError(
             404,

@@ -4,6 +4,8 @@ import re
 from typing import Any
 
 import msgspec
+import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -34,8 +36,17 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 class ProblemError(Exception):
     """Raised by routes for refusals found at the edge (headers, bodies)."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
+        self.headers = headers
         self.problem = Problem(
             type=f"/problemes/{code}",
             title=title,
@@ -47,10 +58,17 @@ class ProblemError(Exception):
         )
 
 
-def problem_response(problem: Problem, request: Request | None = None) -> Response:
+def problem_response(
+    problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
+) -> Response:
     if request is not None and problem.instance is None:
         problem = msgspec.structs.replace(problem, instance=request.url.path)
-    return Response(msgspec.json.encode(problem), status_code=problem.status, media_type=PROBLEM)
+    return Response(
+        msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM,
+        headers=headers,
+    )
 
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
@@ -73,7 +91,7 @@ def body_problem(error: msgspec.DecodeError) -> ProblemError:
 
 async def on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.problem, request)
+    return problem_response(exc.problem, request, exc.headers)
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -140,6 +158,19 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return problem_response(problem, request)
 
 
+async def on_store_unavailable(request: Request, exc: Exception) -> Response:
+    """The database went away (restart, failover): nothing is acknowledged, the client retries
+    (with the same Idempotency-Key, a write is then recorded once)."""
+    structlog.get_logger("api").warning("store.unavailable", error=str(exc))
+    problem = ProblemError(
+        503,
+        "stockage_indisponible",
+        "Stockage momentanément indisponible",
+        "Le stockage ne répond pas; recommencer la requête (même Idempotency-Key).",
+    )
+    return problem_response(problem.problem, request, {"Retry-After": "1"})
+
+
 HANDLERS: dict[Any, Any] = {
     ProblemError: on_problem,
     DomainError: on_domain_error,
@@ -147,4 +178,6 @@ HANDLERS: dict[Any, Any] = {
     IdempotencyKeyReused: on_key_reused,
     RequestValidationError: on_request_validation,
     StarletteHTTPException: on_http_error,
+    OperationalError: on_store_unavailable,
+    InterfaceError: on_store_unavailable,
 }

@@ -35,6 +35,8 @@ def json_response(kind: Any, description: str, example: Any) -> dict[str, Any]:
 
 _DESCRIPTIONS = {
     400: "Requête illisible (JSON malformé, en-tête invalide)",
+    401: "Jeton absent, expiré ou invalide",
+    403: "Rôle non autorisé pour cette action",
     404: "Dossier inconnu",
     409: "Version périmée: le dossier a changé depuis sa lecture",
     422: "Champ invalide ou étape refusée par les règles du parcours",

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from adapters.application import Parcours
 from adapters.settings import Settings
+from tests.auth import TEST_SECRET
 
 PG_TEST_DB = os.environ.get("PARCOURS_TEST_DBNAME", "parcours_test")
 
@@ -26,6 +27,7 @@ def _pg_base() -> Settings:
             **os.environ,
             "PARCOURS_STORE": "postgres",
             "POSTGRES_DBNAME": PG_TEST_DB,
+            "PARCOURS_JWT_SECRET": TEST_SECRET,
         }
     )
 
@@ -92,6 +94,7 @@ def fresh_schema() -> Iterator[Settings]:
                     "PARCOURS_STORE": "postgres",
                     "POSTGRES_DBNAME": PG_TEST_DB,
                     "POSTGRES_SCHEMA": schema,
+                    "PARCOURS_JWT_SECRET": TEST_SECRET,
                     "PARCOURS_POLL_INTERVAL": "0.1",
                 }
             )
@@ -113,6 +116,7 @@ def sqlite_settings(tmp_path: Path) -> Settings:
             "PARCOURS_STORE": "sqlite",
             "PARCOURS_DATA_DIR": str(tmp_path / "data"),
             "PARCOURS_POLL_INTERVAL": "0.1",
+            "PARCOURS_JWT_SECRET": TEST_SECRET,
         }
     )
 

@@ -17,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
+from api.app import create_app
+from api.auth import Role
+from tests.auth import STAFF, bearer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,11 +30,14 @@ Json = dict[str, Any]
 
 # --- who records ----------------------------------------------------------------------------
 
-FLUX_CAF = {"X-User-Id": "flux-caf"}
+FLUX_CAF = bearer(Role.FLUX, sub="flux-caf")
 """The CAF daily flux: an author without a structure."""
-AGENT_CCAS = {"X-User-Id": "agent-7", "X-Structure-Id": "ccas-creteil"}
-CONSEILLER_FT = {"X-User-Id": "conseiller-12", "X-Structure-Id": "ft-creteil"}
-AGENT_AAVE = {"X-User-Id": "agent-aave-3", "X-Structure-Id": "aave-77"}
+ORIENTEUR = bearer(Role.ORIENTATION, sub="orienteur-cd94")
+"""An orientation officer of the département."""
+AGENT_CCAS = bearer(Role.AGENT, structures=["ccas-creteil"], sub="agent-7")
+CONSEILLER_FT = bearer(Role.AGENT, structures=["ft-creteil"], sub="conseiller-12")
+AGENT_AAVE = bearer(Role.AGENT, structures=["aave-77"], sub="agent-aave-3")
+AUDITEUR = bearer(Role.AUDITEUR, sub="auditeur-1")
 
 # --- request bodies -------------------------------------------------------------------------
 
@@ -67,7 +74,7 @@ Step = tuple[str, Json, dict[str, str]]
 
 EPISODE_1: list[Step] = [
     ("", ENTREE, FLUX_CAF),  # v1
-    ("orientation", ORIENTATION, AGENT_CCAS),  # v2
+    ("orientation", ORIENTATION, ORIENTEUR),  # v2
     ("referent", REFERENT, AGENT_CCAS),  # v3
     ("rdv", RDV, AGENT_CCAS),  # v4, RDV n°1
     ("issue-rdv", ISSUE_RDV, AGENT_CCAS),  # v5
@@ -151,7 +158,7 @@ EPISODE_2: list[Step] = [
             "organisme": "aave",
             "structure_id": "aave-77",
         },
-        AGENT_AAVE,
+        ORIENTEUR,
     ),  # v24
     (
         "rdv",
@@ -228,7 +235,7 @@ def create_case(
 
 def orient(client: httpx.Client, case_id: str, body: Json | None = None) -> Json:
     response = client.post(
-        f"/dossiers/{case_id}/orientation", json=body or ORIENTATION, headers=AGENT_CCAS
+        f"/dossiers/{case_id}/orientation", json=body or ORIENTATION, headers=ORIENTEUR
     )
     assert response.status_code == 200, response.text
     answer: Json = response.json()
@@ -236,6 +243,11 @@ def orient(client: httpx.Client, case_id: str, body: Json | None = None) -> Json
 
 
 # --- reading --------------------------------------------------------------------------------
+
+
+def api_client(settings: Settings) -> TestClient:
+    """The app in process, calling as `STAFF` unless a request says otherwise."""
+    return TestClient(create_app(settings), headers=STAFF)
 
 
 def log_position(client: httpx.Client) -> int:
@@ -282,6 +294,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": settings.postgres_password,
         "POSTGRES_DBNAME": settings.postgres_dbname,
         "POSTGRES_SCHEMA": settings.postgres_schema,
+        "PARCOURS_JWT_SECRET": settings.jwt_secret,
     }
     if settings.sqlite_path is not None:
         env["PARCOURS_SQLITE_PATH"] = str(settings.sqlite_path)
@@ -365,7 +378,7 @@ class Server(ParcoursProcess):
             return False
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10)
+        return httpx.Client(base_url=self.base_url, timeout=10, headers=STAFF)
 
     def stop_gracefully(self) -> None:
         """SIGTERM: uvicorn finishes the requests under way, runs the app's shutdown (closing

@@ -179,3 +179,48 @@ def test_same_idempotency_key_on_entries_creates_one_case(server: Server) -> Non
         assert log_position(client) == before + 1
         _, timeline, _ = read_case(client, answers[0]["body"]["case_id"])
     assert len(timeline) == 1
+
+
+def test_agents_racing_round_after_round_record_exactly_the_winners_steps(
+    server: Server,
+) -> None:
+    """Eight agents each try 15 times to plan a RDV on the same case, each time on the version
+    it just read: every 200 is one event in the log, every 409 none, and versions follow."""
+    with server.client() as client:
+        case_id = create_case(client)
+        orient(client, case_id)
+    wins: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    losses = [0]
+
+    def agent(i: int) -> None:
+        with server.client() as client:
+            for attempt in range(15):
+                etag = client.get(f"/dossiers/{case_id}").headers["ETag"]
+                date_rdv = f"2024-{2 + attempt % 10:02d}-{1 + i:02d}"
+                response = client.post(
+                    f"/dossiers/{case_id}/rdv",
+                    json={**RDV, "date_rdv": date_rdv},
+                    headers={**AGENT_CCAS, "If-Match": etag},
+                )
+                assert response.status_code in (200, 409), response.text
+                with lock:
+                    if response.status_code == 200:
+                        wins.append((response.json()["version"], date_rdv))
+                    else:
+                        losses[0] += 1
+
+    threads = [threading.Thread(target=agent, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert len(wins) + losses[0] == 8 * 15
+    with server.client() as client:
+        state, timeline, _ = read_case(client, case_id)
+    planned = [(e["version"], e["event"]["date_rdv"]) for e in timeline[2:]]
+    assert sorted(wins) == planned
+    assert [v for v, _ in planned] == list(range(3, 3 + len(wins)))
+    assert state["rdv_en_attente"] == len(wins)
+    print(f"\n8 agents x 15 tries: {len(wins)} recorded, {losses[0]} refused with 409")

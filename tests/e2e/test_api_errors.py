@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
 from tests.e2e.helpers import (
     AGENT_CCAS,
     CER,
@@ -25,6 +24,7 @@ from tests.e2e.helpers import (
     SANCTION,
     SORTIE,
     Json,
+    api_client,
     create_case,
     log_position,
     orient,
@@ -36,7 +36,7 @@ UNKNOWN_CASE = "0b7c3a9e-4f7e-4c8e-9d4a-000000000000"
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with api_client(settings) as c:
         yield c
 
 
@@ -159,7 +159,6 @@ def test_a_value_outside_its_vocabulary_names_the_field(
         "champ_invalide",
         field,
         json={**body, field: value},
-        headers=AGENT_CCAS,
     )
     assert problem["errors"] == [{"field": field, "message": problem["detail"]}]
 

@@ -7,17 +7,19 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
+from api.auth import Role
+from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     AGENT_CCAS,
-    CONSEILLER_FT,
     ENTREE,
     EPISODE_1,
     EPISODE_2,
     FULL_PATH,
     ORIENTATION,
+    ORIENTEUR,
     REFERENT,
     Json,
+    api_client,
     create_case,
     log_position,
     orient,
@@ -101,7 +103,7 @@ SECOND_EPISODE: Json = {
 
 TIMELINE: list[tuple[str, str, str | None]] = [
     ("EntreeEnregistree", "flux-caf", None),
-    ("OrientationDecidee", "agent-7", "ccas-creteil"),
+    ("OrientationDecidee", "orienteur-cd94", None),
     ("ReferentDesigne", "agent-7", "ccas-creteil"),
     ("RdvPlanifie", "agent-7", "ccas-creteil"),
     ("IssueRdvEnregistree", "agent-7", "ccas-creteil"),
@@ -123,7 +125,7 @@ TIMELINE: list[tuple[str, str, str | None]] = [
     ("SortieEnregistree", "conseiller-12", "ft-creteil"),
     ("DroitClos", "flux-caf", None),
     ("DroitRouvert", "flux-caf", None),
-    ("OrientationDecidee", "agent-aave-3", "aave-77"),
+    ("OrientationDecidee", "orienteur-cd94", None),
     ("RdvPlanifie", "agent-aave-3", "aave-77"),
 ]
 """(event type, meta.recorded_by, meta.structure_id) for versions 1 to 25."""
@@ -153,7 +155,7 @@ def _payload(entry: Json) -> Json:
 
 
 def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         case_id, first = post_steps(client, EPISODE_1, if_match=True)
         after_exit, _, etag = read_case(client, case_id)
         assert etag == '"21"'
@@ -219,14 +221,14 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
 
 
 def test_the_etag_read_back_is_accepted_as_if_match(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         case_id = create_case(client)
         etag = client.get(f"/dossiers/{case_id}").headers["ETag"]
         assert etag == '"1"'
         response = client.post(
             f"/dossiers/{case_id}/orientation",
             json=ORIENTATION,
-            headers={**AGENT_CCAS, "If-Match": etag},
+            headers={**ORIENTEUR, "If-Match": etag},
         )
         assert response.status_code == 200, response.text
         assert response.headers["ETag"] == '"2"'
@@ -239,13 +241,23 @@ def test_the_etag_read_back_is_accepted_as_if_match(settings: Settings) -> None:
         assert weak.json()["version"] == 3
 
 
-def test_without_author_headers_the_step_is_recorded_as_anonymous(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
-        response = client.post("/dossiers", json=ENTREE)
-        assert response.status_code == 201
-        _, timeline, _ = read_case(client, response.json()["case_id"])
-    assert timeline[0]["event"]["meta"]["recorded_by"] == "anonyme"
-    assert timeline[0]["event"]["meta"]["structure_id"] is None
+def test_the_author_recorded_is_the_token_s_subject_and_the_case_s_structure(
+    settings: Settings,
+) -> None:
+    """An agent of two structures is recorded with the structure of the case it works on."""
+    two = bearer(Role.AGENT, structures=["ccas-creteil", "ccas-vitry"], sub="agent-9")
+    with api_client(settings) as client:
+        case_id = create_case(client)
+        orient(client, case_id)
+        response = client.post(f"/dossiers/{case_id}/referent", json=REFERENT, headers=two)
+        assert response.status_code == 200, response.text
+        _, timeline, _ = read_case(client, case_id)
+    metas = [e["event"]["meta"] for e in timeline]
+    assert [(m["recorded_by"], m["structure_id"]) for m in metas] == [
+        ("flux-caf", None),
+        ("orienteur-cd94", None),
+        ("agent-9", "ccas-creteil"),
+    ]
 
 
 def _page(client: TestClient, **params: Any) -> Json:
@@ -258,7 +270,7 @@ def _page(client: TestClient, **params: Any) -> Json:
 def test_the_list_finds_the_case_once_it_reflects_the_command_position(
     settings: Settings,
 ) -> None:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         case_id, answers = post_steps(client, FULL_PATH)
         position = answers[-1]["position"]
         state, _, _ = read_case(client, case_id)
@@ -282,7 +294,7 @@ def test_lists_filter_and_page_with_limit_offset_and_total(settings: Settings) -
     def enter(day: str, numero: str) -> str:
         return create_case(client, {**ENTREE, "effective_on": day, "numero_dossier": numero})
 
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         a = enter("2024-03-10", "A")
         b = enter("2024-01-15", "B")
         c = enter("2024-02-01", "C")
@@ -301,7 +313,7 @@ def test_lists_filter_and_page_with_limit_offset_and_total(settings: Settings) -
                 "structure_id": "ft-creteil",
             },
         )
-        last = client.post(f"/dossiers/{b}/referent", json=REFERENT, headers=CONSEILLER_FT).json()[
+        last = client.post(f"/dossiers/{b}/referent", json=REFERENT, headers=AGENT_CCAS).json()[
             "position"
         ]
 
@@ -326,12 +338,12 @@ def test_lists_filter_and_page_with_limit_offset_and_total(settings: Settings) -
 
 
 PROBLEMS = {
-    ("post", "/dossiers"): {"400", "409", "422"},
-    ("get", "/dossiers"): {"422"},
-    ("get", "/dossiers/{case_id}"): {"404", "422"},
-    ("get", "/dossiers/{case_id}/evenements"): {"404", "422"},
+    ("post", "/dossiers"): {"400", "401", "403", "409", "422"},
+    ("get", "/dossiers"): {"401", "403", "422"},
+    ("get", "/dossiers/{case_id}"): {"401", "403", "404", "422"},
+    ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "422"},
     **{
-        ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "404", "409", "422"}
+        ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "422"}
         for slug in STEP_SLUGS
     },
 }
@@ -348,7 +360,7 @@ def _resolve(spec: Json, schema: Json) -> Json:
 def test_openapi_documents_every_route_its_body_example_and_problems(
     sqlite_settings: Settings,
 ) -> None:
-    with TestClient(create_app(sqlite_settings)) as client:
+    with api_client(sqlite_settings) as client:
         response = client.get("/openapi.json")
     assert response.status_code == 200
     spec = response.json()
@@ -384,7 +396,7 @@ def test_openapi_documents_every_route_its_body_example_and_problems(
         assert "effective_on" in command["required"], where
         assert set(content["example"]) <= set(command["properties"]), where
         headers = {p["name"] for p in op["parameters"] if p["in"] == "header"}
-        expected = {"idempotency-key", "X-User-Id", "X-Structure-Id"}
+        expected = {"idempotency-key", "X-Access-Reason"}
         if path != "/dossiers":
             expected.add("if-match")
         assert {h.lower() for h in headers} == {h.lower() for h in expected}, where
@@ -413,7 +425,7 @@ EXAMPLES_IN_DATE_ORDER = [
 def test_the_documented_examples_posted_in_date_order_make_a_valid_path(
     settings: Settings,
 ) -> None:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         spec = client.get("/openapi.json").json()
 
         def example(slug: str) -> Json:
@@ -425,7 +437,7 @@ def test_the_documented_examples_posted_in_date_order_make_a_valid_path(
 
         dates = [example(slug)["effective_on"] for slug in EXAMPLES_IN_DATE_ORDER]
         assert dates == sorted(dates)
-        steps = [(slug, example(slug), AGENT_CCAS) for slug in EXAMPLES_IN_DATE_ORDER]
+        steps = [(slug, example(slug), STAFF) for slug in EXAMPLES_IN_DATE_ORDER]
         case_id, _ = post_steps(client, steps)
         state, timeline, _ = read_case(client, case_id)
     assert len(timeline) == 16

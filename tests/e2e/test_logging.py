@@ -5,11 +5,10 @@ import logging
 
 import pytest
 import structlog
-from fastapi.testclient import TestClient
 
 from adapters.logging import configure_logging
 from adapters.settings import Settings
-from api.app import create_app
+from tests.e2e.helpers import api_client
 
 
 def test_request_lines_are_json_with_the_request_id(
@@ -17,7 +16,7 @@ def test_request_lines_are_json_with_the_request_id(
 ) -> None:
     configure_logging("INFO")
     try:
-        with TestClient(create_app(sqlite_settings)) as client:
+        with api_client(sqlite_settings) as client:
             capsys.readouterr()
             response = client.post(
                 "/dossiers",

@@ -3,11 +3,13 @@ leaves the read model equal to a rebuild: no event lost, none applied twice. The
 real `parcours project` command in a subprocess; on SQLite and PostgreSQL."""
 
 import os
+import random
 import signal
 from datetime import date
 from pathlib import Path
 
 from adapters.application import Parcours
+from adapters.log import read_log
 from adapters.projector import Projector
 from adapters.settings import Settings
 from projections.case_state import fold
@@ -85,5 +87,49 @@ def test_sigkill_mid_catch_up_then_restart_equals_a_rebuild(
 
         assert Projector(app, batch=5000).rebuild() == written
         assert projector.view.all_rows() == projected
+    finally:
+        app.close()
+
+
+KILLS = 6
+
+
+def test_sigkill_at_random_points_in_a_loop_then_restart_equals_a_rebuild(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The worker is killed at random positions of its catch-up, six times over, while more
+    events are written between the kills; its view ends equal to a fold of the log."""
+    rng = random.Random(88)
+    app = Parcours(settings)
+    try:
+        written = load(app, people=1500, years=2, seed=12, start=date(2023, 1, 1))
+        projector = Projector(app)
+        kill_points = []
+        for round_ in range(KILLS):
+            last = app.max_position()
+            start = projector.position()
+            target = rng.randint(start + 1, start + (last - start) * 9 // 10)
+            kill_points.append(
+                _kill_mid_catch_up(settings, tmp_path / f"w{round_}.log", projector, target, last)
+            )
+            written += load(app, people=100, years=1, seed=100 + round_, start=date(2024, 1, 1))
+        assert kill_points == sorted(kill_points)
+
+        last = app.max_position()
+        worker = _worker(settings, tmp_path / "final.log")
+        try:
+            wait_until(lambda: projector.position() == last, timeout=60, what="the end")
+            assert worker.stop(signal.SIGTERM) == 0, worker.output()
+        finally:
+            worker.kill_if_running()
+
+        records = [r for batch in read_log(app) for r in batch]
+        assert len(records) == written == last
+        projected = projector.view.all_rows()
+        assert projected == fold(records)
+        assert sum(row.version for row in projected.values()) == written
+        assert Projector(app, batch=5000).rebuild() == written
+        assert projector.view.all_rows() == projected
+        print(f"\n{settings.store}: {written} events, killed at {kill_points}, view == rebuild")
     finally:
         app.close()

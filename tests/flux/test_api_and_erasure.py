@@ -10,9 +10,14 @@ from adapters.projector import Projector
 from adapters.settings import Settings
 from adapters.sql import Db
 from api.app import create_app
+from api.auth import Role
+from tests.auth import bearer
 from tests.flux.helpers import FIXTURES, clock, dump_tables
 
 XML = {"Content-Type": "application/xml"}
+FLUX = bearer(Role.FLUX, sub="flux-caf")
+ADMIN = bearer(Role.ADMIN, sub="dpo-1")
+ORIENTEUR = bearer(Role.ORIENTATION, sub="orienteur-1")
 
 PERSONAL = (
     b"BULLOCK",
@@ -36,7 +41,7 @@ def _rows(app: Parcours) -> dict[Any, Any]:
 
 def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -> None:
     parcours = Parcours(settings, clock=clock())
-    with TestClient(create_app(settings, parcours)) as client:
+    with TestClient(create_app(settings, parcours), headers=FLUX) as client:
         body = (FIXTURES / "RSABEM.xml").read_bytes()
         created = client.post("/flux/imports?fichier=RSABEM.xml", content=body, headers=XML)
         assert created.status_code == 201, created.text
@@ -64,25 +69,42 @@ def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -
         unknown = client.get("/flux/imports/00000000-0000-0000-0000-000000000000")
         assert (unknown.status_code, unknown.json()["field"]) == (404, "import_id")
 
+        agent = bearer(Role.AGENT, structures=["ccas-creteil"], sub="agent-7")
+        denied = client.post("/flux/imports", content=body, headers={**XML, **agent})
+        assert denied.status_code == 403
+        assert client.get("/flux/imports", headers=agent).status_code == 403
+        assert client.get("/flux/imports", headers={"Authorization": ""}).status_code == 401
+        assert parcours.max_position() == 2
+
 
 def test_erasure_leaves_no_personal_value_and_the_same_statistics(settings: Settings) -> None:
     parcours = Parcours(settings, clock=clock())
     with TestClient(create_app(settings, parcours)) as client:
         body = (FIXTURES / "RSABEM-ouvert.xml").read_bytes()
-        assert client.post("/flux/imports", content=body, headers=XML).status_code == 201
+        created = client.post("/flux/imports", content=body, headers={**XML, **FLUX})
+        assert created.status_code == 201
         (case_id,) = _rows(parcours)
         before = _rows(parcours)
 
-        identite = client.get(f"/personnes/{case_id}/identite")
+        # Not oriented yet: an agent does not even learn the case exists; finance never reads it.
+        agent = bearer(Role.AGENT, structures=["ccas-creteil"], sub="agent-7")
+        hidden = client.get(f"/personnes/{case_id}/identite", headers=agent)
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "dossier_inconnu")
+        finance = bearer(Role.FINANCE, sub="comptable-1")
+        assert client.get(f"/personnes/{case_id}/identite", headers=finance).status_code == 403
+        # Only the administrator erases.
+        assert client.delete(f"/personnes/{case_id}/identite", headers=ORIENTEUR).status_code == 403
+
+        identite = client.get(f"/personnes/{case_id}/identite", headers=ORIENTEUR)
         assert identite.status_code == 200
         assert identite.json()["nom"] == "BULLOCK"
         assert identite.json()["date_naissance"] == "1973-07-21"
 
-        assert client.delete(f"/personnes/{case_id}/identite").status_code == 204
+        assert client.delete(f"/personnes/{case_id}/identite", headers=ADMIN).status_code == 204
 
-        gone = client.get(f"/personnes/{case_id}/identite")
+        gone = client.get(f"/personnes/{case_id}/identite", headers=ORIENTEUR)
         assert (gone.status_code, gone.json()["code"]) == (404, "identite_inconnue")
-        again = client.delete(f"/personnes/{case_id}/identite")
+        again = client.delete(f"/personnes/{case_id}/identite", headers=ADMIN)
         assert again.status_code == 404
 
     raw = dump_tables(Db(settings))
