@@ -35,11 +35,14 @@ def _rows_postgres(app: Parcours) -> Iterator[Row]:
         schema=Identifier(recorder.datastore.schema),
         table=Identifier(recorder.events_table_name),
     )
-    with recorder.datastore.get_connection() as conn, conn.transaction():
-        with conn.cursor(name="parcours_histories", row_factory=tuple_row) as cursor:
-            cursor.itersize = FETCH
-            cursor.execute(query)
-            yield from cursor
+    with (
+        recorder.datastore.get_connection() as conn,
+        conn.transaction(),
+        conn.cursor(name="parcours_histories", row_factory=tuple_row) as cursor,
+    ):
+        cursor.itersize = FETCH
+        cursor.execute(query)
+        yield from cursor
 
 
 def _rows_sqlite(app: Parcours) -> Iterator[Row]:

@@ -89,7 +89,8 @@ def _median(days: Counter[int]) -> float:
             upper = day
             break
         seen += count
-    assert lower is not None and upper is not None
+    assert lower is not None
+    assert upper is not None
     return (lower + upper) / 2
 
 
