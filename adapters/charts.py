@@ -24,10 +24,9 @@ def curves_chart(cohorts: Sequence[CourbesCohorte], fmt: ImageFormat = "png") ->
     try:
         for style, cohort in zip(STYLES, cohorts, strict=False):
             for courbe in cohort.courbes:
-                ax.step(
+                ax.plot(
                     courbe.jours,
                     [100 * p for p in courbe.parts],
-                    where="post",
                     linestyle=style,
                     color=COLOURS.get(courbe.jalon),
                     label=f"{cohort.cohorte} ({cohort.episodes:,} épisodes) — "

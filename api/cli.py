@@ -18,6 +18,7 @@ from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
+from api import cli_cohort
 
 log = structlog.get_logger("cli")
 
@@ -122,7 +123,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-EXTENSIONS: list[Callable[[Subcommands], None]] = []
+EXTENSIONS: list[Callable[[Subcommands], None]] = [cli_cohort.register]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""
 

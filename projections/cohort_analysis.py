@@ -58,14 +58,14 @@ class Delais:
         of the cohort (those still open at extraction count as not reached)."""
         out = []
         for jalon in JALONS:
-            counts = self.reached[jalon]
-            parts = [
-                (sum(c for d, c in counts.items() if d <= n) / self.episodes)
-                if self.episodes
-                else 0.0
-                for n in jours
-            ]
-            out.append(Courbe(jalon=jalon, jours=list(jours), parts=parts))
+            counts = sorted(self.reached[jalon].items())
+            parts, reached, i = [], 0, 0
+            for n in sorted(jours):
+                while i < len(counts) and counts[i][0] <= n:
+                    reached += counts[i][1]
+                    i += 1
+                parts.append(reached / self.episodes if self.episodes else 0.0)
+            out.append(Courbe(jalon=jalon, jours=sorted(jours), parts=parts))
         return CourbesCohorte(cohorte=cohorte, episodes=self.episodes, courbes=out)
 
 
