@@ -14,13 +14,13 @@ from fastapi.openapi.utils import get_openapi
 from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
-from api import cases
+from api import cases, evaluation
 from api.problems import HANDLERS
 from api.schemas import COMPONENTS
 
 log = structlog.get_logger("api")
 
-ROUTERS: list[APIRouter] = [cases.router]
+ROUTERS: list[APIRouter] = [cases.router, evaluation.router]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
 
