@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.application import Author, Parcours
 from adapters.extract_writers import Chunks, Format, Writer, open_writer
-from adapters.histories import histories
+from adapters.histories import decoded, stored_histories
 from adapters.settings import Settings
 from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
 from domain.errors import DomainError
@@ -23,9 +23,11 @@ from domain.events import Meta, Recorded
 from projections.cohort import (
     COLONNES_EPISODES,
     COLONNES_EVENEMENTS,
+    ENTRY_TYPES,
     Colonne,
     Row,
     appartient,
+    entree_possible,
     episodes,
     ligne_episode,
     lignes_evenements,
@@ -33,6 +35,7 @@ from projections.cohort import (
 from projections.cohort_analysis import Delais, Transitions
 from projections.pseudonym import NiveauCommune, cle_personne
 
+ENTRY_TOPICS = frozenset(kind.__name__ for kind in ENTRY_TYPES)
 KEY_ENV = "PARCOURS_CLE_PSEUDONYMISATION"
 KEY_FILE = "cle_pseudonymisation.key"
 
@@ -151,6 +154,25 @@ class Bilan(msgspec.Struct, kw_only=True):
     lignes: int = 0
 
 
+def _candidates(
+    app: Parcours,
+    definitions: Sequence[DefinitionCohorte],
+    bilan: Bilan,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[Recorded]]:
+    """The decoded histories of the cases that may belong to one of the cohorts: the entry
+    events are decoded first, the rest only for cases that pass `entree_possible`."""
+    decode = app.mapper.decode_state
+    for stored in stored_histories(app):
+        bilan.cas_lus += 1
+        bilan.evenements_lus += len(stored)
+        if progress is not None:
+            progress(len(stored))
+        entries = [decode(s) for s in stored if s.topic in ENTRY_TOPICS]
+        if any(entree_possible(d, entries) for d in definitions):
+            yield decoded(app, stored)
+
+
 def _rows(
     history: Sequence[Recorded],
     definition: DefinitionCohorte,
@@ -181,11 +203,7 @@ def _run(
 ) -> Iterator[None]:
     """Write the extract, batch by batch; yields after each batch written."""
     pending: list[Row] = []
-    for history in histories(app):
-        bilan.cas_lus += 1
-        bilan.evenements_lus += len(history)
-        if progress is not None:
-            progress(len(history))
+    for history in _candidates(app, [definition], bilan, progress):
         rows = _rows(history, definition, forme, key, communes)
         if rows:
             bilan.personnes += 1
@@ -256,9 +274,7 @@ def analyse(
 ) -> dict[str, Analyse]:
     """Delays to milestones and transitions of each cohort, in one pass over the histories."""
     out = {nom: Analyse(delais=Delais(), transitions=Transitions()) for nom in definitions}
-    for history in histories(app):
-        if progress is not None:
-            progress(len(history))
+    for history in _candidates(app, list(definitions.values()), Bilan(), progress):
         eps = episodes(history)
         for nom, definition in definitions.items():
             inside = [ep for ep in eps if appartient(definition, ep)]

@@ -59,13 +59,12 @@ def _rows_sqlite(app: Parcours) -> Iterator[Row]:
         conn.close()
 
 
-def histories(app: Parcours) -> Iterator[list[Recorded]]:
-    """Each case's decoded history, cases in id order; other aggregates' events skipped."""
+def stored_histories(app: Parcours) -> Iterator[list[StoredEvent]]:
+    """Each case's stored events, undecoded, cases in id order; other aggregates skipped."""
     rows = _rows_sqlite(app) if app.settings.store == "sqlite" else _rows_postgres(app)
-    decode = app.mapper.decode_state
     current: UUID | str | None = None
     case_id = UUID(int=0)
-    history: list[Recorded] = []
+    history: list[StoredEvent] = []
     for originator_id, version, topic, state in rows:
         if topic not in CASE_TOPICS:
             continue
@@ -75,9 +74,21 @@ def histories(app: Parcours) -> Iterator[list[Recorded]]:
             history = []
             current = originator_id
             case_id = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-        stored = StoredEvent(
-            originator_id=case_id, originator_version=version, topic=topic, state=bytes(state)
+        history.append(
+            StoredEvent(
+                originator_id=case_id, originator_version=version, topic=topic, state=bytes(state)
+            )
         )
-        history.append(Recorded(case_id, version, decode(stored)))
     if history:
         yield history
+
+
+def decoded(app: Parcours, stored: list[StoredEvent]) -> list[Recorded]:
+    decode = app.mapper.decode_state
+    return [Recorded(s.originator_id, s.originator_version, decode(s)) for s in stored]  # type: ignore[arg-type]
+
+
+def histories(app: Parcours) -> Iterator[list[Recorded]]:
+    """Each case's decoded history, cases in id order."""
+    for stored in stored_histories(app):
+        yield decoded(app, stored)

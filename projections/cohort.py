@@ -196,6 +196,30 @@ def appartient(definition: DefinitionCohorte, episode: Episode) -> bool:
     return dans_territoire(d, episode)
 
 
+ENTRY_TYPES = (EntreeEnregistree, DroitRouvert)
+
+
+def entree_possible(definition: DefinitionCohorte, entries: Sequence[Evenement]) -> bool:
+    """A cheap first look at a case's entry events alone: False only when no episode of the
+    case can be in the cohort (the entry date and the rights-and-duties flag are the entry's
+    own), so the rest of its history need not be decoded."""
+    d = definition
+    for e in entries:
+        if not isinstance(e, EntreeEnregistree | DroitRouvert):
+            continue
+        if d.entree_du is not None and e.effective_on < d.entree_du:
+            continue
+        if d.entree_au is not None and e.effective_on > d.entree_au:
+            continue
+        if (
+            d.soumis_droits_devoirs is not None
+            and e.soumis_droits_devoirs != d.soumis_droits_devoirs
+        ):
+            continue
+        return True
+    return False
+
+
 def _jours(debut: date | None, fin: date | None) -> int | None:
     return None if debut is None or fin is None else (fin - debut).days
 

@@ -12,6 +12,7 @@ from projections.cohort import (
     COLONNES_EPISODES,
     COLONNES_EVENEMENTS,
     appartient,
+    entree_possible,
     episodes,
     ligne_episode,
     lignes_evenements,
@@ -222,6 +223,19 @@ def test_membership(definition: DefinitionCohorte, a1: bool, a2: bool, b: bool, 
     (only_c,) = episodes(HISTORY_C)
     got = [appartient(definition, ep) for ep in (first, second, only_b, only_c)]
     assert got == [a1, a2, b, c]
+    # The first look at entry events alone never turns away a case with an episode inside.
+    looks = [
+        entree_possible(definition, [r.event for r in h]) for h in (HISTORY_A, HISTORY_B, HISTORY_C)
+    ]
+    assert [looks[0] or not (a1 or a2), looks[1] or not b, looks[2] or not c] == [True] * 3
+
+
+def test_first_look_turns_away_cases_without_an_entry_in_the_period() -> None:
+    assert not entree_possible(COHORT_2024, [r.event for r in HISTORY_C])
+    assert entree_possible(COHORT_2024, [r.event for r in HISTORY_A])
+    later = DefinitionCohorte(entree_du=D(2025, 1, 1))
+    assert entree_possible(later, [r.event for r in HISTORY_A])
+    assert not entree_possible(later, [r.event for r in HISTORY_B])
 
 
 def test_age_bands_at_their_edges() -> None:
