@@ -201,3 +201,20 @@ def test_stable_key_is_kept_and_rotating_key_differs(settings: Settings) -> None
     with pytest.raises(ValueError, match=KEY_ENV):
         stable_key(settings, {KEY_ENV: "abcd"})
     assert key_for(settings, Cle.ROTATIVE) != key_for(settings, Cle.ROTATIVE)
+
+
+def test_saved_definitions_are_not_cases_for_the_read_models(loaded: Parcours) -> None:
+    from adapters.projector import Projector
+    from domain.cohorts import cohort_id
+
+    projector = Projector(loaded)
+    projector.catch_up()
+    rows = projector.view.all_rows()
+    assert set(rows) == {CASE_A, CASE_B, CASE_C}
+    assert cohort_id("c2024") not in rows
+
+
+def test_the_documented_schema_lists_every_column() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text()
+    for colonne in (*COLONNES_EPISODES, *COLONNES_EVENEMENTS):
+        assert f"| `{colonne.nom}` |" in doc, colonne.nom
