@@ -1,6 +1,6 @@
 """Writers of extracts, batch by batch, into any binary sink (a file, or an HTTP stream).
 
-Parquet: one row group per batch, the schema of the columns documented in each field's metadata.
+Parquet: row groups of about 65,000 rows, the schema of the columns documented in each field's metadata.
 CSV: UTF-8 with a byte-order mark and `;` separators, French headers, so that a French
 spreadsheet opens it as is. JSONL: one JSON object per line.
 """
@@ -60,16 +60,34 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
+ROW_GROUP = 65_536
+"""Rows per Parquet row group: batches are kept as Arrow columns until a group is full, so that
+the file's footer (one entry per column per group) stays small whatever the extract's size."""
+
+
 class ParquetWriter:
     def __init__(self, sink: BinaryIO, colonnes: Sequence[Colonne]) -> None:
         self.schema = arrow_schema(colonnes)
         self.writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
 
     def write(self, rows: list[Row]) -> None:
         if rows:
-            self.writer.write_batch(pa.RecordBatch.from_pylist(rows, schema=self.schema))
+            self.pending.append(pa.RecordBatch.from_pylist(rows, schema=self.schema))
+            self.pending_rows += len(rows)
+        if self.pending_rows >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            table = pa.Table.from_batches(self.pending, schema=self.schema)
+            self.writer.write_table(table, row_group_size=max(len(table), 1))
+        self.pending = []
+        self.pending_rows = 0
 
     def close(self) -> None:
+        self._flush()
         self.writer.close()
 
 
