@@ -36,6 +36,7 @@ RUNS = [
     ("bench_tous", Forme.EPISODES, Format.PARQUET),
     ("bench_trimestre", Forme.EVENEMENTS, Format.PARQUET),
     ("bench_tous", Forme.EVENEMENTS, Format.PARQUET),
+    ("bench_trimestre", Forme.EVENEMENTS, Format.CSV),
     ("bench_tous", Forme.EVENEMENTS, Format.CSV),
 ]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
