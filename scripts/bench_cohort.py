@@ -106,6 +106,24 @@ def prepare(target: int) -> int:
     return total
 
 
+def memory_summary(results: list[dict[str, object]]) -> list[str]:
+    """One sentence per shape and format: peak memory of the small and the large cohort."""
+    out = []
+    pairs: dict[tuple[object, object], list[dict[str, object]]] = {}
+    for r in results:
+        pairs.setdefault((r["forme"], r["format"]), []).append(r)
+    for (forme, fmt), runs in pairs.items():
+        if len(runs) < 2:
+            continue
+        small, large = sorted(runs, key=lambda r: int(r["lignes"]))  # type: ignore[call-overload]
+        ratio = int(large["lignes"]) / max(int(small["lignes"]), 1)  # type: ignore[call-overload]
+        out.append(
+            f"- {forme}, {fmt}: {ratio:.0f}× more rows ({small['lignes']:,} → {large['lignes']:,}), "
+            f"peak RSS {small['rss_pic_mib']} → {large['rss_pic_mib']} MiB."
+        )
+    return out
+
+
 def record(results: list[dict[str, object]], events: int) -> None:
     machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     lines = [
