@@ -44,6 +44,14 @@ class Cohorte(msgspec.Struct, frozen=True, kw_only=True):
     version: int | None = None
 
 
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The shared problem responses, with 404 saying what is missing here."""
+    responses = error_responses(*codes)
+    if 404 in responses:
+        responses[404] = {**responses[404], "description": "Cohorte inconnue"}
+    return responses
+
+
 def _json(payload: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
 
@@ -84,7 +92,7 @@ Structure = Annotated[str | None, Header(alias="X-Structure-Id", description="St
     responses={
         200: json_response(Cohorte, "Définition remplacée", {"nom": "c2023", "version": 2}),
         201: json_response(Cohorte, "Définition créée", {"nom": "c2023", "version": 1}),
-        **error_responses(400, 422),
+        **_problems(400, 422),
     },
 )
 async def put_cohort(
@@ -109,7 +117,7 @@ def get_cohorts(request: Request) -> Response:
     return _json(items)
 
 
-@router.get("/{nom}", summary="Une définition", responses=error_responses(404))
+@router.get("/{nom}", summary="Une définition", responses=_problems(404, 422))
 def get_cohort(nom: str, request: Request) -> Response:
     app: Parcours = request.app.state.parcours
     return _json(Cohorte(nom=nom, definition=_definition(app, nom)))
@@ -122,7 +130,7 @@ def get_cohort(nom: str, request: Request) -> Response:
     "(`forme=episodes`); Parquet, CSV (UTF-8, `;`, en-têtes français) ou JSONL. La clé "
     "personne est un HMAC-SHA256: `cle=rotative` tire une clé propre à l'extrait, "
     "`cle=stable` garde la clé du département d'un extrait à l'autre.",
-    responses=error_responses(404, 422),
+    responses=_problems(404, 422),
 )
 def get_extract(
     nom: str,
@@ -166,7 +174,7 @@ def _curves(
 @router.get(
     "/{nom}/courbes",
     summary="Part des épisodes orientés, sous contrat, sortis au jour N après l'entrée",
-    responses=error_responses(404, 422),
+    responses=_problems(404, 422),
 )
 def get_curves(
     nom: str, request: Request, jours: str = "30,60,90,180,365", comparer: Compare = None
@@ -177,7 +185,7 @@ def get_curves(
 @router.get(
     "/{nom}/graphique",
     summary="Les courbes d'une ou deux cohortes sur un graphique (PNG ou SVG)",
-    responses=error_responses(404, 422),
+    responses=_problems(404, 422),
 )
 def get_chart(
     nom: str,
@@ -196,7 +204,7 @@ def get_chart(
     summary="Transitions entre étapes consécutives: nombre et médiane des jours",
     responses={
         200: json_response(list[Transition], "Table des transitions", []),
-        **error_responses(404),
+        **_problems(404, 422),
     },
 )
 def get_transitions(nom: str, request: Request) -> Response:

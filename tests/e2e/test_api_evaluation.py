@@ -177,3 +177,32 @@ def test_cli_define_extract_curves_transitions(
     assert transitions.readline().strip() == "RdvPlanifie;IssueRdvEnregistree;2;6,5"
     with pytest.raises(SystemExit, match="absente"):
         main(["cohort", "extract", "absente", "--sortie", str(out)])
+
+
+def test_openapi_documents_the_evaluation_routes(sqlite_settings: Settings) -> None:
+    with TestClient(create_app(sqlite_settings)) as c:
+        spec = c.get("/openapi.json").json()
+    problems = {
+        (method, path, code): set(response["content"])
+        for path, ops in spec["paths"].items()
+        if path.startswith(BASE)
+        for method, op in ops.items()
+        for code, response in op["responses"].items()
+        if code.startswith("4")
+    }
+    assert all(types == {"application/problem+json"} for types in problems.values()), problems
+    documented = {
+        (method, path): {code for code in op["responses"] if code.startswith("4")}
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if path.startswith(BASE)
+    }
+    assert documented == {
+        ("get", BASE): set(),
+        ("put", BASE + "/{nom}"): {"400", "422"},
+        ("get", BASE + "/{nom}"): {"404", "422"},
+        ("get", BASE + "/{nom}/extrait"): {"404", "422"},
+        ("get", BASE + "/{nom}/courbes"): {"404", "422"},
+        ("get", BASE + "/{nom}/graphique"): {"404", "422"},
+        ("get", BASE + "/{nom}/transitions"): {"404", "422"},
+    }
