@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from adapters.application import Author, Parcours
-from adapters.charts import ImageFormat, curves_chart
 from adapters.cohorts import (
     Cle,
     Forme,
@@ -136,6 +135,8 @@ def cmd_curves(settings: Settings, args: argparse.Namespace) -> None:
             print(f"  {courbe.jalon:<11}" + " ".join(f"{100 * p:5.1f}%" for p in courbe.parts))
     if args.sortie:
         out = Path(args.sortie)
+        from adapters.charts import ImageFormat, curves_chart  # matplotlib: only when drawing
+
         fmt: ImageFormat = "svg" if out.suffix.lower() == ".svg" else "png"
         daily = range(max(args.jours) + 1)
         drawn = [results[nom].delais.courbes(nom, daily) for nom in args.noms]

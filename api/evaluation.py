@@ -9,7 +9,6 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from adapters.application import Author, Parcours
-from adapters.charts import curves_chart
 from adapters.cohorts import (
     Cle,
     Forme,
@@ -194,6 +193,8 @@ def get_chart(
     jusqu_a: Annotated[int, Query(ge=1, le=3650, description="Dernier jour tracé")] = 730,
     comparer: Compare = None,
 ) -> Response:
+    from adapters.charts import curves_chart  # matplotlib: loaded on the first chart asked
+
     cohorts = _curves(request, nom, comparer, list(range(jusqu_a + 1)))
     media = "image/svg+xml" if format == "svg" else "image/png"
     return Response(curves_chart(cohorts, format), media_type=media)

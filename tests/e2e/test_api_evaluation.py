@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.application import Parcours
+from adapters.cohorts import KEY_ENV
 from adapters.settings import Settings
 from api.app import create_app
 from api.cli import main
@@ -75,7 +76,10 @@ def test_unknown_cohort_and_bad_parameters(client: TestClient) -> None:
     assert (bad.status_code, bad.json()["field"]) == (422, "jours")
 
 
-def test_extract_is_streamed_in_each_format(client: TestClient, tmp_path: Path) -> None:
+def test_extract_is_streamed_in_each_format(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "5e" * 32)  # the département's stable key, kept out of ./data
     client.put(f"{BASE}/c2024", json=COHORT)
     with client.stream(
         "GET", f"{BASE}/c2024/extrait", params={"forme": "evenements", "format": "csv"}

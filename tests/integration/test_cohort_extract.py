@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import msgspec
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
@@ -191,7 +192,8 @@ def test_parquet_reads_back_in_duckdb_with_the_documented_schema(
     }
 
 
-def test_stable_key_is_kept_and_rotating_key_differs(settings: Settings) -> None:
+def test_stable_key_is_kept_and_rotating_key_differs(settings: Settings, tmp_path: Path) -> None:
+    settings = msgspec.structs.replace(settings, data_dir=tmp_path / "data")
     environ = {k: v for k, v in os.environ.items() if k != KEY_ENV}
     first = stable_key(settings, environ)
     path = Path(settings.data_dir) / KEY_FILE
