@@ -2,12 +2,13 @@
 (reference data, tariff schedules, flux imports). The store decodes by this catalogue; read
 models keep only the types they fold (`CASE_EVENT_TYPES` for a case's path)."""
 
+from domain.cohorts import COHORT_EVENT_TYPES
 from domain.events import EVENT_TYPES, Evenement
 
 CASE_EVENT_TYPES: tuple[type[Evenement], ...] = EVENT_TYPES
 """Events of an allocataire's case (originator = the case)."""
 
-ALL_EVENT_TYPES: tuple[type[Evenement], ...] = (*CASE_EVENT_TYPES,)
+ALL_EVENT_TYPES: tuple[type[Evenement], ...] = (*CASE_EVENT_TYPES, *COHORT_EVENT_TYPES)
 """Add other aggregates' event types here, one module each."""
 
 
