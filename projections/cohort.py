@@ -12,6 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from domain.cohorts import DefinitionCohorte, TrancheAge, tranche_age
+from domain.corrections import effective_history
 from domain.events import (
     CerSigne,
     DroitClos,
@@ -19,7 +20,6 @@ from domain.events import (
     DroitSuspendu,
     EntreeEnregistree,
     EntretienAscTenu,
-    EtapeAnnulee,
     Evenement,
     IssueRdvEnregistree,
     OrientationDecidee,
@@ -46,16 +46,6 @@ class Colonne(msgspec.Struct, frozen=True):
     type: Kind
     entete: str
     sens: str
-
-
-def sans_etapes_annulees(history: Sequence[Recorded]) -> list[Recorded]:
-    """The history without the steps declared void, nor the voiding events themselves."""
-    voided = {r.event.version_annulee for r in history if isinstance(r.event, EtapeAnnulee)}
-    return [
-        r
-        for r in history
-        if not isinstance(r.event, EtapeAnnulee) and r.originator_version not in voided
-    ]
 
 
 # --- one row per person-episode ---------------------------------------------------------------
@@ -111,7 +101,7 @@ def episodes(history: Sequence[Recorded]) -> list[Episode]:
     out: list[Episode] = []
     profil: Profil | None = None
     payeur: str | None = None
-    for recorded in sans_etapes_annulees(history):
+    for recorded in effective_history(history):
         e = recorded.event
         if isinstance(e, EntreeEnregistree | DroitRouvert):
             profil = e.profil or profil
@@ -391,7 +381,7 @@ def lignes_evenements(cle: str, history: Sequence[Recorded]) -> list[Row]:
     """One row per step of the person's path (voided steps left out), in order."""
     rows: list[Row] = []
     episode = 0
-    for rang, recorded in enumerate(sans_etapes_annulees(history), 1):
+    for rang, recorded in enumerate(effective_history(history), 1):
         e = recorded.event
         episode += isinstance(e, EntreeEnregistree | DroitRouvert)
         recorded_at: datetime = e.meta.recorded_at

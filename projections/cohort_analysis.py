@@ -10,8 +10,9 @@ from datetime import date
 
 import msgspec
 
+from domain.corrections import effective_history
 from domain.events import DroitRouvert, EntreeEnregistree, Recorded
-from projections.cohort import Episode, sans_etapes_annulees
+from projections.cohort import Episode
 
 JALONS: tuple[str, ...] = ("orientation", "contrat", "sortie")
 """Milestones of the curves: first orientation, first CER, exit; counted from the entry."""
@@ -104,7 +105,7 @@ class Transitions:
     def add(self, history: Sequence[Recorded], from_episode: int = 1) -> None:
         previous: Recorded | None = None
         episode = 0
-        for recorded in sans_etapes_annulees(history):
+        for recorded in effective_history(history):
             episode += isinstance(recorded.event, EntreeEnregistree | DroitRouvert)
             if episode < from_episode:
                 continue

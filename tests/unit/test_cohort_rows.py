@@ -7,6 +7,7 @@ from uuid import UUID
 import pytest
 
 from domain.cohorts import DefinitionCohorte, TrancheAge, tranche_age
+from domain.corrections import effective_history
 from domain.vocabulary import Sexe, TypeOrientation
 from projections.cohort import (
     COLONNES_EPISODES,
@@ -16,7 +17,6 @@ from projections.cohort import (
     episodes,
     ligne_episode,
     lignes_evenements,
-    sans_etapes_annulees,
 )
 from projections.cohort_analysis import Delais, Transitions
 from projections.pseudonym import NiveauCommune, cle_personne, commune_publiee
@@ -27,7 +27,7 @@ COHORT_2024 = DefinitionCohorte(entree_du=D(2024, 1, 1), entree_au=D(2024, 12, 3
 
 
 def test_voided_step_and_its_voiding_event_are_dropped() -> None:
-    versions = [r.originator_version for r in sans_etapes_annulees(HISTORY_A)]
+    versions = [r.originator_version for r in effective_history(HISTORY_A)]
     assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 15, 16]
 
 
