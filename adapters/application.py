@@ -17,8 +17,8 @@ from adapters.recorders import IdempotencyRecord, PostgresRecorder, SQLiteRecord
 from adapters.settings import Settings
 from adapters.transcoder import MsgspecTranscoder
 from domain.commands import Commande, EnregistrerEntree
-from domain.decide import Contexte, decide
-from domain.dossier import Dossier, fold
+from domain.decide import Contexte, decide_on_history
+from domain.dossier import Dossier, fold_history
 from domain.errors import DomainError
 from domain.events import Meta, Recorded
 
@@ -84,8 +84,9 @@ class Parcours(Application[UUID]):
         return cast(list[Recorded], list(self.events.get(case_id)))
 
     def load(self, case_id: UUID) -> tuple[Dossier, int]:
+        """The case as the rules see it (corrections applied) and its version."""
         history = self.history(case_id)
-        return fold(r.event for r in history), len(history)
+        return fold_history(history), len(history)
 
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
@@ -110,7 +111,8 @@ class Parcours(Application[UUID]):
             if replay is not None:
                 return replay
         for attempt in range(attempts):
-            state, version = self.load(case_id)
+            history = self.history(case_id)
+            version = len(history)
             now = self.clock()
             meta = Meta(
                 recorded_at=now,
@@ -122,7 +124,7 @@ class Parcours(Application[UUID]):
             try:
                 if expected_version is not None and expected_version != version:
                     raise VersionConflict(expected_version, version)
-                events = decide(state, command, ctx)
+                events = decide_on_history(history, command, ctx)
             except (DomainError, VersionConflict):
                 # The same request may have been recorded since the first look for its key
                 # (a concurrent retry): the case moved on because of it, so answer its replay.

@@ -18,7 +18,7 @@ from psycopg import sql
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView
 from adapters.log import read_batch
-from adapters.read_models import CaseStateModel, ReadModel, open_read_models
+from adapters.read_models import CaseStateModel, ReadModel, history_of, open_read_models
 from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
 from projections.case_state import apply
@@ -50,7 +50,10 @@ class Projector:
     ):
         self.app = app
         if models is None:
-            models = [CaseStateModel(view)] if view is not None else open_read_models(app)
+            if view is not None:
+                models = [CaseStateModel(view, history_of(app))]
+            else:
+                models = open_read_models(app)
         self.models = models
         self.batch = batch or app.settings.projection_batch
 

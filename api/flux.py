@@ -18,7 +18,7 @@ from api.access import READ_ROLES, check_case, current_structure
 from api.auth import Caller, Role, log_case_access, require
 from api.problems import ProblemError
 from api.schemas import error_responses
-from domain.dossier import Dossier, fold
+from domain.dossier import Dossier, fold_history
 from domain.events import Recorded
 
 router = APIRouter(tags=["flux"])
@@ -27,7 +27,7 @@ _report_readers = [Depends(require(Role.FLUX, Role.ORIENTATION, Role.AUDITEUR))]
 
 
 def _dossier(history: list[Recorded]) -> Dossier:
-    return fold(r.event for r in history)
+    return fold_history(history)
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

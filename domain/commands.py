@@ -117,3 +117,24 @@ class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields
 class LeverSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero: int
     motif: str | None = None
+
+
+# --- corrections: never an edit, a new fact naming the step it corrects ----------------------
+
+
+class AnnulerEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Declare a recorded step void (`effective_on`: the day the correction is decided)."""
+
+    version_annulee: int
+    motif: str
+
+
+class RectifierEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Correct the date a recorded step took effect (`effective_on`: the day of the decision)."""
+
+    version_rectifiee: int
+    effective_on_corrige: date
+    motif: str
+
+
+Correction = AnnulerEtape | RectifierEtape

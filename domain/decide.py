@@ -3,13 +3,14 @@ domain error naming the rule and the field at fault. Pure: the caller passes tod
 the recording metadata.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
 from domain.commands import (
+    AnnulerEtape,
     CloreDroit,
     Commande,
     DeciderOrientation,
@@ -22,6 +23,7 @@ from domain.commands import (
     LeverSanction,
     ModifierDroitsDevoirs,
     PlanifierRdv,
+    RectifierEtape,
     RenouvelerCer,
     ReprendreDroit,
     RouvrirDroit,
@@ -29,7 +31,8 @@ from domain.commands import (
     SuspendreDroit,
     TenirEntretienAsc,
 )
-from domain.dossier import Dossier, Orientation, Statut
+from domain.corrections import effective_history, is_correction
+from domain.dossier import Dossier, Orientation, Statut, evolve, fold_history
 from domain.errors import DomainError, DossierInconnu
 from domain.events import (
     CerSigne,
@@ -40,11 +43,14 @@ from domain.events import (
     DroitSuspendu,
     EntreeEnregistree,
     EntretienAscTenu,
+    EtapeAnnulee,
+    EtapeRectifiee,
     Evenement,
     IssueRdvEnregistree,
     Meta,
     OrientationDecidee,
     RdvPlanifie,
+    Recorded,
     ReferentDesigne,
     ReorientationDecidee,
     SanctionDecidee,
@@ -79,6 +85,8 @@ def _handles(
 def decide(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
     """Check `command` against the case and the calendar; return the events it records."""
     _not_in_future(command.effective_on, ctx.today, "effective_on")
+    if isinstance(command, AnnulerEtape | RectifierEtape):
+        raise TypeError("a correction is decided on the history: decide_on_history")
     if not state.existe and not isinstance(command, EnregistrerEntree):
         raise DossierInconnu
     return _HANDLERS[type(command)](state, command, ctx)
@@ -394,3 +402,185 @@ def _lever_sanction(state: Dossier, c: LeverSanction, ctx: Contexte) -> list[Eve
     return [
         SanctionLevee(effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, motif=c.motif)
     ]
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def decide_on_history(
+    history: Sequence[Recorded], command: Commande, ctx: Contexte
+) -> list[Evenement]:
+    """`decide` for any command, given the case's raw history: a step is checked against the
+    state the effective history folds to (corrections applied), a correction against the
+    history it corrects."""
+    if isinstance(command, AnnulerEtape):
+        return _annuler(history, command, ctx)
+    if isinstance(command, RectifierEtape):
+        return _rectifier(history, command, ctx)
+    return decide(fold_history(history), command, ctx)
+
+
+def _target(history: Sequence[Recorded], version: int, field: str) -> Recorded:
+    """The step a correction names: an existing, not voided step of the case."""
+    if not 1 <= version <= len(history):
+        raise DomainError(
+            "version_inconnue", f"Le dossier n'a pas d'étape en version {version}.", field
+        )
+    target = history[version - 1]
+    if is_correction(target.event):
+        raise DomainError(
+            "correction_non_corrigeable",
+            f"La version {version} est une correction: une correction ne se corrige pas, "
+            "enregistrer de nouveau l'étape voulue.",
+            field,
+        )
+    if any(
+        isinstance(r.event, EtapeAnnulee) and r.event.version_annulee == version for r in history
+    ):
+        raise DomainError("etape_deja_annulee", f"L'étape {version} est déjà annulée.", field)
+    return target
+
+
+def _motif(motif: str) -> None:
+    if not motif.strip():
+        raise DomainError("motif_requis", "Une correction dit pourquoi.", "motif")
+
+
+def _coherent(history: Sequence[Recorded], ctx: Contexte, field: str) -> None:
+    """Replay the corrected history through the rules: every later step must still be one the
+    rules accept (a correction cannot leave a CER without orientation, an outcome before its
+    RDV, a step before the entry…)."""
+    state = Dossier()
+    for r in effective_history(history):
+        command = command_of(r.event)
+        if command is not None:
+            try:
+                decide(state, command, Contexte(today=ctx.today, meta=r.event.meta))
+            except DomainError as e:
+                raise DomainError(
+                    "correction_incoherente",
+                    f"Après cette correction, l'étape {r.originator_version} "
+                    f"({type(r.event).__name__}) serait refusée: {e.detail}",
+                    field,
+                ) from None
+        state = evolve(state, r.event)
+
+
+def _annuler(history: Sequence[Recorded], c: AnnulerEtape, ctx: Contexte) -> list[Evenement]:
+    if not history:
+        raise DossierInconnu
+    target = _target(history, c.version_annulee, "version_annulee")
+    if isinstance(target.event, EntreeEnregistree):
+        raise DomainError(
+            "entree_non_annulable",
+            "L'entrée ne s'annule pas: elle porte le dossier (clore le droit, ou rectifier sa date).",
+            "version_annulee",
+        )
+    _motif(c.motif)
+    _not_before(c.effective_on, target.event.effective_on, "effective_on", "l'étape annulée")
+    event = EtapeAnnulee(
+        effective_on=c.effective_on, meta=ctx.meta, version_annulee=c.version_annulee, motif=c.motif
+    )
+    _coherent(
+        [*history, Recorded(history[0].originator_id, len(history) + 1, event)],
+        ctx,
+        "version_annulee",
+    )
+    return [event]
+
+
+def _rectifier(history: Sequence[Recorded], c: RectifierEtape, ctx: Contexte) -> list[Evenement]:
+    if not history:
+        raise DossierInconnu
+    target = _target(history, c.version_rectifiee, "version_rectifiee")
+    _motif(c.motif)
+    _not_in_future(c.effective_on_corrige, ctx.today, "effective_on_corrige")
+    _not_before(c.effective_on, target.event.effective_on, "effective_on", "l'étape rectifiée")
+    current = next(
+        r.event.effective_on
+        for r in effective_history(history)
+        if r.originator_version == c.version_rectifiee
+    )
+    if c.effective_on_corrige == current:
+        raise DomainError(
+            "date_inchangee",
+            f"L'étape {c.version_rectifiee} a déjà pris effet le {current}.",
+            "effective_on_corrige",
+        )
+    event = EtapeRectifiee(
+        effective_on=c.effective_on,
+        meta=ctx.meta,
+        version_rectifiee=c.version_rectifiee,
+        effective_on_corrige=c.effective_on_corrige,
+        motif=c.motif,
+    )
+    corrected = [*history, Recorded(history[0].originator_id, len(history) + 1, event)]
+    _coherent(corrected, ctx, "effective_on_corrige")
+    return [event]
+
+
+def command_of(e: Evenement) -> Commande | None:
+    """The command that records event `e` (what the rules check a replayed step as)."""
+    d = e.effective_on
+    if isinstance(e, EntreeEnregistree):
+        return EnregistrerEntree(
+            effective_on=d,
+            numero_dossier=e.numero_dossier,
+            organisme_payeur=e.organisme_payeur,
+            date_flux=e.date_flux,
+            date_reception_flux=e.date_reception_flux,
+            soumis_droits_devoirs=e.soumis_droits_devoirs,
+            profil=e.profil,
+        )
+    if isinstance(e, DroitRouvert):
+        return RouvrirDroit(
+            effective_on=d,
+            date_flux=e.date_flux,
+            date_reception_flux=e.date_reception_flux,
+            soumis_droits_devoirs=e.soumis_droits_devoirs,
+            profil=e.profil,
+        )
+    if isinstance(e, DroitSuspendu):
+        return SuspendreDroit(effective_on=d, motif=e.motif)
+    if isinstance(e, DroitRepris):
+        return ReprendreDroit(effective_on=d)
+    if isinstance(e, DroitClos):
+        return CloreDroit(effective_on=d, motif=e.motif)
+    if isinstance(e, DroitsDevoirsModifies):
+        return ModifierDroitsDevoirs(effective_on=d, soumis_droits_devoirs=e.soumis_droits_devoirs)
+    if isinstance(e, OrientationDecidee):
+        return DeciderOrientation(
+            effective_on=d,
+            type_orientation=e.type_orientation,
+            organisme=e.organisme,
+            structure_id=e.structure_id,
+            mode=e.mode,
+        )
+    if isinstance(e, ReorientationDecidee):
+        return DeciderReorientation(
+            effective_on=d,
+            type_orientation=e.type_orientation,
+            organisme=e.organisme,
+            structure_id=e.structure_id,
+            motif=e.motif,
+            date_avis_ep=e.date_avis_ep,
+        )
+    if isinstance(e, ReferentDesigne):
+        return DesignerReferent(effective_on=d, referent_id=e.referent_id)
+    if isinstance(e, RdvPlanifie):
+        return PlanifierRdv(effective_on=d, type_rdv=e.type_rdv, mode=e.mode, date_rdv=e.date_rdv)
+    if isinstance(e, IssueRdvEnregistree):
+        return EnregistrerIssueRdv(effective_on=d, numero=e.numero, issue=e.issue)
+    if isinstance(e, CerSigne):
+        duree = cast(Literal[6, 9, 12], e.duree_mois)
+        kind = RenouvelerCer if e.renouvellement else SignerCer
+        return kind(effective_on=d, date_debut=e.date_debut, duree_mois=duree)
+    if isinstance(e, EntretienAscTenu):
+        return TenirEntretienAsc(effective_on=d, structure_id=e.structure_id)
+    if isinstance(e, SortieEnregistree):
+        return EnregistrerSortie(effective_on=d, type_sortie=e.type_sortie)
+    if isinstance(e, SanctionDecidee):
+        return DeciderSanction(effective_on=d, type_sanction=e.type_sanction, motif=e.motif)
+    if isinstance(e, SanctionLevee):
+        return LeverSanction(effective_on=d, numero=e.numero, motif=e.motif)
+    return None

@@ -3,7 +3,7 @@
 `evolve` never fails and reads no clock: any history the store holds folds into a state.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import reduce
@@ -11,6 +11,7 @@ from functools import reduce
 import msgspec
 from msgspec.structs import replace
 
+from domain.corrections import effective_history
 from domain.dates import fin_contrat
 from domain.events import (
     CerSigne,
@@ -24,6 +25,7 @@ from domain.events import (
     IssueRdvEnregistree,
     OrientationDecidee,
     RdvPlanifie,
+    Recorded,
     ReferentDesigne,
     ReorientationDecidee,
     SanctionDecidee,
@@ -162,3 +164,8 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
 def fold(events: Iterable[Evenement], initial: Dossier | None = None) -> Dossier:
     """Rebuild a case from its history."""
     return reduce(evolve, events, initial or Dossier())
+
+
+def fold_history(history: Sequence[Recorded]) -> Dossier:
+    """The case as the rules see it: its effective history folded (corrections applied)."""
+    return fold(r.event for r in effective_history(history))

@@ -162,6 +162,16 @@ class EtapeAnnulee(Evenement, frozen=True, kw_only=True):
     motif: str
 
 
+class EtapeRectifiee(Evenement, frozen=True, kw_only=True):
+    """A recorded step whose date of effect was keyed wrong: from this event on, read models fold
+    the step at version `version_rectifiee` as if it had taken effect on `effective_on_corrige`.
+    The original stays in the log, and what was known before this event still shows it."""
+
+    version_rectifiee: int
+    effective_on_corrige: date
+    motif: str
+
+
 Fait = (
     EntreeEnregistree
     | DroitRouvert
@@ -180,6 +190,7 @@ Fait = (
     | SanctionDecidee
     | SanctionLevee
     | EtapeAnnulee
+    | EtapeRectifiee
 )
 """Every event type, as one tagged union (the `type` field names the class)."""
 
@@ -201,6 +212,7 @@ EVENT_TYPES: tuple[type[Evenement], ...] = (
     SanctionLevee,
     EtapeAnnulee,
     DroitsDevoirsModifies,
+    EtapeRectifiee,
 )
 
 

@@ -2,15 +2,22 @@
 
 `apply` is a pure fold (row + recorded event -> row); the stores only keep its result and the log
 position it reached. A rebuild from zero and the incremental path run the same fold.
+
+A correction (`EtapeAnnulee`, `EtapeRectifiee`) cannot be folded onto a row: the row is refolded
+from the case's whole effective history (`case_row`), which the caller supplies (`HistoryOf`:
+the store in the adapters, the records already seen in a fold from zero).
 """
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
 
+from domain.bitemporal import as_of as effective_as_of
+from domain.corrections import effective_history, is_correction
 from domain.dates import fin_contrat
 from domain.dossier import Statut
 from domain.events import (
@@ -205,11 +212,50 @@ def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
     return r
 
 
+HistoryOf = Callable[[UUID, int], Sequence[Recorded]]
+"""A case's raw history up to a version (corrections included)."""
+
+
+def case_row(history: Sequence[Recorded], as_of: date | None = None) -> CaseRow | None:
+    """A case's row from its raw history: corrections applied, steps that took effect after
+    `as_of` left out (None when nothing had). Without `as_of` the row carries the version and
+    recording time of the history's last event, corrections included."""
+    effective = effective_history(history)
+    if as_of is not None:
+        effective = effective_as_of(effective, as_of)
+    row: CaseRow | None = None
+    for recorded in effective:
+        row = apply(row, recorded)
+    if row is not None and as_of is None and history:
+        last = history[-1]
+        row = replace(row, version=last.originator_version, updated_at=last.event.meta.recorded_at)
+    return row
+
+
 def fold(
-    records: Iterable[Recorded], rows: dict[UUID, CaseRow] | None = None
+    records: Iterable[Recorded],
+    rows: dict[UUID, CaseRow] | None = None,
+    history: HistoryOf | None = None,
 ) -> dict[UUID, CaseRow]:
-    """Fold many recorded events into rows keyed by case (a rebuild when `rows` is empty)."""
+    """Fold many recorded events into rows keyed by case (a rebuild when `rows` is empty).
+
+    A correction refolds its case from `history`; without it, from the records seen in this
+    call, which then must hold the case's whole history (a fold from zero)."""
     out = dict(rows or {})
+    seen: dict[UUID, list[Recorded]] = defaultdict(list)
     for recorded in records:
-        out[recorded.originator_id] = apply(out.get(recorded.originator_id), recorded)
+        case = recorded.originator_id
+        if history is None:
+            seen[case].append(recorded)
+        if is_correction(recorded.event):
+            past = seen[case] if history is None else history(case, recorded.originator_version)
+            if history is None and case in (rows or {}):
+                raise ValueError(f"the history of case {case} is needed to apply a correction")
+            row = case_row(past)
+            if row is None:
+                out.pop(case, None)
+            else:
+                out[case] = row
+            continue
+        out[case] = apply(out.get(case), recorded)
     return out

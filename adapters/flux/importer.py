@@ -26,6 +26,7 @@ from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, 
 from adapters.flux.reports import Rapport, Rejet, ReportStore
 from adapters.identity import Identite, IdentityStore
 from domain.commands import DeciderOrientation
+from domain.corrections import effective_events
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier, evolve, fold
 from domain.errors import DomainError
@@ -59,7 +60,7 @@ class _Plan:
 
 def _case_of(events: list[Evenement]) -> _Case:
     return _Case(
-        state=fold(events),
+        state=fold(effective_events(events)),
         version=len(events),
         keys={(type(e).__name__, e.effective_on) for e in events},
         last_effective=max((e.effective_on for e in events), default=None),

@@ -145,6 +145,13 @@ EVENTS: list[ev.Evenement] = [
     ev.SanctionLevee(effective_on=DAY, meta=META, numero=1),
     ev.EtapeAnnulee(effective_on=DAY, meta=META, version_annulee=3, motif="saisie en double"),
     ev.DroitsDevoirsModifies(effective_on=DAY, meta=META, soumis_droits_devoirs=False),
+    ev.EtapeRectifiee(
+        effective_on=DAY,
+        meta=META,
+        version_rectifiee=2,
+        effective_on_corrige=date(2024, 2, 28),
+        motif="date mal saisie",
+    ),
 ]
 
 
