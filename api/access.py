@@ -37,6 +37,10 @@ STEP_ROLES: dict[str, frozenset[Role]] = {
 }
 """Roles admitted by each command route (slug; "" is the entry). An agent only on its cases."""
 
+CORRECTION_ROLES = RIGHTS | PATH
+"""Roles that may record some correction; each correction is admitted for the roles of the step
+it corrects (`STEP_ROLES`)."""
+
 READ_ROLES = frozenset({Role.AGENT, Role.ORIENTATION, Role.AUDITEUR})
 """Roles that read cases; an agent only its structures' cases."""
 

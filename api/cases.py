@@ -2,7 +2,8 @@
 
 import hashlib
 import uuid
-from typing import Annotated, Any, cast
+from datetime import date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -11,10 +12,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.application import Author, Outcome, Parcours
+from adapters.audit import case_at, case_history
 from adapters.case_views import CaseFilter
 from adapters.projector import Projector
 from api import examples
 from api.access import (
+    CORRECTION_ROLES,
     READ_ROLES,
     STEP_ROLES,
     check_case,
@@ -26,11 +29,12 @@ from api.access import (
 from api.auth import Caller, Principal, Role, require
 from api.problems import ProblemError, body_problem
 from api.schemas import error_responses, json_response, request_body
-from api.steps import ENTREE, STEPS, Step
-from domain.dossier import Statut
-from domain.dossier import fold as dossier_fold
-from domain.events import Fait, Recorded
-from projections.case_state import CaseRow, fold
+from api.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
+from domain.commands import AnnulerEtape, Commande, RectifierEtape
+from domain.dossier import Statut, fold_history
+from domain.events import Recorded
+from projections.case_state import CaseRow, case_row
+from projections.timeline import TimelineEntry
 
 router = APIRouter(
     prefix="/dossiers",
@@ -45,11 +49,6 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     position: int | None
     replayed: bool
-
-
-class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
-    version: int
-    event: Fait
 
 
 class CasePage(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,15 +83,44 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(raw)
 
 
-def _admit(request: Request, caller: Principal, case_id: UUID, step: Step) -> str | None:
+def _admit(
+    request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
+) -> str | None:
     """Check the caller may record `step` on the case; returns the structure to record as the
-    author's (the case's own for an agent, whose token may list several)."""
+    author's (the case's own for an agent, whose token may list several). A correction is
+    admitted for the roles that may record the step it corrects."""
     app: Parcours = request.app.state.parcours
-    allowed = STEP_ROLES[step.slug]
+    allowed = STEP_ROLES.get(step.slug, CORRECTION_ROLES)
+    history: list[Recorded] | None = None
+    if isinstance(command, AnnulerEtape | RectifierEtape):
+        history = app.history(case_id)
+        allowed = _correction_roles(history, command)
     scoped = step is not ENTREE and only_as_agent(caller, allowed)
-    structure = current_structure(app.load(case_id)[0]) if scoped else None
+    structure = None
+    if scoped:
+        structure = current_structure(fold_history(history or app.history(case_id)))
     check_case(request, caller, case_id, allowed, structure, step.summary)
     return structure if scoped else caller.primary_structure
+
+
+def _correction_roles(
+    history: list[Recorded], command: AnnulerEtape | RectifierEtape
+) -> frozenset[Role]:
+    version = (
+        command.version_annulee if isinstance(command, AnnulerEtape) else command.version_rectifiee
+    )
+    if not 1 <= version <= len(history):
+        return CORRECTION_ROLES  # the rules refuse the unknown version
+    slug = EVENT_SLUGS.get(type(history[version - 1].event))
+    return CORRECTION_ROLES if slug is None else STEP_ROLES[slug]
+
+
+def _command(step: Step, raw: bytes) -> Commande:
+    try:
+        command: Commande = msgspec.json.decode(raw, type=step.command)
+    except msgspec.DecodeError as e:
+        raise body_problem(e) from None
+    return command
 
 
 async def _run(
@@ -103,12 +131,13 @@ async def _run(
     key: str | None,
     caller: Principal,
 ) -> Response:
-    structure = await run_in_threadpool(_admit, request, caller, case_id, step)
     raw = await request.body()
-    try:
-        command = msgspec.json.decode(raw, type=step.command)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    if step in CORRECTIONS:
+        command = _command(step, raw)
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
+    else:
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, None)
+        command = _command(step, raw)
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
             400,
@@ -205,24 +234,37 @@ def _register(step: Step) -> None:
     )
 
 
-for _step in STEPS:
+for _step in [*STEPS, *CORRECTIONS]:
     _register(_step)
 
 
 def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -> list[Recorded]:
-    """The case's events, once the caller is admitted to read it (404 for an agent outside its
-    structures, as for an unknown case)."""
-    history: list[Recorded] = request.app.state.parcours.history(case_id)
-    structure = current_structure(dossier_fold(r.event for r in history)) if history else None
+    """The case's events with their log positions, once the caller is admitted to read it
+    (404 for an agent outside its structures, as for an unknown case)."""
+    history = case_history(request.app.state.parcours, case_id)
+    structure = current_structure(fold_history(history)) if history else None
     check_case(request, caller, case_id, READ_ROLES, structure, purpose)
     if not history:
         raise unknown_case(case_id)
     return history
 
 
+AsOf = Annotated[
+    date | None,
+    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
+]
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="Telle que connue à cet instant: les événements enregistrés jusque-là, "
+        "corrections comprises (ISO 8601; sans fuseau, heure du département; défaut: maintenant)"
+    ),
+]
+
+
 @router.get(
     "/{case_id}",
-    summary="État courant d'un dossier",
+    summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
     responses={
         200: json_response(CaseRow, "État du dossier", examples.CASE),
         **error_responses(401, 403, 404, 422),
@@ -230,16 +272,35 @@ def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -
     dependencies=_readers,
 )
 def get_case(
-    request: Request, case_id: UUID, caller: Caller, reason: AccessReason = None
+    request: Request,
+    case_id: UUID,
+    caller: Caller,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    reason: AccessReason = None,
 ) -> Response:
     history = _history(request, caller, case_id, "lecture de l'état du dossier")
-    row = fold(history)[case_id]
-    return _json(row, headers={"ETag": f'"{row.version}"'})
+    if as_of is None and known_at is None:
+        row = case_row(history)
+        assert row is not None  # an entry is never voided
+        return _json(row, headers={"ETag": f'"{row.version}"'})
+    at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    if at.state is None:
+        raise ProblemError(
+            404,
+            "dossier_inexistant_a_date",
+            "Dossier inexistant à cette date",
+            "Aucune entrée du dossier n'avait pris effet à cette date, ou n'était connue à cet "
+            "instant.",
+            "as_of" if known_at is None else "known_at",
+        )
+    return _json(at.state, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(
     "/{case_id}/evenements",
-    summary="Chronologie des événements d'un dossier",
+    summary="Chronologie d'un dossier: auteurs, dates, motifs, corrections (à une date, "
+    "telle que connue à un instant)",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
         **error_responses(401, 403, 404, 422),
@@ -247,12 +308,16 @@ def get_case(
     dependencies=_readers,
 )
 def get_timeline(
-    request: Request, case_id: UUID, caller: Caller, reason: AccessReason = None
+    request: Request,
+    case_id: UUID,
+    caller: Caller,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    reason: AccessReason = None,
 ) -> Response:
     history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
-    return _json(
-        [TimelineEntry(version=r.originator_version, event=cast(Fait, r.event)) for r in history]
-    )
+    at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    return _json(at.timeline, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(

@@ -12,6 +12,7 @@ from domain.decide import Contexte, decide
 from domain.dossier import Dossier, evolve
 from domain.events import Meta, Recorded
 from projections.case_state import fold
+from projections.timeline import timeline
 
 CASE_ID = UUID("0b7c3a9e-4f7e-4c8e-9d4a-2f1e6b5c7d80")
 _META = Meta(
@@ -39,6 +40,6 @@ def _plain(value: Any) -> Any:
 
 HISTORY = _history()
 CASE = _plain(fold(HISTORY)[CASE_ID])
-TIMELINE = _plain([{"version": r.originator_version, "event": r.event} for r in HISTORY[:2]])
+TIMELINE = _plain(timeline(HISTORY[:2]))
 PAGE = {"items": [CASE], "total": 1, "limit": 50, "offset": 0, "position": 1289}
 RESULT = {"case_id": str(CASE_ID), "version": 2, "position": 1289, "replayed": False}

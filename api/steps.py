@@ -3,6 +3,7 @@
 from typing import Any
 
 from domain.commands import (
+    AnnulerEtape,
     CloreDroit,
     Commande,
     DeciderOrientation,
@@ -14,12 +15,32 @@ from domain.commands import (
     EnregistrerSortie,
     LeverSanction,
     PlanifierRdv,
+    RectifierEtape,
     RenouvelerCer,
     ReprendreDroit,
     RouvrirDroit,
     SignerCer,
     SuspendreDroit,
     TenirEntretienAsc,
+)
+from domain.events import (
+    CerSigne,
+    DroitClos,
+    DroitRepris,
+    DroitRouvert,
+    DroitsDevoirsModifies,
+    DroitSuspendu,
+    EntreeEnregistree,
+    EntretienAscTenu,
+    Evenement,
+    IssueRdvEnregistree,
+    OrientationDecidee,
+    RdvPlanifie,
+    ReferentDesigne,
+    ReorientationDecidee,
+    SanctionDecidee,
+    SanctionLevee,
+    SortieEnregistree,
 )
 
 
@@ -157,3 +178,49 @@ STEPS: list[Step] = [
         },
     ),
 ]
+
+CORRECTIONS: list[Step] = [
+    Step(
+        "annulation",
+        AnnulerEtape,
+        "Annuler une étape enregistrée par erreur (l'étape reste au journal)",
+        {
+            "effective_on": "2024-03-04",
+            "version_annulee": 4,
+            "motif": "RDV saisi sur le mauvais dossier",
+        },
+    ),
+    Step(
+        "rectification",
+        RectifierEtape,
+        "Rectifier la date d'effet d'une étape (l'original reste au journal)",
+        {
+            "effective_on": "2024-03-04",
+            "version_rectifiee": 2,
+            "effective_on_corrige": "2024-01-22",
+            "motif": "date de notification de l'orientation",
+        },
+    ),
+]
+"""Corrections: admitted for the roles that may record the step corrected."""
+
+EVENT_SLUGS: dict[type[Evenement], str] = {
+    EntreeEnregistree: "",
+    DroitRouvert: "reouverture",
+    DroitSuspendu: "suspension",
+    DroitRepris: "reprise",
+    DroitClos: "cloture",
+    DroitsDevoirsModifies: "suspension",
+    OrientationDecidee: "orientation",
+    ReorientationDecidee: "reorientation",
+    ReferentDesigne: "referent",
+    RdvPlanifie: "rdv",
+    IssueRdvEnregistree: "issue-rdv",
+    CerSigne: "cer",
+    EntretienAscTenu: "entretien-asc",
+    SortieEnregistree: "sortie",
+    SanctionDecidee: "sanction",
+    SanctionLevee: "levee-sanction",
+}
+"""The route (slug) that records each kind of step, whose roles may correct it (the changes of
+rights and duties come from the flux, like a suspension)."""

@@ -413,6 +413,8 @@ def decide_on_history(
     """`decide` for any command, given the case's raw history: a step is checked against the
     state the effective history folds to (corrections applied), a correction against the
     history it corrects."""
+    if isinstance(command, AnnulerEtape | RectifierEtape):
+        _not_in_future(command.effective_on, ctx.today, "effective_on")
     if isinstance(command, AnnulerEtape):
         return _annuler(history, command, ctx)
     if isinstance(command, RectifierEtape):

@@ -344,7 +344,7 @@ PROBLEMS = {
     ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "422"},
     **{
         ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "422"}
-        for slug in STEP_SLUGS
+        for slug in [*STEP_SLUGS, "annulation", "rectification"]
     },
 }
 """Every route of a case and the problem+json answers it documents."""

@@ -1,0 +1,404 @@
+"""Audit reads over the store: one case or the whole département as it stood on a day
+(`as_of`) and as it was known at a moment (`known_at`), what changed since, and the log of a
+recording-time window. The folds are the pure ones (`projections`); this module only reads.
+
+What was known at t is the log prefix the recording index gives (`position_known_at`), for one
+case as for the département, so both always agree.
+"""
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from psycopg.sql import SQL, Identifier
+
+from adapters.application import Parcours
+from adapters.log import read_log
+from adapters.read_models import history_of
+from adapters.recording_index import position_known_at
+from domain.catalogue import is_case_event
+from domain.corrections import corrected_version, is_correction
+from domain.events import Recorded
+from projections.case_state import CaseRow, apply, case_row
+from projections.timeline import TimelineEntry, timeline
+
+
+def aware(app: Parcours, moment: datetime) -> datetime:
+    """A moment with its time zone (a naive one is read in the département's zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=app.tz)
+
+
+def known_position(app: Parcours, known_at: datetime | None) -> int:
+    """The last log position known at `known_at` (None: the log's end now)."""
+    if known_at is None:
+        return app.max_position()
+    return position_known_at(app, aware(app, known_at))
+
+
+# --- one case -------------------------------------------------------------------------------
+
+
+def case_history(app: Parcours, case_id: UUID) -> list[Recorded]:
+    """The case's raw history with each event's log position (read by the case's id, which
+    the events table's primary key starts with)."""
+    recorder = app.recorder
+    table = recorder.events_table_name
+    if app.settings.store == "postgres":
+        query = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {}.{} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(Identifier(app.settings.postgres_schema), Identifier(table))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (case_id,))
+            rows = [
+                (r["notification_id"], r["originator_version"], r["topic"], r["state"])
+                for r in curs.fetchall()
+            ]
+    else:
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_version, topic, state FROM {table} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                (case_id.hex,),
+            )
+            rows = [tuple(r) for r in c.fetchall()]
+    return [_decoded(app, case_id, *row) for row in rows]
+
+
+def _decoded(
+    app: Parcours, case_id: UUID, position: int, version: int, topic: str, state: bytes
+) -> Recorded:
+    from eventsourcing.persistence import StoredEvent
+
+    stored = StoredEvent(
+        originator_id=case_id, originator_version=version, topic=topic, state=bytes(state)
+    )
+    return Recorded(case_id, version, app.mapper.decode_state(stored), int(position))
+
+
+class CaseAt(msgspec.Struct, frozen=True, kw_only=True):
+    """One case as known at a moment, about a day."""
+
+    case_id: UUID
+    known_at: datetime | None
+    as_of: date | None
+    position: int
+    """The last log position known at `known_at`."""
+    state: CaseRow | None
+    timeline: list[TimelineEntry]
+
+
+def case_at(
+    app: Parcours,
+    case_id: UUID,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    history: list[Recorded] | None = None,
+) -> CaseAt:
+    """The case's state and timeline as known at `known_at` about `as_of` (None: now)."""
+    raw = case_history(app, case_id) if history is None else history
+    position = known_position(app, known_at)
+    known = raw if known_at is None else [r for r in raw if r.position <= position]
+    return CaseAt(
+        case_id=case_id,
+        known_at=None if known_at is None else aware(app, known_at),
+        as_of=as_of,
+        position=position,
+        state=case_row(known, as_of),
+        timeline=timeline(known, as_of),
+    )
+
+
+# --- the whole département ------------------------------------------------------------------
+
+
+class _LogFold:
+    """The case-state rows folded over the log in memory, advanced position by position.
+
+    A correction refolds its case from the store (its history up to the correction, an indexed
+    read by id); any other step is applied when it had taken effect by `as_of`."""
+
+    def __init__(self, app: Parcours, as_of: date | None) -> None:
+        self.app = app
+        self.as_of = as_of
+        self.history = history_of(app)
+        self.rows: dict[UUID, CaseRow] = {}
+        self.position = 0
+        self.read = 0
+
+    def advance(self, stop: int, progress: Callable[[int], None] | None = None) -> None:
+        if stop <= self.position:
+            return
+        for batch in read_log(self.app, self.position, stop):
+            for r in batch:
+                if is_case_event(r.event):
+                    self._apply(r)
+            self.position = batch[-1].position
+            self.read += len(batch)
+            if progress is not None:
+                progress(len(batch))
+        self.position = max(self.position, stop)
+
+    def _apply(self, r: Recorded) -> None:
+        case = r.originator_id
+        if is_correction(r.event):
+            row = case_row(self.history(case, r.originator_version), self.as_of)
+            if row is None:
+                self.rows.pop(case, None)
+            else:
+                self.rows[case] = row
+        elif self.as_of is None or r.event.effective_on <= self.as_of:
+            self.rows[case] = apply(self.rows.get(case), r)
+
+
+class StatesAt(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    rows: dict[UUID, CaseRow]
+    events_read: int
+
+
+_CACHE: "weakref.WeakKeyDictionary[Parcours, OrderedDict[tuple[int, date | None], StatesAt]]"
+_CACHE = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 2
+
+
+def states_at(
+    app: Parcours,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> StatesAt:
+    """Every case's row as known at `known_at` about `as_of`, folded from the log prefix.
+
+    A prefix of the log never changes, so the result for a (position, as_of) pair is kept
+    (the last two) and paging through it folds once."""
+    stop = known_position(app, known_at)
+    key = (stop, as_of)
+    with _CACHE_LOCK:
+        cached = _CACHE.setdefault(app, OrderedDict()).get(key)
+    if cached is not None:
+        return cached
+    fold = _LogFold(app, as_of)
+    fold.advance(stop, progress)
+    result = StatesAt(position=stop, rows=fold.rows, events_read=fold.read)
+    with _CACHE_LOCK:
+        entries = _CACHE.setdefault(app, OrderedDict())
+        entries[key] = result
+        while len(entries) > _CACHE_SIZE:
+            entries.popitem(last=False)
+    return result
+
+
+def sorted_rows(rows: dict[UUID, CaseRow]) -> list[CaseRow]:
+    """The order of case lists: entry date, then id (cases without an entry date last)."""
+    return sorted(rows.values(), key=lambda r: (r.date_entree or date.max, str(r.case_id)))
+
+
+# --- what changed since ----------------------------------------------------------------------
+
+COMPARED = tuple(
+    f for f in CaseRow.__struct_fields__ if f not in ("case_id", "version", "updated_at")
+)
+"""The fields of a case's state a diff compares (its version and last recording time always
+move with a new event, and say nothing of the state)."""
+
+
+class FieldChange(msgspec.Struct, frozen=True, kw_only=True):
+    field: str
+    then: Any
+    now: Any
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    """An event recorded after `known_at` on a changed case."""
+
+    version: int
+    position: int
+    type: str
+    effective_on: date
+    recorded_at: datetime
+    recorded_by: str
+    structure_id: str | None
+    motif: str | None
+    corrige: int | None
+
+
+class CaseChange(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: UUID
+    change: str
+    """`nouveau` (no row then), `modifie`, or `disparu` (a row then, none now)."""
+    fields: list[FieldChange]
+    version_then: int | None
+    version_now: int | None
+    events: list[Explanation] = []
+
+
+class Diff(msgspec.Struct, frozen=True, kw_only=True):
+    known_at: datetime
+    as_of: date | None
+    position_then: int
+    position_now: int
+    changes: list[CaseChange]
+
+
+def _plain(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+def _compare(case_id: UUID, then: CaseRow | None, now: CaseRow | None) -> CaseChange | None:
+    fields = [
+        FieldChange(field=f, then=_plain(getattr(then, f, None)), now=_plain(getattr(now, f, None)))
+        for f in COMPARED
+        if getattr(then, f, None) != getattr(now, f, None)
+    ]
+    if then is not None and now is not None and not fields:
+        return None
+    change = "nouveau" if then is None else "disparu" if now is None else "modifie"
+    return CaseChange(
+        case_id=case_id,
+        change=change,
+        fields=fields,
+        version_then=then.version if then else None,
+        version_now=now.version if now else None,
+    )
+
+
+def diff(
+    app: Parcours,
+    known_at: datetime,
+    as_of: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Diff:
+    """The cases whose state (as of `as_of`, or now) differs between what was known at
+    `known_at` and what is known now, field by field, in case-id order; one pass over the log."""
+    moment = aware(app, known_at)
+    then_position = known_position(app, moment)
+    now_position = app.max_position()
+    fold = _LogFold(app, as_of)
+    fold.advance(then_position, progress)
+    then = dict(fold.rows)
+    fold.advance(now_position, progress)
+    changes = [
+        change
+        for case_id in sorted(then.keys() | fold.rows.keys(), key=str)
+        if (change := _compare(case_id, then.get(case_id), fold.rows.get(case_id))) is not None
+    ]
+    return Diff(
+        known_at=moment,
+        as_of=as_of,
+        position_then=then_position,
+        position_now=now_position,
+        changes=changes,
+    )
+
+
+def explain(app: Parcours, change: CaseChange, after: int, until: int) -> CaseChange:
+    """`change` with the events of its case recorded after position `after` (up to `until`):
+    new steps, late entries, corrections."""
+    events = [
+        Explanation(
+            version=r.originator_version,
+            position=r.position,
+            type=type(r.event).__name__,
+            effective_on=r.event.effective_on,
+            recorded_at=r.event.meta.recorded_at,
+            recorded_by=r.event.meta.recorded_by,
+            structure_id=r.event.meta.structure_id,
+            motif=getattr(r.event, "motif", None),
+            corrige=corrected_version(r.event),
+        )
+        for r in case_history(app, change.case_id)
+        if after < r.position <= until
+    ]
+    return msgspec.structs.replace(change, events=events)
+
+
+# --- the log of a recording-time window -------------------------------------------------------
+
+
+class LogLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of a log extract: enough to recompute anything, no identity data (the log holds
+    only opaque references; names and NIR live in the identity store)."""
+
+    position: int
+    case_id: UUID
+    """The originator: the case for a path event, the aggregate for any other."""
+    version: int
+    type: str
+    effective_on: date
+    recorded_at: datetime
+    payload: Any
+
+
+def log_window(app: Parcours, start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """The positions (after, up to) of the events that became known after `start` and by
+    `end`: the log known at `end` less the log known at `start`. Consecutive windows partition
+    the log."""
+    after = 0 if start is None else known_position(app, start)
+    stop = known_position(app, end)
+    return after, max(after, stop)
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def log_lines(app: Parcours, after: int, stop: int, batch: int = 5000) -> Iterator[bytes]:
+    """JSON lines of the events after position `after` up to `stop`, in log order, a batch of
+    lines at a time."""
+    if stop <= after:
+        return
+    for records in read_log(app, after, stop, batch):
+        yield b"".join(
+            _encode(
+                LogLine(
+                    position=r.position,
+                    case_id=r.originator_id,
+                    version=r.originator_version,
+                    type=type(r.event).__name__,
+                    effective_on=r.event.effective_on,
+                    recorded_at=r.event.meta.recorded_at,
+                    payload=r.event,
+                )
+            )
+            + b"\n"
+            for r in records
+        )
+
+
+# --- a case's export --------------------------------------------------------------------------
+
+
+class CaseExport(msgspec.Struct, frozen=True, kw_only=True):
+    """What an auditor files: the case as known then, about a day, and its whole timeline."""
+
+    case_id: UUID
+    generated_at: datetime
+    generated_by: str
+    known_at: datetime | None
+    as_of: date | None
+    position: int
+    state: CaseRow | None
+    timeline: list[TimelineEntry]
+
+
+def export(app: Parcours, at: CaseAt, who: str) -> CaseExport:
+    return CaseExport(
+        case_id=at.case_id,
+        generated_at=app.clock(),
+        generated_by=who,
+        known_at=at.known_at,
+        as_of=at.as_of,
+        position=at.position,
+        state=at.state,
+        timeline=at.timeline,
+    )
+
+
+def export_json(export: CaseExport) -> bytes:
+    return msgspec.json.format(_encode(export), indent=2)
