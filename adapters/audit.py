@@ -2,8 +2,9 @@
 (`as_of`) and as it was known at a moment (`known_at`), what changed since, and the log of a
 recording-time window. The folds are the pure ones (`projections`); this module only reads.
 
-What was known at t is the log prefix the recording index gives (`position_known_at`), for one
-case as for the département, so both always agree.
+What was known at t follows one rule for one case (`domain.bitemporal.known_at`, on its history)
+and for the département (`adapters.recording_index`, which bounds the log to read), so both
+always agree: the events recorded by t, each case's up to its first version recorded later.
 """
 
 import threading
@@ -20,7 +21,8 @@ from psycopg.sql import SQL, Identifier
 from adapters.application import Parcours
 from adapters.log import read_log
 from adapters.read_models import history_of
-from adapters.recording_index import position_known_at
+from adapters.recording_index import KnownFilter, known_bounds
+from domain.bitemporal import known_at as known_part
 from domain.catalogue import is_case_event
 from domain.corrections import corrected_version, is_correction
 from domain.events import Recorded
@@ -31,13 +33,6 @@ from projections.timeline import TimelineEntry, timeline
 def aware(app: Parcours, moment: datetime) -> datetime:
     """A moment with its time zone (a naive one is read in the département's zone)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=app.tz)
-
-
-def known_position(app: Parcours, known_at: datetime | None) -> int:
-    """The last log position known at `known_at` (None: the log's end now)."""
-    if known_at is None:
-        return app.max_position()
-    return position_known_at(app, aware(app, known_at))
 
 
 # --- one case -------------------------------------------------------------------------------
@@ -88,7 +83,7 @@ class CaseAt(msgspec.Struct, frozen=True, kw_only=True):
     known_at: datetime | None
     as_of: date | None
     position: int
-    """The last log position known at `known_at`."""
+    """The log position of the case's last event known at `known_at` (0: none)."""
     state: CaseRow | None
     timeline: list[TimelineEntry]
 
@@ -102,13 +97,13 @@ def case_at(
 ) -> CaseAt:
     """The case's state and timeline as known at `known_at` about `as_of` (None: now)."""
     raw = case_history(app, case_id) if history is None else history
-    position = known_position(app, known_at)
-    known = raw if known_at is None else [r for r in raw if r.position <= position]
+    moment = None if known_at is None else aware(app, known_at)
+    known = raw if moment is None else known_part(raw, moment)
     return CaseAt(
         case_id=case_id,
-        known_at=None if known_at is None else aware(app, known_at),
+        known_at=moment,
         as_of=as_of,
-        position=position,
+        position=known[-1].position if known else 0,
         state=case_row(known, as_of),
         timeline=timeline(known, as_of),
     )
@@ -123,9 +118,10 @@ class _LogFold:
     A correction refolds its case from the store (its history up to the correction, an indexed
     read by id); any other step is applied when it had taken effect by `as_of`."""
 
-    def __init__(self, app: Parcours, as_of: date | None) -> None:
+    def __init__(self, app: Parcours, as_of: date | None, known: KnownFilter | None = None) -> None:
         self.app = app
         self.as_of = as_of
+        self.known = known
         self.history = history_of(app)
         self.rows: dict[UUID, CaseRow] = {}
         self.position = 0
@@ -135,7 +131,7 @@ class _LogFold:
         if stop <= self.position:
             return
         for batch in read_log(self.app, self.position, stop):
-            for r in batch:
+            for r in batch if self.known is None else self.known(batch):
                 if is_case_event(r.event):
                     self._apply(r)
             self.position = batch[-1].position
@@ -162,31 +158,39 @@ class StatesAt(msgspec.Struct, frozen=True, kw_only=True):
     events_read: int
 
 
-_CACHE: "weakref.WeakKeyDictionary[Parcours, OrderedDict[tuple[int, date | None], StatesAt]]"
+_CACHE: "weakref.WeakKeyDictionary[Parcours, OrderedDict[tuple[Any, ...], StatesAt]]"
 _CACHE = weakref.WeakKeyDictionary()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 2
 
 
-def states_at(
-    app: Parcours,
-    known_at: datetime | None = None,
-    as_of: date | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> StatesAt:
-    """Every case's row as known at `known_at` about `as_of`, folded from the log prefix.
+def _fold_at(app: Parcours, known_at: datetime | None, as_of: date | None) -> _LogFold:
+    if known_at is None:
+        fold = _LogFold(app, as_of)
+        fold.advance(app.max_position())
+        return fold
+    moment = aware(app, known_at)
+    bounds = known_bounds(app, moment)
+    fold = _LogFold(app, as_of, KnownFilter(moment, bounds.prefix))
+    fold.advance(bounds.last)
+    return fold
 
-    A prefix of the log never changes, so the result for a (position, as_of) pair is kept
-    (the last two) and paging through it folds once."""
-    stop = known_position(app, known_at)
-    key = (stop, as_of)
+
+def states_at(
+    app: Parcours, known_at: datetime | None = None, as_of: date | None = None
+) -> StatesAt:
+    """Every case's row as known at `known_at` about `as_of`, folded from the log.
+
+    The result is kept (the last two) while the log does not grow, so paging through it
+    folds once."""
+    moment = None if known_at is None else aware(app, known_at)
+    key = (moment, as_of, app.max_position())
     with _CACHE_LOCK:
         cached = _CACHE.setdefault(app, OrderedDict()).get(key)
     if cached is not None:
         return cached
-    fold = _LogFold(app, as_of)
-    fold.advance(stop, progress)
-    result = StatesAt(position=stop, rows=fold.rows, events_read=fold.read)
+    fold = _fold_at(app, moment, as_of)
+    result = StatesAt(position=fold.position, rows=fold.rows, events_read=fold.read)
     with _CACHE_LOCK:
         entries = _CACHE.setdefault(app, OrderedDict())
         entries[key] = result
@@ -269,38 +273,31 @@ def _compare(case_id: UUID, then: CaseRow | None, now: CaseRow | None) -> CaseCh
     )
 
 
-def diff(
-    app: Parcours,
-    known_at: datetime,
-    as_of: date | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Diff:
+def diff(app: Parcours, known_at: datetime, as_of: date | None = None) -> Diff:
     """The cases whose state (as of `as_of`, or now) differs between what was known at
-    `known_at` and what is known now, field by field, in case-id order; one pass over the log."""
+    `known_at` and what is known now, field by field, in case-id order."""
     moment = aware(app, known_at)
-    then_position = known_position(app, moment)
-    now_position = app.max_position()
-    fold = _LogFold(app, as_of)
-    fold.advance(then_position, progress)
-    then = dict(fold.rows)
-    fold.advance(now_position, progress)
+    then = states_at(app, moment, as_of)
+    now = states_at(app, None, as_of)
     changes = [
         change
-        for case_id in sorted(then.keys() | fold.rows.keys(), key=str)
-        if (change := _compare(case_id, then.get(case_id), fold.rows.get(case_id))) is not None
+        for case_id in sorted(then.rows.keys() | now.rows.keys(), key=str)
+        if (change := _compare(case_id, then.rows.get(case_id), now.rows.get(case_id))) is not None
     ]
     return Diff(
         known_at=moment,
         as_of=as_of,
-        position_then=then_position,
-        position_now=now_position,
+        position_then=then.position,
+        position_now=now.position,
         changes=changes,
     )
 
 
-def explain(app: Parcours, change: CaseChange, after: int, until: int) -> CaseChange:
-    """`change` with the events of its case recorded after position `after` (up to `until`):
-    new steps, late entries, corrections."""
+def explain(app: Parcours, change: CaseChange, known_at: datetime) -> CaseChange:
+    """`change` with the events of its case not known at `known_at`: new steps, late entries,
+    corrections."""
+    history = case_history(app, change.case_id)
+    known = len(known_part(history, aware(app, known_at)))
     events = [
         Explanation(
             version=r.originator_version,
@@ -313,8 +310,7 @@ def explain(app: Parcours, change: CaseChange, after: int, until: int) -> CaseCh
             motif=getattr(r.event, "motif", None),
             corrige=corrected_version(r.event),
         )
-        for r in case_history(app, change.case_id)
-        if after < r.position <= until
+        for r in history[known:]
     ]
     return msgspec.structs.replace(change, events=events)
 
@@ -336,25 +332,40 @@ class LogLine(msgspec.Struct, frozen=True, kw_only=True):
     payload: Any
 
 
-def log_window(app: Parcours, start: datetime | None, end: datetime | None) -> tuple[int, int]:
-    """The positions (after, up to) of the events that became known after `start` and by
-    `end`: the log known at `end` less the log known at `start`. Consecutive windows partition
-    the log."""
-    after = 0 if start is None else known_position(app, start)
-    stop = known_position(app, end)
-    return after, max(after, stop)
-
-
 _encode = msgspec.json.Encoder().encode
 
 
-def log_lines(app: Parcours, after: int, stop: int, batch: int = 5000) -> Iterator[bytes]:
-    """JSON lines of the events after position `after` up to `stop`, in log order, a batch of
-    lines at a time."""
-    if stop <= after:
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    """A recording-time window: the events recorded after `start` and at or before `end`
+    (None: from the beginning, up to now), all found between positions `after` and `stop`."""
+
+    start: datetime | None
+    end: datetime | None
+    after: int
+    stop: int
+
+
+def log_window(app: Parcours, start: datetime | None, end: datetime | None) -> Window:
+    """The window and the part of the log that holds it: after the prefix recorded by
+    `start`, up to the last event recorded by `end`. Consecutive windows partition the log,
+    each event in the window of its own recording time."""
+    start = None if start is None else aware(app, start)
+    end = None if end is None else aware(app, end)
+    after = 0 if start is None else known_bounds(app, start).prefix
+    stop = app.max_position() if end is None else known_bounds(app, end).last
+    return Window(start=start, end=end, after=after, stop=max(after, stop))
+
+
+def _inside(w: Window, moment: datetime) -> bool:
+    return (w.start is None or moment > w.start) and (w.end is None or moment <= w.end)
+
+
+def log_lines(app: Parcours, window: Window, batch: int = 5000) -> Iterator[bytes]:
+    """JSON lines of the window's events, in log order, a batch of lines at a time."""
+    if window.stop <= window.after:
         return
-    for records in read_log(app, after, stop, batch):
-        yield b"".join(
+    for records in read_log(app, window.after, window.stop, batch):
+        chunk = b"".join(
             _encode(
                 LogLine(
                     position=r.position,
@@ -368,7 +379,10 @@ def log_lines(app: Parcours, after: int, stop: int, batch: int = 5000) -> Iterat
             )
             + b"\n"
             for r in records
+            if _inside(window, r.event.meta.recorded_at)
         )
+        if chunk:
+            yield chunk
 
 
 # --- a case's export --------------------------------------------------------------------------

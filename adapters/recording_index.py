@@ -1,23 +1,29 @@
-"""Recording time → log position: what the log held at any past moment, in one indexed lookup.
+"""Recording time → log position: what the log held at any past moment, found by index.
 
 The library keeps each event's recording time inside its payload (`meta.recorded_at`), so the log
 itself cannot be searched by it. This read model keeps one row per log position with that time
 and the running maximum of the times up to it (`high_water`), written in the same transaction as
 its tracking row like every read model.
 
-The rule for "known at t": the longest prefix of the log whose every event was recorded at or
-before t, i.e. the last position whose `high_water` ≤ t. Concurrent writers read their clock
-before they append, so an event stamped 10:00:00.100 may take a position before one stamped
-10:00:00.050; a reader at 10:00:00.075 could see neither, and the rule keeps neither (taking
-"every event stamped ≤ t" instead would leave a hole in the log). What a report read at t is
-always within that prefix, and consecutive windows of recording time partition the log.
-`high_water` never decreases along the log, so the lookup is one descent of its index.
+The rule for "known at t": an event is known at t when it was recorded at or before t, and a
+case's history known at t is the longest run of its versions so recorded (a case never shows a
+version without the ones before it). Recording times follow the log only roughly: concurrent
+writers read their clock before they append (an event stamped 10:00:00.100 may take a position
+before one stamped 10:00:00.050), and imported histories keep their original times. So:
+- `prefix_known_at(t)`: the last position of the prefix whose every event was recorded by t
+  (the last position whose `high_water` ≤ t; one descent of its index);
+- `position_known_at(t)`: the last position of any event recorded by t, found among the few
+  "late-stamped" rows after that prefix (stamped before an event logged earlier; a partial
+  index holds only them); nothing after it is known at t;
+- `read_known_at(t)`: the prefix whole, then, up to `position_known_at`, the events the rule
+  keeps.
 """
 
 import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -42,7 +48,8 @@ def micros(moment: datetime) -> int:
 class RecordingIndexView(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None: ...
-    def known_at(self, moment: int) -> int: ...
+    def prefix_known_at(self, moment: int) -> int: ...
+    def last_known_at(self, moment: int, after: int) -> int: ...
     def reset(self, tracking_name: str) -> None: ...
 
 
@@ -56,6 +63,8 @@ class SQLiteRecordingIndex(SQLiteTrackingRecorder):
             f"CREATE TABLE IF NOT EXISTS {t} (position INTEGER PRIMARY KEY, "
             "recorded_at INTEGER NOT NULL, high_water INTEGER NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {t}_high_water ON {t} (high_water, position)",
+            f"CREATE INDEX IF NOT EXISTS {t}_late ON {t} (position, recorded_at) "
+            "WHERE recorded_at < high_water",
         ]
 
     def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None:
@@ -68,7 +77,7 @@ class SQLiteRecordingIndex(SQLiteTrackingRecorder):
                 _with_high_water(rows, int(last[0]) if last else None),
             )
 
-    def known_at(self, moment: int) -> int:
+    def prefix_known_at(self, moment: int) -> int:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT position FROM {self.table} WHERE high_water <= ? "
@@ -77,6 +86,16 @@ class SQLiteRecordingIndex(SQLiteTrackingRecorder):
             )
             row = c.fetchone()
         return int(row[0]) if row else 0
+
+    def last_known_at(self, moment: int, after: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT max(position) FROM {self.table} INDEXED BY {self.table}_late "
+                "WHERE recorded_at < high_water AND position > ? AND recorded_at <= ?",
+                (after, moment),
+            )
+            row = c.fetchone()
+        return int(row[0]) if row and row[0] is not None else after
 
     def reset(self, tracking_name: str) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -102,6 +121,10 @@ class PostgresRecordingIndex(PostgresTrackingRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (high_water, position)").format(
                 i=Identifier(f"{table}_high_water"), s=s, t=t
             ),
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (position, recorded_at) "
+                "WHERE recorded_at < high_water"
+            ).format(i=Identifier(f"{table}_late"), s=s, t=t),
         ]
         self._last = SQL("SELECT high_water FROM {s}.{t} ORDER BY position DESC LIMIT 1").format(
             s=s, t=t
@@ -109,9 +132,13 @@ class PostgresRecordingIndex(PostgresTrackingRecorder):
         self._insert = SQL(
             "INSERT INTO {s}.{t} SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[])"
         ).format(s=s, t=t)
-        self._known = SQL(
+        self._prefix = SQL(
             "SELECT position FROM {s}.{t} WHERE high_water <= %s "
             "ORDER BY high_water DESC, position DESC LIMIT 1"
+        ).format(s=s, t=t)
+        self._late = SQL(
+            "SELECT max(position) AS position FROM {s}.{t} "
+            "WHERE recorded_at < high_water AND position > %s AND recorded_at <= %s"
         ).format(s=s, t=t)
         self._reset = [
             SQL("DELETE FROM {s}.{t}").format(s=s, t=t),
@@ -129,11 +156,17 @@ class PostgresRecordingIndex(PostgresTrackingRecorder):
             if full:
                 curs.execute(self._insert, [list(column) for column in zip(*full, strict=True)])
 
-    def known_at(self, moment: int) -> int:
+    def prefix_known_at(self, moment: int) -> int:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._known, (moment,))
+            curs.execute(self._prefix, (moment,))
             row = curs.fetchone()
         return int(row["position"]) if row else 0
+
+    def last_known_at(self, moment: int, after: int) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._late, (after, moment))
+            row = curs.fetchone()
+        return int(row["position"]) if row and row["position"] is not None else after
 
     def reset(self, tracking_name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -204,17 +237,67 @@ def catch_up(app: Parcours) -> int:
             continue
 
 
-def position_known_at(app: Parcours, known_at: datetime) -> int:
-    """The last log position of the prefix known at `known_at` (0: nothing was known)."""
+class KnownAt(NamedTuple):
+    prefix: int
+    """Every event up to this position was recorded by the moment."""
+    last: int
+    """No event after this position was."""
+
+
+def known_bounds(app: Parcours, known_at: datetime) -> KnownAt:
     catch_up(app)
-    return open_recording_index(app).known_at(micros(known_at))
+    view = open_recording_index(app)
+    moment = micros(known_at)
+    prefix = view.prefix_known_at(moment)
+    return KnownAt(prefix, view.last_known_at(moment, prefix))
+
+
+def position_known_at(app: Parcours, known_at: datetime) -> int:
+    """The last log position of an event recorded at or before `known_at` (0: none was);
+    the events of the log known then all lie at or before it."""
+    return known_bounds(app, known_at).last
+
+
+def prefix_known_at(app: Parcours, known_at: datetime) -> int:
+    """The last position of the log prefix whose every event was recorded by `known_at`."""
+    return known_bounds(app, known_at).prefix
 
 
 def read_known_at(
     app: Parcours, known_at: datetime, batch: int | None = None
 ) -> Iterator[list[Recorded]]:
-    """The log as it was known at `known_at`, in batches, in position order."""
-    stop = position_known_at(app, known_at)
-    if stop == 0:
+    """The log as it was known at `known_at`, in batches, in position order: the events
+    recorded by then, each case's up to its first version recorded later."""
+    bounds = known_bounds(app, known_at)
+    if bounds.last == 0:
         return
-    yield from read_log(app, 0, stop, batch)
+    keep = KnownFilter(known_at, bounds.prefix)
+    for records in read_log(app, 0, bounds.last, batch):
+        known = keep(records)
+        if known:
+            yield known
+
+
+class KnownFilter:
+    """Keeps, from batches read in log order, the events known at a moment (the rule above);
+    every event up to `prefix` is."""
+
+    def __init__(self, known_at: datetime, prefix: int) -> None:
+        self.moment = known_at if known_at.tzinfo is not None else known_at.replace(tzinfo=UTC)
+        self.prefix = prefix
+        self.stopped: set[UUID] = set()
+
+    def __call__(self, records: list[Recorded]) -> list[Recorded]:
+        if records and records[-1].position <= self.prefix:
+            return records
+        out: list[Recorded] = []
+        for r in records:
+            if r.position <= self.prefix:
+                out.append(r)
+            elif r.originator_id in self.stopped:
+                continue
+            elif r.event.meta.recorded_at > self.moment:
+                self.stopped.add(r.originator_id)
+            else:
+                out.append(r)
+        return out

@@ -144,8 +144,7 @@ def audit_diff(
     app = _app(request)
     result = diff(app, known_at, as_of)
     page = [
-        explain(app, change, result.position_then, result.position_now)
-        for change in result.changes[offset : offset + limit]
+        explain(app, change, result.known_at) for change in result.changes[offset : offset + limit]
     ]
     return _json(
         DiffPage(
@@ -228,9 +227,9 @@ async def audit_log(
         raise ProblemError(
             422, "fenetre_inversee", "Fenêtre inversée", "`to` précède `from`.", "to"
         )
-    after, stop = await run_in_threadpool(log_window, app, start, end)
+    window = await run_in_threadpool(log_window, app, start, end)
     return StreamingResponse(
-        log_lines(app, after, stop),
+        log_lines(app, window),
         media_type="application/x-ndjson",
-        headers={"X-Log-After": str(after), "X-Log-Until": str(stop)},
+        headers={"X-Log-After": str(window.after), "X-Log-Until": str(window.stop)},
     )

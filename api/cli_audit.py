@@ -46,7 +46,7 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
     result = diff(app, args.known_at, args.as_of)
     out = sys.stdout
     for change in result.changes:
-        change = explain(app, change, result.position_then, result.position_now)
+        change = explain(app, change, result.known_at)
         if args.json:
             out.write(msgspec.json.encode(change).decode() + "\n")
             continue
@@ -73,12 +73,14 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
-    after, stop = log_window(app, args.start, args.end)
+    window = log_window(app, args.start, args.end)
     sink = sys.stdout.buffer
-    for chunk in log_lines(app, after, stop):
+    lines = 0
+    for chunk in log_lines(app, window):
         sink.write(chunk)
+        lines += chunk.count(b"\n")
     sink.flush()
-    print(f"positions {after + 1} à {stop} ({max(stop - after, 0)} au plus)", file=sys.stderr)
+    print(f"{lines} événements (positions {window.after + 1} à {window.stop})", file=sys.stderr)
     app.close()
 
 
