@@ -5,8 +5,11 @@ day and as known at a moment, the figures written out here by hand.
 The application's clock is set step by step, so each event's recording time is known."""
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,9 @@ from tests.e2e.helpers import (
     FLUX_CAF,
     ORIENTATION,
     ORIENTEUR,
+    ROOT,
     Json,
+    process_env,
 )
 
 ADMIN = bearer(Role.ADMIN, sub="admin-1")
@@ -434,3 +439,39 @@ def test_audit_routes_are_for_auditors_and_admins(
         assert response.status_code == 403
     bad = client.get("/audit/diff", params={"known_at": "hier"}, headers=AUDITEUR)
     assert (bad.status_code, bad.json()["field"]) == (422, "known_at")
+
+
+def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", *args],
+        cwd=ROOT,
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_the_cli_writes_the_window_and_the_diff(
+    told: tuple[TestClient, Parcours, str, str], settings: Settings, tmp_path: Path
+) -> None:
+    _, _, a, b = told
+    window = cli(settings, "log", "--from", REPORT, "--to", "2024-04-03T09:00:00+00:00")
+    assert [(x["position"], x["case_id"], x["type"]) for x in map(json.loads, window.stdout.splitlines())] == [
+        (5, a, "EtapeRectifiee"),
+        (6, a, "EtapeAnnulee"),
+    ]  # fmt: skip
+    changes = cli(settings, "diff", "--known-at", REPORT, "--json")
+    assert sorted((c["case_id"], c["change"], len(c["events"])) for c in map(json.loads, changes.stdout.splitlines())) == sorted(
+        [(a, "modifie", 2), (b, "nouveau", 1)]
+    )  # fmt: skip
+    readable = cli(settings, "diff", "--known-at", REPORT).stdout
+    assert "date_orientation: 2024-01-25 → 2024-01-20" in readable
+    assert "EtapeAnnulee de l'étape 3" in readable
+    assert "mauvais dossier" in readable
+    out = tmp_path / "dossier.html"
+    cli(settings, "export", a, "--format", "html", "--sortie", str(out))
+    assert out.read_text().count('class="correction"') == 2
