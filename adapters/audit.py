@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
@@ -68,8 +69,6 @@ def case_history(app: Parcours, case_id: UUID) -> list[Recorded]:
 def _decoded(
     app: Parcours, case_id: UUID, position: int, version: int, topic: str, state: bytes
 ) -> Recorded:
-    from eventsourcing.persistence import StoredEvent
-
     stored = StoredEvent(
         originator_id=case_id, originator_version=version, topic=topic, state=bytes(state)
     )

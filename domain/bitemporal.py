@@ -10,8 +10,8 @@ the steps that had taken effect by `as_of` (by their corrected date) are kept.
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from domain.corrections import effective_history
-from domain.events import Recorded
+from domain.corrections import effective_history, is_correction
+from domain.events import EtapeRectifiee, Recorded
 
 
 def known_at(history: Sequence[Recorded], moment: datetime) -> list[Recorded]:
@@ -28,9 +28,20 @@ def known_at(history: Sequence[Recorded], moment: datetime) -> list[Recorded]:
     return out
 
 
-def as_of(effective: Sequence[Recorded], day: date) -> list[Recorded]:
-    """The steps of an effective history that had taken effect on or before `day`."""
-    return [r for r in effective if r.event.effective_on <= day]
+def as_of(history: Sequence[Recorded], day: date) -> list[Recorded]:
+    """The events that had taken effect on or before `day`, a rectified step by its corrected
+    date. Corrections are kept whatever their own date (a correction is retroactive), so
+    `effective_history(as_of(h, d)) == as_of(effective_history(h), d)`."""
+    dates = {
+        r.event.version_rectifiee: r.event.effective_on_corrige
+        for r in history
+        if isinstance(r.event, EtapeRectifiee)
+    }
+    return [
+        r
+        for r in history
+        if is_correction(r.event) or dates.get(r.originator_version, r.event.effective_on) <= day
+    ]
 
 
 def bitemporal(

@@ -299,3 +299,11 @@ def test_no_correction_on_an_unknown_case() -> None:
         "dossier_inconnu",
         None,
     )
+
+
+def test_as_of_commutes_with_the_corrections() -> None:
+    h = corrected()
+    for day in (D(2024, 1, 19), D(2024, 1, 22), D(2024, 2, 1), D(2024, 2, 19), TODAY):
+        assert effective_history(as_of(h, day)) == as_of(effective_history(h), day), day
+    # Raw, as of 22 January: the entry, the orientation (rectified to 20 Jan), both corrections.
+    assert versions(as_of(h, D(2024, 1, 22))) == [1, 2, 6, 7]
