@@ -11,6 +11,7 @@ the store in the adapters, the records already seen in a fold from zero).
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -129,15 +130,19 @@ def apply(row: CaseRow | None, recorded: Recorded) -> CaseRow:
     """Fold one recorded event into its case's row (`None` before the first event)."""
     e = recorded.event
     base = row or CaseRow(case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at)
-    base = replace(base, version=recorded.originator_version, updated_at=e.meta.recorded_at)
-    return _evolve(base, e)
+    return replace(
+        base,
+        version=recorded.originator_version,
+        updated_at=e.meta.recorded_at,
+        **_evolve(base, e),
+    )
 
 
-def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
+def _evolve(r: CaseRow, e: Evenement) -> dict[str, Any]:
+    """The fields event `e` changes in row `r`."""
     if isinstance(e, EntreeEnregistree | DroitRouvert):
         numero = e.numero_dossier if isinstance(e, EntreeEnregistree) else r.numero_dossier
-        return replace(
-            r,
+        return dict(
             **_EPISODE_RESET,
             numero_dossier=numero,
             episode=r.episode + 1,
@@ -147,17 +152,16 @@ def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
             date_reception_flux=e.date_reception_flux,
         )
     if isinstance(e, DroitSuspendu):
-        return replace(r, droit_suspendu=True)
+        return dict(droit_suspendu=True)
     if isinstance(e, DroitRepris):
-        return replace(r, droit_suspendu=False)
+        return dict(droit_suspendu=False)
     if isinstance(e, DroitClos):
-        return replace(r, statut=Statut.CLOS, sanctions_en_cours=0)
+        return dict(statut=Statut.CLOS, sanctions_en_cours=0)
     if isinstance(e, DroitsDevoirsModifies):
-        return replace(r, soumis_droits_devoirs=e.soumis_droits_devoirs)
+        return dict(soumis_droits_devoirs=e.soumis_droits_devoirs)
     if isinstance(e, OrientationDecidee | ReorientationDecidee):
         reorientation = isinstance(e, ReorientationDecidee)
-        return replace(
-            r,
+        return dict(
             statut=Statut.ORIENTE,
             type_orientation=e.type_orientation,
             organisme=e.organisme,
@@ -169,47 +173,43 @@ def _evolve(r: CaseRow, e: Evenement) -> CaseRow:
             date_referent=None,
         )
     if isinstance(e, ReferentDesigne):
-        return replace(r, referent_id=e.referent_id, date_referent=e.effective_on)
+        return dict(referent_id=e.referent_id, date_referent=e.effective_on)
     if isinstance(e, RdvPlanifie):
         premier = r.date_premier_rdv
         if premier is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
             premier = e.date_rdv
         dernier = max(r.date_dernier_rdv or e.date_rdv, e.date_rdv)
-        return replace(
-            r,
+        return dict(
             date_premier_rdv=premier,
             date_dernier_rdv=dernier,
             rdv_en_attente=r.rdv_en_attente + 1,
         )
     if isinstance(e, IssueRdvEnregistree):
         field = _OUTCOME_FIELD[e.issue]
-        return replace(
-            r,
+        return dict(
             rdv_en_attente=max(r.rdv_en_attente - 1, 0),
             **{field: getattr(r, field) + 1},
         )
     if isinstance(e, CerSigne):
-        return replace(
-            r,
+        return dict(
             nb_cer=r.nb_cer + 1,
             date_premier_cer=r.date_premier_cer or e.effective_on,
             date_fin_cer=fin_contrat(e.date_debut, e.duree_mois),
         )
     if isinstance(e, EntretienAscTenu):
-        return replace(r, nb_entretiens_asc=r.nb_entretiens_asc + 1)
+        return dict(nb_entretiens_asc=r.nb_entretiens_asc + 1)
     if isinstance(e, SortieEnregistree):
-        return replace(
-            r,
+        return dict(
             statut=Statut.SORTI,
             date_sortie=e.effective_on,
             type_sortie=e.type_sortie,
             sortie_positive=e.type_sortie in SORTIES_POSITIVES,
         )
     if isinstance(e, SanctionDecidee):
-        return replace(r, sanctions_en_cours=r.sanctions_en_cours + 1)
+        return dict(sanctions_en_cours=r.sanctions_en_cours + 1)
     if isinstance(e, SanctionLevee):
-        return replace(r, sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
-    return r
+        return dict(sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
+    return {}
 
 
 HistoryOf = Callable[[UUID, int], Sequence[Recorded]]

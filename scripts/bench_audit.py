@@ -32,6 +32,7 @@ from psycopg import sql
 
 from adapters.application import Author, Parcours
 from adapters.audit import case_at, states_at
+from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.recording_index import position_known_at
 from adapters.settings import Settings, ensure_postgres_database
@@ -116,6 +117,7 @@ def main() -> None:
         }
     )
     ensure_postgres_database(settings)
+    configure_logging("WARNING")  # one log line per request would be measured too
     print(f"generating {args.events:,} events…", flush=True)
     started = time.perf_counter()
     recorded = in_recording_order(args.events, args.seed)
