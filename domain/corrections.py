@@ -7,7 +7,7 @@ corrects. Every read that wants "what happened" (statistics, financing, extracts
 
 from collections.abc import Sequence
 
-from domain.events import EtapeAnnulee, Recorded
+from domain.events import EtapeAnnulee, Evenement, Recorded
 
 
 def effective_history(history: Sequence[Recorded]) -> list[Recorded]:
@@ -18,3 +18,11 @@ def effective_history(history: Sequence[Recorded]) -> list[Recorded]:
         for r in history
         if not isinstance(r.event, EtapeAnnulee) and r.originator_version not in voided
     ]
+
+
+CORRECTION_TYPES: tuple[type[Evenement], ...] = (EtapeAnnulee,)
+"""Events that change how earlier steps read: a read model refolds the case from its history."""
+
+
+def is_correction(event: Evenement) -> bool:
+    return isinstance(event, CORRECTION_TYPES)
