@@ -89,7 +89,7 @@ def alertes(s: Suivi, today: date, regle: RegleDelais) -> list[Alerte]:
         if today > due:
             detail = f"Entrée le {ref}, orientation attendue sous {regle.orientation.libelle}"
             out.append(_alerte(s, Motif.ORIENTATION_EN_RETARD, due, due + day, today, detail))
-        return out
+        return out + _sans_issue(s, today)
     since_orientation = [r for r in s.rdvs if r.accompagnement and r.planifie_le >= o.le]
     followed = hors_france_travail(o)
     if followed and o.type_orientation in ACCOMPAGNEMENT_SOCIAL and not since_orientation:
@@ -122,13 +122,23 @@ def alertes(s: Suivi, today: date, regle: RegleDelais) -> list[Alerte]:
         if today > due:
             detail = f"Dernier RDV le {max(held)}"
             out.append(_alerte(s, Motif.SANS_RDV, due, due + day, today, detail))
-    for r in s.rdvs:
-        if r.issue is None and r.date_rdv < today:
-            detail = f"RDV n°{r.numero} ({r.type_rdv.value}) du {r.date_rdv}"
-            out.append(
-                _alerte(s, Motif.RDV_SANS_ISSUE, r.date_rdv, r.date_rdv + day, today, detail)
-            )
-    return out
+    return out + _sans_issue(s, today)
+
+
+def _sans_issue(s: Suivi, today: date) -> list[Alerte]:
+    """A line per RDV whose day has passed without an outcome recorded."""
+    return [
+        _alerte(
+            s,
+            Motif.RDV_SANS_ISSUE,
+            r.date_rdv,
+            r.date_rdv + timedelta(days=1),
+            today,
+            f"RDV n°{r.numero} ({r.type_rdv.value}) du {r.date_rdv}",
+        )
+        for r in s.rdvs
+        if r.issue is None and r.date_rdv < today
+    ]
 
 
 TRIS = ("depuis", "-depuis", "jours", "-jours", "motif", "echeance", "-echeance")
