@@ -7,7 +7,7 @@ contract) can be read back: the DREES survey asks for the situation on 31/12, wo
 applied. Both are pure; the store only keeps their result.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from uuid import UUID
 
@@ -31,7 +31,6 @@ from domain.events import (
     ReferentDesigne,
     ReorientationDecidee,
     SanctionDecidee,
-    SanctionLevee,
     SortieEnregistree,
 )
 from domain.vocabulary import (
@@ -187,67 +186,111 @@ def avancer(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
             )
         )
     elif episodes:
-        _step(episodes[-1], e)
+        step = _STEPS.get(type(e))
+        if step is not None:
+            step(episodes[-1], e)
     return episodes
 
 
-def _step(s: Suivi, e: Evenement) -> None:
-    if isinstance(e, OrientationDecidee | ReorientationDecidee):
-        s.orientations.append(
-            OrientationSuivie(
-                le=e.effective_on,
-                type_orientation=e.type_orientation,
-                organisme=e.organisme,
-                structure_id=e.structure_id,
-                reorientation=isinstance(e, ReorientationDecidee),
-            )
+def _orientation(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, OrientationDecidee | ReorientationDecidee)
+    s.orientations.append(
+        OrientationSuivie(
+            le=e.effective_on,
+            type_orientation=e.type_orientation,
+            organisme=e.organisme,
+            structure_id=e.structure_id,
+            reorientation=isinstance(e, ReorientationDecidee),
         )
-    elif isinstance(e, RdvPlanifie):
-        current = s.orientations[-1].structure_id if s.orientations else None
-        s.rdvs.append(
-            RdvSuivi(
-                numero=e.numero,
-                type_rdv=e.type_rdv,
-                mode=e.mode,
-                planifie_le=e.effective_on,
-                date_rdv=e.date_rdv,
-                structure_id=current,
-            )
+    )
+
+
+def _rdv(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, RdvPlanifie)
+    s.rdvs.append(
+        RdvSuivi(
+            numero=e.numero,
+            type_rdv=e.type_rdv,
+            mode=e.mode,
+            planifie_le=e.effective_on,
+            date_rdv=e.date_rdv,
+            structure_id=s.orientations[-1].structure_id if s.orientations else None,
         )
-    elif isinstance(e, IssueRdvEnregistree):
-        for rdv in s.rdvs:
-            if rdv.numero == e.numero:
-                rdv.issue = e.issue
-                rdv.issue_le = e.effective_on
-    elif isinstance(e, CerSigne):
-        s.cers.append(
-            CerSuivi(
-                numero=e.numero,
-                signe_le=e.effective_on,
-                date_debut=e.date_debut,
-                date_fin=fin_contrat(e.date_debut, e.duree_mois),
-                renouvellement=e.renouvellement,
-                structure_id=s.orientations[-1].structure_id if s.orientations else None,
-            )
+    )
+
+
+def _issue(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, IssueRdvEnregistree)
+    for rdv in s.rdvs:
+        if rdv.numero == e.numero:
+            rdv.issue = e.issue
+            rdv.issue_le = e.effective_on
+
+
+def _cer(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, CerSigne)
+    s.cers.append(
+        CerSuivi(
+            numero=e.numero,
+            signe_le=e.effective_on,
+            date_debut=e.date_debut,
+            date_fin=fin_contrat(e.date_debut, e.duree_mois),
+            renouvellement=e.renouvellement,
+            structure_id=s.orientations[-1].structure_id if s.orientations else None,
         )
-    elif isinstance(e, ReferentDesigne):
-        s.referents.append((e.effective_on, e.referent_id))
-    elif isinstance(e, DroitSuspendu):
-        s.suspensions.append(Periode(debut=e.effective_on))
-    elif isinstance(e, DroitRepris):
-        if s.suspensions and s.suspensions[-1].fin is None:
-            s.suspensions[-1].fin = e.effective_on
-    elif isinstance(e, DroitsDevoirsModifies):
-        s.soumis.append((e.effective_on, e.soumis_droits_devoirs))
-    elif isinstance(e, SanctionDecidee):
-        s.sanctions.append((e.effective_on, e.type_sanction))
-    elif isinstance(e, SortieEnregistree):
-        s.date_sortie = e.effective_on
-        s.type_sortie = e.type_sortie
-    elif isinstance(e, DroitClos):
-        s.date_cloture = e.effective_on
-    elif isinstance(e, SanctionLevee):
-        pass
+    )
+
+
+def _referent(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, ReferentDesigne)
+    s.referents.append((e.effective_on, e.referent_id))
+
+
+def _suspension(s: Suivi, e: Evenement) -> None:
+    s.suspensions.append(Periode(debut=e.effective_on))
+
+
+def _reprise(s: Suivi, e: Evenement) -> None:
+    if s.suspensions and s.suspensions[-1].fin is None:
+        s.suspensions[-1].fin = e.effective_on
+
+
+def _droits_devoirs(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, DroitsDevoirsModifies)
+    s.soumis.append((e.effective_on, e.soumis_droits_devoirs))
+
+
+def _sanction(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, SanctionDecidee)
+    s.sanctions.append((e.effective_on, e.type_sanction))
+
+
+def _sortie(s: Suivi, e: Evenement) -> None:
+    assert isinstance(e, SortieEnregistree)
+    s.date_sortie = e.effective_on
+    s.type_sortie = e.type_sortie
+
+
+def _cloture(s: Suivi, e: Evenement) -> None:
+    s.date_cloture = e.effective_on
+
+
+_STEPS: dict[type[Evenement], Callable[[Suivi, Evenement], None]] = {
+    OrientationDecidee: _orientation,
+    ReorientationDecidee: _orientation,
+    RdvPlanifie: _rdv,
+    IssueRdvEnregistree: _issue,
+    CerSigne: _cer,
+    ReferentDesigne: _referent,
+    DroitSuspendu: _suspension,
+    DroitRepris: _reprise,
+    DroitsDevoirsModifies: _droits_devoirs,
+    SanctionDecidee: _sanction,
+    SortieEnregistree: _sortie,
+    DroitClos: _cloture,
+}
+"""What each event type changes in its episode; the others (a sanction lifted, an ASC
+interview) leave the follow-up as it is."""
 
 
 def suivre(history: Sequence[Recorded]) -> list[Suivi]:
