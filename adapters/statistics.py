@@ -94,9 +94,10 @@ class Statistiques:
         return out
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any, empty: str = "") -> str:
+    """A value as a French reader expects it: oui/non, decimal comma, `empty` for none."""
     if value is None:
-        return ""
+        return empty
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, float):
@@ -110,7 +111,7 @@ def table_csv(tableau: Tableau) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow([c.libelle for c in tableau.colonnes])
     for line in tableau.lignes:
-        writer.writerow([_cell(line.get(c.nom)) for c in tableau.colonnes])
+        writer.writerow([cell(line.get(c.nom)) for c in tableau.colonnes])
     return buffer.getvalue()
 
 
@@ -132,5 +133,5 @@ def worklist_csv(lines: Iterable[Alerte]) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow([label for _, label in WORKLIST_COLUMNS])
     for a in lines:
-        writer.writerow([_cell(getattr(a, name)) for name, _ in WORKLIST_COLUMNS])
+        writer.writerow([cell(getattr(a, name)) for name, _ in WORKLIST_COLUMNS])
     return buffer.getvalue()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
-from adapters.statistics import FAMILLES, Statistiques, table_csv, worklist_csv
+from adapters.statistics import FAMILLES, Statistiques, cell, table_csv, worklist_csv
 from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
 from projections.worklists import trier
 
@@ -18,13 +18,7 @@ if TYPE_CHECKING:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
+    return cell(value, "—")
 
 
 def readable(tableau: Tableau) -> str:

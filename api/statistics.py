@@ -120,20 +120,38 @@ def get_rules(request: Request) -> Response:
     return Response(msgspec.json.encode(rules), media_type="application/json")
 
 
-@router.get(
-    "/table-3-1",
-    summary="Tableau national 3.1: entrants, orientés, 1ers RDV, 1ers CER dans les délais",
-    responses=_RESPONSES,
+def _period_family(famille: str, summary: str) -> None:
+    """One route for a family read over a period, with every breakdown and a rule set."""
+
+    async def route(
+        request: Request,
+        du: Du,
+        au: Au,
+        par: ParQ = None,
+        regles: Regles = None,
+        commune: Communes = None,
+    ) -> Response:
+        return await compute(request, famille, periode(du, au), par, regles, communes=commune)
+
+    router.add_api_route(
+        f"/{famille}",
+        route,
+        methods=["GET"],
+        summary=summary,
+        responses=_RESPONSES,
+        name=f"statistiques_{famille}",
+    )
+
+
+_period_family(
+    "table-3-1", "Tableau national 3.1: entrants, orientés, 1ers RDV, 1ers CER dans les délais"
 )
-async def get_table31(
-    request: Request,
-    du: Du,
-    au: Au,
-    par: ParQ = None,
-    regles: Regles = None,
-    commune: Communes = None,
-) -> Response:
-    return await compute(request, "table-3-1", periode(du, au), par, regles, communes=commune)
+_period_family(
+    "taux", "Taux d'orientation et de contractualisation, délais moyens, médians, 90e centile"
+)
+_period_family(
+    "complementaires", "Démarrage de l'accompagnement global, convocation sous 15 jours, sanctions"
+)
 
 
 @router.get(
@@ -155,22 +173,6 @@ async def get_drees(
 
 
 @router.get(
-    "/taux",
-    summary="Taux d'orientation et de contractualisation, délais moyens, médians, 90e centile",
-    responses=_RESPONSES,
-)
-async def get_rates(
-    request: Request,
-    du: Du,
-    au: Au,
-    par: ParQ = None,
-    regles: Regles = None,
-    commune: Communes = None,
-) -> Response:
-    return await compute(request, "taux", periode(du, au), par, regles, communes=commune)
-
-
-@router.get(
     "/aave",
     summary="Indicateurs de la bonification AAVE par structure, valeurs de référence atteintes",
     responses=_RESPONSES,
@@ -184,22 +186,6 @@ async def get_aave(
     ] = None,
 ) -> Response:
     return await compute(request, "aave", periode(du, au), structures=structure_id)
-
-
-@router.get(
-    "/complementaires",
-    summary="Démarrage de l'accompagnement global, convocation sous 15 jours, sanctions",
-    responses=_RESPONSES,
-)
-async def get_more(
-    request: Request,
-    du: Du,
-    au: Au,
-    par: ParQ = None,
-    regles: Regles = None,
-    commune: Communes = None,
-) -> Response:
-    return await compute(request, "complementaires", periode(du, au), par, regles, communes=commune)
 
 
 @router.get(

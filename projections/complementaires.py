@@ -12,12 +12,11 @@ from projections.indicateurs import (
     Periode,
     Tableau,
     cle,
-    colonne_ventilation,
     colonnes_resume,
     jours,
-    lignes,
     reference_entree,
     resume,
+    tableau,
     taux,
 )
 from projections.suivi import OrientationSuivie, Suivi
@@ -100,13 +99,13 @@ def complementaires(
         )
         return line
 
-    return Tableau(
-        indicateur="complementaires",
-        libelle="Accompagnement global, convocation dans les 15 jours, sanctions",
-        du=periode.du,
-        au=periode.au,
-        ventilation=par,
-        regles=sorted(used),
-        colonnes=[*colonne_ventilation(par), *COLONNES],
-        lignes=lignes(g, par, build),
+    return tableau(
+        "complementaires",
+        "Accompagnement global, convocation dans les 15 jours, sanctions",
+        periode,
+        par,
+        used,
+        COLONNES,
+        g,
+        build,
     )

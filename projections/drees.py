@@ -12,13 +12,12 @@ from projections.indicateurs import (
     Tableau,
     annee,
     cle,
-    colonne_ventilation,
     episode_le,
     hors_france_travail,
     jours,
-    lignes,
     moyenne,
     spe,
+    tableau,
 )
 from projections.suivi import OrientationSuivie, Suivi
 
@@ -78,15 +77,15 @@ def drees(episodes: Sequence[Suivi], an: int, par: str | None) -> Tableau:
         line["delai_moyen_cer"] = moyenne(groupes.values(key, "cer"))
         return line
 
-    return Tableau(
-        indicateur="drees-oarsa",
-        libelle=f"Enquête OARSA: orientation et accompagnement au 31/12/{an}",
-        du=year.du,
-        au=year.au,
-        ventilation=par,
-        regles=["definitions-drees"],
-        colonnes=[*colonne_ventilation(par), *COLONNES],
-        lignes=lignes(g, par, build),
+    return tableau(
+        "drees-oarsa",
+        f"Enquête OARSA: orientation et accompagnement au 31/12/{an}",
+        year,
+        par,
+        ["definitions-drees"],
+        COLONNES,
+        g,
+        build,
     )
 
 

@@ -169,6 +169,29 @@ def lignes(
     return out
 
 
+def tableau(
+    indicateur: str,
+    libelle: str,
+    periode: Periode,
+    par: str | None,
+    regles: Iterable[str],
+    colonnes: list[Colonne],
+    groupes: Groupes,
+    build: Callable[[Groupes, str | None], dict[str, Any]],
+) -> Tableau:
+    """The family's result: one line per group, the breakdown's column first."""
+    return Tableau(
+        indicateur=indicateur,
+        libelle=libelle,
+        du=periode.du,
+        au=periode.au,
+        ventilation=par,
+        regles=sorted(regles),
+        colonnes=[*colonne_ventilation(par), *colonnes],
+        lignes=lignes(groupes, par, build),
+    )
+
+
 def colonne_ventilation(par: str | None) -> list[Colonne]:
     return [Colonne(par, LIBELLES_VENTILATION[par])] if par is not None else []
 

@@ -11,10 +11,9 @@ from projections.indicateurs import (
     Periode,
     Tableau,
     cle,
-    colonne_ventilation,
     hors_france_travail,
-    lignes,
     reference_entree,
+    tableau,
 )
 from projections.suivi import Suivi
 
@@ -70,13 +69,13 @@ def table31(episodes: Sequence[Suivi], periode: Periode, par: str | None, choix:
     def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
         return {c.nom: groupes.count(key, c.nom) for c in COLONNES}
 
-    return Tableau(
-        indicateur="table-3-1",
-        libelle="Tableau 3.1: orienter et accompagner les allocataires du RSA",
-        du=periode.du,
-        au=periode.au,
-        ventilation=par,
-        regles=sorted(used),
-        colonnes=[*colonne_ventilation(par), *COLONNES],
-        lignes=lignes(g, par, build),
+    return tableau(
+        "table-3-1",
+        "Tableau 3.1: orienter et accompagner les allocataires du RSA",
+        periode,
+        par,
+        used,
+        COLONNES,
+        g,
+        build,
     )

@@ -12,13 +12,12 @@ from projections.indicateurs import (
     Periode,
     Tableau,
     cle,
-    colonne_ventilation,
     colonnes_resume,
     episode_le,
     jours,
-    lignes,
     reference_entree,
     resume,
+    tableau,
     taux,
 )
 from projections.suivi import Suivi
@@ -118,13 +117,13 @@ def taux_et_delais(
             **resume("delai_contractualisation", groupes.values(key, "contrat")),
         }
 
-    return Tableau(
-        indicateur="taux-et-delais",
-        libelle="Taux d'orientation et de contractualisation, délais",
-        du=periode.du,
-        au=periode.au,
-        ventilation=par,
-        regles=sorted(used),
-        colonnes=[*colonne_ventilation(par), *COLONNES],
-        lignes=lignes(g, par, build),
+    return tableau(
+        "taux-et-delais",
+        "Taux d'orientation et de contractualisation, délais",
+        periode,
+        par,
+        used,
+        COLONNES,
+        g,
+        build,
     )
