@@ -48,6 +48,10 @@ def statistiques(request: Request) -> Statistiques:
     return stats
 
 
+MAX_MONTHS = 240
+"""Longest period read (20 years): enough for any report, bounded for a monthly breakdown."""
+
+
 def periode(du: date, au: date) -> Periode:
     if au < du:
         raise ProblemError(
@@ -57,7 +61,16 @@ def periode(du: date, au: date) -> Periode:
             f"La fin ({au}) précède le début ({du}).",
             "au",
         )
-    return Periode(du, au)
+    p = Periode(du, au)
+    if (au.year - du.year) * 12 + au.month - du.month >= MAX_MONTHS:
+        raise ProblemError(
+            422,
+            "periode_trop_longue",
+            "Période trop longue",
+            f"Une période couvre au plus {MAX_MONTHS} mois.",
+            "au",
+        )
+    return p
 
 
 def render(request: Request, tableau: Tableau) -> Response:

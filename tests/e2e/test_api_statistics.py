@@ -97,6 +97,7 @@ def test_every_family_answers(client: TestClient) -> None:
     [
         ("/statistiques/table-3-1", {"du": "2024-12-31", "au": "2024-01-01"}, "au"),
         ("/statistiques/table-3-1", {"du": "2024-02-30", "au": "2024-12-31"}, "du"),
+        ("/statistiques/graphique", {"du": "2000-01-01", "au": "9999-12-31"}, "au"),
         ("/statistiques/taux", {**YEAR, "regles": "inconnues"}, "regles"),
         ("/statistiques/taux", {**YEAR, "par": "age"}, "par"),
         ("/statistiques/drees", {"annee": 1999}, "annee"),
