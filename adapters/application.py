@@ -80,8 +80,10 @@ class Parcours(Application[UUID]):
 
     # --- reads --------------------------------------------------------------------------------
 
-    def history(self, case_id: UUID) -> list[Recorded]:
-        return cast(list[Recorded], list(self.events.get(case_id)))
+    def history(self, case_id: UUID, up_to: int | None = None) -> list[Recorded]:
+        """A case's events, up to version `up_to` when given (a read model refolding a case
+        must not see past the batch it applies)."""
+        return cast(list[Recorded], list(self.events.get(case_id, lte=up_to)))
 
     def load(self, case_id: UUID) -> tuple[Dossier, int]:
         """The case as the rules see it (corrections applied) and its version."""

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from projections.cohort_analysis import CourbesCohorte
+from projections.indicateurs import Tableau
 
 ImageFormat = Literal["png", "svg"]
 
@@ -38,6 +39,42 @@ def curves_chart(cohorts: Sequence[CourbesCohorte], fmt: ImageFormat = "png") ->
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
         ax.set_title("Délais jusqu'à l'orientation, au contrat, à la sortie")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, bbox_inches="tight")
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def delays_chart(tableau: Tableau, titre: str, fmt: ImageFormat = "png") -> bytes:
+    """Monthly delays (mean and 90th percentile of orientation and contract delays) from a
+    `taux` table broken down by month, with the month's volume as bars."""
+    months = [str(line["mois"]) for line in tableau.lignes if line.get("mois")]
+    lines = [line for line in tableau.lignes if line.get("mois")]
+    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=100)
+    try:
+        series = (
+            ("delai_orientation_moyen", "orientation, moyenne", "#1f77b4", "-"),
+            ("delai_orientation_p90", "orientation, 90e centile", "#1f77b4", ":"),
+            ("delai_contractualisation_moyen", "contrat, moyenne", "#2ca02c", "-"),
+            ("delai_contractualisation_p90", "contrat, 90e centile", "#2ca02c", ":"),
+        )
+        for key, label, colour, style in series:
+            values = [line.get(key) for line in lines]
+            ax.plot(
+                range(len(months)),
+                [float("nan") if v is None else v for v in values],
+                marker="o",
+                color=colour,
+                linestyle=style,
+                label=label,
+            )
+        ax.set_xlabel("mois")
+        ax.set_ylabel("jours")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+        ax.set_title(titre)
+        ax.set_xticks(range(len(months)), months, rotation=45)
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, bbox_inches="tight")
         return buffer.getvalue()

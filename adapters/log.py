@@ -1,25 +1,100 @@
 """Reading the whole log in position order, decoded: what every read model and export folds.
 
-One reader for all of them, so making it faster (a raw cursor, COPY) speeds up every rebuild.
+One reader for all of them, so making it faster speeds up every rebuild. It runs the library's
+notification query itself, with a binary cursor (no hex round trip for payloads) and one msgspec
+decoder per event type; when the store encrypts or compresses payloads it goes through the
+library's mapper instead.
 """
 
+import sqlite3
 from collections.abc import Iterator
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
+import msgspec
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
 from adapters.application import Parcours
-from domain.events import Recorded
+from adapters.mapper import TOPICS
+from adapters.recorders import PostgresRecorder
+from domain.events import Evenement, Recorded
+
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()
+}
+
+
+def decode(topic: str, state: bytes) -> Evenement:
+    event: Evenement = _DECODERS[topic].decode(state)
+    return event
+
+
+def _rows_postgres(
+    recorder: PostgresRecorder, after: int, limit: int, stop: int | None
+) -> list[tuple[Any, ...]]:
+    query = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {schema}.{table} WHERE notification_id > %s"
+    ).format(
+        schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)
+    )
+    params: list[int] = [after]
+    if stop is not None:
+        query += SQL(" AND notification_id <= %s")
+        params.append(stop)
+    query += SQL(" ORDER BY notification_id LIMIT %s")
+    params.append(limit)
+    with (
+        recorder.datastore.get_connection() as conn,
+        conn.cursor(binary=True, row_factory=tuple_row) as cursor,
+    ):
+        cursor.execute(query, params, prepare=True)
+        return cursor.fetchall()
+
+
+def _rows_sqlite(app: Parcours, after: int, limit: int, stop: int | None) -> list[tuple[Any, ...]]:
+    table = app.recorder.events_table_name
+    query = (
+        f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+        "WHERE rowid > ?"
+    )
+    params: list[int] = [after]
+    if stop is not None:
+        query += " AND rowid <= ?"
+        params.append(stop)
+    query += " ORDER BY rowid LIMIT ?"
+    params.append(limit)
+    conn = sqlite3.connect(f"file:{app.settings.sqlite_file}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
 
 
 def read_batch(app: Parcours, after: int, limit: int, stop: int | None = None) -> list[Recorded]:
     """Up to `limit` events recorded after position `after` (and up to `stop`), decoded."""
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, stop=stop, inclusive_of_start=False
-    )
-    decode = app.mapper.decode_state
+    mapper = app.mapper
+    if mapper.cipher is not None or mapper.compressor is not None:
+        notifications = app.recorder.select_notifications(
+            start=after, limit=limit, stop=stop, inclusive_of_start=False
+        )
+        return [
+            Recorded(
+                cast(UUID, n.originator_id), n.originator_version, mapper.decode_state(n), n.id
+            )
+            for n in notifications
+        ]
+    recorder = app.recorder
+    if isinstance(recorder, PostgresRecorder):
+        rows = _rows_postgres(recorder, after, limit, stop)
+        return [
+            Recorded(originator_id, version, _DECODERS[topic].decode(state), position)
+            for position, originator_id, version, topic, state in rows
+        ]
     return [
-        Recorded(cast(UUID, n.originator_id), n.originator_version, decode(n), n.id)
-        for n in notifications
+        Recorded(UUID(originator_id), version, _DECODERS[topic].decode(state), position)
+        for position, originator_id, version, topic, state in _rows_sqlite(app, after, limit, stop)
     ]
 
 

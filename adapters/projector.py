@@ -7,6 +7,7 @@ second one's position write is refused and its transaction rolled back.
 """
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
 import psycopg
@@ -80,27 +81,39 @@ class Projector:
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply every event recorded after the models' positions (or up to `until`); returns
-        how many events were read and applied to at least one model."""
+        how many events were read and applied to at least one model. The next batch is read
+        while the current one is folded and written."""
         applied = 0
-        while True:
-            positions = self.positions()
-            start = min(positions.values(), default=0)
-            if until is not None and start >= until:
-                return applied
-            records = read_batch(self.app, start, self.batch)
-            if not records:
-                return applied
-            last = records[-1].position
-            for model in self.models:
-                reached = positions[model.name]
-                todo = records if reached <= start else [r for r in records if r.position > reached]
-                if not todo:
-                    continue
-                try:
-                    model.apply(todo, Tracking(self.tracking_name(model), last))
-                except IntegrityError:
-                    log.info("projection.batch_already_applied", model=model.name, position=last)
-            applied += len(records)
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            ahead: tuple[int, Future[list[Recorded]]] | None = None
+            while True:
+                positions = self.positions()
+                start = min(positions.values(), default=0)
+                if until is not None and start >= until:
+                    return applied
+                if ahead is not None and ahead[0] == start:
+                    records = ahead[1].result()
+                else:
+                    records = read_batch(self.app, start, self.batch)
+                if not records:
+                    return applied
+                last = records[-1].position
+                ahead = (last, reader.submit(read_batch, self.app, last, self.batch))
+                self._apply(records, positions, start, last)
+                applied += len(records)
+
+    def _apply(
+        self, records: list[Recorded], positions: dict[str, int], start: int, last: int
+    ) -> None:
+        for model in self.models:
+            reached = positions[model.name]
+            todo = records if reached <= start else [r for r in records if r.position > reached]
+            if not todo:
+                continue
+            try:
+                model.apply(todo, Tracking(self.tracking_name(model), last))
+            except IntegrityError:
+                log.info("projection.batch_already_applied", model=model.name, position=last)
 
     def rebuild(self) -> int:
         """Forget the read models and fold the whole log again."""

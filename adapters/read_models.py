@@ -14,9 +14,12 @@ from eventsourcing.persistence import Tracking
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
 from adapters.recording_index import RecordingIndexModel, open_recording_index
+from adapters.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
 from domain.catalogue import is_case_event
+from domain.corrections import is_correction
 from domain.events import Recorded
 from projections.case_state import CaseRow, HistoryOf, fold
+from projections.suivi import Suivi, avancer, suivre
 
 
 class ReadModel(Protocol):
@@ -37,7 +40,7 @@ def history_of(app: Parcours) -> HistoryOf:
     """A case's history up to a version, read from the store by its id (an indexed read)."""
 
     def history(case_id: UUID, version: int) -> list[Recorded]:
-        return [r for r in app.history(case_id) if r.originator_version <= version]
+        return app.history(case_id, up_to=version)
 
     return history
 
@@ -65,9 +68,54 @@ class CaseStateModel:
         self.view.reset(tracking_name)
 
 
+def open_suivi_store(app: Parcours) -> SuiviStore:
+    store_class = SQLiteSuiviStore if app.settings.store == "sqlite" else PostgresSuiviStore
+    return cast(SuiviStore, app.factory.tracking_recorder(store_class))
+
+
+class SuiviModel:
+    """Each case's episodes with their dated milestones: what délais statistics and worklists
+    read. A correction in a batch refolds its case from the history up to that batch."""
+
+    name = "suivi"
+
+    def __init__(self, app: Parcours, store: SuiviStore) -> None:
+        self.app = app
+        self.store = store
+
+    def position(self, tracking_name: str) -> int:
+        return self.store.max_tracking_id(tracking_name) or 0
+
+    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+        records = [r for r in records if is_case_event(r.event)]
+        last_version: dict[UUID, int] = {}
+        corrected: set[UUID] = set()
+        for r in records:
+            last_version[r.originator_id] = r.originator_version
+            if is_correction(r.event):
+                corrected.add(r.originator_id)
+        cases: dict[UUID, list[Suivi]] = {
+            case_id: suivre(self.app.history(case_id, up_to=last_version[case_id]))
+            for case_id in corrected
+        }
+        known = self.store.cases(last_version.keys() - corrected)
+        for r in records:
+            if r.originator_id in corrected:
+                continue
+            episodes = cases.get(r.originator_id)
+            if episodes is None:
+                episodes = cases[r.originator_id] = known.get(r.originator_id, [])
+            avancer(episodes, r)
+        self.store.save(cases, tracking)
+
+    def reset(self, tracking_name: str) -> None:
+        self.store.reset(tracking_name)
+
+
 def open_read_models(app: Parcours) -> list[ReadModel]:
     """Every read model of the application, the case state first."""
     return [
         CaseStateModel(open_case_view(app), history_of(app)),
+        SuiviModel(app, open_suivi_store(app)),
         RecordingIndexModel(open_recording_index(app)),
     ]

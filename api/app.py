@@ -15,14 +15,21 @@ from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
-from api import audit, cases, evaluation, flux
+from api import audit, cases, evaluation, flux, statistics, worklists
 from api.auth import authenticate
 from api.problems import HANDLERS
 from api.schemas import COMPONENTS
 
 log = structlog.get_logger("api")
 
-ROUTERS: list[APIRouter] = [cases.router, flux.router, evaluation.router, audit.router]
+ROUTERS: list[APIRouter] = [
+    cases.router,
+    flux.router,
+    evaluation.router,
+    statistics.router,
+    worklists.router,
+    audit.router,
+]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
 

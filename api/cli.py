@@ -18,7 +18,7 @@ from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
-from api import cli_audit, cli_auth, cli_cohort, cli_flux
+from api import cli_audit, cli_auth, cli_cohort, cli_flux, cli_stats
 
 log = structlog.get_logger("cli")
 
@@ -129,6 +129,7 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_flux.register,
     cli_auth.register,
     cli_cohort.register,
+    cli_stats.register,
     cli_audit.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:

@@ -12,5 +12,8 @@ ALL_EVENT_TYPES: tuple[type[Evenement], ...] = (*CASE_EVENT_TYPES, *COHORT_EVENT
 """Add other aggregates' event types here, one module each."""
 
 
+_CASE_TYPES = frozenset(CASE_EVENT_TYPES)
+
+
 def is_case_event(event: Evenement) -> bool:
-    return isinstance(event, CASE_EVENT_TYPES)
+    return type(event) in _CASE_TYPES

@@ -22,6 +22,7 @@ from msgspec.structs import replace
 from domain.events import EtapeAnnulee, EtapeRectifiee, Evenement, Recorded
 
 CORRECTION_TYPES: tuple[type[Evenement], ...] = (EtapeAnnulee, EtapeRectifiee)
+"""Events that change how earlier steps read: a read model refolds the case from its history."""
 
 
 def is_correction(event: Evenement) -> bool:

@@ -397,3 +397,14 @@ def serving(settings: Settings, log: Path) -> Iterator[Server]:
     finally:
         if server.process.poll() is None:
             server.stop_gracefully()
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment that points `parcours` commands at the test's store."""
+    return {
+        "PARCOURS_STORE": settings.store,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
+        "POSTGRES_DBNAME": settings.postgres_dbname,
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        "PARCOURS_LOG_LEVEL": "WARNING",
+    }

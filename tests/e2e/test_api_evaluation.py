@@ -18,6 +18,7 @@ from api.auth import Role
 from api.cli import main
 from tests.auth import STAFF, bearer
 from tests.cohort_history import ALL, CASE_A, IDENTIFYING
+from tests.e2e.helpers import cli_env
 
 COHORT = {"entree_du": "2024-01-01", "entree_au": "2024-12-31"}
 BASE = "/evaluation/cohortes"
@@ -148,16 +149,6 @@ def test_curves_chart_and_transitions(client: TestClient) -> None:
     }
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        "PARCOURS_STORE": settings.store,
-        "PARCOURS_DATA_DIR": str(settings.data_dir),
-        "POSTGRES_DBNAME": settings.postgres_dbname,
-        "POSTGRES_SCHEMA": settings.postgres_schema,
-        "PARCOURS_LOG_LEVEL": "WARNING",
-    }
-
-
 def test_cli_define_extract_curves_transitions(
     settings: Settings,
     tmp_path: Path,
@@ -167,7 +158,7 @@ def test_cli_define_extract_curves_transitions(
     app = Parcours(settings)
     app.append_many(ALL)
     app.close()
-    for key, value in _env(settings).items():
+    for key, value in cli_env(settings).items():
         monkeypatch.setenv(key, value)
     main(["cohort", "define", "c2024", "--entree-du", "2024-01-01", "--entree-au", "2024-12-31"])
     out = tmp_path / "episodes.csv"

@@ -1,0 +1,191 @@
+"""Store of the episodes' follow-up (`projections.suivi`) on SQLite and PostgreSQL.
+
+One row per case: its episodes as one msgspec document, with the current structure, référent and
+whether the last episode is open as columns, so a worklist reads only its structure's cases. Rows
+and the log position they reflect are written in one transaction (a tracking recorder).
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from projections.suivi import Suivi
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(list[Suivi]).decode
+
+FETCH = 5000
+
+
+def _columns(episodes: list[Suivi]) -> tuple[str | None, str | None, bool]:
+    last = episodes[-1]
+    o = last.orientations[-1] if last.orientations else None
+    referent = None
+    if last.referents and (o is None or last.referents[-1][0] >= o.le):
+        referent = last.referents[-1][1]
+    return (o.structure_id if o else None), referent, last.date_fin is None
+
+
+class SuiviStore(Protocol):
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None: ...
+    def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]: ...
+    def scan(
+        self,
+        structure_id: str | None = None,
+        referent_id: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[list[Suivi]]: ...
+    def reset(self, tracking_name: str) -> None: ...
+
+
+def _where(
+    structure_id: str | None, referent_id: str | None, open_only: bool, mark: str
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    values: list[Any] = []
+    if structure_id is not None:
+        clauses.append(f"structure_id = {mark}")
+        values.append(structure_id)
+    if referent_id is not None:
+        clauses.append(f"referent_id = {mark}")
+        values.append(referent_id)
+    if open_only:
+        clauses.append("ouvert")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", values
+
+
+class SQLiteSuiviStore(SQLiteTrackingRecorder):
+    table = "suivi"
+
+    def construct_create_table_statements(self) -> list[str]:
+        t = self.table
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {t} (case_id TEXT PRIMARY KEY, structure_id TEXT, "
+            "referent_id TEXT, ouvert INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {t}_structure ON {t} (structure_id, ouvert)",
+            f"CREATE INDEX IF NOT EXISTS {t}_referent ON {t} (referent_id, ouvert)",
+        ]
+
+    def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
+        rows = [(k.hex, *_columns(v), _encode(v)) for k, v in cases.items() if v]
+        with self.datastore.transaction(commit=True) as c:
+            self._insert_tracking(c, tracking)
+            c.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?)", rows)
+
+    def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]:
+        ids = [i.hex for i in case_ids]
+        out: dict[UUID, list[Suivi]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT case_id, data FROM {self.table} WHERE case_id IN ({marks})", chunk
+                )
+                for case_id, data in c.fetchall():
+                    out[UUID(case_id)] = _decode(data)
+        return out
+
+    def scan(
+        self,
+        structure_id: str | None = None,
+        referent_id: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[list[Suivi]]:
+        where, values = _where(structure_id, referent_id, open_only, "?")
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT data FROM {self.table}{where}", values)
+            rows = c.fetchall()
+        for (data,) in rows:
+            yield _decode(data)
+
+    def reset(self, tracking_name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.table}")
+            c.execute("DELETE FROM tracking WHERE application_name=?", (tracking_name,))
+
+
+class PostgresSuiviStore(PostgresTrackingRecorder):
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        tracking_table_name: str = "suivi_tracking",
+        table: str = "suivi",
+    ):
+        super().__init__(datastore, tracking_table_name=tracking_table_name)
+        self.table = Identifier(table)
+        self.schema = Identifier(self.datastore.schema)
+        s, t = self.schema, self.table
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (case_id uuid PRIMARY KEY, "
+                "structure_id text, referent_id text, ouvert boolean NOT NULL, data bytea NOT NULL)"
+            ).format(s=s, t=t),
+            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (structure_id, ouvert)").format(
+                i=Identifier(f"{table}_structure"), s=s, t=t
+            ),
+            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (referent_id, ouvert)").format(
+                i=Identifier(f"{table}_referent"), s=s, t=t
+            ),
+        ]
+        self._upsert = SQL(
+            "INSERT INTO {s}.{t} SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], "
+            "%b::boolean[], %b::bytea[]) ON CONFLICT (case_id) DO UPDATE "
+            "SET structure_id=excluded.structure_id, referent_id=excluded.referent_id, "
+            "ouvert=excluded.ouvert, data=excluded.data"
+        ).format(s=s, t=t)
+
+    def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
+        rows = [(k, *_columns(v), _encode(v)) for k, v in cases.items() if v]
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_tracking(curs, tracking)
+            if rows:
+                columns = zip(*rows, strict=True)
+                curs.execute(self._upsert, [list(column) for column in columns])
+
+    def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT case_id, data FROM {s}.{t} WHERE case_id = ANY(%s)").format(
+                    s=self.schema, t=self.table
+                ),
+                (list(case_ids),),
+            )
+            return {r["case_id"]: _decode(r["data"]) for r in curs.fetchall()}
+
+    def scan(
+        self,
+        structure_id: str | None = None,
+        referent_id: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[list[Suivi]]:
+        where, values = _where(structure_id, referent_id, open_only, "%s")
+        query = SQL("SELECT data FROM {s}.{t}").format(s=self.schema, t=self.table) + SQL(where)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="parcours_suivi") as cursor,
+        ):
+            cursor.itersize = FETCH
+            cursor.execute(query, values)
+            for row in cursor:
+                yield _decode(row["data"])
+
+    def reset(self, tracking_name: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {s}.{t}").format(s=self.schema, t=self.table))
+            curs.execute(
+                SQL("DELETE FROM {s}.{t} WHERE application_name=%s").format(
+                    s=self.schema, t=Identifier(self.tracking_table_name)
+                ),
+                (tracking_name,),
+            )

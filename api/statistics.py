@@ -1,0 +1,226 @@
+"""Routes for the délais statistics: one GET per indicator family, for a period, broken down by
+territory, structure, orientation kind or month; JSON by default, CSV on `Accept: text/csv`."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from adapters.application import Parcours
+from adapters.statistics import Statistiques, table_csv
+from api.auth import Role, require
+from api.problems import ProblemError
+from api.schemas import error_responses, json_response
+from domain.delais import RegleDelais
+from projections.indicateurs import Periode, Tableau
+
+router = APIRouter(
+    prefix="/statistiques",
+    tags=["statistiques"],
+    dependencies=[Depends(require(Role.ORIENTATION, Role.AUDITEUR, Role.FINANCE))],
+)
+
+Par = Literal["territoire", "structure", "type_orientation", "mois"]
+Du = Annotated[date, Query(description="Premier jour de la période")]
+Au = Annotated[date, Query(description="Dernier jour de la période")]
+ParQ = Annotated[Par | None, Query(description="Ventilation des lignes")]
+Regles = Annotated[
+    str | None,
+    Query(description="Relire sous un jeu de règles nommé (par défaut: celui en vigueur)"),
+]
+Communes = Annotated[
+    list[str] | None,
+    Query(description="Limiter à ces communes (codes INSEE): un territoire"),
+]
+CSV = "text/csv"
+
+
+def statistiques(request: Request) -> Statistiques:
+    """One per application: the rule book is read once."""
+    state = request.app.state
+    if getattr(state, "statistiques", None) is None:
+        parcours: Parcours = state.parcours
+        state.statistiques = Statistiques(parcours)
+    stats: Statistiques = state.statistiques
+    return stats
+
+
+MAX_MONTHS = 240
+"""Longest period read (20 years): enough for any report, bounded for a monthly breakdown."""
+
+
+def periode(du: date, au: date) -> Periode:
+    if au < du:
+        raise ProblemError(
+            422,
+            "periode_invalide",
+            "Période invalide",
+            f"La fin ({au}) précède le début ({du}).",
+            "au",
+        )
+    p = Periode(du, au)
+    if (au.year - du.year) * 12 + au.month - du.month >= MAX_MONTHS:
+        raise ProblemError(
+            422,
+            "periode_trop_longue",
+            "Période trop longue",
+            f"Une période couvre au plus {MAX_MONTHS} mois.",
+            "au",
+        )
+    return p
+
+
+def render(request: Request, tableau: Tableau) -> Response:
+    if CSV in request.headers.get("accept", ""):
+        name = f"{tableau.indicateur}-{tableau.du}-{tableau.au}.csv"
+        return Response(
+            table_csv(tableau).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(msgspec.json.encode(tableau), media_type="application/json")
+
+
+def checked(request: Request, regles: str | None) -> Statistiques:
+    """The statistics, once the rule set asked for is known to exist."""
+    stats = statistiques(request)
+    if regles is not None and regles not in stats.reglement.noms:
+        known = ", ".join(stats.reglement.noms)
+        raise ProblemError(
+            422,
+            "regles_inconnues",
+            "Règles inconnues",
+            f"{regles!r}: choisir parmi {known}.",
+            "regles",
+        )
+    return stats
+
+
+async def compute(
+    request: Request,
+    famille: str,
+    p: Periode,
+    par: str | None = None,
+    regles: str | None = None,
+    structures: list[str] | None = None,
+    communes: list[str] | None = None,
+) -> Response:
+    stats = checked(request, regles)
+    tableau = await run_in_threadpool(
+        stats.calculer, famille, p, par, regles, None, None, structures, communes
+    )
+    return render(request, tableau)
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        **json_response(Tableau, "Le tableau (JSON), ou CSV avec Accept: text/csv", None),
+        "content": {
+            "application/json": json_response(Tableau, "", None)["content"]["application/json"],
+            CSV: {"schema": {"type": "string"}},
+        },
+    },
+    **error_responses(401, 403, 422),
+}
+
+
+@router.get("/regles", summary="Les jeux de règles de délais et leur période d'effet")
+def get_rules(request: Request) -> Response:
+    rules: list[RegleDelais] = list(statistiques(request).reglement.regles)
+    return Response(msgspec.json.encode(rules), media_type="application/json")
+
+
+def _period_family(famille: str, summary: str) -> None:
+    """One route for a family read over a period, with every breakdown and a rule set."""
+
+    async def route(
+        request: Request,
+        du: Du,
+        au: Au,
+        par: ParQ = None,
+        regles: Regles = None,
+        commune: Communes = None,
+    ) -> Response:
+        return await compute(request, famille, periode(du, au), par, regles, communes=commune)
+
+    router.add_api_route(
+        f"/{famille}",
+        route,
+        methods=["GET"],
+        summary=summary,
+        responses=_RESPONSES,
+        name=f"statistiques_{famille}",
+    )
+
+
+_period_family(
+    "table-3-1", "Tableau national 3.1: entrants, orientés, 1ers RDV, 1ers CER dans les délais"
+)
+_period_family(
+    "taux", "Taux d'orientation et de contractualisation, délais moyens, médians, 90e centile"
+)
+_period_family(
+    "complementaires", "Démarrage de l'accompagnement global, convocation sous 15 jours, sanctions"
+)
+
+
+@router.get(
+    "/drees",
+    summary="Enquête DREES OARSA au 31/12 d'une année",
+    responses=_RESPONSES,
+)
+async def get_drees(
+    request: Request,
+    annee: Annotated[int, Query(ge=2000, le=2100, description="L'année de l'enquête")],
+    par: Annotated[
+        Literal["territoire", "structure", "type_orientation"] | None,
+        Query(description="Ventilation des lignes"),
+    ] = None,
+    commune: Communes = None,
+) -> Response:
+    year = periode(date(annee, 1, 1), date(annee, 12, 31))
+    return await compute(request, "drees", year, par, communes=commune)
+
+
+@router.get(
+    "/aave",
+    summary="Indicateurs de la bonification AAVE par structure, valeurs de référence atteintes",
+    responses=_RESPONSES,
+)
+async def get_aave(
+    request: Request,
+    du: Du,
+    au: Au,
+    structure_id: Annotated[
+        list[str] | None, Query(description="Structures (par défaut: toutes les AAVE)")
+    ] = None,
+) -> Response:
+    return await compute(request, "aave", periode(du, au), structures=structure_id)
+
+
+@router.get(
+    "/graphique",
+    summary="Délais d'orientation et de contractualisation mois par mois (PNG ou SVG)",
+    responses=error_responses(401, 403, 422),
+)
+async def get_chart(
+    request: Request,
+    du: Du,
+    au: Au,
+    commune: Communes = None,
+    regles: Regles = None,
+    format: Literal["png", "svg"] = "png",
+) -> Response:
+    from adapters.charts import delays_chart  # matplotlib: loaded on the first chart asked
+
+    stats = checked(request, regles)
+    p = periode(du, au)
+    tableau = await run_in_threadpool(
+        stats.calculer, "taux", p, "mois", regles, None, None, None, commune
+    )
+    where = ", ".join(commune) if commune else "tout le département"
+    image = delays_chart(tableau, f"Délais mois par mois, {where}", format)
+    return Response(image, media_type="image/svg+xml" if format == "svg" else "image/png")

@@ -1,0 +1,111 @@
+"""Further délais indicators: start of accompagnement global, convocation within 15 days of
+entry (Ille-et-Vilaine), sanctions decided per year."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain.vocabulary import IssueRdv, ModeRdv, TypeOrganisme, TypeOrientation
+from projections.indicateurs import (
+    Choix,
+    Colonne,
+    Groupes,
+    Periode,
+    Tableau,
+    cle,
+    colonnes_resume,
+    jours,
+    reference_entree,
+    resume,
+    tableau,
+    taux,
+)
+from projections.suivi import OrientationSuivie, Suivi
+
+
+def accompagnement_global(o: OrientationSuivie) -> bool:
+    """An accompagnement global: a socio-professional orientation to France Travail, which
+    pairs a France Travail counsellor with a département social worker."""
+    return (
+        o.type_orientation is TypeOrientation.SOCIO_PROFESSIONNELLE
+        and o.organisme is TypeOrganisme.FRANCE_TRAVAIL
+    )
+
+
+COLONNES = [
+    Colonne("accompagnements_globaux", "Entrées en accompagnement global dans la période"),
+    Colonne("accompagnements_demarres", "dont démarrés (1er RDV honoré)"),
+    Colonne("demarres_dans_le_delai", "dont démarrés dans le délai"),
+    *colonnes_resume("delai_demarrage", "Délai de démarrage de l'accompagnement global"),
+    Colonne("entrants", "Nouveaux entrants"),
+    Colonne("convoques", "dont convoqués"),
+    Colonne("convoques_dans_le_delai", "dont convoqués dans le délai (15 jours)"),
+    Colonne("taux_convocation_dans_le_delai", "Part des entrants convoqués dans le délai (%)"),
+    Colonne("sanctions", "Sanctions décidées"),
+    Colonne("sanctions_reduction", "dont réductions"),
+    Colonne("sanctions_suspension", "dont suspensions"),
+    Colonne("sanctions_suspension_remobilisation", "dont suspensions-remobilisations"),
+    Colonne("sanctions_radiation", "dont radiations"),
+]
+
+
+def complementaires(
+    episodes: Sequence[Suivi], periode: Periode, par: str | None, choix: Choix
+) -> Tableau:
+    g = Groupes()
+    used: set[str] = set()
+    for s in episodes:
+        regle = choix.pour(s)
+        for o in s.orientations:
+            if not accompagnement_global(o) or not periode.contient(o.le):
+                continue
+            used.add(regle.nom)
+            key = cle(par, s, o, o.le)
+            g.add(key, "accompagnements_globaux")
+            start = next(
+                (
+                    r.date_rdv
+                    for r in s.rdvs
+                    if r.accompagnement and r.issue is IssueRdv.SEEN and r.date_rdv >= o.le
+                ),
+                None,
+            )
+            if start is None:
+                continue
+            g.add(key, "accompagnements_demarres")
+            g.sample(key, "demarrage", jours(o.le, start))
+            if start <= regle.accompagnement_global.echeance(o.le):
+                g.add(key, "demarres_dans_le_delai")
+        ref = reference_entree(s, regle)
+        if periode.contient(ref) and s.soumis[0][1]:
+            used.add(regle.nom)
+            key = cle(par, s, s.premiere_orientation, ref)
+            g.add(key, "entrants")
+            convocation = next((r for r in s.rdvs if r.mode is ModeRdv.CONVOCATION), None)
+            if convocation is not None:
+                g.add(key, "convoques")
+                if convocation.planifie_le <= regle.convocation.echeance(ref):
+                    g.add(key, "convoques_dans_le_delai")
+        for day, kind in s.sanctions:
+            if periode.contient(day):
+                key = cle(par, s, s.orientation_le(day), day)
+                g.add(key, "sanctions")
+                g.add(key, f"sanctions_{kind.value}")
+
+    def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
+        line: dict[str, Any] = {c.nom: groupes.count(key, c.nom) for c in COLONNES}
+        line.update(resume("delai_demarrage", groupes.values(key, "demarrage")))
+        line["taux_convocation_dans_le_delai"] = taux(
+            groupes.count(key, "convoques_dans_le_delai"), groupes.count(key, "entrants")
+        )
+        return line
+
+    return tableau(
+        "complementaires",
+        "Accompagnement global, convocation dans les 15 jours, sanctions",
+        periode,
+        par,
+        used,
+        COLONNES,
+        g,
+        build,
+    )

@@ -1,0 +1,188 @@
+"""Benchmark of the délais statistics on PostgreSQL: rebuild of their read model from the log and
+the full indicator set for a year, next to the raw read+decode of the same log, in one run.
+
+    python3 -m uv run python -m scripts.bench_stats --events 1000000
+
+Loads a synthetic département (its own schema in database parcours_bench, dropped afterwards),
+then measures: (1) raw read+decode: a binary server-side cursor over the events table and one
+msgspec decoder per event type, nothing else; (2) the rebuild of the follow-up read model (what
+indicators and worklists read) through the projector, and of every read model; (3) every
+indicator family with every breakdown for one year, from the read model. Writes its section of
+docs/benchmarks.md.
+"""
+
+import argparse
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg import sql
+
+from adapters.application import Parcours
+from adapters.mapper import TOPICS
+from adapters.projector import Projector
+from adapters.read_models import SuiviModel, open_suivi_store
+from adapters.settings import Settings, ensure_postgres_database
+from adapters.statistics import FAMILLES, Statistiques
+from projections.indicateurs import annee
+from scripts.synthetic import generate
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+BEGIN = "<!-- bench_stats: begin -->"
+END = "<!-- bench_stats: end -->"
+BREAKDOWNS = (None, "territoire", "structure", "type_orientation", "mois")
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def load(app: Parcours, n: int) -> int:
+    written, batch = 0, []
+    for person in generate(n // 7 + 1000, 5, 2024, date(2020, 1, 1), today=date(2024, 12, 31)):
+        batch.extend(person)
+        if len(batch) >= 10_000:
+            app.append_many(batch)
+            written += len(batch)
+            batch = []
+            if written >= n:
+                return written
+    app.append_many(batch)
+    return written + len(batch)
+
+
+def raw_read(conninfo: dict[str, Any], schema: str) -> int:
+    decoders = {topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()}
+    count = 0
+    with (
+        psycopg.connect(**conninfo) as conn,
+        conn.cursor(name="raw", binary=True) as cur,
+    ):
+        cur.itersize = 10_000
+        cur.execute(
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {} ORDER BY notification_id"
+            ).format(sql.Identifier(schema, "parcours_events"))
+        )
+        for _position, _id, _version, topic, state in cur:
+            decoders[topic].decode(state)
+            count += 1
+    return count
+
+
+def indicators(stats: Statistiques, year: int) -> int:
+    episodes = stats.episodes()
+    tables = 0
+    for famille in FAMILLES:
+        for par in BREAKDOWNS:
+            if (famille == "aave" and par is not None) or (famille == "drees" and par == "mois"):
+                continue
+            stats.calculer(famille, annee(year), par, episodes=episodes)
+            tables += 1
+    return tables
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=20_000, help="events per projection batch")
+    parser.add_argument("--year", type=int, default=2023)
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env(
+        {
+            **os.environ,
+            "PARCOURS_STORE": "postgres",
+            "POSTGRES_DBNAME": "parcours_bench",
+            "POSTGRES_SCHEMA": schema,
+            "PARCOURS_LOG_LEVEL": "WARNING",
+        }
+    )
+    ensure_postgres_database(settings)
+    conninfo = dict(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        dbname=settings.postgres_dbname,
+    )
+    app = Parcours(settings)
+    try:
+        n, seconds = timed(lambda: load(app, args.events))
+        print(f"loaded {n:,} events in {seconds:.1f} s")
+        raw_n, raw_s = timed(lambda: raw_read(conninfo, schema))
+        assert raw_n == n
+        print(f"raw read+decode: {raw_s:.2f} s, {n / raw_s:,.0f} events/s")
+        suivi = Projector(app, batch=args.batch, models=[SuiviModel(app, open_suivi_store(app))])
+        _, suivi_s = timed(suivi.rebuild)
+        print(f"follow-up rebuild: {suivi_s:.2f} s, {n / suivi_s:,.0f} events/s")
+        everything = Projector(app, batch=args.batch)
+        _, all_s = timed(everything.rebuild)
+        print(f"all read models rebuild: {all_s:.2f} s, {n / all_s:,.0f} events/s")
+        stats = Statistiques(app)
+        cases = sum(1 for _ in stats.store.scan())
+        episodes, load_s = timed(stats.episodes)
+        tables, ind_s = timed(lambda: indicators(stats, args.year))
+        print(
+            f"indicators for {args.year}: {tables} tables in {ind_s:.2f} s "
+            f"({len(episodes):,} episodes of {cases:,} cases; reading them {load_s:.2f} s)"
+        )
+        _, raw2_s = timed(lambda: raw_read(conninfo, schema))
+        print(f"raw read+decode again: {raw2_s:.2f} s, {n / raw2_s:,.0f} events/s")
+    finally:
+        app.close()
+        with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    if args.no_doc:
+        return
+    raw_best = min(raw_s, raw2_s)
+    machine = (
+        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
+    section = [
+        BEGIN,
+        "## Délais statistics (`scripts/bench_stats.py`)",
+        "",
+        f"A synthetic département of {n:,} events ({cases:,} cases, {len(episodes):,} episodes)",
+        f"in PostgreSQL; projection batches of {args.batch:,} events; {machine},",
+        f"{date.today().isoformat()}.",
+        "",
+        "| what | s | events/s | vs raw read+decode |",
+        "|---|---|---|---|",
+        f"| raw read+decode (binary cursor + msgspec, nothing else; best of two runs) "
+        f"| {raw_best:.2f} | {n / raw_best:,.0f} | 1.00 |",
+        f"| rebuild of the follow-up read model (read, decode, fold, write) "
+        f"| {suivi_s:.2f} | {n / suivi_s:,.0f} | {raw_best / suivi_s:.2f} |",
+        f"| rebuild of every read model (case state + follow-up) "
+        f"| {all_s:.2f} | {n / all_s:,.0f} | {raw_best / all_s:.2f} |",
+        f"| reading the {len(episodes):,} episodes from the read model | {load_s:.2f} | | |",
+        f"| full indicator set for {args.year} ({tables} tables: every family, every breakdown) "
+        f"| {ind_s:.2f} | | |",
+        "",
+        "Re-run with `python3 -m uv run python -m scripts.bench_stats --events 1000000`.",
+        END,
+    ]
+    text = DOC.read_text()
+    if BEGIN in text:
+        head, _, rest = text.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        text = head + "\n".join(section) + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
+    DOC.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
