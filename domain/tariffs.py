@@ -16,7 +16,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -245,9 +245,8 @@ class Adoption(msgspec.Struct, frozen=True, kw_only=True):
     bareme: Bareme
     empreinte: str
     motif: str
-    adopte_le: str
+    adopte_le: datetime
     adopte_par: str
-    position: int = 0
 
 
 class Tarification:
