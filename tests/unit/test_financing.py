@@ -2,7 +2,7 @@
 (tests/finance_history.py): every expected euro is written here, computed by hand."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -10,9 +10,8 @@ import msgspec
 import pytest
 
 from adapters.schedules import read_schedule, shipped
-from domain import events as ev
 from domain.paiements import Etape, Etat, Ligne
-from domain.structures import StructureDeclaree, StructureRegistry
+from domain.structures import StructureRegistry
 from domain.tariffs import (
     Adoption,
     Bareme,
@@ -30,8 +29,8 @@ from projections.indicateurs import Periode
 from tests.delais_history import SOCIALE
 from tests.finance_history import (
     CCAS,
-    D,
     Allocataire,
+    D,
     aave_2022,
     annee_2021,
     annee_2022,
