@@ -385,7 +385,7 @@ def table(sim: Simulation, lines: int = 20) -> str:
     out += ["", f"{len(sim.lignes_modifiees)} ligne(s) modifiée(s)"]
     for line in sim.lignes_modifiees[:lines]:
         out.append(
-            f"  {line.partenaire:<14} {str(line.case_id or '-')[:8]:<9} {line.etape.value:<24}"
+            f"  {line.partenaire:<14} {str(line.case_id or '-')[-8:]:<9} {line.etape.value:<24}"
             f"{line.reference:<18}{euros(line.actuel):>12} → {euros(line.simule):>10}"
         )
     return "\n".join(out)

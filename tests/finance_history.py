@@ -27,7 +27,7 @@ Structures: ccas-a (CCAS), asso-b (association), aave-c and aave-d (AAVE, 0.05 E
 
 AAVE 2022 (Seine-et-Marne), C1-C3 at aave-c and D1-D3 at aave-d: each entry 2022-01-03,
 oriented 01-05, référent 01-06, CER 01-20 (12 months, in force on 12-31), one RDV a month on the
-10th (planned the 1st), all seen at aave-c; at aave-d, D1's twelve are missed.
+10th (planned the 1st, the 7th in January), all seen at aave-c; at aave-d, D1's twelve are missed.
 - aave-c: 36 RDV / 0.05 ETP / 12 months = 60 ✓, every 30.5 days ✓, absenteeism 0 % ✓,
   referenced 100 % ✓, under contract 100 % ✓, contract within a month 100 % ✓
   → 55 000 × 0.05 = 2 750 € + 10 % = 275 € (cap 60 500 × 0.05 = 3 025 €) → 3 025 €
@@ -212,13 +212,13 @@ def aave_2022() -> dict[str, Allocataire]:
             .entre(D(2022, 1, 3), D(2022, 1, 4))
             .oriente(D(2022, 1, 5), SOCIO_PRO, AAVE, structure)
             .referent(D(2022, 1, 6), f"ref-{structure}")
-            .cer(D(2022, 1, 20), 12)
         )
         for month in range(1, 13):
-            numero = month
-            p.rdv(D(2022, month, 1), D(2022, month, 10), TypeRdv.SUIVI)
+            p.rdv(D(2022, month, 7 if month == 1 else 1), D(2022, month, 10), TypeRdv.SUIVI)
             missed = name == "D1"
-            p.issue(numero, D(2022, month, 10), IssueRdv.NOSHOW if missed else IssueRdv.SEEN)
+            p.issue(month, D(2022, month, 10), IssueRdv.NOSHOW if missed else IssueRdv.SEEN)
+            if month == 1:
+                p.cer(D(2022, 1, 20), 12)
         people[name] = p
     return people
 
@@ -229,5 +229,8 @@ def everyone() -> dict[str, Allocataire]:
 
 def log_events(people: dict[str, Allocataire]) -> list[ev.Recorded]:
     """Every case event, interleaved by recording time as the log would hold them."""
+    for person in people.values():
+        times = [r.event.meta.recorded_at for r in person.events]
+        assert times == sorted(times), f"case {person.case_id.int} recorded out of order"
     events = [r for person in people.values() for r in person.events]
     return sorted(events, key=lambda r: (r.event.meta.recorded_at, r.originator_id.int))
