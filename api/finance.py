@@ -18,6 +18,7 @@ from api.schemas import error_responses, json_response, request_body
 from domain.paiements import Etat, Ligne, bornes
 from domain.tariffs import Adoption, Bareme, TariffError, bareme_from
 from projections.etats import Simulation
+from projections.financing import ordered
 from projections.indicateurs import Periode
 
 router = APIRouter(
@@ -167,6 +168,7 @@ async def get_lines(
     position, lines = await run_in_threadpool(_finance(request).price, Periode(du, au))
     if partenaire is not None:
         lines = [line for line in lines if line.partenaire == partenaire]
+    lines = ordered(lines)
     return _json(
         Lignes(du=du, au=au, position=position, total=sum(x.montant for x in lines), lignes=lines)
     )

@@ -42,7 +42,7 @@ LIBELLES_ETAPE: dict[Etape, str] = {
 }
 
 
-class Ligne(msgspec.Struct, frozen=True, kw_only=True):
+class Ligne(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One payable line: who is paid, for whom, for what, how much, by which rule, why."""
 
     partenaire: str

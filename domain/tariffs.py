@@ -266,12 +266,19 @@ class EnVigueur(Tarification):
     def __init__(self, adoptions: Iterable[Adoption]) -> None:
         self.adoptions: Sequence[Adoption] = sorted(adoptions, key=lambda a: a.version)
         self._latest_first = list(reversed(self.adoptions))
+        self._memo: dict[tuple[date, TypeOrganisme], Bareme | None] = {}
 
     def pour(self, jour: date, organisme: TypeOrganisme) -> Bareme | None:
+        key = (jour, organisme)
+        if key in self._memo:
+            return self._memo[key]
+        found = None
         for a in self._latest_first:
             if organisme in a.bareme.tarifs and a.bareme.couvre(jour):
-                return a.bareme
-        return None
+                found = a.bareme
+                break
+        self._memo[key] = found
+        return found
 
     def references(self) -> list[str]:
         return [f"{a.bareme.ref} ({a.empreinte}, adoption n°{a.version})" for a in self.adoptions]

@@ -42,7 +42,7 @@ EIO: TypeRdv = TypeRdv.ENTRETIEN_ORIENTATION
 """The RDV kind an EIO (entretien d'instruction et d'orientation) is recorded as."""
 
 
-class Contrat(msgspec.Struct, kw_only=True, array_like=True):
+class Contrat(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     """A CER signed, with the partner of the orientation in force when it was signed."""
 
     numero: int
@@ -55,7 +55,7 @@ class Contrat(msgspec.Struct, kw_only=True, array_like=True):
     episode: int
 
 
-class Entretien(msgspec.Struct, kw_only=True, array_like=True):
+class Entretien(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     """An ASC interview held by `structure_id`."""
 
     version: int
@@ -63,7 +63,7 @@ class Entretien(msgspec.Struct, kw_only=True, array_like=True):
     structure_id: str
 
 
-class Eio(msgspec.Struct, kw_only=True, array_like=True):
+class Eio(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     """An orientation interview seen, by the structure that recorded it."""
 
     numero: int
@@ -73,7 +73,7 @@ class Eio(msgspec.Struct, kw_only=True, array_like=True):
     structure_id: str
 
 
-class Sortie(msgspec.Struct, kw_only=True, array_like=True):
+class Sortie(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     version: int
     le: date
     type_sortie: TypeSortie
@@ -81,7 +81,7 @@ class Sortie(msgspec.Struct, kw_only=True, array_like=True):
     episode: int
 
 
-class PremierEntretien(msgspec.Struct, kw_only=True, array_like=True):
+class PremierEntretien(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     """The first accompaniment RDV seen while oriented to a structure, in an episode."""
 
     structure_id: str
@@ -89,7 +89,7 @@ class PremierEntretien(msgspec.Struct, kw_only=True, array_like=True):
     versions: tuple[int, int]
 
 
-class Episode(msgspec.Struct, kw_only=True, array_like=True):
+class Episode(msgspec.Struct, kw_only=True, array_like=True, gc=False):
     numero: int
     version: int
     date_entree: date
@@ -100,7 +100,7 @@ class Episode(msgspec.Struct, kw_only=True, array_like=True):
         return next((p for p in self.premiers_entretiens if p.structure_id == structure_id), None)
 
 
-class _Rdv(msgspec.Struct, array_like=True):
+class _Rdv(msgspec.Struct, array_like=True, gc=False):
     numero: int
     version: int
     type_rdv: TypeRdv
@@ -111,7 +111,7 @@ class _Rdv(msgspec.Struct, array_like=True):
     """The structure that recorded it (an EIO is held before any orientation)."""
 
 
-class Activite(msgspec.Struct, kw_only=True):
+class Activite(msgspec.Struct, kw_only=True, gc=False):
     """A case's priced activity, and the little state its fold needs to go on."""
 
     case_id: UUID
@@ -126,7 +126,7 @@ class Activite(msgspec.Struct, kw_only=True):
     aave: bool = False
     """Ever oriented to an AAVE: its follow-up episodes are kept for the AAVE indicators."""
     rdvs: list[_Rdv] = msgspec.field(default_factory=list)
-    """The current episode's RDV (their outcome may come later)."""
+    """The current episode's RDV still waiting for their outcome."""
 
 
 class Dossier(msgspec.Struct, kw_only=True):
@@ -176,10 +176,11 @@ def _rdv(a: Activite, e: Evenement, v: int) -> None:
 
 def _issue(a: Activite, e: Evenement, v: int) -> None:
     assert isinstance(e, IssueRdvEnregistree)
-    if e.issue is not IssueRdv.SEEN:
-        return
     rdv = next((r for r in a.rdvs if r.numero == e.numero), None)
     if rdv is None:
+        return
+    a.rdvs.remove(rdv)  # resolved: nothing more to learn from it
+    if e.issue is not IssueRdv.SEEN:
         return
     episode = a.episodes[-1]
     if rdv.type_rdv is EIO:

@@ -22,10 +22,13 @@ Rules (docs/finance.md has them with the options):
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from operator import attrgetter
 
 import msgspec
 
 from domain.dates import add_months
+from domain.delais import Delai
 from domain.paiements import Etape, Ligne
 from domain.structures import StructureRegistry
 from domain.tariffs import Bareme, Tarification, Tarifs, cents
@@ -36,8 +39,9 @@ from projections.indicateurs_aave import ValeursReference, indicateurs_structure
 from projections.suivi import Suivi
 
 
-def _rule(b: Bareme, kind: TypeOrganisme, name: str) -> str:
-    return f"{b.ref}/{kind.value}/{name}"
+@cache
+def _rule(ref: str, kind: TypeOrganisme, name: str) -> str:
+    return f"{ref}/{kind.value}/{name}"
 
 
 def _round(value: Decimal) -> int:
@@ -48,8 +52,19 @@ def _prorata(amount: int, months: int) -> int:
     return _round(Decimal(amount) * months / 12)
 
 
+@cache
 def _last_day(d: date, months: int) -> date:
     return date.fromordinal(add_months(d, months).toordinal() - 1)
+
+
+@cache
+def _due(reception: date, delai: Delai) -> date:
+    return delai.echeance(reception)
+
+
+@cache
+def _cents(euros: Decimal) -> int:
+    return cents(euros)
 
 
 class _Priced(msgspec.Struct):
@@ -87,10 +102,10 @@ def _contract_lines(
         if c.renouvellement and not t.cer_renouvellement:
             continue
         p = _Priced(
-            c, b, kind, t, cents(t.plafond_contrat) if t.plafond_contrat is not None else None
+            c, b, kind, t, _cents(t.plafond_contrat) if t.plafond_contrat is not None else None
         )
         priced.append(p)
-        base = cents(t.cer)
+        base = _cents(t.cer)
         prorata = b.options.cer_court == "prorata" and c.duree_mois < 12
         if prorata:
             base = _prorata(base, c.duree_mois)
@@ -106,9 +121,9 @@ def _contract_lines(
                 au=_last_day(c.date_debut, c.duree_mois),
                 le=c.signe_le,
                 montant=_capped(p, base),
-                regle=_rule(b, kind, "cer_prorata" if prorata else "cer"),
+                regle=_rule(b.ref, kind, "cer_prorata" if prorata else "cer"),
                 evenements=[c.version],
-                detail=f"CER n°{c.numero} {what} le {c.signe_le}, {c.duree_mois} mois",
+                detail=f"CER n°{c.numero} {what}, {c.duree_mois} mois",
             )
         )
         if t.bonus_premier_entretien is None:
@@ -119,7 +134,7 @@ def _contract_lines(
             continue
         episode = a.episodes[c.episode - 1]
         first = episode.premier_entretien(sid)
-        due = t.delai_premier_entretien.echeance(episode.date_reception_flux)
+        due = _due(episode.date_reception_flux, t.delai_premier_entretien)
         if first is None or first.le > due:
             continue
         bonus_given.add((c.episode, sid))
@@ -133,8 +148,8 @@ def _contract_lines(
                 du=c.date_debut,
                 au=_last_day(c.date_debut, c.duree_mois),
                 le=max(c.signe_le, first.le),
-                montant=_capped(p, cents(t.bonus_premier_entretien)),
-                regle=_rule(b, kind, "bonus_premier_entretien"),
+                montant=_capped(p, _cents(t.bonus_premier_entretien)),
+                regle=_rule(b.ref, kind, "bonus_premier_entretien"),
                 evenements=[episode.version, *first.versions, c.version],
                 detail=f"1er entretien le {first.le}, flux reçu le "
                 f"{episode.date_reception_flux} (au plus tard le {due})",
@@ -163,8 +178,8 @@ def _contract_lines(
                 du=s.le,
                 au=s.le,
                 le=s.le,
-                montant=_capped(contract, cents(contract.tarifs.bonus_sortie_positive)),
-                regle=_rule(contract.bareme, contract.kind, "bonus_sortie_positive"),
+                montant=_capped(contract, _cents(contract.tarifs.bonus_sortie_positive)),
+                regle=_rule(contract.bareme.ref, contract.kind, "bonus_sortie_positive"),
                 evenements=[c.version, s.version],
                 detail=f"sortie {s.type_sortie.value} le {s.le}, CER n°{c.numero}",
             )
@@ -191,6 +206,9 @@ def _asc_groups(
     return groups
 
 
+_day = attrgetter("le")
+
+
 def _asc_lines(
     a: Activite, tarification: Tarification, registry: StructureRegistry, out: list[Ligne]
 ) -> None:
@@ -201,7 +219,7 @@ def _asc_lines(
         kind = registry.type_of(sid)
         if kind is None:
             continue
-        interviews.sort(key=lambda e: (e.le, e.version))
+        interviews.sort(key=_day)  # stable: the same day keeps the log's order
         first = tarification.pour(interviews[0].le, kind)
         mode = first.options.annee_asc if first is not None else "civile"
         for reference, du, au, items in _asc_groups(interviews, mode):
@@ -220,8 +238,8 @@ def _asc_lines(
                     du=du,
                     au=au,
                     le=items[0].le,
-                    montant=cents(palier.montant),
-                    regle=_rule(b, kind, f"asc_{palier.a_partir_de}"),
+                    montant=_cents(palier.montant),
+                    regle=_rule(b.ref, kind, f"asc_{palier.a_partir_de}"),
                     evenements=[e.version for e in items],
                     detail=f"{len(items)} entretien(s) ASC du {du} au {au}",
                 )
@@ -247,8 +265,8 @@ def _eio_lines(
                 du=e.le,
                 au=e.le,
                 le=e.le,
-                montant=cents(t.eio),
-                regle=_rule(b, kind, "eio"),
+                montant=_cents(t.eio),
+                regle=_rule(b.ref, kind, "eio"),
                 evenements=list(e.versions),
                 detail=f"entretien d'orientation (RDV n°{e.numero}) le {e.le}",
             )
@@ -275,6 +293,10 @@ def aave_lines(
     indicators over the follow-up of the people oriented to it."""
     reference = ref or ValeursReference()
     out: list[Ligne] = []
+    oriented_to: dict[str, list[Suivi]] = {}
+    for s in suivis:
+        for sid in {o.structure_id for o in s.orientations}:
+            oriented_to.setdefault(sid, []).append(s)
     for structure in registry.all():
         if structure.type_organisme is not TypeOrganisme.AAVE:
             continue
@@ -290,8 +312,8 @@ def aave_lines(
                 continue
             days = (au - du).days + 1
             etp = etp_days / days
-            base = _round(cents(t.subvention_etp) * etp)
-            cap = _round(cents(t.plafond_etp) * etp) if t.plafond_etp is not None else None
+            base = _round(_cents(t.subvention_etp) * etp)
+            cap = _round(_cents(t.plafond_etp) * etp) if t.plafond_etp is not None else None
             if cap is not None:
                 base = min(base, cap)
             out.append(
@@ -305,14 +327,16 @@ def aave_lines(
                     au=au,
                     le=du,
                     montant=base,
-                    regle=_rule(b, kind, "subvention_etp"),
+                    regle=_rule(b.ref, kind, "subvention_etp"),
                     evenements=[],
                     detail=f"{etp.quantize(Decimal('0.01'))} ETP en moyenne sur {year}",
                 )
             )
             if t.bonus_performance_pct is None:
                 continue
-            values = indicateurs_structure(suivis, sid, Periode(du, au), float(etp), reference)
+            # Only the episodes ever oriented to the structure can count for it.
+            mine = oriented_to.get(sid, [])
+            values = indicateurs_structure(mine, sid, Periode(du, au), float(etp), reference)
             if not values["toutes_valeurs_atteintes"]:
                 continue
             bonus = _round(Decimal(base) * t.bonus_performance_pct / 100)
@@ -329,7 +353,7 @@ def aave_lines(
                     au=au,
                     le=au,
                     montant=bonus,
-                    regle=_rule(b, kind, "bonus_performance"),
+                    regle=_rule(b.ref, kind, "bonus_performance"),
                     evenements=[],
                     detail=f"toutes les valeurs de référence atteintes en {year} "
                     f"(file active {values['file_active']}, "
@@ -346,7 +370,7 @@ def price(
     periode: Periode,
     suivis: Sequence[Suivi] = (),
 ) -> list[Ligne]:
-    """Every line dated within `periode`, in a stable order (partner, date, case, step)."""
+    """Every line dated within `periode` (in the activities' order; `ordered` sorts them)."""
     lines: list[Ligne] = []
     for a in activities:
         for line in case_lines(a, tarification, registry):
@@ -356,8 +380,12 @@ def price(
     for line in aave_lines(suivis, tarification, registry, years):
         if periode.du <= line.le <= periode.au:
             lines.append(line)
-    lines.sort(key=_order)
     return lines
+
+
+def ordered(lines: Iterable[Ligne]) -> list[Ligne]:
+    """Lines by partner, date, case and step: the order statements and listings show."""
+    return sorted(lines, key=_order)
 
 
 def _order(line: Ligne) -> tuple[str, date, str, str, str]:
