@@ -7,6 +7,7 @@ COPY projections projections
 COPY adapters adapters
 COPY api api
 COPY scripts scripts
+COPY schedules schedules
 RUN python -m uv sync --frozen --no-dev
 ENV PATH=/app/.venv/bin:$PATH
 CMD ["parcours", "serve"]

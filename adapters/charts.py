@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from projections.cohort_analysis import CourbesCohorte
+from projections.etats import Simulation
 from projections.indicateurs import Tableau
 
 ImageFormat = Literal["png", "svg"]
@@ -75,6 +76,40 @@ def delays_chart(tableau: Tableau, titre: str, fmt: ImageFormat = "png") -> byte
         ax.legend(fontsize=8, loc="upper left")
         ax.set_title(titre)
         ax.set_xticks(range(len(months)), months, rotation=45)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, bbox_inches="tight")
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def financing_chart(sim: Simulation, fmt: ImageFormat = "png") -> bytes:
+    """Totals per partner under the schedules in force and under the candidate, side by side."""
+    groups = sim.par_partenaire
+    names = [e.groupe for e in groups]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(names) + 3), 5.5), dpi=100)
+    try:
+        xs = range(len(names))
+        width = 0.4
+        ax.bar(
+            [x - width / 2 for x in xs],
+            [e.actuel / 100 for e in groups],
+            width,
+            label="barèmes en vigueur",
+            color="#1f77b4",
+        )
+        ax.bar(
+            [x + width / 2 for x in xs],
+            [e.simule / 100 for e in groups],
+            width,
+            label=f"simulé: {sim.bareme.split(' ')[0]}",
+            color="#ff7f0e",
+        )
+        ax.set_xticks(list(xs), names, rotation=45, ha="right")
+        ax.set_ylabel("€")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+        ax.set_title(f"Total par partenaire, du {sim.du} au {sim.au}")
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, bbox_inches="tight")
         return buffer.getvalue()

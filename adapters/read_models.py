@@ -13,11 +13,13 @@ from eventsourcing.persistence import Tracking
 
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.financing_store import ActiviteStore, PostgresActiviteStore, SQLiteActiviteStore
 from adapters.recording_index import RecordingIndexModel, open_recording_index
 from adapters.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
 from domain.catalogue import is_case_event
 from domain.corrections import is_correction
 from domain.events import Recorded
+from projections import activite as financing
 from projections.case_state import CaseRow, HistoryOf, fold
 from projections.suivi import Suivi, avancer, suivre
 
@@ -112,10 +114,57 @@ class SuiviModel:
         self.store.reset(tracking_name)
 
 
+def open_activite_store(app: Parcours) -> ActiviteStore:
+    store_class = SQLiteActiviteStore if app.settings.store == "sqlite" else PostgresActiviteStore
+    return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
+
+
+class ActiviteModel:
+    """Each case's priced activity (contracts, interviews, exits…): what financing prices, so
+    that re-pricing reads these facts and not the log. A correction in a batch refolds its case
+    from the history up to that batch."""
+
+    name = "financement"
+
+    def __init__(self, app: Parcours, store: ActiviteStore) -> None:
+        self.app = app
+        self.store = store
+
+    def position(self, tracking_name: str) -> int:
+        return self.store.max_tracking_id(tracking_name) or 0
+
+    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+        records = [r for r in records if is_case_event(r.event)]
+        last_version: dict[UUID, int] = {}
+        corrected: set[UUID] = set()
+        for r in records:
+            last_version[r.originator_id] = r.originator_version
+            if is_correction(r.event):
+                corrected.add(r.originator_id)
+        cases = {
+            case_id: financing.activite(self.app.history(case_id, up_to=last_version[case_id]))
+            for case_id in corrected
+        }
+        known = self.store.cases(last_version.keys() - corrected)
+        for r in records:
+            if r.originator_id in corrected:
+                continue
+            d = cases.get(r.originator_id)
+            if d is None:
+                d = known.get(r.originator_id) or financing.nouveau(r.originator_id)
+                cases[r.originator_id] = d
+            financing.avancer(d, r)
+        self.store.save(cases.values(), tracking)
+
+    def reset(self, tracking_name: str) -> None:
+        self.store.reset(tracking_name)
+
+
 def open_read_models(app: Parcours) -> list[ReadModel]:
     """Every read model of the application, the case state first."""
     return [
         CaseStateModel(open_case_view(app), history_of(app)),
         SuiviModel(app, open_suivi_store(app)),
         RecordingIndexModel(open_recording_index(app)),
+        ActiviteModel(app, open_activite_store(app)),
     ]

@@ -15,7 +15,7 @@ from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
-from api import audit, cases, evaluation, flux, statistics, worklists
+from api import audit, cases, evaluation, finance, flux, statistics, structures, worklists
 from api.auth import authenticate
 from api.problems import HANDLERS
 from api.schemas import COMPONENTS
@@ -29,6 +29,8 @@ ROUTERS: list[APIRouter] = [
     statistics.router,
     worklists.router,
     audit.router,
+    finance.router,
+    structures.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 

@@ -18,7 +18,7 @@ from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
-from api import cli_audit, cli_auth, cli_cohort, cli_flux, cli_stats
+from api import cli_audit, cli_auth, cli_cohort, cli_finance, cli_flux, cli_stats
 
 log = structlog.get_logger("cli")
 
@@ -131,6 +131,7 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_cohort.register,
     cli_stats.register,
     cli_audit.register,
+    cli_finance.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""
