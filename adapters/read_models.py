@@ -5,8 +5,8 @@ transaction; a batch applied twice is refused by its tracking row (IntegrityErro
 read model is one class here and one line in `open_read_models`.
 """
 
-from collections.abc import Sequence
-from typing import Protocol, cast
+from collections.abc import Iterable, Sequence
+from typing import Generic, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -22,6 +22,8 @@ from domain.events import Recorded
 from projections import activite as financing
 from projections.case_state import CaseRow, HistoryOf, fold
 from projections.suivi import Suivi, avancer, suivre
+
+T = TypeVar("T")
 
 
 class ReadModel(Protocol):
@@ -75,18 +77,37 @@ def open_suivi_store(app: Parcours) -> SuiviStore:
     return cast(SuiviStore, app.factory.tracking_recorder(store_class))
 
 
-class SuiviModel:
-    """Each case's episodes with their dated milestones: what délais statistics and worklists
-    read. A correction in a batch refolds its case from the history up to that batch."""
+class _CaseStore(Protocol[T]):
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, T]: ...
+    def reset(self, tracking_name: str) -> None: ...
 
-    name = "suivi"
 
-    def __init__(self, app: Parcours, store: SuiviStore) -> None:
+class PerCaseModel(Generic[T]):
+    """A read model holding one folded value per case. Events of a batch advance each touched
+    case from its stored value; a correction in the batch refolds its case from the history up
+    to that batch instead."""
+
+    name: str
+
+    def __init__(self, app: Parcours, store: _CaseStore[T]) -> None:
         self.app = app
         self.store = store
 
     def position(self, tracking_name: str) -> int:
         return self.store.max_tracking_id(tracking_name) or 0
+
+    def fold_history(self, history: Sequence[Recorded]) -> T:
+        raise NotImplementedError
+
+    def new(self, case_id: UUID) -> T:
+        raise NotImplementedError
+
+    def advance(self, value: T, recorded: Recorded) -> None:
+        raise NotImplementedError
+
+    def save(self, cases: dict[UUID, T], tracking: Tracking) -> None:
+        raise NotImplementedError
 
     def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
         records = [r for r in records if is_case_event(r.event)]
@@ -96,22 +117,46 @@ class SuiviModel:
             last_version[r.originator_id] = r.originator_version
             if is_correction(r.event):
                 corrected.add(r.originator_id)
-        cases: dict[UUID, list[Suivi]] = {
-            case_id: suivre(self.app.history(case_id, up_to=last_version[case_id]))
+        cases: dict[UUID, T] = {
+            case_id: self.fold_history(self.app.history(case_id, up_to=last_version[case_id]))
             for case_id in corrected
         }
         known = self.store.cases(last_version.keys() - corrected)
         for r in records:
             if r.originator_id in corrected:
                 continue
-            episodes = cases.get(r.originator_id)
-            if episodes is None:
-                episodes = cases[r.originator_id] = known.get(r.originator_id, [])
-            avancer(episodes, r)
-        self.store.save(cases, tracking)
+            value = cases.get(r.originator_id)
+            if value is None:
+                value = known.get(r.originator_id) or self.new(r.originator_id)
+                cases[r.originator_id] = value
+            self.advance(value, r)
+        self.save(cases, tracking)
 
     def reset(self, tracking_name: str) -> None:
         self.store.reset(tracking_name)
+
+
+class SuiviModel(PerCaseModel[list[Suivi]]):
+    """Each case's episodes with their dated milestones: what délais statistics and worklists
+    read."""
+
+    name = "suivi"
+    store: SuiviStore
+
+    def __init__(self, app: Parcours, store: SuiviStore) -> None:
+        super().__init__(app, store)
+
+    def fold_history(self, history: Sequence[Recorded]) -> list[Suivi]:
+        return suivre(history)
+
+    def new(self, case_id: UUID) -> list[Suivi]:
+        return []
+
+    def advance(self, value: list[Suivi], recorded: Recorded) -> None:
+        avancer(value, recorded)
+
+    def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
+        self.store.save(cases, tracking)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:
@@ -119,45 +164,27 @@ def open_activite_store(app: Parcours) -> ActiviteStore:
     return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
 
 
-class ActiviteModel:
+class ActiviteModel(PerCaseModel[financing.Dossier]):
     """Each case's priced activity (contracts, interviews, exits…): what financing prices, so
-    that re-pricing reads these facts and not the log. A correction in a batch refolds its case
-    from the history up to that batch."""
+    that re-pricing reads these facts and not the log."""
 
     name = "financement"
+    store: ActiviteStore
 
     def __init__(self, app: Parcours, store: ActiviteStore) -> None:
-        self.app = app
-        self.store = store
+        super().__init__(app, store)
 
-    def position(self, tracking_name: str) -> int:
-        return self.store.max_tracking_id(tracking_name) or 0
+    def fold_history(self, history: Sequence[Recorded]) -> financing.Dossier:
+        return financing.activite(history)
 
-    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
-        records = [r for r in records if is_case_event(r.event)]
-        last_version: dict[UUID, int] = {}
-        corrected: set[UUID] = set()
-        for r in records:
-            last_version[r.originator_id] = r.originator_version
-            if is_correction(r.event):
-                corrected.add(r.originator_id)
-        cases = {
-            case_id: financing.activite(self.app.history(case_id, up_to=last_version[case_id]))
-            for case_id in corrected
-        }
-        known = self.store.cases(last_version.keys() - corrected)
-        for r in records:
-            if r.originator_id in corrected:
-                continue
-            d = cases.get(r.originator_id)
-            if d is None:
-                d = known.get(r.originator_id) or financing.nouveau(r.originator_id)
-                cases[r.originator_id] = d
-            financing.avancer(d, r)
+    def new(self, case_id: UUID) -> financing.Dossier:
+        return financing.nouveau(case_id)
+
+    def advance(self, value: financing.Dossier, recorded: Recorded) -> None:
+        financing.avancer(value, recorded)
+
+    def save(self, cases: dict[UUID, financing.Dossier], tracking: Tracking) -> None:
         self.store.save(cases.values(), tracking)
-
-    def reset(self, tracking_name: str) -> None:
-        self.store.reset(tracking_name)
 
 
 def open_read_models(app: Parcours) -> list[ReadModel]:

@@ -115,14 +115,9 @@ async def compute(
     return render(request, tableau)
 
 
+_TABLE = json_response(Tableau, "Le tableau (JSON), ou CSV avec Accept: text/csv", None)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        **json_response(Tableau, "Le tableau (JSON), ou CSV avec Accept: text/csv", None),
-        "content": {
-            "application/json": json_response(Tableau, "", None)["content"]["application/json"],
-            CSV: {"schema": {"type": "string"}},
-        },
-    },
+    200: {**_TABLE, "content": {**_TABLE["content"], CSV: {"schema": {"type": "string"}}}},
     **error_responses(401, 403, 422),
 }
 
