@@ -10,9 +10,9 @@ always agree: the events recorded by t, each case's up to its first version reco
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -28,7 +28,11 @@ from domain.catalogue import is_case_event
 from domain.corrections import corrected_version, is_correction
 from domain.events import Recorded
 from projections.case_state import CaseRow, apply, case_row
+from projections.suivi import Suivi, avancer, suivre
 from projections.timeline import TimelineEntry, timeline
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 def aware(app: Parcours, moment: datetime) -> datetime:
@@ -111,18 +115,28 @@ def case_at(
 # --- the whole département ------------------------------------------------------------------
 
 
-class _LogFold:
-    """The case-state rows folded over the log in memory, advanced position by position.
+class _LogFold(Generic[S]):
+    """Per-case states folded over the log in memory, advanced position by position.
 
     A correction refolds its case from the store (its history up to the correction, an indexed
-    read by id); any other step is applied when it had taken effect by `as_of`."""
+    read by id); any other step is applied when it had taken effect by `as_of`. One fold serves
+    every per-case projection: `step` applies an event, `refold` rebuilds from a raw history."""
 
-    def __init__(self, app: Parcours, as_of: date | None, known: KnownFilter | None = None) -> None:
+    def __init__(
+        self,
+        app: Parcours,
+        step: Callable[[S | None, Recorded], S],
+        refold: Callable[[Sequence[Recorded], date | None], S | None],
+        as_of: date | None,
+        known: KnownFilter | None = None,
+    ) -> None:
         self.app = app
+        self.step = step
+        self.refold = refold
         self.as_of = as_of
         self.known = known
         self.history = history_of(app)
-        self.rows: dict[UUID, CaseRow] = {}
+        self.rows: dict[UUID, S] = {}
         self.position = 0
         self.read = 0
 
@@ -142,13 +156,31 @@ class _LogFold:
     def _apply(self, r: Recorded) -> None:
         case = r.originator_id
         if is_correction(r.event):
-            row = case_row(self.history(case, r.originator_version), self.as_of)
-            if row is None:
+            state = self.refold(self.history(case, r.originator_version), self.as_of)
+            if state is None:
                 self.rows.pop(case, None)
             else:
-                self.rows[case] = row
+                self.rows[case] = state
         elif self.as_of is None or r.event.effective_on <= self.as_of:
-            self.rows[case] = apply(self.rows.get(case), r)
+            self.rows[case] = self.step(self.rows.get(case), r)
+
+
+def _fold_at(
+    app: Parcours,
+    step: Callable[[S | None, Recorded], S],
+    refold: Callable[[Sequence[Recorded], date | None], S | None],
+    known_at: datetime | None,
+    as_of: date | None,
+) -> _LogFold[S]:
+    if known_at is None:
+        fold = _LogFold(app, step, refold, as_of)
+        fold.advance(app.max_position())
+        return fold
+    moment = aware(app, known_at)
+    bounds = known_bounds(app, moment)
+    fold = _LogFold(app, step, refold, as_of, KnownFilter(moment, bounds.prefix))
+    fold.advance(bounds.last)
+    return fold
 
 
 class StatesAt(msgspec.Struct, frozen=True, kw_only=True):
@@ -157,45 +189,72 @@ class StatesAt(msgspec.Struct, frozen=True, kw_only=True):
     events_read: int
 
 
-_CACHE: "weakref.WeakKeyDictionary[Parcours, OrderedDict[tuple[Any, ...], StatesAt]]"
+class EpisodesAt(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    cases: dict[UUID, list[Suivi]]
+    events_read: int
+
+    def episodes(self) -> list[Suivi]:
+        return [s for case in self.cases.values() for s in case]
+
+
+_CACHE: "weakref.WeakKeyDictionary[Parcours, OrderedDict[tuple[Any, ...], Any]]"
 _CACHE = weakref.WeakKeyDictionary()
 _CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 2
+_CACHE_SIZE = 4
 
 
-def _fold_at(app: Parcours, known_at: datetime | None, as_of: date | None) -> _LogFold:
-    if known_at is None:
-        fold = _LogFold(app, as_of)
-        fold.advance(app.max_position())
-        return fold
-    moment = aware(app, known_at)
-    bounds = known_bounds(app, moment)
-    fold = _LogFold(app, as_of, KnownFilter(moment, bounds.prefix))
-    fold.advance(bounds.last)
-    return fold
-
-
-def states_at(
-    app: Parcours, known_at: datetime | None = None, as_of: date | None = None
-) -> StatesAt:
-    """Every case's row as known at `known_at` about `as_of`, folded from the log.
-
-    The result is kept (the last two) while the log does not grow, so paging through it
-    folds once."""
-    moment = None if known_at is None else aware(app, known_at)
-    key = (moment, as_of, app.max_position())
+def _cached(app: Parcours, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """The last few folds are kept while the log does not grow (the key holds its position),
+    so paging through a result or asking JSON then CSV folds once."""
     with _CACHE_LOCK:
         cached = _CACHE.setdefault(app, OrderedDict()).get(key)
     if cached is not None:
-        return cached
-    fold = _fold_at(app, moment, as_of)
-    result = StatesAt(position=fold.position, rows=fold.rows, events_read=fold.read)
+        result: T = cached
+        return result
+    result = compute()
     with _CACHE_LOCK:
         entries = _CACHE.setdefault(app, OrderedDict())
         entries[key] = result
         while len(entries) > _CACHE_SIZE:
             entries.popitem(last=False)
     return result
+
+
+def states_at(
+    app: Parcours, known_at: datetime | None = None, as_of: date | None = None
+) -> StatesAt:
+    """Every case's row as known at `known_at` about `as_of`, folded from the log."""
+    moment = None if known_at is None else aware(app, known_at)
+
+    def compute() -> StatesAt:
+        fold = _fold_at(app, apply, case_row, moment, as_of)
+        return StatesAt(position=fold.position, rows=fold.rows, events_read=fold.read)
+
+    return _cached(app, ("etats", moment, as_of, app.max_position()), compute)
+
+
+def _advance(episodes: list[Suivi] | None, r: Recorded) -> list[Suivi]:
+    return avancer([] if episodes is None else episodes, r)
+
+
+def _resuivre(history: Sequence[Recorded], as_of: date | None) -> list[Suivi] | None:
+    return suivre(history, as_of) or None
+
+
+def episodes_at(
+    app: Parcours, known_at: datetime | None = None, as_of: date | None = None
+) -> EpisodesAt:
+    """Every case's follow-up (the episodes the délais indicators read) as known at
+    `known_at` about `as_of`, folded from the log: a report sent at `known_at` comes out
+    again exactly, whatever was keyed, backdated or corrected since."""
+    moment = None if known_at is None else aware(app, known_at)
+
+    def compute() -> EpisodesAt:
+        fold = _fold_at(app, _advance, _resuivre, moment, as_of)
+        return EpisodesAt(position=fold.position, cases=fold.rows, events_read=fold.read)
+
+    return _cached(app, ("suivi", moment, as_of, app.max_position()), compute)
 
 
 def sorted_rows(rows: dict[UUID, CaseRow]) -> list[CaseRow]:

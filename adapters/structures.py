@@ -1,7 +1,7 @@
 """The structures registry on the store: declarations appended to each structure's aggregate,
 and the registry read back from every declaration in the log."""
 
-from datetime import date
+from datetime import date, datetime
 
 from eventsourcing.persistence import IntegrityError
 
@@ -64,8 +64,9 @@ def declarations(app: Parcours, structure_id: str) -> list[StructureDeclaree]:
     return out
 
 
-def load_structures(app: Parcours) -> StructureRegistry:
-    """Every structure as declared, from the log's declarations in recording order."""
+def load_structures(app: Parcours, known_at: datetime | None = None) -> StructureRegistry:
+    """Every structure as declared, from the log's declarations in recording order (only
+    those recorded by `known_at` when given, for a report regenerated as it was known)."""
     found: list[StructureDeclaree] = []
     start = 0
     while notes := app.recorder.select_notifications(
@@ -74,6 +75,7 @@ def load_structures(app: Parcours) -> StructureRegistry:
         for note in notes:
             event = app.mapper.decode_state(note)
             assert isinstance(event, StructureDeclaree)
-            found.append(event)
+            if known_at is None or event.meta.recorded_at <= known_at:
+                found.append(event)
         start = notes[-1].id
     return StructureRegistry(found)

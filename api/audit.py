@@ -31,7 +31,7 @@ from adapters.audit_html import render
 from api.access import check_case, unknown_case
 from api.auth import Caller, Role, require
 from api.problems import ProblemError
-from api.schemas import error_responses, json_response
+from api.schemas import AsOf, KnownAt, error_responses, json_response
 from domain.dossier import Statut
 from projections.case_state import CaseRow
 
@@ -43,16 +43,6 @@ router = APIRouter(
     dependencies=[Depends(require(*AUDIT_ROLES))],
 )
 
-KnownAt = Annotated[
-    datetime | None,
-    Query(
-        description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
-        "défaut: maintenant)"
-    ),
-]
-AsOf = Annotated[
-    date | None, Query(description="La situation à cette date d'effet (défaut: aujourd'hui)")
-]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 

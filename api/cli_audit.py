@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from api.cli import Subcommands
 
 
-def _moment(raw: str) -> datetime:
+def moment(raw: str) -> datetime:
     try:
         return datetime.fromisoformat(raw)
     except ValueError:
@@ -104,20 +104,20 @@ def register(sub: "Subcommands") -> None:
     cmds = group.add_subparsers(dest="audit_command", required=True)
 
     p = cmds.add_parser("diff", help="dossiers changés depuis un instant, et pourquoi")
-    p.add_argument("--known-at", type=_moment, required=True, help="instant ISO 8601")
+    p.add_argument("--known-at", type=moment, required=True, help="instant ISO 8601")
     p.add_argument("--as-of", type=date.fromisoformat, help="situation à cette date d'effet")
     p.add_argument("--json", action="store_true", help="une ligne JSON par dossier")
     p.set_defaults(func=cmd_diff)
 
     p = cmds.add_parser("log", help="le journal d'une fenêtre d'enregistrement (JSON lines)")
-    p.add_argument("--from", dest="start", type=_moment, help="connus après cet instant")
-    p.add_argument("--to", dest="end", type=_moment, help="connus à cet instant au plus tard")
+    p.add_argument("--from", dest="start", type=moment, help="connus après cet instant")
+    p.add_argument("--to", dest="end", type=moment, help="connus à cet instant au plus tard")
     p.set_defaults(func=cmd_log)
 
     p = cmds.add_parser("export", help="l'historique d'un dossier (JSON ou HTML)")
     p.add_argument("case_id", type=UUID)
     p.add_argument("--format", choices=["json", "html"], default="json")
-    p.add_argument("--known-at", type=_moment)
+    p.add_argument("--known-at", type=moment)
     p.add_argument("--as-of", type=date.fromisoformat)
     p.add_argument("--sortie", help="fichier à écrire (sinon la sortie standard)")
     p.set_defaults(func=cmd_export)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from adapters.application import Parcours
 from adapters.projector import Projector
 from adapters.settings import Settings
-from adapters.statistics import FAMILLES, Statistiques, cell, table_csv, worklist_csv
+from adapters.statistics import FAMILLES, Ecarts, Statistiques, cell, table_csv, worklist_csv
+from api.cli_audit import moment
 from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
 from projections.worklists import trier
 
@@ -48,6 +49,25 @@ def readable(tableau: Tableau) -> str:
     return "\n".join(out)
 
 
+def _print_differences(result: Ecarts) -> None:
+    print(readable(result.avant))
+    print(f"\nTel que connu le {result.known_at.isoformat()}; aujourd'hui:\n")
+    print(readable(result.maintenant))
+    print(f"\n{len(result.ecarts)} cellule(s) différente(s):")
+    for e in result.ecarts:
+        where = "" if e.groupe is None else f" [{_cell(e.groupe)}]"
+        print(f"  {e.libelle}{where}: {_cell(e.avant)} → {_cell(e.maintenant)}")
+    print(f"{result.total_dossiers} dossier(s) modifié(s) depuis:")
+    for change in result.dossiers:
+        print(f"  {change.case_id}  {change.change}")
+        for ev in change.events:
+            print(
+                f"      v{ev.version} {ev.type} du {ev.effective_on}, "
+                f"saisi le {ev.recorded_at:%Y-%m-%d %H:%M} par {ev.recorded_by}"
+                + (f" ({ev.motif})" if ev.motif else "")
+            )
+
+
 def _period(args: argparse.Namespace) -> Periode:
     if args.annee is not None:
         return annee(args.annee)
@@ -82,13 +102,32 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             print(f"{len(lines)} ligne(s) au {today}.")
             return
         periode = _period(args)
+        structures = args.structure and [args.structure]
+        if args.ecarts:
+            if args.known_at is None:
+                sys.exit("--ecarts compare le tableau connu à --known-at avec aujourd'hui.")
+            _print_differences(
+                stats.ecarts(
+                    args.famille,
+                    periode,
+                    args.known_at,
+                    args.par,
+                    args.regles,
+                    structures,
+                    args.commune,
+                    args.as_of,
+                )
+            )
+            return
         tableau = stats.calculer(
             args.famille,
             periode,
             args.par,
             args.regles,
-            structures=args.structure and [args.structure],
+            structures=structures,
             communes=args.commune,
+            known_at=args.known_at,
+            as_of=args.as_of,
         )
         print(readable(tableau))
         if args.csv:
@@ -97,7 +136,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         if args.graphique:
             from adapters.charts import delays_chart
 
-            monthly = stats.calculer("taux", periode, "mois", args.regles, communes=args.commune)
+            monthly = stats.calculer(
+                "taux",
+                periode,
+                "mois",
+                args.regles,
+                communes=args.commune,
+                known_at=args.known_at,
+                as_of=args.as_of,
+            )
             where = ", ".join(args.commune) if args.commune else "tout le département"
             title = f"Délais mois par mois, {where}"
             svg = args.graphique.endswith(".svg")
@@ -124,6 +171,15 @@ def register(sub: "Subcommands") -> None:
     p.add_argument("--referent", help="un référent (liste de travail)")
     p.add_argument("--date", type=date.fromisoformat, help="date du jour (liste de travail)")
     p.add_argument("--limite", type=int, default=50, help="lignes affichées (liste de travail)")
+    p.add_argument(
+        "--known-at", type=moment, help="le tableau tel que connu à cet instant (ISO 8601)"
+    )
+    p.add_argument("--as-of", type=date.fromisoformat, help="seuls les faits en effet à cette date")
+    p.add_argument(
+        "--ecarts",
+        action="store_true",
+        help="comparer le tableau connu à --known-at avec aujourd'hui (cellules, dossiers)",
+    )
     p.add_argument("--csv", help="écrire aussi le tableau en CSV dans ce fichier")
     p.add_argument("--graphique", help="écrire le graphique des délais mensuels (.png ou .svg)")
     p.set_defaults(func=_run)

@@ -1,9 +1,11 @@
 """OpenAPI for msgspec types: request bodies and responses are msgspec Structs, so their JSON
 schemas come from msgspec and are merged into the document FastAPI builds."""
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import msgspec
+from fastapi import Query
 
 from api.problems import PROBLEM, Problem
 
@@ -49,3 +51,15 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"description": _DESCRIPTIONS[code], "content": {PROBLEM: {"schema": schema}}}
         for code in codes
     }
+
+
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
+        "défaut: maintenant)"
+    ),
+]
+AsOf = Annotated[
+    date | None, Query(description="La situation à cette date d'effet (défaut: aujourd'hui)")
+]

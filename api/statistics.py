@@ -1,8 +1,8 @@
 """Routes for the délais statistics: one GET per indicator family, for a period, broken down by
 territory, structure, orientation kind or month; JSON by default, CSV on `Accept: text/csv`."""
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.application import Parcours
-from adapters.statistics import Statistiques, table_csv
+from adapters.statistics import FAMILLES, Ecarts, Statistiques, table_csv
 from api.auth import Role, require
 from api.problems import ProblemError
-from api.schemas import error_responses, json_response
+from api.schemas import AsOf, KnownAt, error_responses, json_response
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
 
@@ -107,10 +107,12 @@ async def compute(
     regles: str | None = None,
     structures: list[str] | None = None,
     communes: list[str] | None = None,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
 ) -> Response:
     stats = checked(request, regles)
     tableau = await run_in_threadpool(
-        stats.calculer, famille, p, par, regles, None, None, structures, communes
+        stats.calculer, famille, p, par, regles, None, None, structures, communes, known_at, as_of
     )
     return render(request, tableau)
 
@@ -138,8 +140,12 @@ def _period_family(famille: str, summary: str) -> None:
         par: ParQ = None,
         regles: Regles = None,
         commune: Communes = None,
+        known_at: KnownAt = None,
+        as_of: AsOf = None,
     ) -> Response:
-        return await compute(request, famille, periode(du, au), par, regles, communes=commune)
+        return await compute(
+            request, famille, periode(du, au), par, regles, None, commune, known_at, as_of
+        )
 
     router.add_api_route(
         f"/{famille}",
@@ -175,9 +181,11 @@ async def get_drees(
         Query(description="Ventilation des lignes"),
     ] = None,
     commune: Communes = None,
+    known_at: KnownAt = None,
+    as_of: AsOf = None,
 ) -> Response:
     year = periode(date(annee, 1, 1), date(annee, 12, 31))
-    return await compute(request, "drees", year, par, communes=commune)
+    return await compute(request, "drees", year, par, None, None, commune, known_at, as_of)
 
 
 @router.get(
@@ -192,8 +200,12 @@ async def get_aave(
     structure_id: Annotated[
         list[str] | None, Query(description="Structures (par défaut: toutes les AAVE)")
     ] = None,
+    known_at: KnownAt = None,
+    as_of: AsOf = None,
 ) -> Response:
-    return await compute(request, "aave", periode(du, au), structures=structure_id)
+    return await compute(
+        request, "aave", periode(du, au), None, None, structure_id, None, known_at, as_of
+    )
 
 
 @router.get(
@@ -208,14 +220,56 @@ async def get_chart(
     commune: Communes = None,
     regles: Regles = None,
     format: Literal["png", "svg"] = "png",
+    known_at: KnownAt = None,
+    as_of: AsOf = None,
 ) -> Response:
     from adapters.charts import delays_chart  # matplotlib: loaded on the first chart asked
 
     stats = checked(request, regles)
     p = periode(du, au)
     tableau = await run_in_threadpool(
-        stats.calculer, "taux", p, "mois", regles, None, None, None, commune
+        stats.calculer, "taux", p, "mois", regles, None, None, None, commune, known_at, as_of
     )
     where = ", ".join(commune) if commune else "tout le département"
     image = delays_chart(tableau, f"Délais mois par mois, {where}", format)
     return Response(image, media_type="image/svg+xml" if format == "svg" else "image/png")
+
+
+Famille = Literal["table-3-1", "drees", "taux", "aave", "complementaires"]
+assert set(get_args(Famille)) == set(FAMILLES)
+
+
+@router.get(
+    "/ecarts",
+    summary="Un tableau tel que connu à un instant, comparé à aujourd'hui: cellules et dossiers",
+    description="Réservé aux auditeurs: la réponse nomme les dossiers et les saisies en cause.",
+    dependencies=[Depends(require(Role.AUDITEUR))],
+    responses={
+        200: json_response(
+            Ecarts, "Le tableau alors et maintenant, les écarts, les dossiers", None
+        ),
+        **error_responses(401, 403, 422),
+    },
+)
+async def get_differences(
+    request: Request,
+    famille: Annotated[Famille, Query(description="La famille d'indicateurs")],
+    du: Du,
+    au: Au,
+    known_at: Annotated[
+        datetime,
+        Query(description="L'instant où le tableau a été produit (ISO 8601)"),
+    ],
+    as_of: AsOf = None,
+    par: ParQ = None,
+    regles: Regles = None,
+    commune: Communes = None,
+    structure_id: Annotated[list[str] | None, Query(description="Structures (AAVE)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Dossiers listés au plus")] = 100,
+) -> Response:
+    stats = checked(request, regles)
+    p = periode(du, au)
+    result = await run_in_threadpool(
+        stats.ecarts, famille, p, known_at, par, regles, structure_id, commune, as_of, limit
+    )
+    return Response(msgspec.json.encode(result), media_type="application/json")

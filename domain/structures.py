@@ -125,5 +125,11 @@ class StructureRegistry:
                 total += Decimal(str(etp)) * ((end - start).days + 1)
         return total
 
+    def etp_moyen(self, structure_id: str, du: date, au: date) -> float | None:
+        """The mean ETP over [du, au] (days without a declared ETP count as 0); None when
+        none was declared for any of those days."""
+        total = self.etp_days(structure_id, du, au)
+        return float(total) / ((au - du).days + 1) if total else None
+
     def all(self) -> list[Structure]:
         return [self._structures[k] for k in sorted(self._structures)]

@@ -8,7 +8,7 @@ a breakdown and the rule book; `docs/indicators.md` states each formula and this
 import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -73,6 +73,10 @@ class Tableau(msgspec.Struct, kw_only=True):
     regles: list[str]
     colonnes: list[Colonne]
     lignes: list[dict[str, Any]]
+    known_at: datetime | None = None
+    """Read from the history as it was known at this moment (None: as known now)."""
+    as_of: date | None = None
+    """Only the steps that had taken effect by this day (None: every step)."""
 
 
 class Choix(msgspec.Struct, frozen=True):

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.bitemporal import as_of as effective_as_of
 from domain.corrections import effective_history
 from domain.dates import fin_contrat
 from domain.events import (
@@ -293,9 +294,13 @@ _STEPS: dict[type[Evenement], Callable[[Suivi, Evenement], None]] = {
 interview) leave the follow-up as it is."""
 
 
-def suivre(history: Sequence[Recorded]) -> list[Suivi]:
-    """Every episode of a case from its whole history, corrections applied."""
+def suivre(history: Sequence[Recorded], as_of: date | None = None) -> list[Suivi]:
+    """Every episode of a case from its whole history, corrections applied; with `as_of`,
+    only the steps that had taken effect by that day (by their corrected date)."""
+    effective = effective_history(history)
+    if as_of is not None:
+        effective = effective_as_of(effective, as_of)
     episodes: list[Suivi] = []
-    for recorded in effective_history(history):
+    for recorded in effective:
         avancer(episodes, recorded)
     return episodes

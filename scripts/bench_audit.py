@@ -7,7 +7,9 @@
 - the recording-index lookup (`position_known_at`) for random moments;
 - the whole case-state model as known at a past moment (in memory, from the log), next to a
   plain rebuild of the read models (`Projector.rebuild`, which writes them) and a fold of the
-  whole log in memory.
+  whole log in memory;
+- table 3.1 of the year before that moment, as known then (the follow-up folded from the log),
+  next to the same table from today's read model.
 
 The synthetic histories are appended in recording order, as a live system appends them, then
 corrections (voidings and rectified dates) are recorded through the rules on random cases.
@@ -31,14 +33,16 @@ import psycopg
 from psycopg import sql
 
 from adapters.application import Author, Parcours
-from adapters.audit import case_at, states_at
+from adapters.audit import case_at, episodes_at, states_at
 from adapters.logging import configure_logging
 from adapters.projector import Projector
 from adapters.recording_index import position_known_at
 from adapters.settings import Settings, ensure_postgres_database
+from adapters.statistics import Statistiques
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
 from domain.events import Recorded
+from projections.indicateurs import annee
 from scripts.bench_store import machine
 from scripts.synthetic import generate
 
@@ -198,8 +202,22 @@ def main() -> None:
         figures["both_read"], figures["both_rows"] = both.events_read, len(both.rows)
         now, figures["now_s"] = timed(lambda: states_at(app))
         figures["now_read"], figures["now_rows"] = now.events_read, len(now.rows)
-        figures["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         assert now.rows == projector.view.all_rows()
+
+        print("table 3.1 as known at…", flush=True)
+        stats = Statistiques(app)
+        year = annee(past.year - 1)
+        figures["stats_year"] = year.du.year
+        then_table, figures["stats_known_s"] = timed(
+            lambda: stats.calculer("table-3-1", year, known_at=past)
+        )
+        figures["stats_known_read"] = episodes_at(app, past).events_read
+        now_table, figures["stats_now_s"] = timed(lambda: stats.calculer("table-3-1", year))
+        figures["stats_entrants"] = (
+            then_table.lignes[0]["nouveaux_entrants"],
+            now_table.lignes[0]["nouveaux_entrants"],
+        )
+        figures["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     finally:
         app.close()
         with psycopg.connect(
@@ -246,6 +264,14 @@ def report(f: dict[str, Any]) -> list[str]:
         f"| as known at {f['past']:%Y-%m-%d %H:%M} UTC (position {f['past_position']:,}), in memory | {f['known_read']:,} | {f['known_rows']:,} | {f['known_s']:.1f} | {f['known_read'] / f['known_s']:,.0f} |",
         f"| the same, as of six months before | {f['both_read']:,} | {f['both_rows']:,} | {f['both_s']:.1f} | {f['both_read'] / f['both_s']:,.0f} |",
         f"| now, in memory (equal to the rebuilt read model, checked) | {f['now_read']:,} | {f['now_rows']:,} | {f['now_s']:.1f} | {f['now_read'] / f['now_s']:,.0f} |",
+        "",
+        "| délais report | events read | s | events/s |",
+        "|---|---|---|---|",
+        f"| table 3.1 for {f['stats_year']} as known at that moment (follow-up folded from the log in memory, then the table) | {f['stats_known_read']:,} | {f['stats_known_s']:.1f} | {f['stats_known_read'] / f['stats_known_s']:,.0f} |",
+        f"| the same table from today's read model | — | {f['stats_now_s']:.1f} | — |",
+        "",
+        f"New entrants of {f['stats_year']}: {f['stats_entrants'][0]:,} as known at that moment,",
+        f"{f['stats_entrants'][1]:,} today (what was recorded after that moment about the year).",
         "",
         "What the figures say: one case as of any day reads the case's events by its id (the",
         "events table's key) and folds them with the corrections: about 1 ms, under the 5 ms",

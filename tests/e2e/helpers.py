@@ -408,3 +408,13 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_SCHEMA": settings.postgres_schema,
         "PARCOURS_LOG_LEVEL": "WARNING",
     }
+
+
+def wait_projected(client: httpx.Client) -> None:
+    """Wait until the in-process projector has folded every event of the log."""
+    for _ in range(400):
+        health = client.get("/health").json()
+        if health["projection_position"] == health["log_position"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the projection did not catch up")

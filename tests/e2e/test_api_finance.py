@@ -5,7 +5,6 @@ simulations that write nothing, CSV with French labels, roles and problem+json; 
 `parcours finance` commands on the same store. Expected euros are those of
 tests/finance_history.py, computed by hand."""
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,7 +27,7 @@ from domain.tariffs import Bareme
 from domain.vocabulary import TypeOrganisme
 from tests.auth import bearer
 from tests.delais_history import SOCIALE
-from tests.e2e.helpers import cli_env
+from tests.e2e.helpers import cli_env, wait_projected
 from tests.finance_history import CCAS, Allocataire, D, everyone, log_events, structures
 
 FINANCE = bearer(Role.FINANCE, sub="finance-1")
@@ -42,15 +41,6 @@ PROBLEM = "application/problem+json"
 
 def document(bareme: Bareme) -> Any:
     return msgspec.json.decode(msgspec.json.encode(bareme))
-
-
-def _wait_projected(client: TestClient) -> None:
-    for _ in range(400):
-        health = client.get("/health").json()
-        if health["projection_position"] == health["log_position"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the projection did not catch up")
 
 
 def _declare_all(client: TestClient) -> None:
@@ -87,7 +77,7 @@ def client(app: Parcours) -> Iterator[TestClient]:
         _declare_all(c)
         for name in ("val-de-marne-2018-2021", "val-de-marne-2022", "seine-et-marne-aave-2022"):
             _adopt(c, SHIPPED[name])
-        _wait_projected(c)
+        wait_projected(c)
         yield c
 
 
@@ -262,7 +252,7 @@ def test_statement_issued_stays_as_issued_after_a_late_event_and_a_new_adoption(
         },
     )
     _adopt(client, revised, "révision: CER CCAS à 420 € depuis le 1er janvier 2022")
-    _wait_projected(client)
+    wait_projected(client)
 
     as_issued = client.get("/finance/etats/ccas-a/2022-T1", headers=AUDITEUR)
     assert as_issued.json() == body
@@ -304,7 +294,7 @@ def test_adjustment_line_after_a_cancellation(client: TestClient, app: Parcours)
             )
         ]
     )
-    _wait_projected(client)
+    wait_projected(client)
     assert client.get("/finance/etats/ccas-a/2022").json() == year.json()
     nxt = client.get("/finance/etats/ccas-a/2023-01").json()
     assert [(a["etape"], a["motif"], a["montant"], a["etats"]) for a in nxt["ajustements"]] == [

@@ -2,7 +2,6 @@
 breakdowns and rule sets, refusals as problems naming the parameter, roles, and an agent's
 worklist limited to its structure; the `parcours stats` command on the same store."""
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,20 +16,11 @@ from api.auth import Role
 from api.cli import main
 from tests.auth import bearer
 from tests.delais_history import all_events, departement
-from tests.e2e.helpers import cli_env
+from tests.e2e.helpers import cli_env, wait_projected
 
 ORIENTEUR = bearer(Role.ORIENTATION, sub="orienteur")
 AGENT_AAVE = bearer(Role.AGENT, structures=["aave-1"], sub="agent-aave")
 YEAR = {"du": "2024-01-01", "au": "2024-12-31"}
-
-
-def _wait_projected(client: TestClient) -> None:
-    for _ in range(200):
-        health = client.get("/health").json()
-        if health["projection_position"] == health["log_position"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the projection did not catch up")
 
 
 @pytest.fixture
@@ -38,7 +28,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = Parcours(settings, clock=lambda: datetime(2024, 12, 31, 12, tzinfo=UTC))
     app.append_many(all_events(departement()))
     with TestClient(create_app(parcours=app, run_projector=True), headers=ORIENTEUR) as c:
-        _wait_projected(c)
+        wait_projected(c)
         yield c
     app.close()
 
@@ -164,7 +154,7 @@ def test_worklist_refreshes_as_events_arrive(client: TestClient) -> None:
         },
     )
     assert planned.status_code == 200, planned.text
-    _wait_projected(client)
+    wait_projected(client)
     after = client.get("/a-traiter", params={"structure_id": "aave-1"}).json()
     # P3 has a RDV today: no longer "no RDV for 2 months"
     assert after["total"] == before - 1

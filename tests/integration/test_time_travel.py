@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from adapters.application import Author, Parcours
-from adapters.audit import case_history, states_at
+from adapters.audit import case_history, episodes_at, states_at
 from adapters.projector import Projector
+from adapters.read_models import open_suivi_store
 from adapters.recording_index import (
     open_recording_index,
     position_known_at,
@@ -24,6 +25,7 @@ from domain.errors import DomainError
 from domain.events import DroitRepris, DroitSuspendu, EntreeEnregistree, Meta, Recorded
 from domain.vocabulary import OrganismePayeur
 from projections.case_state import case_row
+from projections.suivi import suivre
 from scripts.synthetic import load
 
 A, B, C, D = (UUID(int=n) for n in (10, 11, 12, 13))
@@ -179,3 +181,27 @@ def test_the_departement_as_known_at_equals_each_case_folded_alone(parcours: Par
         return
     projector.catch_up()
     assert projector.view.get(case_id) == case_row(case_history(app, case_id))
+
+
+def test_the_follow_up_as_known_at_equals_each_case_folded_alone(parcours: Parcours) -> None:
+    """The episodes the délais indicators read, as known at a moment about a day, are each
+    case's raw history cut at what was known, folded alone; now, they are the read model's."""
+    app = parcours
+    _corrected_departement(app)
+    log = _log(app)
+    corrections = [r for r in log if type(r.event).__name__.startswith("Etape")]
+    stamps = sorted(r.event.meta.recorded_at for r in log)
+    moments = [stamps[len(stamps) * k // 4] for k in range(1, 4)]
+    moments.append(corrections[len(corrections) // 2].event.meta.recorded_at)
+    histories = {case_id: case_history(app, case_id) for case_id in {r.originator_id for r in log}}
+    for moment in [*moments, None]:
+        for day in (None, date(2023, 6, 30), date(2024, 2, 29)):
+            expected = {}
+            for case_id, history in histories.items():
+                episodes = suivre(history if moment is None else known_at(history, moment), day)
+                if episodes:
+                    expected[case_id] = episodes
+            assert episodes_at(app, moment, day).cases == expected, (moment, day)
+    Projector(app).catch_up()
+    stored = {case[0].case_id: case for case in open_suivi_store(app).scan()}
+    assert stored == episodes_at(app).cases

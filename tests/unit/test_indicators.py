@@ -1,11 +1,14 @@
 """Each délais indicator on the hand-built département of tests/delais_history.py: the expected
 figures are computed by hand from the dates written there (the arithmetic is in comments)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from adapters.rules import load_reglement
+from domain.events import Meta
+from domain.structures import StructureDeclaree, StructureRegistry
+from domain.vocabulary import TypeOrganisme
 from projections.complementaires import complementaires
 from projections.drees import drees
 from projections.indicateurs import Choix, Periode, annee, centile_90, mediane, moyenne
@@ -278,3 +281,36 @@ def test_period_months() -> None:
     p = Periode(date(2024, 1, 15), date(2024, 3, 10))
     assert p.fins_de_mois() == [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 10)]
     assert p.nb_mois == 3
+
+
+def test_mean_etp_over_a_period_is_weighted_by_the_days_each_declaration_held() -> None:
+    """AAVE per-ETP values divide by the structure's mean ETP over the period: 2 ETP from
+    1 January, 3 from 1 July (declared later), nothing declared before 2024 for the other."""
+    meta = Meta(recorded_at=datetime(2024, 1, 2, tzinfo=UTC), recorded_by="f", request_id="s")
+
+    def declared(sid: str, since: date, etp: float | None) -> StructureDeclaree:
+        return StructureDeclaree(
+            effective_on=since,
+            meta=meta,
+            structure_id=sid,
+            nom=sid,
+            type_organisme=TypeOrganisme.AAVE,
+            etp=etp,
+        )
+
+    registry = StructureRegistry(
+        [
+            declared("a", date(2024, 1, 1), 2.0),
+            declared("a", date(2024, 7, 1), 3.0),
+            declared("b", date(2024, 3, 1), 1.0),
+        ]
+    )
+    # 2024: 182 days at 2 (1 Jan - 30 Jun), 184 days at 3 (1 Jul - 31 Dec), over 366 days.
+    assert registry.etp_moyen("a", date(2024, 1, 1), date(2024, 12, 31)) == pytest.approx(
+        (182 * 2 + 184 * 3) / 366
+    )
+    assert registry.etp_moyen("a", date(2024, 1, 1), date(2024, 3, 31)) == 2.0
+    # b: 31 days of March at 1 over the quarter's 91 days; nothing before its declaration.
+    assert registry.etp_moyen("b", date(2024, 1, 1), date(2024, 3, 31)) == pytest.approx(31 / 91)
+    assert registry.etp_moyen("b", date(2024, 1, 1), date(2024, 2, 29)) is None
+    assert registry.etp_moyen("inconnue", date(2024, 1, 1), date(2024, 2, 29)) is None
