@@ -93,11 +93,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._select_key = SQL("SELECT * FROM {schema}.{table} WHERE key=%s").format(
             schema=schema, table=self.idempotency_table
         )
-        self._insert_arrays = SQL(
+        insert_arrays = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._insert_arrays = insert_arrays
+        # The key rides in the events' statement: one statement, one error on a lost race.
+        self._insert_arrays_and_key = SQL(
+            "WITH key AS (INSERT INTO {schema}.{keys} VALUES (%s,%s,%s,%s,%s)) {insert}"
+        ).format(schema=schema, keys=self.idempotency_table, insert=insert_arrays)
         self._select_position = SQL(
             "SELECT notification_id FROM {schema}.{table} "
             "WHERE originator_id=%s AND originator_version=%s"
@@ -109,28 +114,25 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """The library's insert (table lock, NOTIFY, one statement), with one binary array per
         column instead of an array of composites, which psycopg dumps as escaped text.
 
-        The idempotency key is inserted here, under the table lock and where the library syncs
-        the pipeline and turns a unique violation into an IntegrityError (a key taken by a
-        concurrent request then reads as a lost race, not as an aborted pipeline)."""
+        The idempotency key is inserted by the same statement, under the table lock and where
+        the library syncs the pipeline and turns a unique violation into an IntegrityError. A
+        second statement queued behind a failing one would be aborted in the pipeline (an
+        OperationalError, or a prepared statement psycopg believes exists), so a lost race
+        would not read as one."""
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
-            self._insert_arrays,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
         )
         record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record is not None:
-            # Another cursor: `curs` still holds the notification ids the library fetches.
-            with curs.connection.cursor() as key_curs:
-                key_curs.execute(
-                    self._insert_key,
-                    (record.key, record.fingerprint, record.case_id, record.version, record.status),
-                )
+        if record is None:
+            curs.execute(self._insert_arrays, columns)
+        else:
+            key = (record.key, record.fingerprint, record.case_id, record.version, record.status)
+            curs.execute(self._insert_arrays_and_key, (*key, *columns))
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as curs:

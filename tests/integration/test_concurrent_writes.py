@@ -4,12 +4,18 @@ idempotency key is written in the same transaction as its events."""
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from threading import Barrier
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from adapters.application import Author, IdempotencyKeyReused, Parcours, VersionConflict
+from adapters.application import (
+    Author,
+    IdempotencyKeyReused,
+    Outcome,
+    Parcours,
+    VersionConflict,
+)
 from adapters.recorders import IdempotencyRecord
 from domain.commands import DesignerReferent, EnregistrerEntree, PlanifierRdv
 from domain.decide import Contexte, decide
@@ -103,3 +109,28 @@ def test_a_key_and_its_events_commit_together(parcours: Parcours) -> None:
         )
     assert parcours.history(other) == []
     assert parcours.max_position() == 1
+
+
+def _same_key_race(parcours: Parcours, clients: int, key: str) -> tuple[UUID, list[Outcome]]:
+    case_id = uuid4()
+    start = Barrier(clients)
+
+    def client(_: int) -> Outcome:
+        start.wait()
+        return parcours.handle(case_id, ENTREE, AUTHOR, idempotency_key=key, fingerprint="f")
+
+    with ThreadPoolExecutor(clients) as pool:
+        return case_id, list(pool.map(client, range(clients)))
+
+
+def test_clients_racing_on_one_key_each_get_the_one_write(parcours: Parcours) -> None:
+    """Twelve clients sending the same entry with the same key, round after round: every one
+    gets the case, one write is recorded, and a lost race never surfaces as a store failure
+    (on PostgreSQL a statement queued behind the failing insert would be aborted)."""
+    for n in range(40):
+        case_id, outcomes = _same_key_race(parcours, 12, f"entry-{n}")
+        assert {(o.case_id, o.version, o.position) for o in outcomes} == {
+            (case_id, 1, outcomes[0].position)
+        }
+        assert sum(not o.replayed for o in outcomes) == 1
+        assert len(parcours.history(case_id)) == 1
