@@ -24,6 +24,7 @@ from adapters.flux.histories import load_histories
 from adapters.flux.mapping import FoyerIncoherent, check, faits
 from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households, scan
 from adapters.flux.reports import Rapport, Rejet, ReportStore
+from adapters.flux.writer import BatchStore
 from adapters.identity import Identite, IdentityStore
 from domain.commands import DeciderOrientation
 from domain.corrections import effective_events
@@ -90,6 +91,7 @@ class FluxImporter:
         self.batch_size = batch_size
         self.orientation_auto = orientation_auto
         self.regles = regles
+        self.store = BatchStore(app, self.identities)
         self._blinds: dict[tuple[int, int], str] = {}
 
     def import_file(
@@ -174,8 +176,7 @@ class FluxImporter:
             for f in batch
             for i, p in enumerate(f.personnes)
         }
-        with self.identities.db.transaction() as tx:
-            known = self.identities.find(tx, self._blinds.values())
+        known = self.store.find(self._blinds.values())
         cases = {k: _case_of(v) for k, v in load_histories(self.app, known.values()).items()}
         plans: list[_Plan] = []
         rejected: list[Rejet] = []
@@ -200,17 +201,8 @@ class FluxImporter:
             else:
                 unchanged += 1
         people = [i for p in plans for i in p.identities]
-        refreshed = 0
-        if people or refresh:
-            with self.identities.db.transaction() as tx:
-                self.identities.insert(tx, people)
-                stored = self.identities.find(tx, (b for b, _, _ in people))
-                refreshed = self.identities.refresh(tx, refresh)
-            if any(stored.get(b) != case_id for b, case_id, _ in people):
-                raise IntegrityError("identité enregistrée entre-temps par un autre import")
         recorded = [r for p in plans for r in p.recorded]
-        if recorded:
-            self.app.append_many(recorded)
+        refreshed = self.store.write(people, refresh, recorded)
         rapport.foyers_importes += len(plans)
         rapport.foyers_inchanges += unchanged
         rapport.foyers_rejetes += len(rejected)

@@ -1,0 +1,104 @@
+"""Where an import batch is looked up and written.
+
+On PostgreSQL a batch's new identities and its events go in one transaction on the event
+store's own pooled connection, by binary COPY (the rows are prepared in Python, the server only
+parses fixed-width binary fields), under the library's table lock and NOTIFY: notification ids
+are drawn in commit order, as for any other append. A blind index or a case version taken
+meanwhile by another writer is a unique violation, which the datastore turns into the library's
+IntegrityError: nothing of the batch is written and the importer replays it.
+
+On SQLite (tests, single-user runs) the identities and the events go through the stores' own
+statements.
+"""
+
+from collections.abc import Iterable, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from psycopg.sql import SQL, Identifier
+
+from adapters.application import Parcours
+from adapters.identity import Identite, IdentityStore
+from adapters.recorders import PostgresRecorder
+from domain.events import Recorded
+
+Person = tuple[str, UUID, Identite]
+
+
+class BatchStore:
+    def __init__(self, app: Parcours, identities: IdentityStore) -> None:
+        self.app = app
+        self.identities = identities
+        recorder = app.recorder
+        self.recorder = recorder if isinstance(recorder, PostgresRecorder) else None
+        schema = Identifier(app.settings.postgres_schema)
+        self._find = SQL(
+            "SELECT index_aveugle, case_id FROM {}.identite WHERE index_aveugle = ANY(%s)"
+        ).format(schema)
+        self._copy_identite = SQL(
+            "COPY {}.identite (case_id, index_aveugle, nonce, donnees) FROM STDIN (FORMAT BINARY)"
+        ).format(schema)
+        self._copy_cle = SQL(
+            "COPY {}.identite_cle (case_id, nonce, cle) FROM STDIN (FORMAT BINARY)"
+        ).format(schema)
+        self._copy_events = SQL(
+            "COPY {}.{} (originator_id, originator_version, topic, state) "
+            "FROM STDIN (FORMAT BINARY)"
+        ).format(schema, Identifier(recorder.events_table_name))
+
+    def find(self, blinds: Iterable[str]) -> dict[str, UUID]:
+        """Cases already known for these blind indexes."""
+        if self.recorder is None:
+            with self.identities.db.transaction() as tx:
+                return self.identities.find(tx, blinds)
+        with self.recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(self._find, (list(set(blinds)),))
+            return {r["index_aveugle"]: UUID(r["case_id"]) for r in curs.fetchall()}
+
+    def write(
+        self,
+        people: Sequence[Person],
+        refresh: Sequence[tuple[UUID, Identite]],
+        recorded: Sequence[Recorded],
+    ) -> int:
+        """Store the batch's new people and events; returns how many known identities a later
+        flux changed. IntegrityError when another writer got there first."""
+        refreshed = 0
+        if refresh or (people and self.recorder is None):
+            with self.identities.db.transaction() as tx:
+                if self.recorder is None:
+                    self.identities.insert(tx, people)
+                    stored = self.identities.find(tx, (b for b, _, _ in people))
+                    if any(stored.get(b) != case_id for b, case_id, _ in people):
+                        raise IntegrityError("identité enregistrée entre-temps par un autre import")
+                refreshed = self.identities.refresh(tx, refresh)
+        if self.recorder is None:
+            if recorded:
+                self.app.append_many(recorded)
+            return refreshed
+        if people or recorded:
+            self._copy(people, recorded)
+        return refreshed
+
+    def _copy(self, people: Sequence[Person], recorded: Sequence[Recorded]) -> None:
+        assert self.recorder is not None
+        to_stored = self.app.mapper.to_stored_event
+        stored = [to_stored(r) for r in recorded]
+        records, keys = self.identities.seal(people) if people else ([], [])
+        with self.recorder.datastore.transaction(commit=True) as curs:
+            self.recorder._lock_table(curs)
+            self.recorder._notify_channel(curs)
+            if records:
+                with curs.copy(self._copy_identite) as cp:
+                    cp.set_types(["text", "text", "bytea", "bytea"])
+                    for row in records:
+                        cp.write_row(row)
+                with curs.copy(self._copy_cle) as cp:
+                    cp.set_types(["text", "bytea", "bytea"])
+                    for key in keys:
+                        cp.write_row(key)
+            if stored:
+                with curs.copy(self._copy_events) as cp:
+                    cp.set_types(["uuid", "int8", "text", "bytea"])
+                    for e in stored:
+                        cp.write_row((e.originator_id, e.originator_version, e.topic, e.state))
