@@ -8,7 +8,7 @@ are cleared once read, so memory stays flat whatever the file size.
 """
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -211,8 +211,16 @@ def _fault(el: etree._Element) -> str | None:
     return str(next(iter(errors)).message)
 
 
-def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
+def scan(
+    path: Path,
+    spill: IO[bytes],
+    notify: Callable[[EnTete, int], None] | None = None,
+    every: int = 1000,
+) -> tuple[EnTete, int]:
     """Validate the file and spill its households; FluxInvalide names the first fault.
+
+    `notify`, when given, is told every `every` households (flushed) the spill's length so far,
+    so that another process can read the spill while it grows.
 
     The envelope (root, IdentificationFlux) is validated for the whole file, each household on
     its own: a household the schema refuses is spilled with its fault, to be reported while the
@@ -260,6 +268,9 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
             spill.write(_SIZE.pack(len(record)))
             spill.write(record)
             _release(el)
+            if notify is not None and rank % every == 0:
+                spill.flush()
+                notify(header, spill.tell())
     except etree.XMLSyntaxError as e:
         raise FluxInvalide(e.lineno or _fault_line(path), e.msg) from None
     except ValueError as e:  # a date the schema accepts but the calendar does not
@@ -291,10 +302,10 @@ def _fault_line(path: Path) -> int:
     return line
 
 
-def households(spill: IO[bytes]) -> Iterator[FoyerFlux]:
-    """The spilled households, in file order."""
+def households(spill: IO[bytes], start: int = 0, end: int | None = None) -> Iterator[FoyerFlux]:
+    """The spilled households, in file order (those between two offsets)."""
     decode = msgspec.msgpack.Decoder(FoyerFlux).decode
-    spill.seek(0)
-    while head := spill.read(_SIZE.size):
+    spill.seek(start)
+    while (end is None or spill.tell() < end) and (head := spill.read(_SIZE.size)):
         (size,) = _SIZE.unpack(head)
         yield decode(spill.read(size))

@@ -11,9 +11,11 @@ On SQLite (tests, single-user runs) the identities and the events go through the
 statements.
 """
 
+import struct
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import IntegrityError
 from psycopg.sql import SQL, Identifier
 
@@ -23,6 +25,35 @@ from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]
+
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_TRAILER = struct.pack(">h", -1)
+_EVENT = struct.Struct(">hi16siqi").pack
+_IDENTITE = struct.Struct(">hi32si64si12si").pack
+_CLE = struct.Struct(">hi32si12si").pack
+
+
+class Payload(msgspec.Struct, frozen=True):
+    """A batch's rows in PostgreSQL's binary COPY format, one buffer per table: encoded and
+    sealed while the file is still being read, sent as they are once it has validated."""
+
+    identite: bytes
+    cle: bytes
+    events: bytes
+    people: int
+    count: int
+
+
+def _events(stored: Iterable[tuple[UUID, int, str, bytes]]) -> bytes:
+    out = bytearray(_SIGNATURE)
+    for case_id, version, topic, state in stored:
+        name = topic.encode()
+        out += _EVENT(4, 16, case_id.bytes, 8, version, len(name))
+        out += name
+        out += struct.pack(">i", len(state))
+        out += state
+    out += _TRAILER
+    return bytes(out)
 
 
 class BatchStore:
@@ -46,6 +77,31 @@ class BatchStore:
             "FROM STDIN (FORMAT BINARY)"
         ).format(schema, Identifier(recorder.events_table_name))
 
+    def encode(self, people: Sequence[Person], recorded: Sequence[Recorded]) -> Payload | None:
+        """The batch's rows ready for COPY (PostgreSQL only): identities sealed, events encoded."""
+        if self.recorder is None:
+            return None
+        to_stored = self.app.mapper.to_stored_event
+        stored = [to_stored(r) for r in recorded]
+        events = _events(
+            (e.originator_id, e.originator_version, e.topic, e.state)  # type: ignore[misc]
+            for e in stored
+        )
+        records, keys = self.identities.seal(people) if people else ([], [])
+        identite = bytearray(_SIGNATURE)
+        for case_hex, blind, nonce, sealed in records:
+            identite += _IDENTITE(
+                4, 32, case_hex.encode(), 64, blind.encode(), 12, nonce, len(sealed)
+            )
+            identite += sealed
+        identite += _TRAILER
+        cle = bytearray(_SIGNATURE)
+        for case_hex, key_nonce, wrapped in keys:
+            cle += _CLE(3, 32, case_hex.encode(), 12, key_nonce, len(wrapped))
+            cle += wrapped
+        cle += _TRAILER
+        return Payload(bytes(identite), bytes(cle), events, len(people), len(stored))
+
     def find(self, blinds: Iterable[str]) -> dict[str, UUID]:
         """Cases already known for these blind indexes."""
         if self.recorder is None:
@@ -60,6 +116,7 @@ class BatchStore:
         people: Sequence[Person],
         refresh: Sequence[tuple[UUID, Identite]],
         recorded: Sequence[Recorded],
+        payload: Payload | None = None,
     ) -> int:
         """Store the batch's new people and events; returns how many known identities a later
         flux changed. IntegrityError when another writer got there first."""
@@ -76,29 +133,23 @@ class BatchStore:
             if recorded:
                 self.app.append_many(recorded)
             return refreshed
-        if people or recorded:
-            self._copy(people, recorded)
+        if payload is None:
+            payload = self.encode(people, recorded)
+            assert payload is not None
+        if payload.people or payload.count:
+            self._copy(payload)
         return refreshed
 
-    def _copy(self, people: Sequence[Person], recorded: Sequence[Recorded]) -> None:
+    def _copy(self, payload: Payload) -> None:
         assert self.recorder is not None
-        to_stored = self.app.mapper.to_stored_event
-        stored = [to_stored(r) for r in recorded]
-        records, keys = self.identities.seal(people) if people else ([], [])
         with self.recorder.datastore.transaction(commit=True) as curs:
             self.recorder._lock_table(curs)
             self.recorder._notify_channel(curs)
-            if records:
+            if payload.people:
                 with curs.copy(self._copy_identite) as cp:
-                    cp.set_types(["text", "text", "bytea", "bytea"])
-                    for row in records:
-                        cp.write_row(row)
+                    cp.write(payload.identite)
                 with curs.copy(self._copy_cle) as cp:
-                    cp.set_types(["text", "bytea", "bytea"])
-                    for key in keys:
-                        cp.write_row(key)
-            if stored:
+                    cp.write(payload.cle)
+            if payload.count:
                 with curs.copy(self._copy_events) as cp:
-                    cp.set_types(["uuid", "int8", "text", "bytea"])
-                    for e in stored:
-                        cp.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+                    cp.write(payload.events)
