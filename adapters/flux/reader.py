@@ -140,10 +140,38 @@ def _texts(el: etree._Element, tags: tuple[str, ...]) -> Iterator[tuple[str, str
                 yield str(e.tag), text
 
 
+_FOYER_TAGS = frozenset(_FOYER)
+_PERSONNE_TAGS = frozenset(_PERSONNE)
+_ALL = ("Personne", "DonneesAdministratives", *_FOYER, *_PERSONNE)
+
+
 def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
+    """One walk over the household's elements of interest, in document order: a validated
+    household holds its persons one after another, right before DonneesAdministratives, so a
+    person's elements are those between its Personne and the next Personne or
+    DonneesAdministratives."""
     h: dict[str, str] = {}
-    for tag, text in _texts(el, _FOYER):
-        h.setdefault(tag, text)
+    people: list[tuple[etree._Element, list[tuple[str, str]]]] = []
+    current: list[tuple[str, str]] | None = None
+    for e in el.iter(*_ALL):
+        tag = str(e.tag)
+        if tag == "Personne":
+            current = []
+            people.append((e, current))
+            continue
+        if tag == "DonneesAdministratives":
+            current = None
+            continue
+        text = e.text
+        if text is None:
+            continue
+        text = text.strip()
+        if not text:
+            continue
+        if tag in _FOYER_TAGS:
+            h.setdefault(tag, text)
+        elif current is not None:
+            current.append((tag, text))
     return FoyerFlux(
         line=_line(el),
         rank=rank,
@@ -159,16 +187,16 @@ def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
         code_postal=h.get("CODEPOS"),
         commune=h.get("NOMCOM"),
         adresse=[h[k] for k in _ADRESSE if k in h],
-        personnes=[_personne(p) for p in el.iterfind("Personne")],
+        personnes=[_personne(p, texts) for p, texts in people],
     )
 
 
-def _personne(el: etree._Element) -> PersonneFlux:
+def _personne(el: etree._Element, texts: list[tuple[str, str]]) -> PersonneFlux:
     p: dict[str, str] = {}
     prenoms: list[str] = []
     prestation = ""
     role, charge = None, False
-    for tag, text in _texts(el, _PERSONNE):
+    for tag, text in texts:
         if tag == "NATPREST":
             prestation = text
         elif prestation == "RSA" and tag == "ROLEPERS":
