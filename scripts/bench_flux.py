@@ -11,6 +11,7 @@ Resident memory is sampled after each batch: flat means the last sample is close
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 import uuid
@@ -119,19 +120,30 @@ def main() -> None:
             with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
-    write_phase = total - scan
+    write_phase = total - importer.validated_after
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"machine: {machine()}")
     print(f"events written: {n:,} ({rapport.evenements}); households {rapport.foyers:,}")
     print(
-        f"validation + extraction pass: {scan:.1f} s ({args.households / scan:,.0f} households/s)"
+        f"validation + extraction pass alone: {scan:.1f} s "
+        f"({args.households / scan:,.0f} households/s)"
     )
     print(f"whole import: {total:.1f} s -> {n / total:,.0f} events/s end to end")
-    print(f"after validation (decide, identities, append): {n / write_phase:,.0f} events/s")
+    print(
+        f"within it, file validated (another process) and every batch prepared meanwhile "
+        f"after {importer.validated_after:.1f} s; writing after that: {write_phase:.1f} s -> "
+        f"{n / write_phase:,.0f} events/s"
+    )
     print(f"raw COPY of the same rows: {raw:.2f} s -> {n / raw:,.0f} events/s")
     tenth = samples[max(len(samples) // 10 - 1, 0)]
     print(
         f"resident memory (MB) after batch 1 / 10% / last / peak: {samples[0]:.0f} / "
         f"{tenth:.0f} / {samples[-1]:.0f} / {max(samples):.0f}"
+    )
+    print(
+        f"peak resident memory (ru_maxrss): importing process {peak_self:.0f} MB, "
+        f"validating process {peak_children:.0f} MB"
     )
 
 

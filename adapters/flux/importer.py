@@ -10,6 +10,7 @@ is replayed household by household, so nothing is half-imported and nothing acce
 import hashlib
 import pickle
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,8 @@ class FluxImporter:
         self.orientation_auto = orientation_auto
         self.regles = regles
         self.parallel_from = parallel_from
+        self.validated_after = 0.0
+        """Seconds from the start of the last import to the end of its validating pass."""
         self.store = BatchStore(app, self.identities)
         self._blinds: dict[tuple[int, int], str] = {}
 
@@ -122,6 +125,7 @@ class FluxImporter:
         The file is validated and read in another process; the batches it has read are
         prepared meanwhile (decided, kept in a temporary file) and written, each in its own
         transaction, only once the whole file has validated."""
+        started = time.perf_counter()
         with (
             tempfile.TemporaryDirectory(prefix="flux-") as tmp,
             Scanning(
@@ -143,7 +147,7 @@ class FluxImporter:
             )
             self.reports.save(rapport)
             try:
-                self._import(scanning, Path(tmp) / "foyers", rapport, progress)
+                self._import(scanning, Path(tmp) / "foyers", rapport, progress, started)
             except FluxInvalide as e:
                 rapport.statut = "rejete"
                 rapport.rejets = [
@@ -159,6 +163,7 @@ class FluxImporter:
         spill_path: Path,
         rapport: Rapport,
         progress: Callable[[int], Progress] | None,
+        started: float,
     ) -> None:
         """Prepare each batch as soon as it is read; write them all once the file is valid."""
         ranges: list[tuple[int, int]] = []
@@ -181,6 +186,7 @@ class FluxImporter:
                     read = upto
             if header is None or ctx is None:  # parts() raises first
                 raise FluxInvalide(1, "bloc IdentificationFlux manquant")
+            self.validated_after = time.perf_counter() - started
             rapport.type_flux = header.type_flux
             rapport.date_flux = header.date_creation
             rapport.foyers = scanning.total
