@@ -11,6 +11,7 @@ import pytest
 from adapters.application import Parcours
 from adapters.flux.importer import FluxImporter
 from adapters.settings import Settings
+from adapters.sql import Db
 from scripts.flux_generator import write
 from tests.flux.helpers import FIXTURES, clock, events
 
@@ -63,3 +64,36 @@ def test_a_refused_sample_read_in_another_process(app: Parcours) -> None:
     assert (rapport.statut, rapport.rejets[0].ligne) == ("rejete", 12)
     assert "Expected is one of ( Personne, DonneesAdministratives )" in rapport.rejets[0].motif
     assert app.max_position() == 0
+
+
+def test_a_household_named_again_in_a_later_batch_is_not_created_twice(
+    app: Parcours, tmp_path: Path
+) -> None:
+    """The later batch was prepared before the earlier one was written: it loses the race on
+    the blind index and is replayed against the case the earlier batch created."""
+    once = tmp_path / "once.xml"
+    _write(once)
+    lines = once.read_text(encoding="cp1252").splitlines(keepends=True)
+    households = [i for i, line in enumerate(lines) if line.startswith("<InfosFoyerRSA>")]
+    first = next(
+        lines[i]
+        for i in households
+        if "<ETATDOSRSA>2<" in lines[i] and "<TOPPERSDRODEVORSA>1<" in lines[i]
+    )
+    twice = tmp_path / "twice.xml"
+    twice.write_text(
+        "".join([*lines[: households[-1] + 1], first, *lines[households[-1] + 1 :]]),
+        encoding="cp1252",
+    )
+    rapport = _importer(app).import_file(twice)
+    assert (rapport.statut, rapport.foyers, rapport.foyers_rejetes) == ("importe", 121, 0)
+    assert rapport.foyers_inchanges >= 1
+    written = events(app)
+    assert len(written) == rapport.evenements_total
+    assert len({(case_id, version) for case_id, version, _ in written}) == len(written)
+    cases = {case_id for case_id, _, _ in written}
+    assert len(cases) == rapport.dossiers_crees
+    with Db(app.settings).transaction() as tx:
+        assert tx.execute("SELECT count(*) FROM identite") == [(len(cases),)]
+    again = _importer(app).import_file(once)
+    assert again.evenements_total == 0
