@@ -84,8 +84,12 @@ def main() -> None:
         try:
             importer = FluxImporter(app, batch_size=args.batch)
             started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rapport = importer.import_file(path, progress=progress)
             total = time.perf_counter() - started
+            # Peaks now, before the rows are read back in memory for the raw COPY below.
+            peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             n = rapport.evenements_total
             assert n == app.max_position()
             with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
@@ -121,8 +125,6 @@ def main() -> None:
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
     write_phase = total - importer.validated_after
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"machine: {machine()}")
     print(f"events written: {n:,} ({rapport.evenements}); households {rapport.foyers:,}")
     print(
@@ -142,8 +144,8 @@ def main() -> None:
         f"{tenth:.0f} / {samples[-1]:.0f} / {max(samples):.0f}"
     )
     print(
-        f"peak resident memory (ru_maxrss): importing process {peak_self:.0f} MB, "
-        f"validating process {peak_children:.0f} MB"
+        f"peak resident memory (ru_maxrss) at the end of the import: importing process "
+        f"{peak_self:.0f} MB (before it {before:.0f} MB), validating process {peak_children:.0f} MB"
     )
 
 
