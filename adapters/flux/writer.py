@@ -26,6 +26,8 @@ from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]
 
+# Binary COPY: a signature, then per row a field count and each field as its length and bytes
+# (uuid 16, bigint 8; case ids as 32 hex characters, blind indexes as 64, nonces 12 bytes).
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
 _EVENT = struct.Struct(">hi16siqi").pack
@@ -57,6 +59,8 @@ def _events(stored: Iterable[tuple[UUID, int, str, bytes]]) -> bytes:
 
 
 class BatchStore:
+    """The lookups and writes of an import batch, on whichever store the application uses."""
+
     def __init__(self, app: Parcours, identities: IdentityStore) -> None:
         self.app = app
         self.identities = identities
