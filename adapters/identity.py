@@ -93,19 +93,31 @@ class IdentityStore:
                 found[blind] = UUID(case_id)
         return found
 
+    def seal(
+        self, people: Sequence[tuple[str, UUID, Identite]]
+    ) -> tuple[list[tuple[str, str, bytes, bytes]], list[tuple[str, bytes, bytes]]]:
+        """The rows of `identite` and `identite_cle` for new people: each record sealed under a
+        fresh key of its own, that key sealed under the master key (random bytes drawn once for
+        the whole batch: one system call instead of three per person)."""
+        encode, master = self._encode, self._master.encrypt
+        entropy = os.urandom(56 * len(people))
+        records = []
+        keys = []
+        for n, (blind, case_id, identite) in enumerate(people):
+            at = 56 * n
+            person_key = entropy[at : at + 32]
+            nonce, key_nonce = entropy[at + 32 : at + 44], entropy[at + 44 : at + 56]
+            aad = case_id.bytes
+            sealed = AESGCM(person_key).encrypt(nonce, encode(identite), aad)
+            records.append((case_id.hex, blind, nonce, sealed))
+            keys.append((case_id.hex, key_nonce, master(key_nonce, person_key, aad)))
+        return records, keys
+
     def insert(self, tx: Tx, people: Sequence[tuple[str, UUID, Identite]]) -> None:
         """Seal and store new people; a blind index stored meanwhile by another import wins."""
         if not people:
             return
-        records = []
-        keys = []
-        for blind, case_id, identite in people:
-            person_key = AESGCM.generate_key(bit_length=256)
-            aad = case_id.bytes
-            nonce, key_nonce = os.urandom(12), os.urandom(12)
-            sealed = AESGCM(person_key).encrypt(nonce, self._encode(identite), aad)
-            records.append((case_id.hex, blind, nonce, sealed))
-            keys.append((case_id.hex, key_nonce, self._master.encrypt(key_nonce, person_key, aad)))
+        records, keys = self.seal(people)
         if tx.postgres:
             # One statement per table, one array per column.
             tx.execute(

@@ -11,6 +11,7 @@ Resident memory is sampled after each batch: flat means the last sample is close
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 import uuid
@@ -83,8 +84,12 @@ def main() -> None:
         try:
             importer = FluxImporter(app, batch_size=args.batch)
             started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rapport = importer.import_file(path, progress=progress)
             total = time.perf_counter() - started
+            # Peaks now, before the rows are read back in memory for the raw COPY below.
+            peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             n = rapport.evenements_total
             assert n == app.max_position()
             with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
@@ -119,19 +124,28 @@ def main() -> None:
             with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
-    write_phase = total - scan
+    write_phase = total - importer.validated_after
     print(f"machine: {machine()}")
     print(f"events written: {n:,} ({rapport.evenements}); households {rapport.foyers:,}")
     print(
-        f"validation + extraction pass: {scan:.1f} s ({args.households / scan:,.0f} households/s)"
+        f"validation + extraction pass alone: {scan:.1f} s "
+        f"({args.households / scan:,.0f} households/s)"
     )
     print(f"whole import: {total:.1f} s -> {n / total:,.0f} events/s end to end")
-    print(f"after validation (decide, identities, append): {n / write_phase:,.0f} events/s")
+    print(
+        f"within it, file validated (another process) and every batch prepared meanwhile "
+        f"after {importer.validated_after:.1f} s; writing after that: {write_phase:.1f} s -> "
+        f"{n / write_phase:,.0f} events/s"
+    )
     print(f"raw COPY of the same rows: {raw:.2f} s -> {n / raw:,.0f} events/s")
     tenth = samples[max(len(samples) // 10 - 1, 0)]
     print(
         f"resident memory (MB) after batch 1 / 10% / last / peak: {samples[0]:.0f} / "
         f"{tenth:.0f} / {samples[-1]:.0f} / {max(samples):.0f}"
+    )
+    print(
+        f"peak resident memory (ru_maxrss) at the end of the import: importing process "
+        f"{peak_self:.0f} MB (before it {before:.0f} MB), validating process {peak_children:.0f} MB"
     )
 
 

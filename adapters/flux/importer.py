@@ -8,12 +8,13 @@ is replayed household by household, so nothing is half-imported and nothing acce
 """
 
 import hashlib
+import pickle
 import tempfile
+import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
 from pathlib import Path
 from uuid import UUID
 
@@ -22,8 +23,10 @@ from eventsourcing.persistence import IntegrityError
 from adapters.application import Parcours
 from adapters.flux.histories import load_histories
 from adapters.flux.mapping import FoyerIncoherent, check, faits
-from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households, scan
+from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households
 from adapters.flux.reports import Rapport, Rejet, ReportStore
+from adapters.flux.scanning import Scanning
+from adapters.flux.writer import BatchStore, Payload
 from adapters.identity import Identite, IdentityStore
 from domain.commands import DeciderOrientation
 from domain.corrections import effective_events
@@ -58,6 +61,25 @@ class _Plan:
     untracked: int = 0
 
 
+@dataclass
+class _Prepared:
+    """A batch decided but not yet written, and what it will count in the report."""
+
+    households: int
+    people: list[tuple[str, UUID, Identite]] = field(default_factory=list)
+    refresh: list[tuple[UUID, Identite]] = field(default_factory=list)
+    recorded: list[Recorded] = field(default_factory=list)
+    rejected: list[Rejet] = field(default_factory=list)
+    payload: Payload | None = None
+    """The rows as the store will COPY them, when it does (then `people` and `recorded` are
+    dropped: a prepared batch waits in a temporary file, and bytes pickle fast)."""
+    kinds: dict[str, int] = field(default_factory=dict)
+    imported: int = 0
+    unchanged: int = 0
+    created: int = 0
+    untracked: int = 0
+
+
 def _case_of(events: list[Evenement]) -> _Case:
     return _Case(
         state=fold(effective_events(events)),
@@ -65,12 +87,6 @@ def _case_of(events: list[Evenement]) -> _Case:
         keys={(type(e).__name__, e.effective_on) for e in events},
         last_effective=max((e.effective_on for e in events), default=None),
     )
-
-
-def _chunks(items: Iterable[FoyerFlux], size: int) -> Iterator[list[FoyerFlux]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 class FluxImporter:
@@ -83,13 +99,19 @@ class FluxImporter:
         batch_size: int = 1000,
         orientation_auto: bool = False,
         regles: tuple[JeuDeRegles, ...] = JEUX,
+        parallel_from: int = 8 << 20,
     ) -> None:
+        """`parallel_from`: size in bytes from which a file is read in another process."""
         self.app = app
         self.identities = identities or IdentityStore(app.settings)
         self.reports = reports or ReportStore(app.settings)
         self.batch_size = batch_size
         self.orientation_auto = orientation_auto
         self.regles = regles
+        self.parallel_from = parallel_from
+        self.validated_after = 0.0
+        """Seconds from the start of the last import to the end of its validating pass."""
+        self.store = BatchStore(app, self.identities)
         self._blinds: dict[tuple[int, int], str] = {}
 
     def import_file(
@@ -98,43 +120,87 @@ class FluxImporter:
         name: str | None = None,
         progress: Callable[[int], Progress] | None = None,
     ) -> Rapport:
-        """Import one file; the report is saved whatever happens and returned."""
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        rapport = Rapport(
-            id=uuid.uuid4(),
-            fichier=name or path.name,
-            sha256=digest.hexdigest(),
-            recu_le=self.app.clock(),
-        )
-        self.reports.save(rapport)
-        with tempfile.TemporaryFile() as spill:
+        """Import one file; the report is saved whatever happens and returned.
+
+        The file is validated and read in another process; the batches it has read are
+        prepared meanwhile (decided, kept in a temporary file) and written, each in its own
+        transaction, only once the whole file has validated."""
+        started = time.perf_counter()
+        with (
+            tempfile.TemporaryDirectory(prefix="flux-") as tmp,
+            Scanning(
+                path,
+                Path(tmp) / "foyers",
+                self.batch_size,
+                inline=path.stat().st_size < self.parallel_from,
+            ) as scanning,
+        ):
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            rapport = Rapport(
+                id=uuid.uuid4(),
+                fichier=name or path.name,
+                sha256=digest.hexdigest(),
+                recu_le=self.app.clock(),
+            )
+            self.reports.save(rapport)
             try:
-                header, total = scan(path, spill)
+                self._import(scanning, Path(tmp) / "foyers", rapport, progress, started)
             except FluxInvalide as e:
                 rapport.statut = "rejete"
                 rapport.rejets = [
                     Rejet(ligne=e.line, motif=f"fichier non conforme au schéma: {e.reason}")
                 ]
                 return self._finish(rapport)
-            rapport.type_flux = header.type_flux
-            rapport.date_flux = header.date_creation
-            rapport.foyers = total
-            advance = progress(total) if progress else None
-            meta = Meta(
-                recorded_at=self.app.clock(),
-                recorded_by=f"flux-{header.type_flux.lower()}",
-                request_id=f"flux:{rapport.id}",
-            )
-            ctx = Contexte(today=self.app.today(), meta=meta)
-            for batch in _chunks(households(spill), self.batch_size):
-                self._run(batch, header, ctx, rapport)
-                if advance:
-                    advance(len(batch))
         rapport.statut = "importe"
         return self._finish(rapport)
+
+    def _import(
+        self,
+        scanning: Scanning,
+        spill_path: Path,
+        rapport: Rapport,
+        progress: Callable[[int], Progress] | None,
+        started: float,
+    ) -> None:
+        """Prepare each batch as soon as it is read; write them all once the file is valid."""
+        ranges: list[tuple[int, int]] = []
+        header: EnTete | None = None
+        ctx: Contexte | None = None
+        with tempfile.TemporaryFile() as prepared, open(spill_path, "rb") as spill:
+            read = 0
+            for header, upto in scanning.parts():
+                if ctx is None:
+                    meta = Meta(
+                        recorded_at=self.app.clock(),
+                        recorded_by=f"flux-{header.type_flux.lower()}",
+                        request_id=f"flux:{rapport.id}",
+                    )
+                    ctx = Contexte(today=self.app.today(), meta=meta)
+                if upto > read:
+                    batch = list(households(spill, read, upto))
+                    pickle.dump(self._prepare(batch, header, ctx), prepared)
+                    ranges.append((read, upto))
+                    read = upto
+            if header is None or ctx is None:  # parts() raises first
+                raise FluxInvalide(1, "bloc IdentificationFlux manquant")
+            self.validated_after = time.perf_counter() - started
+            rapport.type_flux = header.type_flux
+            rapport.date_flux = header.date_creation
+            rapport.foyers = scanning.total
+            advance = progress(scanning.total) if progress else None
+            prepared.seek(0)
+            for start, end in ranges:
+                batch_plan: _Prepared = pickle.load(prepared)  # noqa: S301 (our own temporary file)
+                try:
+                    self._commit(batch_plan, rapport)
+                except IntegrityError:  # another writer got there first: replay
+                    for foyer in households(spill, start, end):
+                        self._run([foyer], header, ctx, rapport)
+                if advance:
+                    advance(batch_plan.households)
 
     def _finish(self, rapport: Rapport) -> Rapport:
         rapport.termine_le = self.app.clock()
@@ -168,19 +234,19 @@ class FluxImporter:
     ) -> None:
         """Decide the batch against the stored cases and append it; IntegrityError when
         another writer got there first (nothing of the batch is then written)."""
+        self._commit(self._prepare(batch, header, ctx), rapport)
+
+    def _prepare(self, batch: list[FoyerFlux], header: EnTete, ctx: Contexte) -> "_Prepared":
+        """Decide the batch against the cases stored now; nothing is written."""
         blind = self.identities.blind_index
         self._blinds = {
             (f.rank, i): blind(f.organisme, f.matricule, p.nir)
             for f in batch
             for i, p in enumerate(f.personnes)
         }
-        with self.identities.db.transaction() as tx:
-            known = self.identities.find(tx, self._blinds.values())
+        known = self.store.find(self._blinds.values())
         cases = {k: _case_of(v) for k, v in load_histories(self.app, known.values()).items()}
-        plans: list[_Plan] = []
-        rejected: list[Rejet] = []
-        unchanged = untracked = 0
-        refresh: list[tuple[UUID, Identite]] = []
+        out = _Prepared(households=len(batch))
         for foyer in batch:
             try:
                 plan = self._plan(foyer, header, ctx, known, cases)
@@ -188,40 +254,44 @@ class FluxImporter:
                 reason = e.detail if isinstance(e, DomainError) else str(e)
                 if isinstance(e, DomainError):
                     reason = f"{e.code}: {reason}"
-                rejected.append(Rejet(ligne=foyer.line, foyer=foyer.rank, motif=reason))
+                out.rejected.append(Rejet(ligne=foyer.line, foyer=foyer.rank, motif=reason))
                 continue
             cases.update(plan.cases)
             for b, case_id, _ in plan.identities:
                 known[b] = case_id
-            untracked += plan.untracked
-            refresh.extend(plan.refresh)
+            out.untracked += plan.untracked
+            out.refresh.extend(plan.refresh)
             if plan.recorded:
-                plans.append(plan)
+                out.imported += 1
+                out.created += plan.created
+                out.people.extend(plan.identities)
+                out.recorded.extend(plan.recorded)
             else:
-                unchanged += 1
-        people = [i for p in plans for i in p.identities]
-        refreshed = 0
-        if people or refresh:
-            with self.identities.db.transaction() as tx:
-                self.identities.insert(tx, people)
-                stored = self.identities.find(tx, (b for b, _, _ in people))
-                refreshed = self.identities.refresh(tx, refresh)
-            if any(stored.get(b) != case_id for b, case_id, _ in people):
-                raise IntegrityError("identité enregistrée entre-temps par un autre import")
-        recorded = [r for p in plans for r in p.recorded]
-        if recorded:
-            self.app.append_many(recorded)
-        rapport.foyers_importes += len(plans)
-        rapport.foyers_inchanges += unchanged
-        rapport.foyers_rejetes += len(rejected)
-        rapport.rejets.extend(rejected)
-        rapport.dossiers_crees += sum(p.created for p in plans)
-        rapport.personnes_non_suivies += untracked
-        rapport.identites_mises_a_jour += refreshed
-        for r in recorded:
+                out.unchanged += 1
+        for r in out.recorded:
             kind = type(r.event).__name__
-            rapport.evenements[kind] = rapport.evenements.get(kind, 0) + 1
-        rapport.evenements_total += len(recorded)
+            out.kinds[kind] = out.kinds.get(kind, 0) + 1
+        out.payload = self.store.encode(out.people, out.recorded)
+        if out.payload is not None:
+            out.people, out.recorded = [], []
+        return out
+
+    def _commit(self, prepared: "_Prepared", rapport: Rapport) -> None:
+        """Write a prepared batch and count it; IntegrityError when another writer got there
+        first (nothing of the batch is then written nor counted)."""
+        refreshed = self.store.write(
+            prepared.people, prepared.refresh, prepared.recorded, prepared.payload
+        )
+        rapport.foyers_importes += prepared.imported
+        rapport.foyers_inchanges += prepared.unchanged
+        rapport.foyers_rejetes += len(prepared.rejected)
+        rapport.rejets.extend(prepared.rejected)
+        rapport.dossiers_crees += prepared.created
+        rapport.personnes_non_suivies += prepared.untracked
+        rapport.identites_mises_a_jour += refreshed
+        for kind, n in prepared.kinds.items():
+            rapport.evenements[kind] = rapport.evenements.get(kind, 0) + n
+            rapport.evenements_total += n
 
     def _plan(
         self,

@@ -8,7 +8,7 @@ are cleared once read, so memory stays flat whatever the file size.
 """
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -140,10 +140,38 @@ def _texts(el: etree._Element, tags: tuple[str, ...]) -> Iterator[tuple[str, str
                 yield str(e.tag), text
 
 
+_FOYER_TAGS = frozenset(_FOYER)
+_PERSONNE_TAGS = frozenset(_PERSONNE)
+_ALL = ("Personne", "DonneesAdministratives", *_FOYER, *_PERSONNE)
+
+
 def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
+    """One walk over the household's elements of interest, in document order: a validated
+    household holds its persons one after another, right before DonneesAdministratives, so a
+    person's elements are those between its Personne and the next Personne or
+    DonneesAdministratives."""
     h: dict[str, str] = {}
-    for tag, text in _texts(el, _FOYER):
-        h.setdefault(tag, text)
+    people: list[tuple[etree._Element, list[tuple[str, str]]]] = []
+    current: list[tuple[str, str]] | None = None
+    for e in el.iter(*_ALL):
+        tag = str(e.tag)
+        if tag == "Personne":
+            current = []
+            people.append((e, current))
+            continue
+        if tag == "DonneesAdministratives":
+            current = None
+            continue
+        text = e.text
+        if text is None:
+            continue
+        text = text.strip()
+        if not text:
+            continue
+        if tag in _FOYER_TAGS:
+            h.setdefault(tag, text)
+        elif current is not None:
+            current.append((tag, text))
     return FoyerFlux(
         line=_line(el),
         rank=rank,
@@ -159,16 +187,16 @@ def _foyer(el: etree._Element, rank: int) -> FoyerFlux:
         code_postal=h.get("CODEPOS"),
         commune=h.get("NOMCOM"),
         adresse=[h[k] for k in _ADRESSE if k in h],
-        personnes=[_personne(p) for p in el.iterfind("Personne")],
+        personnes=[_personne(p, texts) for p, texts in people],
     )
 
 
-def _personne(el: etree._Element) -> PersonneFlux:
+def _personne(el: etree._Element, texts: list[tuple[str, str]]) -> PersonneFlux:
     p: dict[str, str] = {}
     prenoms: list[str] = []
     prestation = ""
     role, charge = None, False
-    for tag, text in _texts(el, _PERSONNE):
+    for tag, text in texts:
         if tag == "NATPREST":
             prestation = text
         elif prestation == "RSA" and tag == "ROLEPERS":
@@ -211,8 +239,16 @@ def _fault(el: etree._Element) -> str | None:
     return str(next(iter(errors)).message)
 
 
-def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
+def scan(
+    path: Path,
+    spill: IO[bytes],
+    notify: Callable[[EnTete, int], None] | None = None,
+    every: int = 1000,
+) -> tuple[EnTete, int]:
     """Validate the file and spill its households; FluxInvalide names the first fault.
+
+    `notify`, when given, is told every `every` households (flushed) the spill's length so far,
+    so that another process can read the spill while it grows.
 
     The envelope (root, IdentificationFlux) is validated for the whole file, each household on
     its own: a household the schema refuses is spilled with its fault, to be reported while the
@@ -260,6 +296,9 @@ def scan(path: Path, spill: IO[bytes]) -> tuple[EnTete, int]:
             spill.write(_SIZE.pack(len(record)))
             spill.write(record)
             _release(el)
+            if notify is not None and rank % every == 0:
+                spill.flush()
+                notify(header, spill.tell())
     except etree.XMLSyntaxError as e:
         raise FluxInvalide(e.lineno or _fault_line(path), e.msg) from None
     except ValueError as e:  # a date the schema accepts but the calendar does not
@@ -291,10 +330,10 @@ def _fault_line(path: Path) -> int:
     return line
 
 
-def households(spill: IO[bytes]) -> Iterator[FoyerFlux]:
-    """The spilled households, in file order."""
+def households(spill: IO[bytes], start: int = 0, end: int | None = None) -> Iterator[FoyerFlux]:
+    """The spilled households, in file order (those between two offsets)."""
     decode = msgspec.msgpack.Decoder(FoyerFlux).decode
-    spill.seek(0)
-    while head := spill.read(_SIZE.size):
+    spill.seek(start)
+    while (end is None or spill.tell() < end) and (head := spill.read(_SIZE.size)):
         (size,) = _SIZE.unpack(head)
         yield decode(spill.read(size))
