@@ -20,13 +20,13 @@ from adapters.mapper import TOPICS
 from adapters.recorders import PostgresRecorder
 from domain.events import Evenement, Recorded
 
-_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()
 }
 
 
 def decode(topic: str, state: bytes) -> Evenement:
-    event: Evenement = _DECODERS[topic].decode(state)
+    event: Evenement = DECODERS[topic].decode(state)
     return event
 
 
@@ -89,11 +89,11 @@ def read_batch(app: Parcours, after: int, limit: int, stop: int | None = None) -
     if isinstance(recorder, PostgresRecorder):
         rows = _rows_postgres(recorder, after, limit, stop)
         return [
-            Recorded(originator_id, version, _DECODERS[topic].decode(state), position)
+            Recorded(originator_id, version, DECODERS[topic].decode(state), position)
             for position, originator_id, version, topic, state in rows
         ]
     return [
-        Recorded(UUID(originator_id), version, _DECODERS[topic].decode(state), position)
+        Recorded(UUID(originator_id), version, DECODERS[topic].decode(state), position)
         for position, originator_id, version, topic, state in _rows_sqlite(app, after, limit, stop)
     ]
 

@@ -116,10 +116,17 @@ class Projector:
                 log.info("projection.batch_already_applied", model=model.name, position=last)
 
     def rebuild(self) -> int:
-        """Forget the read models and fold the whole log again."""
+        """Forget the read models and fold the whole log again: a model with a rebuild of its
+        own runs it, the others are reset and caught up. Returns how many events were read."""
+        read = 0
         for model in self.models:
-            model.reset(self.tracking_name(model))
-        return self.catch_up()
+            own = getattr(model, "rebuild", None)
+            done = own(self.tracking_name(model)) if own is not None else None
+            if done is None:
+                model.reset(self.tracking_name(model))
+            else:
+                read = max(read, done)
+        return max(read, self.catch_up())
 
     def run_forever(self, stop: threading.Event) -> None:
         """Catch up, then wait for new events (LISTEN on PostgreSQL, polling on SQLite)."""

@@ -15,6 +15,7 @@ from adapters.application import Parcours
 from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
 from adapters.financing_store import ActiviteStore, PostgresActiviteStore, SQLiteActiviteStore
 from adapters.recording_index import RecordingIndexModel, open_recording_index
+from adapters.suivi_rebuild import rebuild_suivi
 from adapters.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
 from domain.catalogue import is_case_event
 from domain.corrections import is_correction
@@ -157,6 +158,14 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
         self.store.save(cases, tracking)
+
+    def rebuild(self, tracking_name: str) -> int | None:
+        """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
+        in (`adapters.suivi_rebuild`); elsewhere None: reset, then caught up like any model."""
+        mapper = self.app.mapper
+        if not isinstance(self.store, PostgresSuiviStore) or mapper.cipher or mapper.compressor:
+            return None
+        return rebuild_suivi(self.app, self.store, tracking_name, self.app.settings.rebuild_workers)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:

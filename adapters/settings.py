@@ -27,6 +27,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Europe/Paris"
     poll_interval: float = 0.5
     projection_batch: int = 2000
+    rebuild_workers: int = 2
+    """Processes folding the log in a full rebuild on PostgreSQL (one per core)."""
     identity_index_secret: str = "dev-only-index-secret"  # noqa: S105 (development default)
     """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
     identity_master_key: str = "dev-only-master-key"
@@ -68,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             timezone=env.get("PARCOURS_TIMEZONE", "Europe/Paris"),
             poll_interval=float(env.get("PARCOURS_POLL_INTERVAL", "0.5")),
             projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
+            rebuild_workers=max(1, int(env.get("PARCOURS_REBUILD_WORKERS", "2"))),
             identity_index_secret=env.get(
                 "PARCOURS_IDENTITY_INDEX_SECRET", "dev-only-index-secret"
             ),

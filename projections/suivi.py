@@ -167,8 +167,16 @@ class Suivi(msgspec.Struct, kw_only=True):
 
 def avancer(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
     """Fold one event of a case into its episodes (in place; returns them)."""
-    e = recorded.event
-    if isinstance(e, EntreeEnregistree | DroitRouvert):
+    return avancer_evenement(episodes, recorded.originator_id, recorded.event)
+
+
+def avancer_evenement(episodes: list[Suivi], case_id: UUID, e: Evenement) -> list[Suivi]:
+    """`avancer` without the event's place in the log (what a full rebuild folds)."""
+    step = _STEPS.get(type(e))
+    if step is not None:
+        if episodes:
+            step(episodes[-1], e)
+    elif isinstance(e, _ENTRIES):
         if episodes and episodes[-1].date_fin is None:
             # A re-entry without a recorded end closes the previous episode that day.
             episodes[-1].date_cloture = e.effective_on
@@ -177,7 +185,7 @@ def avancer(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
             commune = episodes[-1].code_commune
         episodes.append(
             Suivi(
-                case_id=recorded.originator_id,
+                case_id=case_id,
                 episode=len(episodes) + 1,
                 date_entree=e.effective_on,
                 date_flux=e.date_flux,
@@ -186,11 +194,10 @@ def avancer(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
                 soumis=[(e.effective_on, e.soumis_droits_devoirs)],
             )
         )
-    elif episodes:
-        step = _STEPS.get(type(e))
-        if step is not None:
-            step(episodes[-1], e)
     return episodes
+
+
+_ENTRIES = (EntreeEnregistree, DroitRouvert)
 
 
 def _orientation(s: Suivi, e: Evenement) -> None:
@@ -292,6 +299,9 @@ _STEPS: dict[type[Evenement], Callable[[Suivi, Evenement], None]] = {
 }
 """What each event type changes in its episode; the others (a sanction lifted, an ASC
 interview) leave the follow-up as it is."""
+
+FOLDED: tuple[type[Evenement], ...] = (*_ENTRIES, *_STEPS)
+"""Every event type the follow-up reads (besides corrections, which refold a case)."""
 
 
 def suivre(history: Sequence[Recorded], as_of: date | None = None) -> list[Suivi]:

@@ -4,13 +4,20 @@ whether the model was built batch by batch as events arrived or rebuilt from the
 correction voids a step."""
 
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
+import psycopg
+import pytest
+from psycopg import sql
 
 from adapters.application import Parcours
 from adapters.projector import Projector
+from adapters.read_models import SuiviModel
+from adapters.settings import Settings
 from adapters.statistics import FAMILLES, Statistiques
+from adapters.suivi_rebuild import rebuild_suivi
+from adapters.suivi_store import PostgresSuiviStore
 from domain.events import Recorded
 from projections.indicateurs import annee
 from projections.suivi import Suivi, suivre
@@ -91,3 +98,82 @@ def test_worklist_of_a_structure_from_the_store(parcours: Parcours) -> None:
     assert [(a.case_id.int, a.motif) for a in by_referent] == [(1, Motif.SANS_RDV)]
     everyone = stats.worklist(date(2024, 12, 31))
     assert len(everyone) == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_follow_up_rebuilt_on_every_core_is_the_pure_fold(
+    pg_settings: Settings, workers: int
+) -> None:
+    """The PostgreSQL rebuild (cases shared out between processes, a correction refolding its
+    case, rows copied then swapped in) holds each case's pure fold, at the log's position."""
+    app = Parcours(pg_settings)
+    people = departement()
+    people["P1"].annule(date(2024, 12, 20), 6)
+    events = all_events(people)
+    app.append_many(events)
+    projector = Projector(app)
+    projector.catch_up()
+    incremental = sorted_cases(app)
+    model = projector.model("suivi")
+    assert isinstance(model, SuiviModel)
+    assert isinstance(model.store, PostgresSuiviStore)
+    tracking = projector.tracking_name(model)
+    read = rebuild_suivi(app, model.store, tracking, workers=workers, min_share=1)
+    assert read == len(events)
+    assert sorted_cases(app) == incremental == sorted(folded_by_case(events).items())
+    assert projector.positions()["suivi"] == app.max_position()
+    app.close()
+
+
+@pytest.mark.postgres
+def test_a_failed_rebuild_leaves_the_follow_up_as_it_was(pg_settings: Settings) -> None:
+    """A payload the fold cannot read stops the rebuild: the model and its position stay as
+    they were, and nothing is left of the staging table."""
+    app = Parcours(pg_settings)
+    app.append_many(all_events(departement()))
+    projector = Projector(app)
+    projector.catch_up()
+    before, position = sorted_cases(app), projector.positions()["suivi"]
+    with psycopg.connect(**conninfo(pg_settings), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "VALUES (%s, 1, 'OrientationDecidee', %s)"
+            ).format(sql.Identifier(pg_settings.postgres_schema, "parcours_events")),
+            (uuid4(), b'{"effective_on": "not a date"}'),
+        )
+    model = projector.model("suivi")
+    assert isinstance(model, SuiviModel)
+    assert isinstance(model.store, PostgresSuiviStore)
+    with pytest.raises(msgspec.ValidationError):
+        rebuild_suivi(app, model.store, projector.tracking_name(model), workers=2, min_share=1)
+    assert sorted_cases(app) == before
+    assert projector.positions()["suivi"] == position
+    with psycopg.connect(**conninfo(pg_settings)) as conn:
+        staging = conn.execute(
+            "SELECT to_regclass(%s)", (f"{pg_settings.postgres_schema}.suivi_rebuild",)
+        ).fetchone()
+    assert staging == (None,)
+    app.close()
+
+
+def sorted_cases(app: Parcours) -> list[tuple[UUID, list[Suivi]]]:
+    store = Statistiques(app).store
+    return sorted((episodes[0].case_id, episodes) for episodes in store.scan())
+
+
+def folded_by_case(events: list[Recorded]) -> dict[UUID, list[Suivi]]:
+    by_case: dict[UUID, list[Recorded]] = {}
+    for r in events:
+        by_case.setdefault(r.originator_id, []).append(r)
+    return {case_id: suivre(history) for case_id, history in by_case.items()}
+
+
+def conninfo(settings: Settings) -> dict[str, object]:
+    return {
+        "host": settings.postgres_host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "dbname": settings.postgres_dbname,
+    }

@@ -1,0 +1,151 @@
+"""Rebuilding the follow-up read model from the whole log on PostgreSQL, on every core.
+
+The projector's path (read a batch, fold it, upsert the touched cases with their tracking row)
+suits a live log; a rebuild folds every case from nothing, so it can do less per event: each
+worker process reads the events of its share of the cases (a pure function of the case id,
+so every case's events reach one worker), only of the types the follow-up folds, folds them
+in memory, refolds from their histories the few cases with a correction, and copies its rows
+into a staging table by binary COPY. The staging table is then swapped in with the tracking
+position in one transaction (`PostgresSuiviRebuild`).
+"""
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Tracking
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+from adapters.application import Parcours
+from adapters.log import DECODERS, decode
+from adapters.mapper import topic_of
+from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases
+from domain.corrections import CORRECTION_TYPES
+from domain.events import Recorded
+from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
+
+CORRECTIONS = frozenset(topic_of(kind) for kind in CORRECTION_TYPES)
+READ = sorted({topic_of(kind) for kind in FOLDED} | CORRECTIONS)
+ITERSIZE = 20_000
+
+
+@dataclass(frozen=True)
+class Share:
+    """One worker's part of a rebuild: the cases whose id falls in `part` of `parts`."""
+
+    conninfo: dict[str, Any]
+    schema: str
+    events: str
+    staging: str
+    stop: int
+    parts: int
+    part: int
+
+
+def _rows(cursor: psycopg.ServerCursor[Any], share: Share) -> Iterator[list[tuple[Any, ...]]]:
+    """The share's events in log order, a list at a time: (case id as 16 bytes, topic,
+    payload); bytes key the fold's dict without building a UUID per event."""
+    cursor.execute(
+        SQL(
+            "SELECT uuid_send(originator_id), topic, state FROM {} "
+            "WHERE notification_id <= %s AND topic = ANY(%s) "
+            "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
+            "ORDER BY notification_id"
+        ).format(Identifier(share.schema, share.events)),
+        (share.stop, READ, share.parts, share.part),
+    )
+    while rows := cursor.fetchmany(ITERSIZE):
+        yield rows
+
+
+def _histories(
+    conn: psycopg.Connection[Any], share: Share, ids: set[UUID]
+) -> dict[UUID, list[Recorded]]:
+    """Every event of the corrected cases up to the rebuild's position, in version order."""
+    histories: dict[UUID, list[Recorded]] = {case_id: [] for case_id in ids}
+    with conn.cursor(binary=True, row_factory=tuple_row) as cursor:
+        cursor.execute(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id FROM {} "
+                "WHERE originator_id = ANY(%s) AND notification_id <= %s "
+                "ORDER BY originator_id, originator_version"
+            ).format(Identifier(share.schema, share.events)),
+            (list(ids), share.stop),
+        )
+        for case_id, version, topic, state, position in cursor:
+            histories[case_id].append(Recorded(case_id, version, decode(topic, state), position))
+    return histories
+
+
+def fold_share(share: Share) -> int:
+    """Fold and copy one share of the cases; returns how many events it read."""
+    folded: dict[bytes, tuple[UUID, list[Suivi]]] = {}
+    corrected: set[UUID] = set()
+    read = 0
+    decoders = DECODERS
+    with psycopg.connect(**share.conninfo) as conn:
+        with conn.cursor(name="suivi_rebuild", binary=True, row_factory=tuple_row) as cursor:
+            for rows in _rows(cursor, share):
+                read += len(rows)
+                for key, topic, state in rows:
+                    if topic in CORRECTIONS:
+                        corrected.add(UUID(bytes=key))
+                        continue
+                    case = folded.get(key)
+                    if case is None:
+                        case = folded[key] = (UUID(bytes=key), [])
+                    avancer_evenement(case[1], case[0], decoders[topic].decode(state))
+        cases = dict(folded.values())
+        if corrected:
+            for case_id, history in _histories(conn, share, corrected).items():
+                cases[case_id] = suivre(history)
+        copy_cases(conn, Identifier(share.schema, share.staging), cases)
+        conn.commit()
+    return read
+
+
+def rebuild_suivi(
+    app: Parcours,
+    store: PostgresSuiviStore,
+    tracking_name: str,
+    workers: int = 2,
+    min_share: int = 50_000,
+) -> int:
+    """Rebuild the follow-up up to the log's current position with up to `workers` processes
+    (one runs in this process), each with at least `min_share` positions of the log (starting
+    a process costs about a second); returns how many events were read."""
+    stop = app.max_position()
+    workers = max(1, min(workers, stop // max(min_share, 1)))
+    rebuild = PostgresSuiviRebuild(store)
+    s = app.settings
+    conninfo = {
+        "host": s.postgres_host,
+        "port": s.postgres_port,
+        "user": s.postgres_user,
+        "password": s.postgres_password,
+        "dbname": s.postgres_dbname,
+    }
+    schema, events = store.datastore.schema, app.recorder.events_table_name
+    shares = [
+        Share(conninfo, schema, events, rebuild.staging_name, stop, workers, k)
+        for k in range(workers)
+    ]
+    rebuild.begin()
+    try:
+        if workers == 1:
+            read = fold_share(shares[0])
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+                others = [pool.submit(fold_share, share) for share in shares[1:]]
+                read = fold_share(shares[0]) + sum(f.result() for f in others)
+        rebuild.swap_in(Tracking(tracking_name, stop))
+    except BaseException:
+        rebuild.abandon()
+        raise
+    return read
