@@ -7,9 +7,7 @@ reads the rows and that position in one transaction too, so a statement says exa
 state of the log it priced.
 """
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -20,25 +18,13 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from adapters.collector import collector_paused
 from projections.activite import Activite, Dossier
 from projections.suivi import Suivi
 
 _encode = msgspec.msgpack.Encoder().encode
 _activite = msgspec.msgpack.Decoder(Activite).decode
 _suivi = msgspec.msgpack.Decoder(list[Suivi]).decode
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Decoding a whole département allocates millions of objects without a cycle: the cyclic
-    collector would walk them again and again for nothing (5× the decoding time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Snapshot(msgspec.Struct):
@@ -102,7 +88,7 @@ class SQLiteActiviteStore(SQLiteTrackingRecorder):
             position = c.fetchone()[0] or 0
             c.execute(f"SELECT activite FROM {self.table}")
             rows = c.fetchall()
-            with _collector_paused():
+            with collector_paused():
                 activites = [_activite(row[0]) for row in rows]
             suivis: list[Suivi] = []
             if with_aave:
@@ -182,7 +168,7 @@ class PostgresActiviteStore(PostgresTrackingRecorder):
             position = int(found[0]) if found and found[0] is not None else 0
             curs.execute(SQL("SELECT activite FROM {s}.{t}").format(s=s, t=t))
             rows = curs.fetchall()
-            with _collector_paused():
+            with collector_paused():
                 activites = [_activite(row[0]) for row in rows]
             suivis: list[Suivi] = []
             if with_aave:

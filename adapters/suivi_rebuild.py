@@ -10,6 +10,7 @@ position in one transaction (`PostgresSuiviRebuild`).
 """
 
 import multiprocessing
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+import structlog
 from eventsourcing.persistence import Tracking
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
+from adapters.collector import collector_paused
 from adapters.log import DECODERS, decode
 from adapters.mapper import topic_of
 from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases
@@ -32,6 +35,8 @@ from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
 CORRECTIONS = frozenset(topic_of(kind) for kind in CORRECTION_TYPES)
 READ = sorted({topic_of(kind) for kind in FOLDED} | CORRECTIONS)
 ITERSIZE = 20_000
+
+log = structlog.get_logger("projection")
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,12 @@ def _histories(
 
 def fold_share(share: Share) -> int:
     """Fold and copy one share of the cases; returns how many events it read."""
+    started = time.perf_counter()
     folded: dict[bytes, tuple[UUID, list[Suivi]]] = {}
     corrected: set[UUID] = set()
     read = 0
     decoders = DECODERS
-    with psycopg.connect(**share.conninfo) as conn:
+    with psycopg.connect(**share.conninfo) as conn, collector_paused():
         with conn.cursor(name="suivi_rebuild", binary=True, row_factory=tuple_row) as cursor:
             for rows in _rows(cursor, share):
                 read += len(rows)
@@ -101,11 +107,23 @@ def fold_share(share: Share) -> int:
                         case = folded[key] = (UUID(bytes=key), [])
                     avancer_evenement(case[1], case[0], decoders[topic].decode(state))
         cases = dict(folded.values())
+        fold_s = time.perf_counter() - started
         if corrected:
             for case_id, history in _histories(conn, share, corrected).items():
                 cases[case_id] = suivre(history)
+        refold_s = time.perf_counter() - started - fold_s
         copy_cases(conn, Identifier(share.schema, share.staging), cases)
         conn.commit()
+    log.info(
+        "suivi.rebuild.share",
+        part=share.part,
+        events=read,
+        cases=len(cases),
+        corrected=len(corrected),
+        fold_s=round(fold_s, 2),
+        refold_s=round(refold_s, 2),
+        total_s=round(time.perf_counter() - started, 2),
+    )
     return read
 
 
@@ -129,6 +147,10 @@ def rebuild_suivi(
         "user": s.postgres_user,
         "password": s.postgres_password,
         "dbname": s.postgres_dbname,
+        # Each worker has a core already: no parallel scan workers nor JIT for one index scan.
+        # Its staging rows need no flush of their own: the swap's commit flushes the WAL
+        # before them, and a crash before the swap leaves only a staging table to drop.
+        "options": "-c max_parallel_workers_per_gather=0 -c jit=off -c synchronous_commit=off",
     }
     schema, events = store.datastore.schema, app.recorder.events_table_name
     shares = [
@@ -144,7 +166,13 @@ def rebuild_suivi(
             with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
                 others = [pool.submit(fold_share, share) for share in shares[1:]]
                 read = fold_share(shares[0]) + sum(f.result() for f in others)
+        swap_started = time.perf_counter()
         rebuild.swap_in(Tracking(tracking_name, stop))
+        log.info(
+            "suivi.rebuild.swapped",
+            position=stop,
+            swap_s=round(time.perf_counter() - swap_started, 2),
+        )
     except BaseException:
         rebuild.abandon()
         raise
