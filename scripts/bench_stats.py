@@ -98,13 +98,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000, help="events per projection batch")
     parser.add_argument("--year", type=int, default=2023)
     parser.add_argument("--no-doc", action="store_true", help="print only")
+    parser.add_argument(
+        "--dbname",
+        default=os.environ.get("PARCOURS_BENCH_DBNAME", "parcours_bench"),
+        help="database to load into (its own schema, dropped afterwards)",
+    )
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env(
         {
             **os.environ,
             "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": "parcours_bench",
+            "POSTGRES_DBNAME": args.dbname,
             "POSTGRES_SCHEMA": schema,
             "PARCOURS_LOG_LEVEL": "WARNING",
         }
@@ -118,6 +123,7 @@ def main() -> None:
         dbname=settings.postgres_dbname,
     )
     app = Parcours(settings)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     try:
         n, seconds = timed(lambda: load(app, args.events))
         print(f"loaded {n:,} events in {seconds:.1f} s")
@@ -140,6 +146,7 @@ def main() -> None:
         )
         _, raw2_s = timed(lambda: raw_read(conninfo, schema))
         print(f"raw read+decode again: {raw2_s:.2f} s, {n / raw2_s:,.0f} events/s")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         app.close()
         with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
