@@ -123,6 +123,7 @@ def main() -> None:
         dbname=settings.postgres_dbname,
     )
     app = Parcours(settings)
+    load_before = os.getloadavg()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     try:
         n, seconds = timed(lambda: load(app, args.events))
@@ -131,8 +132,15 @@ def main() -> None:
         assert raw_n == n
         print(f"raw read+decode: {raw_s:.2f} s, {n / raw_s:,.0f} events/s")
         suivi = Projector(app, batch=args.batch, models=[SuiviModel(app, open_suivi_store(app))])
-        _, suivi_s = timed(suivi.rebuild)
-        print(f"follow-up rebuild: {suivi_s:.2f} s, {n / suivi_s:,.0f} events/s")
+        suivi_runs = []
+        for _ in range(2):
+            suivi_read, seconds = timed(suivi.rebuild)
+            suivi_runs.append(seconds)
+            print(
+                f"follow-up rebuild: {seconds:.2f} s, {n / seconds:,.0f} events/s "
+                f"({suivi_read:,} events of its types read, {settings.rebuild_workers} processes)"
+            )
+        suivi_s = min(suivi_runs)
         everything = Projector(app, batch=args.batch)
         _, all_s = timed(everything.rebuild)
         print(f"all read models rebuild: {all_s:.2f} s, {n / all_s:,.0f} events/s")
@@ -146,7 +154,8 @@ def main() -> None:
         )
         _, raw2_s = timed(lambda: raw_read(conninfo, schema))
         print(f"raw read+decode again: {raw2_s:.2f} s, {n / raw2_s:,.0f} events/s")
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        load_after = os.getloadavg()
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}")
     finally:
         app.close()
         with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
@@ -164,19 +173,36 @@ def main() -> None:
         "",
         f"A synthetic département of {n:,} events ({cases:,} cases, {len(episodes):,} episodes)",
         f"in PostgreSQL; projection batches of {args.batch:,} events; {machine},",
-        f"{date.today().isoformat()}.",
+        f"{date.today().isoformat()}; load average (1 min) {load_before[0]:.2f} before the run,",
+        f"{load_after[0]:.2f} after.",
         "",
         "| what | s | events/s | vs raw read+decode |",
         "|---|---|---|---|",
         f"| raw read+decode (binary cursor + msgspec, nothing else; best of two runs) "
         f"| {raw_best:.2f} | {n / raw_best:,.0f} | 1.00 |",
-        f"| rebuild of the follow-up read model (read, decode, fold, write) "
+        f"| rebuild of the follow-up read model ({settings.rebuild_workers} processes: read, decode, "
+        f"fold, copy, swap in; best of two runs: {suivi_runs[0]:.2f} s, {suivi_runs[1]:.2f} s) "
         f"| {suivi_s:.2f} | {n / suivi_s:,.0f} | {raw_best / suivi_s:.2f} |",
-        f"| rebuild of every read model (case state + follow-up) "
+        f"| rebuild of every read model (case state, recording index and financed activity "
+        f"through the projector; the follow-up as above) "
         f"| {all_s:.2f} | {n / all_s:,.0f} | {raw_best / all_s:.2f} |",
         f"| reading the {len(episodes):,} episodes from the read model | {load_s:.2f} | | |",
         f"| full indicator set for {args.year} ({tables} tables: every family, every breakdown) "
         f"| {ind_s:.2f} | | |",
+        "",
+        f"Target for the rebuild of what the indicators read, 150,000 events/s on PostgreSQL: "
+        f"{'met' if n / suivi_s >= 150_000 else '**not met**'} ({n / suivi_s:,.0f} events/s "
+        f"over the {n:,} events of the log).",
+        "",
+        "How the follow-up is rebuilt (`adapters/suivi_rebuild.py`): each process reads the",
+        "events of its share of the cases (a pure function of the case id), only of the types",
+        f"the follow-up folds ({suivi_read:,} of the log's {n:,}), in log order; folds them in",
+        "memory with the cyclic collector paused; refolds from its history any case with a",
+        "correction; copies its rows into a staging table by binary COPY. The staging table then",
+        "replaces the model, with the tracking position, in one transaction: readers see the old",
+        "model until then, and a failed rebuild leaves it as it was. The raw read+decode is one",
+        "process reading and decoding every event, nothing else. The other read models are",
+        "rebuilt through the projector (read a batch, fold, upsert with the tracking row).",
         "",
         "Re-run with `python3 -m uv run python -m scripts.bench_stats --events 1000000`.",
         END,
