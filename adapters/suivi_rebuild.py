@@ -26,6 +26,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.application import Parcours
 from adapters.collector import collector_paused
 from adapters.log import DECODERS, decode
+from adapters.logging import configure_logging
 from adapters.mapper import topic_of
 from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases
 from domain.corrections import CORRECTION_TYPES
@@ -163,7 +164,12 @@ def rebuild_suivi(
             read = fold_share(shares[0])
         else:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            with ProcessPoolExecutor(
+                workers - 1,
+                mp_context=context,
+                initializer=configure_logging,
+                initargs=(s.log_level,),
+            ) as pool:
                 others = [pool.submit(fold_share, share) for share in shares[1:]]
                 read = fold_share(shares[0]) + sum(f.result() for f in others)
         swap_started = time.perf_counter()
