@@ -165,15 +165,8 @@ class _Waiter:
             return
         try:
             if self.conn is None:
-                s = self.settings
                 self.conn = psycopg.connect(
-                    host=s.postgres_host,
-                    port=s.postgres_port,
-                    user=s.postgres_user,
-                    password=s.postgres_password,
-                    dbname=s.postgres_dbname,
-                    autocommit=True,
-                    connect_timeout=5,
+                    **self.settings.postgres_conninfo(), autocommit=True, connect_timeout=5
                 )
                 self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):

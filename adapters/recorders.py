@@ -87,7 +87,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "version bigint NOT NULL, status int NOT NULL)"
             ).format(schema=schema, table=self.idempotency_table)
         )
-        self._insert_key = SQL("INSERT INTO {schema}.{table} VALUES (%s,%s,%s,%s,%s)").format(
+        insert_key = SQL("INSERT INTO {schema}.{table} VALUES (%s,%s,%s,%s,%s)").format(
             schema=schema, table=self.idempotency_table
         )
         self._select_key = SQL("SELECT * FROM {schema}.{table} WHERE key=%s").format(
@@ -100,9 +100,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, table=Identifier(self.events_table_name))
         self._insert_arrays = insert_arrays
         # The key rides in the events' statement: one statement, one error on a lost race.
-        self._insert_arrays_and_key = SQL(
-            "WITH key AS (INSERT INTO {schema}.{keys} VALUES (%s,%s,%s,%s,%s)) {insert}"
-        ).format(schema=schema, keys=self.idempotency_table, insert=insert_arrays)
+        self._insert_arrays_and_key = SQL("WITH key AS ({key}) {insert}").format(
+            key=insert_key, insert=insert_arrays
+        )
         self._select_position = SQL(
             "SELECT notification_id FROM {schema}.{table} "
             "WHERE originator_id=%s AND originator_version=%s"

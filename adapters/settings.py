@@ -3,7 +3,7 @@
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -91,6 +91,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def sqlite_file(self) -> Path:
         return self.sqlite_path or self.data_dir / "parcours.sqlite"
+
+    def postgres_conninfo(self) -> dict[str, Any]:
+        """Keyword arguments of `psycopg.connect` for the configured database."""
+        return {
+            "host": self.postgres_host,
+            "port": self.postgres_port,
+            "user": self.postgres_user,
+            "password": self.postgres_password,
+            "dbname": self.postgres_dbname,
+        }
 
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's own variables, derived from ours."""

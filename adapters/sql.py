@@ -23,14 +23,7 @@ class Db:
     def transaction(self) -> Iterator["Tx"]:
         if self.postgres:
             s = self.settings
-            with psycopg.connect(
-                host=s.postgres_host,
-                port=s.postgres_port,
-                user=s.postgres_user,
-                password=s.postgres_password,
-                dbname=s.postgres_dbname,
-                connect_timeout=10,
-            ) as conn:
+            with psycopg.connect(**s.postgres_conninfo(), connect_timeout=10) as conn:
                 conn.execute(
                     sql.SQL("SET search_path TO {}").format(sql.Identifier(s.postgres_schema))
                 )

@@ -143,11 +143,7 @@ def rebuild_suivi(
     rebuild = PostgresSuiviRebuild(store)
     s = app.settings
     conninfo = {
-        "host": s.postgres_host,
-        "port": s.postgres_port,
-        "user": s.postgres_user,
-        "password": s.postgres_password,
-        "dbname": s.postgres_dbname,
+        **s.postgres_conninfo(),
         # Each worker has a core already: no parallel scan workers nor JIT for one index scan.
         # Its staging rows need no flush of their own: the swap's commit flushes the WAL
         # before them, and a crash before the swap leaves only a staging table to drop.

@@ -14,7 +14,7 @@ import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from projections.suivi import Suivi
 
@@ -114,6 +114,12 @@ class SQLiteSuiviStore(SQLiteTrackingRecorder):
             c.execute("DELETE FROM tracking WHERE application_name=?", (tracking_name,))
 
 
+_PG_COLUMNS = SQL(
+    "case_id uuid NOT NULL, structure_id text, referent_id text, ouvert boolean NOT NULL, "
+    "data bytea NOT NULL"
+)
+
+
 class PostgresSuiviStore(PostgresTrackingRecorder):
     def __init__(
         self,
@@ -128,16 +134,10 @@ class PostgresSuiviStore(PostgresTrackingRecorder):
         self.schema = Identifier(self.datastore.schema)
         s, t = self.schema, self.table
         self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {s}.{t} (case_id uuid PRIMARY KEY, "
-                "structure_id text, referent_id text, ouvert boolean NOT NULL, data bytea NOT NULL)"
-            ).format(s=s, t=t),
-            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (structure_id, ouvert)").format(
-                i=Identifier(f"{table}_structure"), s=s, t=t
+            SQL("CREATE TABLE IF NOT EXISTS {s}.{t} ({c}, PRIMARY KEY (case_id))").format(
+                s=s, t=t, c=_PG_COLUMNS
             ),
-            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (referent_id, ouvert)").format(
-                i=Identifier(f"{table}_referent"), s=s, t=t
-            ),
+            *self.index_statements(),
         ]
         self._upsert = SQL(
             "INSERT INTO {s}.{t} SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], "
@@ -145,6 +145,18 @@ class PostgresSuiviStore(PostgresTrackingRecorder):
             "SET structure_id=excluded.structure_id, referent_id=excluded.referent_id, "
             "ouvert=excluded.ouvert, data=excluded.data"
         ).format(s=s, t=t)
+
+    def index_statements(self) -> list[Composed]:
+        """What worklists read by: a structure's or a référent's (open) cases."""
+        return [
+            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} ({c}, ouvert)").format(
+                i=Identifier(f"{self.table_name}_{column.removesuffix('_id')}"),
+                s=self.schema,
+                t=self.table,
+                c=Identifier(column),
+            )
+            for column in ("structure_id", "referent_id")
+        ]
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
         rows = [(k, *_columns(v), _encode(v)) for k, v in cases.items() if v]
@@ -193,30 +205,26 @@ class PostgresSuiviStore(PostgresTrackingRecorder):
             )
 
 
-SUIVI_COLUMNS = ("case_id", "structure_id", "referent_id", "ouvert", "data")
+_COPY_COLUMNS = SQL(", ").join(
+    map(Identifier, ("case_id", "structure_id", "referent_id", "ouvert", "data"))
+)
 _COPY_TYPES = ["uuid", "text", "text", "bool", "bytea"]
 
 
 def copy_cases(
     conn: psycopg.Connection[Any], table: Identifier, cases: dict[UUID, list[Suivi]]
-) -> int:
-    """Write folded cases into `table` by binary COPY (the fast path of a rebuild); returns
-    how many rows were written."""
-    written = 0
+) -> None:
+    """Write folded cases into `table` by binary COPY (the fast path of a rebuild)."""
     with (
         conn.cursor() as cursor,
         cursor.copy(
-            SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                table, SQL(", ").join(map(Identifier, SUIVI_COLUMNS))
-            )
+            SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, _COPY_COLUMNS)
         ) as copy,
     ):
         copy.set_types(_COPY_TYPES)
         for case_id, episodes in cases.items():
             if episodes:
                 copy.write_row((case_id, *_columns(episodes), _encode(episodes)))
-                written += 1
-    return written
 
 
 class PostgresSuiviRebuild:
@@ -226,37 +234,23 @@ class PostgresSuiviRebuild:
 
     def __init__(self, store: PostgresSuiviStore) -> None:
         self.store = store
-        self.name = store.table_name
-        self.staging_name = f"{self.name}_rebuild"
+        self.staging_name = f"{store.table_name}_rebuild"
         self.staging = SQL("{}.{}").format(store.schema, Identifier(self.staging_name))
 
     def begin(self) -> None:
         with self.store.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(self.staging))
-            curs.execute(
-                SQL(
-                    "CREATE TABLE {} (case_id uuid NOT NULL, structure_id text, "
-                    "referent_id text, ouvert boolean NOT NULL, data bytea NOT NULL)"
-                ).format(self.staging)
-            )
+            # No key nor index while the rows are copied: both are built at the swap.
+            curs.execute(SQL("CREATE TABLE {} ({})").format(self.staging, _PG_COLUMNS))
 
     def swap_in(self, tracking: Tracking) -> None:
-        s, name = self.store.schema, self.name
+        s, t = self.store.schema, self.store.table
         with self.store.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DROP TABLE {}.{}").format(s, Identifier(name)))
-            curs.execute(SQL("ALTER TABLE {} RENAME TO {}").format(self.staging, Identifier(name)))
-            curs.execute(
-                SQL("ALTER TABLE {}.{} ADD PRIMARY KEY (case_id)").format(s, Identifier(name))
-            )
-            for column in ("structure_id", "referent_id"):
-                curs.execute(
-                    SQL("CREATE INDEX {} ON {}.{} ({}, ouvert)").format(
-                        Identifier(f"{name}_{column.removesuffix('_id')}"),
-                        s,
-                        Identifier(name),
-                        Identifier(column),
-                    )
-                )
+            curs.execute(SQL("DROP TABLE {}.{}").format(s, t))
+            curs.execute(SQL("ALTER TABLE {} RENAME TO {}").format(self.staging, t))
+            curs.execute(SQL("ALTER TABLE {}.{} ADD PRIMARY KEY (case_id)").format(s, t))
+            for statement in self.store.index_statements():
+                curs.execute(statement)
             curs.execute(
                 SQL("DELETE FROM {}.{} WHERE application_name=%s").format(
                     s, Identifier(self.store.tracking_table_name)
