@@ -365,7 +365,7 @@ class Server(ParcoursProcess):
             PARCOURS_API_PORT=str(self.port),
             **{"PARCOURS_LOG_LEVEL": "INFO", **env},
         )
-        wait_until(self._healthy, timeout=30, what=f"the server on {self.base_url}", pause=0.05)
+        wait_until(self._healthy, timeout=90, what=f"the server on {self.base_url}", pause=0.05)
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:

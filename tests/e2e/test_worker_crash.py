@@ -34,7 +34,7 @@ def _kill_mid_catch_up(
     try:
         wait_until(
             lambda: projector.position() >= target or worker.process.poll() is not None,
-            timeout=30,
+            timeout=180,
             what=f"the worker to pass position {target}",
             pause=0.002,
         )
@@ -69,7 +69,7 @@ def test_sigkill_mid_catch_up_then_restart_equals_a_rebuild(
         worker = _worker(settings, tmp_path / "worker-3.log")
         try:
             wait_until(
-                lambda: projector.position() == last, timeout=60, what="the catch-up to the end"
+                lambda: projector.position() == last, timeout=180, what="the catch-up to the end"
             )
             assert worker.stop(signal.SIGTERM) == 0, worker.output()
         finally:
@@ -118,7 +118,7 @@ def test_sigkill_at_random_points_in_a_loop_then_restart_equals_a_rebuild(
         last = app.max_position()
         worker = _worker(settings, tmp_path / "final.log")
         try:
-            wait_until(lambda: projector.position() == last, timeout=60, what="the end")
+            wait_until(lambda: projector.position() == last, timeout=180, what="the end")
             assert worker.stop(signal.SIGTERM) == 0, worker.output()
         finally:
             worker.kill_if_running()
