@@ -28,8 +28,10 @@ def tighten(path: Path, mode: int) -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """The directory, created owner-only when missing and tightened when it exists."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """The directory, created owner-only (with the parents it needs) when missing, and
+    tightened when it exists."""
+    for missing in [p for p in (*reversed(path.parents), path) if not p.exists()]:
+        missing.mkdir(mode=DIR_MODE, exist_ok=True)
     tighten(path, DIR_MODE)
     return path
 

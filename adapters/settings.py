@@ -92,7 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The département's stable key of extracts (hex); unset, a key file in the data dir."""
     auth_mode: AuthMode = "local"
     jwt_secret: str = ""
-    jwt_issuer: str = "parcours-local"
+    jwt_issuer: str = LOCAL_ISSUER
     jwt_audience: str = "parcours"
     jwt_jwks_url: str = ""
     jwt_public_key_file: Path | None = None
@@ -135,7 +135,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             cle_pseudonymisation=env.get("PARCOURS_CLE_PSEUDONYMISATION", "").strip(),
             auth_mode="oidc" if auth_mode == "oidc" else "local",
             jwt_secret=env.get("PARCOURS_JWT_SECRET", ""),
-            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", "parcours-local"),
+            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", LOCAL_ISSUER),
             jwt_audience=env.get("PARCOURS_JWT_AUDIENCE", "parcours"),
             jwt_jwks_url=env.get("PARCOURS_JWT_JWKS_URL", ""),
             jwt_public_key_file=Path(raw_key) if raw_key else None,

@@ -273,6 +273,7 @@ def test_key_files_are_owner_only(tmp_path: Path) -> None:
     path = local_key_file(settings)
     assert _mode(path) == 0o600
     assert _mode(path.parent) == 0o700
+    assert _mode(settings.data_dir) == 0o700
     assert _mode(settings.data_dir / "cle_pseudonymisation.key") == 0o600
     path.chmod(0o644)
     local_secret(settings)
