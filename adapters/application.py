@@ -67,6 +67,7 @@ class Parcours(Application[UUID]):
 
     def __init__(self, settings: Settings | None = None, clock: Clock = utc_now) -> None:
         self.settings = settings or Settings.from_env()
+        self.settings.check_start()
         self.clock = clock
         self.tz = ZoneInfo(self.settings.timezone)
         super().__init__(env=self.settings.library_env())

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.application import Author, Parcours
 from adapters.extract_writers import Chunks, Format, Writer, open_writer
 from adapters.histories import decoded, stored_histories
+from adapters.private_files import read_or_create_secret
 from adapters.settings import Settings
 from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
 from domain.errors import DomainError
@@ -60,10 +61,11 @@ COLONNES: dict[Forme, tuple[Colonne, ...]] = {
 
 
 def stable_key(settings: Settings, environ: Mapping[str, str] | None = None) -> bytes:
-    """The département's key: from the environment (hex), else from a file under the data
-    directory, created with 256 random bits and owner-only rights on first use."""
+    """The département's key: from the environment (hex), else (local mode only: production
+    refuses to start without the variable) from a file under the data directory, created with
+    256 random bits and owner-only rights on first use."""
     env = os.environ if environ is None else environ
-    raw = env.get(KEY_ENV, "").strip()
+    raw = env.get(KEY_ENV, "").strip() or settings.cle_pseudonymisation
     if raw:
         key = bytes.fromhex(raw)
         if len(key) < 16:
@@ -71,12 +73,7 @@ def stable_key(settings: Settings, environ: Mapping[str, str] | None = None) -> 
             raise ValueError(msg)
         return key
     path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    return bytes.fromhex(read_or_create_secret(path, lambda: secrets.token_hex(32)))
 
 
 def key_for(settings: Settings, cle: Cle) -> bytes:

@@ -6,6 +6,14 @@ events (which only ever carry the case id and the `Profil`) and every statistic 
 personal stays readable. A blind index (HMAC of organisme, file number and NIR under a
 département secret) finds the case of a person named again by a later flux without storing the
 NIR in clear.
+
+Keys from the département's secrets: the master key is derived with HKDF-SHA256 (`info` naming
+its purpose); person keys wrapped that way carry a leading version byte. Person keys wrapped
+before (48 bytes, no version byte) were wrapped under SHA-256(`master:` + secret) and are still
+read and erased. The blind index keeps its first derivation, SHA-256(`index:` + secret), on
+purpose: it is a lookup key, not a cipher key, and every indexed person and every household
+reference already in the log (`numero_dossier`) was computed with it; another derivation would
+make a later flux open new cases for known persons.
 """
 
 import hashlib
@@ -16,7 +24,9 @@ from datetime import date
 from uuid import UUID
 
 import msgspec
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from adapters.settings import Settings
 from adapters.sql import Db, Tx
@@ -39,7 +49,21 @@ class Identite(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     identifiant_pole_emploi: str | None = None
 
 
-def _key(secret: str, purpose: bytes) -> bytes:
+MASTER_INFO = b"parcours/identite/cle-maitre/v2"
+WRAPPED_V2 = b"\x02"
+"""First byte of a person key wrapped under the HKDF master key (legacy wraps have none)."""
+LEGACY_WRAPPED_SIZE = 48
+"""32-byte person key + 16-byte AES-GCM tag, as wrapped before the version byte existed."""
+
+
+def derive(secret: str, info: bytes) -> bytes:
+    """A 256-bit key for one purpose (`info`) from a département secret."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
+
+
+def legacy_key(secret: str, purpose: bytes) -> bytes:
+    """The first derivation, SHA-256(purpose + secret): the blind index's, and the master key
+    of person keys wrapped before HKDF."""
     return hashlib.sha256(purpose + secret.encode()).digest()
 
 
@@ -53,8 +77,9 @@ class IdentityStore:
 
     def __init__(self, settings: Settings) -> None:
         self.db = Db(settings)
-        self._index_key = _key(settings.identity_index_secret, b"index:")
-        self._master = AESGCM(_key(settings.identity_master_key, b"master:"))
+        self._index_key = legacy_key(settings.identity_index_secret, b"index:")
+        self._master = AESGCM(derive(settings.identity_master_key, MASTER_INFO))
+        self._legacy_master = AESGCM(legacy_key(settings.identity_master_key, b"master:"))
         self._encode = msgspec.json.Encoder().encode
         self._decode = msgspec.json.Decoder(Identite).decode
         blob = "bytea" if self.db.postgres else "BLOB"
@@ -68,6 +93,15 @@ class IdentityStore:
                 "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
                 f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
             )
+
+    def _unwrap(self, key_nonce: bytes, wrapped: bytes, case_id: UUID) -> AESGCM:
+        """The person's key, whichever derivation of the master key wrapped it."""
+        if len(wrapped) == LEGACY_WRAPPED_SIZE:
+            return AESGCM(self._legacy_master.decrypt(key_nonce, wrapped, case_id.bytes))
+        if wrapped[:1] != WRAPPED_V2:
+            msg = f"clé d'identité de version inconnue ({wrapped[:1].hex()})"
+            raise ValueError(msg)
+        return AESGCM(self._master.decrypt(key_nonce, wrapped[1:], case_id.bytes))
 
     def blind_index(self, organisme: str, matricule: str, nir: str | None) -> str:
         message = f"{organisme}|{matricule.strip()}|{normalise_nir(nir)}".encode()
@@ -110,7 +144,7 @@ class IdentityStore:
             aad = case_id.bytes
             sealed = AESGCM(person_key).encrypt(nonce, encode(identite), aad)
             records.append((case_id.hex, blind, nonce, sealed))
-            keys.append((case_id.hex, key_nonce, master(key_nonce, person_key, aad)))
+            keys.append((case_id.hex, key_nonce, WRAPPED_V2 + master(key_nonce, person_key, aad)))
         return records, keys
 
     def insert(self, tx: Tx, people: Sequence[tuple[str, UUID, Identite]]) -> None:
@@ -156,7 +190,7 @@ class IdentityStore:
         for raw_id, *sealed in rows:
             case_id = UUID(str(raw_id))
             nonce, data, key_nonce, wrapped = (bytes(v) for v in sealed)  # type: ignore[call-overload]
-            person_key = AESGCM(self._master.decrypt(key_nonce, wrapped, case_id.bytes))
+            person_key = self._unwrap(key_nonce, wrapped, case_id)
             new = latest[case_id.hex]
             if self._decode(person_key.decrypt(nonce, data, case_id.bytes)) == new:
                 continue
@@ -177,8 +211,8 @@ class IdentityStore:
         if not rows:
             return None
         nonce, sealed, key_nonce, wrapped = (bytes(v) for v in rows[0])
-        person_key = self._master.decrypt(key_nonce, wrapped, case_id.bytes)
-        return self._decode(AESGCM(person_key).decrypt(nonce, sealed, case_id.bytes))
+        person_key = self._unwrap(key_nonce, wrapped, case_id)
+        return self._decode(person_key.decrypt(nonce, sealed, case_id.bytes))
 
     def erase(self, case_id: UUID) -> bool:
         """Destroy the person's key and record; True when there was something to erase."""

@@ -1,14 +1,69 @@
 """Configuration, read once from the environment (every variable is listed in the README)."""
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
+import structlog
+
+from adapters.private_files import private_sqlite
 
 Store = Literal["sqlite", "postgres"]
 AuthMode = Literal["local", "oidc"]
+
+DEV_IDENTITY_INDEX_SECRET = "dev-only-index-secret"  # noqa: S105 (development default)
+DEV_IDENTITY_MASTER_KEY = "dev-only-master-key"
+LOCAL_ISSUER = "parcours-local"
+SECRET_BYTES = 32
+"""Least size of each production secret: 32 random bytes, written as 64 hexadecimal digits."""
+SECRET_VARIABLES = (
+    "PARCOURS_IDENTITY_MASTER_KEY",
+    "PARCOURS_IDENTITY_INDEX_SECRET",
+    "PARCOURS_CLE_PSEUDONYMISATION",
+)
+_warned_development_keys = False
+
+
+class UnsafeSettings(ValueError):
+    """Production settings that would leave personal data readable or tokens forgeable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = [
+            "parcours : démarrage refusé en production (PARCOURS_AUTH_MODE=oidc), "
+            "voir docs/security.md (« Production checklist ») :",
+            *(f"  - {problem}" for problem in problems),
+        ]
+        super().__init__("\n".join(lines))
+
+
+def secret_problem(value: str) -> str | None:
+    """Why a production secret is not one, or None: it must be 32 random bytes or more,
+    in hexadecimal (`python3 -c "import secrets; print(secrets.token_hex(32))"`)."""
+    raw = value.strip()
+    if not raw:
+        return "absente ou vide"
+    if raw in (DEV_IDENTITY_MASTER_KEY, DEV_IDENTITY_INDEX_SECRET):
+        return "absente ou égale à la valeur de développement"
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        return (
+            f"pas en hexadécimal ({SECRET_BYTES} octets aléatoires, soit "
+            f"{2 * SECRET_BYTES} caractères hexadécimaux, attendus)"
+        )
+    if len(key) < SECRET_BYTES:
+        return (
+            f"trop courte : {len(key)} octets, au moins {SECRET_BYTES} attendus "
+            f"({2 * SECRET_BYTES} caractères hexadécimaux)"
+        )
+    if len(set(key)) < SECRET_BYTES // 2:
+        return "pas aléatoire (motif répété ou valeur d'exemple)"
+    return None
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,13 +84,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_batch: int = 2000
     rebuild_workers: int = 2
     """Processes folding the log in a full rebuild on PostgreSQL (one per core)."""
-    identity_index_secret: str = "dev-only-index-secret"  # noqa: S105 (development default)
+    identity_index_secret: str = DEV_IDENTITY_INDEX_SECRET
     """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
-    identity_master_key: str = "dev-only-master-key"
+    identity_master_key: str = DEV_IDENTITY_MASTER_KEY
     """Wraps each person's identity key; set both secrets in production."""
+    cle_pseudonymisation: str = ""
+    """The département's stable key of extracts (hex); unset, a key file in the data dir."""
     auth_mode: AuthMode = "local"
     jwt_secret: str = ""
-    jwt_issuer: str = "parcours-local"
+    jwt_issuer: str = LOCAL_ISSUER
     jwt_audience: str = "parcours"
     jwt_jwks_url: str = ""
     jwt_public_key_file: Path | None = None
@@ -72,12 +129,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
             rebuild_workers=max(1, int(env.get("PARCOURS_REBUILD_WORKERS", "2"))),
             identity_index_secret=env.get(
-                "PARCOURS_IDENTITY_INDEX_SECRET", "dev-only-index-secret"
+                "PARCOURS_IDENTITY_INDEX_SECRET", DEV_IDENTITY_INDEX_SECRET
             ),
-            identity_master_key=env.get("PARCOURS_IDENTITY_MASTER_KEY", "dev-only-master-key"),
+            identity_master_key=env.get("PARCOURS_IDENTITY_MASTER_KEY", DEV_IDENTITY_MASTER_KEY),
+            cle_pseudonymisation=env.get("PARCOURS_CLE_PSEUDONYMISATION", "").strip(),
             auth_mode="oidc" if auth_mode == "oidc" else "local",
             jwt_secret=env.get("PARCOURS_JWT_SECRET", ""),
-            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", "parcours-local"),
+            jwt_issuer=env.get("PARCOURS_JWT_ISSUER", LOCAL_ISSUER),
             jwt_audience=env.get("PARCOURS_JWT_AUDIENCE", "parcours"),
             jwt_jwks_url=env.get("PARCOURS_JWT_JWKS_URL", ""),
             jwt_public_key_file=Path(raw_key) if raw_key else None,
@@ -87,6 +145,89 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 if a.strip()
             ),
         )
+
+    def production_problems(self) -> list[str]:
+        """Every reason these settings are unfit for production, each naming its variable:
+        the one list that every entry point checks at start in oidc mode."""
+        problems = []
+        secrets = dict(
+            zip(
+                SECRET_VARIABLES,
+                (self.identity_master_key, self.identity_index_secret, self.cle_pseudonymisation),
+                strict=True,
+            )
+        )
+        seen: dict[str, str] = {}
+        for name, value in secrets.items():
+            problem = secret_problem(value)
+            if problem is None and value.strip().lower() in seen:
+                problem = f"identique à {seen[value.strip().lower()]} (une valeur par secret)"
+            seen.setdefault(value.strip().lower(), name)
+            if problem:
+                problems.append(f"{name} : {problem}")
+        if self.jwt_secret:
+            problems.append(
+                "PARCOURS_JWT_SECRET : réservée au mode local, la production ne reconnaît que "
+                "les clés publiques du fournisseur d'identité"
+            )
+        if not self.jwt_issuer.strip() or self.jwt_issuer == LOCAL_ISSUER:
+            problems.append(
+                f"PARCOURS_JWT_ISSUER : absent ou égal à la valeur locale « {LOCAL_ISSUER} » "
+                "(l'« issuer » du fournisseur d'identité est attendu)"
+            )
+        if not self.jwt_audience.strip():
+            problems.append("PARCOURS_JWT_AUDIENCE : vide")
+        if not [a for a in self.jwt_algorithms if not a.upper().startswith("HS")]:
+            problems.append(
+                "PARCOURS_JWT_ALGORITHMS : aucun algorithme asymétrique (RS256, ES256…)"
+            )
+        if self.jwt_jwks_url:
+            url = urlsplit(self.jwt_jwks_url)
+            if url.scheme != "https" and url.hostname not in ("localhost", "127.0.0.1", "::1"):
+                problems.append(
+                    "PARCOURS_JWT_JWKS_URL : https attendu (les clés qui signent les jetons "
+                    "ne doivent pas pouvoir être substituées en chemin)"
+                )
+        elif self.jwt_public_key_file is not None:
+            if not os.access(self.jwt_public_key_file, os.R_OK):
+                problems.append(
+                    f"PARCOURS_JWT_PUBLIC_KEY_FILE : {self.jwt_public_key_file} illisible"
+                )
+        else:
+            problems.append(
+                "PARCOURS_JWT_JWKS_URL ou PARCOURS_JWT_PUBLIC_KEY_FILE : aucune clé publique "
+                "du fournisseur d'identité"
+            )
+        return problems
+
+    def check_start(self) -> None:
+        """Refuse production settings with any problem (raises `UnsafeSettings`); in local
+        mode, say once per process that development keys are in use."""
+        global _warned_development_keys
+        if self.auth_mode == "oidc":
+            problems = self.production_problems()
+            if problems:
+                raise UnsafeSettings(problems)
+            return
+        development = [
+            name
+            for name, value, default in (
+                ("PARCOURS_IDENTITY_MASTER_KEY", self.identity_master_key, DEV_IDENTITY_MASTER_KEY),
+                (
+                    "PARCOURS_IDENTITY_INDEX_SECRET",
+                    self.identity_index_secret,
+                    DEV_IDENTITY_INDEX_SECRET,
+                ),
+            )
+            if value == default
+        ]
+        if development and not _warned_development_keys:
+            _warned_development_keys = True
+            structlog.get_logger("settings").warning(
+                "secrets.cles_de_developpement",
+                message="mode local : clés de développement en usage, refusées en production",
+                variables=development,
+            )
 
     @property
     def sqlite_file(self) -> Path:
@@ -105,7 +246,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's own variables, derived from ours."""
         if self.store == "sqlite":
-            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(self.sqlite_file, self.data_dir)
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_file),
@@ -126,6 +267,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_PRE_PING": "y",
             "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresRecorder",
         }
+
+
+def refuse_unsafe_start(settings: Settings) -> None:
+    """Every entry point's first step: production settings with a problem stop the process
+    (message on stderr, exit status 2) before anything listens or writes."""
+    try:
+        settings.check_start()
+    except UnsafeSettings as e:
+        print(e, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def ensure_postgres_database(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from adapters.private_files import private_sqlite
 from adapters.settings import Settings
 
 
@@ -29,7 +30,7 @@ class Db:
                 )
                 yield Tx(conn, postgres=True)
             return
-        self.settings.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(self.settings.sqlite_file, self.settings.data_dir)
         lite = sqlite3.connect(self.settings.sqlite_file, timeout=30, isolation_level=None)
         try:
             # Erased rows are overwritten on disk, not left in free pages.

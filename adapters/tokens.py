@@ -12,6 +12,7 @@ from typing import Any
 
 import jwt
 
+from adapters.private_files import read_or_create_secret
 from adapters.settings import Settings
 
 LOCAL_ALGORITHM = "HS256"
@@ -31,12 +32,7 @@ def local_secret(settings: Settings) -> str:
     generated (readable by its owner only) on first use."""
     if settings.jwt_secret:
         return settings.jwt_secret
-    path = local_key_file(settings)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
+    return read_or_create_secret(local_key_file(settings), lambda: secrets.token_hex(32))
 
 
 class TokenVerifier:

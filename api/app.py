@@ -65,6 +65,7 @@ def create_app(
                 store.close()
 
     resolved = settings or (parcours.settings if parcours else Settings.from_env())
+    resolved.check_start()
     app = FastAPI(
         dependencies=[Depends(authenticate)],
         title="parcours",

@@ -17,7 +17,7 @@ import uvicorn
 from adapters.application import Parcours
 from adapters.logging import configure_logging
 from adapters.projector import Projector
-from adapters.settings import Settings, ensure_postgres_database
+from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
 from api import cli_audit, cli_auth, cli_cohort, cli_finance, cli_flux, cli_stats
 
 log = structlog.get_logger("cli")
@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    refuse_unsafe_start(settings)
     ensure_postgres_database(settings)
     args.func(settings, args)
 
