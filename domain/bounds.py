@@ -22,7 +22,9 @@ Limits (docs/path-rules.md, "Bounds"), each refusal a DomainError naming the fie
 - lists of at most `LISTE_MAX` items (`liste_trop_longue`).
 """
 
+import functools
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -70,6 +72,7 @@ ETP_MAX = 1000.0
 LISTE_MAX = 1000
 
 
+@functools.lru_cache(maxsize=16)
 def horizon(today: date) -> date:
     """The latest date a planned fact may bear, seen from `today`."""
     return add_months(today, HORIZON_MOIS)
@@ -79,18 +82,30 @@ def _refus(code: str, detail: str, path: str) -> DomainError:
     return DomainError(code, f"{path}: {detail}", path)
 
 
+_IDENTIFIANT = re.compile(r"[\w" + re.escape(IDENTIFIANT_PONCTUATION) + r"]+")
+r"""`\w`: the characters `str.isalnum` accepts, and `_`."""
+
+
 def _forbidden(text: str) -> str | None:
-    """The first control character or lone surrogate of `text`, if any."""
+    """The first control character or lone surrogate of `text`, if any (a printable text,
+    the common case, is answered at C speed)."""
+    if text.isprintable():
+        return None
     for ch in text:
         if unicodedata.category(ch) in ("Cc", "Cs"):
             return ch
     return None
 
 
-def verifier_texte(value: str, path: str) -> None:
-    """A text within bounds; `path` names the field (its last part says which rule applies:
-    an identifier, a commune code or free text)."""
-    name = path.rpartition(".")[2].partition("[")[0]
+def _name(path: str) -> str:
+    """The field a path ends on (`tarifs.ccas.asc[0].montant` → montant)."""
+    return path.rpartition(".")[2].partition("[")[0]
+
+
+def verifier_texte(value: str, path: str, name: str | None = None) -> None:
+    """A text within bounds; the field's name (by default, the last part of `path`) says
+    which rule applies: an identifier, a commune code or free text."""
+    name = _name(path) if name is None else name
     if name in IDENTIFIANTS:
         most, allowed = IDENTIFIANT_MAX, IDENTIFIANT_PONCTUATION
     elif name in CODES_COMMUNE:
@@ -99,8 +114,13 @@ def verifier_texte(value: str, path: str) -> None:
         most, allowed = TEXTE_MAX, None
     if len(value) > most:
         raise _refus("texte_trop_long", f"{len(value)} caractères, au plus {most}.", path)
-    bad = _forbidden(value)
-    if bad is None and allowed is not None:
+    if allowed is None:
+        bad = _forbidden(value)
+    elif not value:
+        raise _refus("texte_vide", "identifiant requis.", path)
+    elif _IDENTIFIANT.fullmatch(value) if allowed else value.isalnum():
+        bad = None
+    else:
         bad = next((c for c in value if not (c.isalnum() or c in allowed)), None)
     if bad is not None:
         what = "lettres, chiffres" + (f" et {' '.join(allowed)}" if allowed else "")
@@ -110,18 +130,22 @@ def verifier_texte(value: str, path: str) -> None:
             + (f" (un identifiant: {what}, sans espace)." if allowed is not None else "."),
             path,
         )
-    if allowed is not None and not value:
-        raise _refus("texte_vide", "identifiant requis.", path)
 
 
-def verifier_date(value: date, path: str, today: date | None) -> None:
+def _window(today: date | None) -> tuple[date, date]:
+    return DATE_MIN, horizon(today) if today is not None else DATE_MAX
+
+
+def verifier_date(
+    value: date, path: str, today: date | None, window: tuple[date, date] | None = None
+) -> None:
     """A date inside [DATE_MIN, horizon(today)] (DATE_MAX without a today)."""
-    latest = horizon(today) if today is not None else DATE_MAX
+    first, latest = window or _window(today)
     day = value.date() if isinstance(value, datetime) else value
-    if not DATE_MIN <= day <= latest:
+    if not first <= day <= latest:
         raise _refus(
             "date_hors_limites",
-            f"la date {day.isoformat()} n'est pas entre le {DATE_MIN.isoformat()} "
+            f"la date {day.isoformat()} n'est pas entre le {first.isoformat()} "
             f"et le {latest.isoformat()}.",
             path,
         )
@@ -137,9 +161,11 @@ def _range(name: str, today: date | None) -> tuple[int, int]:
     return 0, ENTIER_MAX
 
 
-def verifier_nombre(value: int | float | Decimal, path: str, today: date | None) -> None:
+def verifier_nombre(
+    value: int | float | Decimal, path: str, today: date | None, name: str | None = None
+) -> None:
     """A finite number in the domain's range for that field."""
-    name = path.rpartition(".")[2].partition("[")[0]
+    name = _name(path) if name is None else name
     if isinstance(value, int):
         low, high = _range(name, today)
         if not low <= value <= high:
@@ -159,33 +185,68 @@ def verifier(value: Any, today: date | None, path: str = "") -> None:
     """Every field of `value` (a command, a document, nested structs, lists, mappings) within
     bounds; raises a DomainError naming the first field at fault by its dotted path.
     Optional fields left empty (None) are not checked."""
-    if value is None or isinstance(value, bool | Enum | UUID):
+    _walk(value, path, _name(path), today, _window(today))
+
+
+_SKIP, _STRUCT, _TEXT, _DATE, _NUMBER, _SEQUENCE, _MAPPING = range(7)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(kind: type) -> int:
+    """How a value of this type is checked (decided once per type: commands are walked on
+    every write, the flux's in bulk)."""
+    found = _KINDS.get(kind)
+    if found is None:
+        if issubclass(kind, bool | Enum | UUID) or kind is type(None):
+            found = _SKIP
+        elif issubclass(kind, msgspec.Struct):
+            found = _STRUCT
+        elif issubclass(kind, str):
+            found = _TEXT
+        elif issubclass(kind, date):
+            found = _DATE
+        elif issubclass(kind, int | float | Decimal):
+            found = _NUMBER
+        elif issubclass(kind, list | tuple | set | frozenset):
+            found = _SEQUENCE
+        elif issubclass(kind, Mapping):
+            found = _MAPPING
+        else:
+            found = _SKIP
+        _KINDS[kind] = found
+    return found
+
+
+def _walk(value: Any, path: str, name: str, today: date | None, window: tuple[date, date]) -> None:
+    kind = _kind(type(value))
+    if kind == _SKIP:
         return
-    if isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
-            verifier(getattr(value, name), today, f"{path}.{name}" if path else name)
-        return
-    if isinstance(value, str):
-        verifier_texte(value, path or "valeur")
-    elif isinstance(value, date):
-        verifier_date(value, path or "date", today)
-    elif isinstance(value, int | float | Decimal):
-        verifier_nombre(value, path or "nombre", today)
-    elif isinstance(value, list | tuple | set | frozenset):
-        if len(value) > LISTE_MAX:
-            raise _refus("liste_trop_longue", f"au plus {LISTE_MAX} éléments.", path)
+    if kind == _STRUCT:
+        prefix = f"{path}." if path else ""
+        for field in value.__struct_fields__:
+            item = getattr(value, field)
+            if _KINDS.get(type(item)) != _SKIP:
+                _walk(item, prefix + field, field, today, window)
+    elif kind == _TEXT:
+        verifier_texte(value, path or "valeur", name)
+    elif kind == _DATE:
+        verifier_date(value, path or "date", today, window)
+    elif kind == _NUMBER:
+        verifier_nombre(value, path or "nombre", today, name)
+    elif len(value) > LISTE_MAX:
+        raise _refus("liste_trop_longue", f"au plus {LISTE_MAX} éléments.", path)
+    elif kind == _SEQUENCE:
         for i, item in enumerate(value):
-            verifier(item, today, f"{path}[{i}]")
-    elif isinstance(value, Mapping):
-        if len(value) > LISTE_MAX:
-            raise _refus("liste_trop_longue", f"au plus {LISTE_MAX} éléments.", path)
+            _walk(item, f"{path}[{i}]", name, today, window)
+    else:
         for key, item in value.items():
             label = key.value if isinstance(key, Enum) else str(key)
-            verifier(key, today, f"{path}.{label}")
-            verifier(item, today, f"{path}.{label}")
+            _walk(key, f"{path}.{label}", label, today, window)
+            _walk(item, f"{path}.{label}", label, today, window)
 
 
 def verifier_champs(today: date | None, **fields: Any) -> None:
     """`verifier` for values given by name (a rule whose input is not one struct)."""
+    window = _window(today)
     for name, value in fields.items():
-        verifier(value, today, name)
+        _walk(value, name, name, today, window)
