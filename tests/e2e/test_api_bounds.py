@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from adapters.application import Parcours
 from adapters.schedules import shipped
 from adapters.settings import Settings
 from api.auth import Role
+from api.steps import CORRECTIONS, STEPS
 from domain.bounds import horizon
 from domain.dates import fin_contrat
 from tests.auth import bearer
@@ -214,3 +217,75 @@ def test_a_cohort_over_year_one_is_refused(client: TestClient) -> None:
         "date_hors_limites",
         "entree_du",
     )
+
+
+# --- any value into any command ---------------------------------------------------------------
+
+_DATES = st.one_of(
+    st.dates().map(date.isoformat),
+    st.sampled_from(["0001-01-01", "9999-12-31", "1899-12-31", "2024-02-30", "2024-13-01"]),
+)
+_TEXTS = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["\u0000", "a\u0085b", "\ud800", "x" * 5_000, "é" * 81, " ", ""]),
+)
+_NUMBERS = st.one_of(
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 2, -1, 2**63, 1e308]),
+)
+
+
+def _extreme(example: Any) -> st.SearchStrategy[Any]:
+    """A value of the example's JSON kind, extreme or absurd; sometimes of another kind."""
+    if isinstance(example, bool):
+        return st.booleans() | _TEXTS
+    if isinstance(example, int):
+        return _NUMBERS
+    if isinstance(example, str) and len(example) == 10 and example[4] == "-":
+        return _DATES
+    return _TEXTS | _NUMBERS
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> tuple[str, Json]:
+    step = draw(st.sampled_from([*STEPS, *CORRECTIONS]))
+    body = dict(step.example)
+    for name in draw(st.lists(st.sampled_from(sorted(body)), min_size=1, max_size=3)):
+        body[name] = draw(_extreme(body[name]))
+    return step.slug, body
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(request=_requests())
+@example(request=("cer", {**CER, "date_debut": "9999-12-01"}))
+@example(request=("referent", {**REFERENT, "referent_id": "ref-\u0000"}))
+def test_any_value_into_any_step_is_refused_cleanly_or_folded(
+    client: TestClient, case: str, request: tuple[str, Json]
+) -> None:
+    """No 5xx; a refusal writes nothing; what is accepted is folded by the read model (the
+    list waits for the command's position) and the case still reads back."""
+    slug, body = request
+    before = (_position(client), _version(client, case))
+    response = client.post(f"/dossiers/{case}/{slug}", json=body)
+    assert response.status_code < 500, (slug, body, response.text)
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == PROBLEM
+        assert (_position(client), _version(client, case)) == before, (slug, body)
+        return
+    listed = client.get("/dossiers", params={"after": response.json()["position"], "limit": 1})
+    assert listed.status_code == 200, (slug, body, listed.text)
+    assert client.get(f"/dossiers/{case}").status_code == 200
+    assert client.get(f"/dossiers/{case}/evenements").status_code == 200
+
+
+@pytest.fixture
+def case(client: TestClient) -> str:
+    """An oriented case steps may be recorded on."""
+    case_id = create_case(client)
+    orient(client, case_id)
+    return case_id
