@@ -222,7 +222,8 @@ def bareme_from(raw: object) -> Bareme:
     try:
         verifier(bareme, None)
     except DomainError as e:
-        raise TariffError(e.detail, e.field or "bareme", e.code) from e
+        field = e.field or "bareme"
+        raise TariffError(e.detail.removeprefix(f"{field}: "), field, e.code) from e
     return bareme
 
 

@@ -5,9 +5,11 @@ is read back through the read model."""
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
@@ -17,6 +19,7 @@ from adapters.application import Parcours
 from adapters.schedules import shipped
 from adapters.settings import Settings
 from api.auth import Role
+from api.cli import main
 from api.steps import CORRECTIONS, STEPS
 from domain.bounds import horizon
 from domain.dates import fin_contrat
@@ -176,8 +179,6 @@ def test_a_structure_declared_in_year_one_is_refused(client: TestClient) -> None
 
 
 def _schedule() -> Any:
-    import msgspec
-
     return msgspec.to_builtins(shipped()["val-de-marne-2022"])
 
 
@@ -289,3 +290,29 @@ def case(client: TestClient) -> str:
     case_id = create_case(client)
     orient(client, case_id)
     return case_id
+
+
+def test_the_command_line_shares_the_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`parcours finance structure|adopt` go through the same rules: a refusal names the field
+    and the exit status says it; nothing is written."""
+    monkeypatch.setenv("PARCOURS_STORE", "sqlite")
+    monkeypatch.setenv("PARCOURS_DATA_DIR", str(tmp_path))
+    declare = ["finance", "structure", "aave-1", "--nom", "AAVE", "--type", "aave"]
+    with pytest.raises(SystemExit) as refused:
+        main([*declare, "--depuis", "0001-01-01"])
+    assert str(refused.value.code).startswith("effective_on: ")
+    schedule = tmp_path / "bareme.json"
+    document = {**_schedule(), "du": "2090-01-01", "au": None}
+    schedule.write_bytes(msgspec.json.encode(document))
+    with pytest.raises(SystemExit) as refused:
+        main(["finance", "adopt", "--schedule", str(schedule), "--motif", "essai"])
+    assert "bareme.du" in str(refused.value.code)
+    app = Parcours(Settings.from_env())
+    try:
+        assert app.max_position() == 0
+    finally:
+        app.close()
+    main([*declare, "--depuis", "2022-01-01"])
+    assert "aave-1" in capsys.readouterr().out
