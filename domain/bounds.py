@@ -55,7 +55,8 @@ TEXTE_MAX = 1000
 IDENTIFIANT_MAX = 80
 IDENTIFIANT_PONCTUATION = "-_.@"
 IDENTIFIANTS: frozenset[str] = frozenset({"structure_id", "referent_id", "numero_dossier"})
-"""Fields naming a structure, a referent or a CAF/MSA file: short, no space, no symbol."""
+"""Fields naming a structure, a referent or a CAF/MSA file: short, letters, digits and that
+punctuation only (no space, no control character)."""
 
 CODE_COMMUNE_MAX = 5
 CODES_COMMUNE: frozenset[str] = frozenset({"code_commune", "communes"})
