@@ -87,7 +87,7 @@ def save_definition(
     app: Parcours, nom: str, definition: DefinitionCohorte, author: Author
 ) -> tuple[int, bool]:
     """Record the definition under its name; returns (version, created)."""
-    valider(nom, definition)
+    valider(nom, definition, app.today())
     aggregate = cohort_id(nom)
     for _ in range(3):
         version = len(_event_list(app, nom))

@@ -16,6 +16,7 @@ from domain.tariffs import (
     EnVigueur,
     TariffError,
     decode_bareme,
+    valider_adoption,
 )
 
 SHIPPED = Path(__file__).resolve().parent.parent / "schedules"
@@ -39,8 +40,7 @@ def shipped() -> dict[str, Bareme]:
 
 def adopt(app: Parcours, bareme: Bareme, motif: str, author: Author) -> Adoption:
     """Record the adoption of `bareme` from its start date; returns the adoption."""
-    if not motif.strip() or len(motif) > 1000:
-        raise DomainError("motif_invalide", "Motif d'adoption: 1 à 1000 caractères.", field="motif")
+    valider_adoption(bareme, motif, app.today())
     for _ in range(3):
         version = len(list(app.events.get(TARIFF_BOOK_ID)))
         now = app.clock()

@@ -27,7 +27,7 @@ def declare_structure(
     author: Author,
 ) -> tuple[int, bool]:
     """Record the declaration; returns (version, created)."""
-    valider(structure_id, nom, etp)
+    valider(structure_id, nom, etp, effective_on, app.today())
     aggregate = structure_aggregate_id(structure_id)
     for _ in range(3):
         version = len(list(app.events.get(aggregate)))

@@ -64,9 +64,7 @@ def _bareme(raw: Any, field: str = "bareme") -> Bareme:
         return bareme_from(raw)
     except TariffError as e:
         path = f"{field}.{e.field}" if e.field != "bareme" else field
-        raise ProblemError(
-            422, "bareme_invalide", "Barème invalide", f"{path}: {e}", path
-        ) from None
+        raise ProblemError(422, e.code, "Barème invalide", f"{path}: {e}", path) from None
 
 
 def _csv(body: str, name: str) -> Response:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import msgspec
 
+from domain.bounds import verifier
 from domain.errors import DomainError
 from domain.events import Evenement
 from domain.vocabulary import Sexe, TypeOrientation
@@ -81,8 +82,9 @@ def cohort_id(nom: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, nom)
 
 
-def valider(nom: str, definition: DefinitionCohorte) -> None:
-    """Refuse a definition no extract could use, naming the field at fault."""
+def valider(nom: str, definition: DefinitionCohorte, today: date | None = None) -> None:
+    """Refuse a definition no extract could use, naming the field at fault: the cohort's own
+    rules, then the bounds every fact of the log keeps (`domain.bounds`)."""
     if not nom or len(nom) > 80 or not all(c.isalnum() or c in "-_." for c in nom):
         raise DomainError(
             "nom_cohorte_invalide",
@@ -106,3 +108,4 @@ def valider(nom: str, definition: DefinitionCohorte) -> None:
                 f"{code!r} n'est pas un code commune INSEE (5 caractères).",
                 field="communes",
             )
+    verifier(definition, today)

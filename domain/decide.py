@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
+from domain.bounds import verifier
 from domain.commands import (
     AnnulerEtape,
     CloreDroit,
@@ -83,10 +84,19 @@ def _handles(
 
 
 def decide(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
-    """Check `command` against the case and the calendar; return the events it records."""
+    """Check `command` against the bounds, the case and the calendar; return the events it
+    records."""
     _not_in_future(command.effective_on, ctx.today, "effective_on")
     if isinstance(command, AnnulerEtape | RectifierEtape):
         raise TypeError("a correction is decided on the history: decide_on_history")
+    verifier(command, ctx.today)
+    return _rules(state, command, ctx)
+
+
+def _rules(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
+    """The path's rules alone: what a step already recorded is replayed through when a
+    correction changes the history before it (it was bounded when first recorded)."""
+    _not_in_future(command.effective_on, ctx.today, "effective_on")
     if not state.existe and not isinstance(command, EnregistrerEntree):
         raise DossierInconnu
     return _HANDLERS[type(command)](state, command, ctx)
@@ -415,6 +425,7 @@ def decide_on_history(
     history it corrects."""
     if isinstance(command, AnnulerEtape | RectifierEtape):
         _not_in_future(command.effective_on, ctx.today, "effective_on")
+        verifier(command, ctx.today)
     if isinstance(command, AnnulerEtape):
         return _annuler(history, command, ctx)
     if isinstance(command, RectifierEtape):
@@ -457,7 +468,7 @@ def _coherent(history: Sequence[Recorded], ctx: Contexte, field: str) -> None:
         command = command_of(r.event)
         if command is not None:
             try:
-                decide(state, command, Contexte(today=ctx.today, meta=r.event.meta))
+                _rules(state, command, Contexte(today=ctx.today, meta=r.event.meta))
             except DomainError as e:
                 raise DomainError(
                     "correction_incoherente",

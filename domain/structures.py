@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import msgspec
 
+from domain.bounds import verifier_champs
 from domain.errors import DomainError
 from domain.events import Evenement
 from domain.vocabulary import TypeOrganisme
@@ -40,8 +41,11 @@ def structure_aggregate_id(structure_id: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, structure_id)
 
 
-def valider(structure_id: str, nom: str, etp: float | None) -> None:
-    """Refuse a declaration no one could use, naming the field at fault."""
+def valider(
+    structure_id: str, nom: str, etp: float | None, effective_on: date, today: date
+) -> None:
+    """Refuse a declaration no one could use, naming the field at fault: the registry's own
+    rules, then the bounds every fact of the log keeps (`domain.bounds`)."""
     if (
         not structure_id
         or len(structure_id) > 80
@@ -56,6 +60,7 @@ def valider(structure_id: str, nom: str, etp: float | None) -> None:
         raise DomainError("nom_invalide", "Nom: 1 à 200 caractères.", field="nom")
     if etp is not None and not (0 <= etp <= 1000):
         raise DomainError("etp_invalide", "ETP: un nombre de 0 à 1000.", field="etp")
+    verifier_champs(today, structure_id=structure_id, nom=nom, etp=etp, effective_on=effective_on)
 
 
 class Structure(msgspec.Struct, frozen=True, kw_only=True):

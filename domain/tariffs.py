@@ -22,17 +22,21 @@ from typing import Literal
 
 import msgspec
 
+from domain.bounds import MONTANT_MAX, verifier, verifier_champs
 from domain.delais import Delai
+from domain.errors import DomainError
 from domain.events import Evenement
 from domain.vocabulary import TypeOrganisme
 
 
 class TariffError(ValueError):
-    """A schedule that cannot be used, naming the field at fault."""
+    """A schedule that cannot be used, naming the field at fault (and, for a bound it
+    breaks, the bound's code: `domain.bounds`)."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, code: str = "bareme_invalide") -> None:
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 def cents(euros: Decimal) -> int:
@@ -41,10 +45,16 @@ def cents(euros: Decimal) -> int:
 
 
 def _amount(value: Decimal | None, name: str) -> None:
+    """Finite, within `MONTANT_MAX` and to the cent (checked in that order: quantizing 1e308
+    or NaN is itself an error)."""
     if value is None:
         return
-    if value < 0 or value != value.quantize(Decimal("0.01")) or value > 10_000_000:
-        raise ValueError(f"{name}: un montant en euros, positif, au centime près")
+    if (
+        not value.is_finite()
+        or not 0 <= value <= MONTANT_MAX
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise ValueError(f"{name}: un montant en euros de 0 à {MONTANT_MAX}, au centime près")
 
 
 class Palier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -97,7 +107,7 @@ class Tarifs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         ):
             _amount(getattr(self, name), name)
         pct = self.bonus_performance_pct
-        if pct is not None and not (0 <= pct <= 100):
+        if pct is not None and not (pct.is_finite() and 0 <= pct <= 100):
             raise ValueError("bonus_performance_pct: un pourcentage de 0 à 100")
         seuils = [p.a_partir_de for p in self.asc]
         if seuils != sorted(set(seuils)):
@@ -206,9 +216,15 @@ def bareme_from(raw: object) -> Bareme:
             except msgspec.ValidationError as e:
                 raise TariffError(str(e), field_of(e, f"tarifs.{kind}")) from e
     try:
-        return msgspec.convert(raw, Bareme)
+        bareme = msgspec.convert(raw, Bareme)
     except msgspec.ValidationError as e:
         raise TariffError(str(e), field_of(e)) from e
+    try:
+        verifier(bareme, None)
+    except DomainError as e:
+        field = e.field or "bareme"
+        raise TariffError(e.detail.removeprefix(f"{field}: "), field, e.code) from e
+    return bareme
 
 
 def decode_bareme(raw: bytes, fmt: Literal["toml", "json"]) -> Bareme:
@@ -229,6 +245,16 @@ class BaremeAdopte(Evenement, frozen=True, kw_only=True):
     motif: str
     empreinte: str
     bareme: Bareme
+
+
+def valider_adoption(bareme: Bareme, motif: str, today: date) -> None:
+    """Refuse an adoption the tariff book should not keep: a motif is said in 1 to 1000
+    characters, and the schedule's period lies in the bounds seen from today
+    (`domain.bounds.horizon`): a schedule may be adopted ahead, not for a century."""
+    if not motif.strip() or len(motif) > 1000:
+        raise DomainError("motif_invalide", "Motif d'adoption: 1 à 1000 caractères.", field="motif")
+    verifier_champs(today, motif=motif)
+    verifier(bareme, today, "bareme")
 
 
 TARIFF_EVENT_TYPES: tuple[type[Evenement], ...] = (BaremeAdopte,)
