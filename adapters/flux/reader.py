@@ -362,6 +362,8 @@ class _Lecture:
         self.blocks = 0
         self.lines = 1
         """Line at the end of what was fed."""
+        self.last_line = 1
+        """The last line with something on it, so far."""
         self.root: etree._Element | None = None
         self.open: etree._Element | None = None
         """The block under Racine being read (header, household or trailer)."""
@@ -382,6 +384,7 @@ class _Lecture:
         self.fed += len(chunk)
         self.blocks += 1
         self.lines += chunk.count(b"\n")
+        self.last_line = self.lines - chunk.endswith(b"\n")
         parser.feed(chunk)
         for event, el in parser.read_events():
             self.event(event, cast(etree._Element, el))
@@ -555,15 +558,15 @@ class _Lecture:
         for child in self.root:
             _known(child)
         if self.header is None:
-            raise FluxInvalide(self.lines, "bloc IdentificationFlux manquant")
+            raise FluxInvalide(self.last_line, "bloc IdentificationFlux manquant")
         if not self.rank:
             raise FluxInvalide(
-                self.trailer_line or self.lines,
+                self.trailer_line or self.last_line,
                 "aucun foyer (InfosFoyerRSA) dans le fichier: rien à importer",
                 SANS_FOYER,
             )
         if not self.trailer_line:
-            raise FluxInvalide(self.lines, "bloc TransmissionFlux manquant à la fin de Racine")
+            raise FluxInvalide(self.last_line, "bloc TransmissionFlux manquant à la fin de Racine")
         if self.first_fault is not None and self.valid == 0:
             raise FluxInvalide(*self.first_fault)
 
