@@ -4,7 +4,8 @@ One pass parses the file, validates it against the published schema (the envelop
 household on its own) and extracts each household
 into a compact record spilled to a temporary file; nothing is written to the store until the
 whole file has validated. The import then reads the spill back household by household. Elements
-are cleared once read, so memory stays flat whatever the file size.
+are cleared once read, and the reading limits (limits.py) are checked as the file streams, so
+memory stays bounded whatever the file holds.
 """
 
 import codecs
@@ -301,7 +302,7 @@ class _Encodage:
                 f"fichier déclaré {declared} mais commençant par la marque d'ordre UTF-8",
                 ENCODAGE,
             )
-        self.declared = declared
+        self.declared = f"déclaré {declared}" if found else "sans déclaration d'encodage (UTF-8)"
         self.single = declared in ENCODAGES_UN_OCTET
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._carry = b""
@@ -320,7 +321,7 @@ class _Encodage:
             at = max(0, found.start() - (len(data) - len(chunk)))
             raise FluxInvalide(
                 line + chunk.count(b"\n", 0, at),
-                f"fichier déclaré {self.declared} mais écrit en UTF-8 (octets "
+                f"fichier {self.declared} mais écrit en UTF-8 (octets "
                 f"{found.group().hex(' ').upper()}, lus « {found.group().decode('cp1252', 'replace')} » "
                 f"au lieu de « {found.group().decode('utf-8')} »): les noms seraient altérés",
                 ENCODAGE,
@@ -332,8 +333,7 @@ class _Encodage:
             at = max(0, e.start - pending)
             raise FluxInvalide(
                 line + chunk.count(b"\n", 0, at),
-                f"fichier déclaré {self.declared} (ou sans déclaration d'encodage) mais "
-                f"octets invalides en UTF-8 ({e.object[e.start : e.end].hex(' ').upper()}): "
+                f"fichier {self.declared} mais octets invalides en UTF-8 ({e.object[e.start : e.end].hex(' ').upper()}): "
                 "déclarer windows-1252 si c'est l'encodage du fichier",
                 ENCODAGE,
             ) from None
