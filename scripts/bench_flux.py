@@ -101,11 +101,15 @@ def main() -> None:
             importer = FluxImporter(app, batch_size=args.batch)
             started = time.perf_counter()
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            sampler = ChildrenPeak()
+            sampler.start()
             rapport = importer.import_file(path, progress=progress)
+            sampler.done.set()
+            sampler.join()
             total = time.perf_counter() - started
             # Peaks now, before the rows are read back in memory for the raw COPY below.
             peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            peak_children = sampler.peak_kb / 1024
             n = rapport.evenements_total
             assert n == app.max_position()
             with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]

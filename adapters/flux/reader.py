@@ -376,6 +376,8 @@ class _Lecture:
         self.rank = self.valid = 0
         self.first_fault: tuple[int, str] | None = None
         self.encode = msgspec.msgpack.Encoder().encode
+        self._counted_from = min(4 * limites.foyer_elements, limites.texte)
+        """Bytes from which a block may break the element or text limit (see check_block)."""
         self._count = etree.XPath("count(descendant-or-self::*)")
         self._long = etree.XPath("descendant::text()[string-length() > $n][1]")
 
@@ -386,8 +388,25 @@ class _Lecture:
         self.lines += chunk.count(b"\n")
         self.last_line = self.lines - chunk.endswith(b"\n")
         parser.feed(chunk)
-        for event, el in parser.read_events():
-            self.event(event, cast(etree._Element, el))
+        events: Iterator[tuple[str, etree._Element]] = parser.read_events()  # type: ignore[assignment]
+        root = self.root
+        for event, el in events:  # households first, the common case
+            if el.tag == "InfosFoyerRSA" and root is not None:
+                if event == "end" and el is self.open:
+                    self.open = None
+                    self.household(el)
+                    continue
+                if (
+                    event == "start"
+                    and self.open is None
+                    and self.header is not None
+                    and not self.trailer_line
+                    and el.getparent() is root
+                ):
+                    self.open, self.open_mark, self.open_block = el, self.fed, self.blocks
+                    continue
+            self.event(event, el)
+            root = self.root
         self.bounds(chunk, start)
 
     def event(self, event: str, el: etree._Element) -> None:
@@ -451,7 +470,8 @@ class _Lecture:
         )
 
     def household(self, el: etree._Element) -> None:
-        self.check_block(el)
+        if self.fed - self.open_mark + self.limites.bloc > self._counted_from:
+            self.check_block(el)
         self.rank += 1
         fault = _fault(el)
         if fault is None:
@@ -467,13 +487,17 @@ class _Lecture:
         record = self.encode(foyer)
         self.spill.write(_SIZE.pack(len(record)))
         self.spill.write(record)
-        _known(el)  # its text after, if already read: clear() drops it
+        tail = el.tail  # its text after, if already read: clear() drops it
+        if tail is not None and not tail.isspace():
+            _known(el)
         el.clear()
-        parent = el.getparent()
+        parent = self.root
         assert parent is not None
-        while el.getprevious() is not None:
-            _known(parent[0])
-            del parent[0]
+        before = el.getprevious()
+        while before is not None:  # the household before, cleared, and whatever followed it
+            _known(before)
+            before = before.getprevious()
+        del parent[: parent.index(el)]
         self.outside_mark = self.fed
         if self.notify is not None and self.header is not None and self.rank % self.every == 0:
             self.spill.flush()
@@ -606,8 +630,9 @@ def scan(
                 lecture.feed(parser, chunk)
                 chunk = f.read(limites.bloc)
         parser.close()
-        for event, el in parser.read_events():
-            lecture.event(event, cast(etree._Element, el))
+        ends: Iterator[tuple[str, etree._Element]] = parser.read_events()  # type: ignore[assignment]
+        for event, el in ends:
+            lecture.event(event, el)
     except etree.XMLSyntaxError as e:
         raise FluxInvalide(e.lineno or lecture.lines, e.msg) from None
     if lecture.header is None:
