@@ -359,7 +359,6 @@ class _Lecture:
         self.every = every
         self.limites = limites
         self.fed = 0
-        self.blocks = 0
         self.lines = 1
         """Line at the end of what was fed."""
         self.last_line = 1
@@ -368,7 +367,7 @@ class _Lecture:
         self.open: etree._Element | None = None
         """The block under Racine being read (header, household or trailer)."""
         self.open_mark = 0
-        self.open_block = 0
+        """Bytes fed when its start tag was seen."""
         self.outside_mark = 0
         """Bytes fed when the last household ended: what follows is outside households."""
         self.header: EnTete | None = None
@@ -384,7 +383,6 @@ class _Lecture:
     def feed(self, parser: etree.XMLPullParser, chunk: bytes) -> None:
         start = self.lines
         self.fed += len(chunk)
-        self.blocks += 1
         self.lines += chunk.count(b"\n")
         self.last_line = self.lines - chunk.endswith(b"\n")
         parser.feed(chunk)
@@ -403,7 +401,7 @@ class _Lecture:
                     and not self.trailer_line
                     and el.getparent() is root
                 ):
-                    self.open, self.open_mark, self.open_block = el, self.fed, self.blocks
+                    self.open, self.open_mark = el, self.fed
                     continue
             self.event(event, el)
             root = self.root
@@ -453,7 +451,6 @@ class _Lecture:
             raise FluxInvalide(_line(el), f"élément {tag} après le bloc TransmissionFlux")
         self.open = el
         self.open_mark = self.fed
-        self.open_block = self.blocks
 
     def identification(self, el: etree._Element) -> None:
         fault = _fault(el)
