@@ -26,6 +26,15 @@ _importers = [Depends(require(Role.FLUX, Role.ORIENTATION))]
 _report_readers = [Depends(require(Role.FLUX, Role.ORIENTATION, Role.AUDITEUR))]
 
 
+_REFUS = {
+    "flux_non_conforme": "Flux non conforme au schéma vrsb0801",
+    "flux_hors_limites": "Flux au-delà des limites de lecture",
+    "flux_encodage": "Encodage du flux incohérent",
+    "flux_sans_foyer": "Flux sans aucun foyer",
+}
+"""Title of the problem for each reason a whole file is refused (adapters/flux/reader.py)."""
+
+
 def _dossier(history: list[Recorded]) -> Dossier:
     return fold_history(history)
 
@@ -100,11 +109,13 @@ async def upload(
         rapport = await run_in_threadpool(importer.import_file, path, fichier)
     if rapport.statut == "rejete":
         rejet = rapport.rejets[0]
+        code = rejet.code or "flux_non_conforme"
         raise ProblemError(
             422,
-            "flux_non_conforme",
-            "Flux non conforme au schéma vrsb0801",
-            f"Ligne {rejet.ligne}: {rejet.motif}. Rien n'a été importé (rapport {rapport.id}).",
+            code,
+            _REFUS.get(code, _REFUS["flux_non_conforme"]),
+            f"Ligne {rejet.ligne} du fichier {rapport.fichier}: {rejet.motif}. "
+            f"Rien n'a été importé (rapport {rapport.id}).",
             "body",
         )
     return _json(rapport, 201, {"Location": f"/flux/imports/{rapport.id}"})

@@ -170,6 +170,29 @@ def write(
     return written
 
 
+def write_unknown(path: Path, megabytes: int, *, created: date = date(2024, 3, 5)) -> int:
+    """A valid header followed by `megabytes` MB of elements the schema does not know, as a
+    careless or hostile sender could send (what the reader must refuse early, in bounded
+    memory); return the file's size."""
+    with path.open("w", encoding="cp1252", newline="\n") as out:
+        out.write(
+            '<?xml version="1.0" encoding="windows-1252"?>\n<Racine>\n<IdentificationFlux>'
+            "<APPLIEME>CRI</APPLIEME><NUMVERSIONAPPLIEME>6200</NUMVERSIONAPPLIEME>"
+            f"<TYPEFLUX>M</TYPEFLUX><NATFLUX>D</NATFLUX><DTCREAFLUX>{created.isoformat()}"
+            "</DTCREAFLUX><HEUCREAFLUX>01:00:00.0000</HEUCREAFLUX>"
+            f"<DTREF>{created.isoformat()}</DTREF></IdentificationFlux>\n"
+        )
+        line = "<Inconnu><A>x</A><B>y</B><C>z</C></Inconnu>\n" * 1000
+        for _ in range(megabytes * 1_000_000 // len(line)):
+            out.write(line)
+        out.write(
+            "<TransmissionFlux><NBTOTDOSRSATRANSM>00000000</NBTOTDOSRSATRANSM>"
+            "<NBTOTDOSRSATRANSMANO>00000000</NBTOTDOSRSATRANSMANO></TransmissionFlux>\n"
+            "</Racine>\n"
+        )
+    return path.stat().st_size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", type=Path)

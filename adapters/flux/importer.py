@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.application import Parcours
 from adapters.flux.histories import load_histories
+from adapters.flux.limits import LIMITES, Limites
 from adapters.flux.mapping import FoyerIncoherent, check, faits
 from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households
 from adapters.flux.reports import Rapport, Rejet, ReportStore
@@ -100,8 +101,10 @@ class FluxImporter:
         orientation_auto: bool = False,
         regles: tuple[JeuDeRegles, ...] = JEUX,
         parallel_from: int = 8 << 20,
+        limites: Limites = LIMITES,
     ) -> None:
-        """`parallel_from`: size in bytes from which a file is read in another process."""
+        """`parallel_from`: size in bytes from which a file is read in another process;
+        `limites`: what one file may hold (adapters/flux/limits.py)."""
         self.app = app
         self.identities = identities or IdentityStore(app.settings)
         self.reports = reports or ReportStore(app.settings)
@@ -109,6 +112,7 @@ class FluxImporter:
         self.orientation_auto = orientation_auto
         self.regles = regles
         self.parallel_from = parallel_from
+        self.limites = limites
         self.validated_after = 0.0
         """Seconds from the start of the last import to the end of its validating pass."""
         self.store = BatchStore(app, self.identities)
@@ -133,6 +137,7 @@ class FluxImporter:
                 Path(tmp) / "foyers",
                 self.batch_size,
                 inline=path.stat().st_size < self.parallel_from,
+                limites=self.limites,
             ) as scanning,
         ):
             digest = hashlib.sha256()
@@ -150,9 +155,7 @@ class FluxImporter:
                 self._import(scanning, Path(tmp) / "foyers", rapport, progress, started)
             except FluxInvalide as e:
                 rapport.statut = "rejete"
-                rapport.rejets = [
-                    Rejet(ligne=e.line, motif=f"fichier non conforme au schéma: {e.reason}")
-                ]
+                rapport.rejets = [Rejet(ligne=e.line, motif=e.motif, code=e.code)]
                 return self._finish(rapport)
         rapport.statut = "importe"
         return self._finish(rapport)

@@ -4,18 +4,29 @@ One pass parses the file, validates it against the published schema (the envelop
 household on its own) and extracts each household
 into a compact record spilled to a temporary file; nothing is written to the store until the
 whole file has validated. The import then reads the spill back household by household. Elements
-are cleared once read, so memory stays flat whatever the file size.
+are cleared once read, and the reading limits (limits.py) are checked as the file streams, so
+memory stays bounded whatever the file holds.
 """
 
+import codecs
+import re
 import struct
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 from lxml import etree
+
+from adapters.flux.limits import (
+    ENCODAGES_UN_OCTET,
+    ENCODAGES_UTF8,
+    LIMITES,
+    UTF8_EN_UN_OCTET,
+    Limites,
+)
 
 SCHEMA = Path(__file__).with_name("vrsb0801.xsd")
 
@@ -25,13 +36,31 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA)))
 
 
-class FluxInvalide(Exception):
-    """The file is not a valid vrsb0801 flux: nothing of it is imported."""
+NON_CONFORME = "flux_non_conforme"
+HORS_LIMITES = "flux_hors_limites"
+ENCODAGE = "flux_encodage"
+SANS_FOYER = "flux_sans_foyer"
+MOTIFS = {
+    NON_CONFORME: "fichier non conforme au schéma",
+    HORS_LIMITES: "fichier au-delà des limites de lecture",
+    ENCODAGE: "encodage du fichier incohérent",
+    SANS_FOYER: "fichier sans foyer",
+}
+"""Why a whole file is refused (the code of the HTTP problem), and how the report says it."""
 
-    def __init__(self, line: int, reason: str) -> None:
+
+class FluxInvalide(Exception):
+    """The file is not a usable vrsb0801 flux: nothing of it is imported."""
+
+    def __init__(self, line: int, reason: str, code: str = NON_CONFORME) -> None:
         super().__init__(f"ligne {line}: {reason}")
         self.line = line
         self.reason = reason
+        self.code = code
+
+    @property
+    def motif(self) -> str:
+        return f"{MOTIFS[self.code]}: {self.reason}"
 
 
 class EnTete(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,14 +113,6 @@ def _d(value: str | None) -> date | None:
 def _line(el: etree._Element) -> int:
     found: Any = el.sourceline
     return int(found or 0)
-
-
-def _release(el: etree._Element) -> None:
-    el.clear()
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
 
 
 _ADRESSE = ("COMPLIDEADR", "COMPLADR", "NUMVOIE", "LIBTYPEVOIE", "NOMVOIE", "LIEUDIST")
@@ -239,95 +260,382 @@ def _fault(el: etree._Element) -> str | None:
     return str(next(iter(errors)).message)
 
 
+_BLOCS = ("IdentificationFlux", "InfosFoyerRSA", "TransmissionFlux")
+"""The elements `Racine` may hold, in this order (the header, households, the trailer)."""
+_CONNUS = frozenset(_BLOCS)
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _known(el: etree._Element) -> None:
+    """FluxInvalide unless `el`, a child of Racine, is one of its blocks, with no text after
+    it: Racine holds elements only."""
+    if el.tag not in _CONNUS:
+        tag = el.tag if isinstance(el.tag, str) else "contenu"
+        raise FluxInvalide(
+            _line(el),
+            f"élément {tag} inconnu du schéma dans Racine (seuls IdentificationFlux, "
+            "InfosFoyerRSA et TransmissionFlux y sont admis)",
+        )
+    if el.tail is not None and not el.tail.isspace():
+        raise FluxInvalide(_line(el), f"texte hors des éléments du schéma après {el.tag}")
+
+
+class _Encodage:
+    """The declared encoding, and the check that the bytes agree with it (see limits.py)."""
+
+    def __init__(self, head: bytes) -> None:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FluxInvalide(
+                1, "encodage UTF-16 non pris en charge (attendu windows-1252)", ENCODAGE
+            )
+        found = _DECLARATION.match(head)
+        declared = found.group(1).decode("ascii", "replace").lower() if found else "utf-8"
+        if declared not in ENCODAGES_UN_OCTET and declared not in ENCODAGES_UTF8:
+            raise FluxInvalide(
+                1,
+                f"encodage déclaré {declared} non pris en charge (attendu windows-1252)",
+                ENCODAGE,
+            )
+        if head.startswith(b"\xef\xbb\xbf") and declared in ENCODAGES_UN_OCTET:
+            raise FluxInvalide(
+                1,
+                f"fichier déclaré {declared} mais commençant par la marque d'ordre UTF-8",
+                ENCODAGE,
+            )
+        self.declared = f"déclaré {declared}" if found else "sans déclaration d'encodage (UTF-8)"
+        self.single = declared in ENCODAGES_UN_OCTET
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._carry = b""
+
+    def check(self, chunk: bytes, line: int) -> None:
+        """FluxInvalide naming the line of the first byte sequence at odds with the declared
+        encoding; `line` is the line at the start of the chunk."""
+        if self.single:
+            if chunk.isascii() and not self._carry:
+                return
+            data = self._carry + chunk
+            self._carry = chunk[-2:] if not chunk[-2:].isascii() else b""
+            found = UTF8_EN_UN_OCTET.search(data)
+            if found is None:
+                return
+            at = max(0, found.start() - (len(data) - len(chunk)))
+            raise FluxInvalide(
+                line + chunk.count(b"\n", 0, at),
+                f"fichier {self.declared} mais écrit en UTF-8 (octets "
+                f"{found.group().hex(' ').upper()}, lus « {found.group().decode('cp1252', 'replace')} » "
+                f"au lieu de « {found.group().decode('utf-8')} »): les noms seraient altérés",
+                ENCODAGE,
+            )
+        pending = len(self._utf8.getstate()[0])
+        try:
+            self._utf8.decode(chunk)
+        except UnicodeDecodeError as e:
+            at = max(0, e.start - pending)
+            raise FluxInvalide(
+                line + chunk.count(b"\n", 0, at),
+                f"fichier {self.declared} mais octets invalides en UTF-8 ({e.object[e.start : e.end].hex(' ').upper()}): "
+                "déclarer windows-1252 si c'est l'encodage du fichier",
+                ENCODAGE,
+            ) from None
+
+
+class _Lecture:
+    """One streamed reading of a file: the parser is fed a block at a time and every limit is
+    checked after each block, so memory stays bounded whatever the file holds.
+
+    Sizes are lower bounds counted in whole blocks: a household is at least what was fed
+    after the block where its start tag was seen, so a household under a limit is never
+    refused, and one over it is refused within a block or two of the limit."""
+
+    def __init__(
+        self,
+        spill: IO[bytes],
+        limites: Limites,
+        notify: Callable[[EnTete, int], None] | None,
+        every: int,
+    ) -> None:
+        self.spill = spill
+        self.notify = notify
+        self.every = every
+        self.limites = limites
+        self.fed = 0
+        self.lines = 1
+        """Line at the end of what was fed."""
+        self.last_line = 1
+        """The last line with something on it, so far."""
+        self.root: etree._Element | None = None
+        self.open: etree._Element | None = None
+        """The block under Racine being read (header, household or trailer)."""
+        self.open_mark = 0
+        """Bytes fed when its start tag was seen."""
+        self.outside_mark = 0
+        """Bytes fed when the last household ended: what follows is outside households."""
+        self.header: EnTete | None = None
+        self.trailer_line = 0
+        self.rank = self.valid = 0
+        self.first_fault: tuple[int, str] | None = None
+        self.encode = msgspec.msgpack.Encoder().encode
+        self._counted_from = min(4 * limites.foyer_elements, limites.texte)
+        """Bytes from which a block may break the element or text limit (see check_block)."""
+        self._count = etree.XPath("count(descendant-or-self::*)")
+        self._long = etree.XPath("descendant::text()[string-length() > $n][1]")
+
+    def feed(self, parser: etree.XMLPullParser, chunk: bytes) -> None:
+        start = self.lines
+        self.fed += len(chunk)
+        self.lines += chunk.count(b"\n")
+        self.last_line = self.lines - chunk.endswith(b"\n")
+        parser.feed(chunk)
+        events: Iterator[tuple[str, etree._Element]] = parser.read_events()  # type: ignore[assignment]
+        root = self.root
+        for event, el in events:  # households first, the common case
+            if el.tag == "InfosFoyerRSA" and root is not None:
+                if event == "end" and el is self.open:
+                    self.open = None
+                    self.household(el)
+                    continue
+                if (
+                    event == "start"
+                    and self.open is None
+                    and self.header is not None
+                    and not self.trailer_line
+                    and el.getparent() is root
+                ):
+                    self.open, self.open_mark = el, self.fed
+                    continue
+            self.event(event, el)
+            root = self.root
+        self.bounds(chunk, start)
+
+    def event(self, event: str, el: etree._Element) -> None:
+        if self.root is None:
+            self.root = el.getroottree().getroot()
+            if self.root.tag != "Racine":
+                raise FluxInvalide(
+                    _line(self.root), f"élément racine {self.root.tag} au lieu de Racine"
+                )
+        tag = el.tag
+        if el is self.root:
+            if event == "end":
+                self.close()
+            return
+        parent = el.getparent()
+        if parent is not self.root:
+            if event == "start":
+                raise FluxInvalide(
+                    _line(el),
+                    f"élément {tag} hors de sa place (dans {parent.tag if parent is not None else '?'})",
+                )
+            return
+        if event == "start":
+            self.opening(el)
+            return
+        self.open = None
+        if tag == "InfosFoyerRSA":
+            self.household(el)
+        elif tag == "IdentificationFlux":
+            self.identification(el)
+        else:
+            self.trailer_line = _line(el)
+            fault = _fault(el)
+            if fault is not None:
+                raise FluxInvalide(_line(el), fault)
+
+    def opening(self, el: etree._Element) -> None:
+        tag = el.tag
+        if tag == "IdentificationFlux" and (self.header is not None or self.rank):
+            raise FluxInvalide(_line(el), "bloc IdentificationFlux en double ou après les foyers")
+        if tag != "IdentificationFlux" and self.header is None:
+            raise FluxInvalide(_line(el), "bloc IdentificationFlux manquant avant les foyers")
+        if self.trailer_line:
+            raise FluxInvalide(_line(el), f"élément {tag} après le bloc TransmissionFlux")
+        self.open = el
+        self.open_mark = self.fed
+
+    def identification(self, el: etree._Element) -> None:
+        fault = _fault(el)
+        if fault is not None:
+            raise FluxInvalide(_line(el), fault)
+        h = dict(_texts(el, ("TYPEFLUX", "DTCREAFLUX", "DTREF")))
+        try:
+            created = date.fromisoformat(h["DTCREAFLUX"])
+            reference = _d(h.get("DTREF")) or created
+        except ValueError as e:  # a date the schema accepts but the calendar does not
+            raise FluxInvalide(_line(el), str(e)) from None
+        self.header = EnTete(
+            type_flux=h.get("TYPEFLUX", ""), date_creation=created, date_reference=reference
+        )
+
+    def household(self, el: etree._Element) -> None:
+        if self.fed - self.open_mark + self.limites.bloc > self._counted_from:
+            self.check_block(el)
+        self.rank += 1
+        fault = _fault(el)
+        if fault is None:
+            try:
+                foyer = _foyer(el, self.rank)
+            except ValueError as e:  # a date the schema accepts but the calendar does not
+                raise FluxInvalide(_line(el), str(e)) from None
+            self.valid += 1
+        else:
+            self.first_fault = self.first_fault or (_line(el), fault)
+            foyer = FoyerFlux(line=_line(el), rank=self.rank, organisme="", matricule="")
+            foyer.defaut = f"foyer non conforme au schéma: {fault}"
+        record = self.encode(foyer)
+        self.spill.write(_SIZE.pack(len(record)))
+        self.spill.write(record)
+        tail = el.tail  # its text after, if already read: clear() drops it
+        if tail is not None and not tail.isspace():
+            _known(el)
+        el.clear()
+        parent = self.root
+        assert parent is not None
+        before = el.getprevious()
+        while before is not None:  # the household before, cleared, and whatever followed it
+            _known(before)
+            before = before.getprevious()
+        del parent[: parent.index(el)]
+        self.outside_mark = self.fed
+        if self.notify is not None and self.header is not None and self.rank % self.every == 0:
+            self.spill.flush()
+            self.notify(self.header, self.spill.tell())
+
+    def check_block(self, el: etree._Element) -> None:
+        """The element and text limits over a block under Racine (as read so far).
+
+        Counting costs a walk of the block, so it is done only when the block may break a
+        limit: its content lies after the block of bytes where its start tag was seen, so it
+        holds at most `fed - open_mark + bloc` bytes, and an element takes at least 4 bytes
+        (`<a/>`), a text of n characters at least n bytes."""
+        limites = self.limites
+        most = self.fed - self.open_mark + limites.bloc
+        if most > 4 * limites.foyer_elements and (
+            cast(float, self._count(el)) > limites.foyer_elements
+        ):
+            raise FluxInvalide(
+                _line(el),
+                f"bloc {el.tag} de plus de {limites.foyer_elements} éléments",
+                HORS_LIMITES,
+            )
+        if most > limites.texte:
+            long: Any = self._long(el, n=limites.texte)
+            if long:
+                parent = long[0].getparent()
+                raise FluxInvalide(
+                    _line(parent),
+                    f"texte de l'élément {parent.tag} de plus de {limites.texte} caractères",
+                    HORS_LIMITES,
+                )
+
+    def check_depth(self, el: etree._Element) -> None:
+        """The elements open now (the last child of the last child…) within the depth limit;
+        deeper nesting inside one block is bounded by the parser (256 levels) and refused by
+        the schema."""
+        depth = 1
+        while len(el):
+            el = el[-1]
+            depth += 1
+            if depth > self.limites.profondeur:
+                raise FluxInvalide(
+                    _line(el),
+                    f"éléments imbriqués sur plus de {self.limites.profondeur} niveaux",
+                    HORS_LIMITES,
+                )
+
+    def bounds(self, chunk: bytes, line: int) -> None:
+        """After a block: nothing unknown under Racine, and the open block within limits."""
+        limites = self.limites
+        if self.root is not None:
+            if (self.root.text or "").strip():
+                raise FluxInvalide(
+                    _line(self.root), "texte hors des éléments du schéma dans Racine"
+                )
+            for child in self.root:
+                _known(child)
+        household = self.open is not None and self.open.tag == "InfosFoyerRSA"
+        if self.open is not None:
+            if household and self.fed - self.open_mark > limites.foyer_octets:
+                raise FluxInvalide(
+                    _line(self.open),
+                    f"foyer de plus de {limites.foyer_octets} octets",
+                    HORS_LIMITES,
+                )
+            self.check_block(self.open)
+            self.check_depth(self.open)
+        if not household and self.fed - self.outside_mark > limites.hors_foyer_octets:
+            beyond = self.outside_mark + limites.hors_foyer_octets - (self.fed - len(chunk))
+            raise FluxInvalide(
+                line + chunk.count(b"\n", 0, max(0, beyond)),
+                f"plus de {limites.hors_foyer_octets} octets hors des foyers "
+                + ("depuis le foyer précédent" if self.rank else "avant le premier foyer"),
+                HORS_LIMITES,
+            )
+
+    def close(self) -> None:
+        """At the end of Racine: a header, households, a trailer, in this order."""
+        assert self.root is not None
+        if (self.root.text or "").strip():
+            raise FluxInvalide(_line(self.root), "texte hors des éléments du schéma dans Racine")
+        for child in self.root:
+            _known(child)
+        if self.header is None:
+            raise FluxInvalide(self.last_line, "bloc IdentificationFlux manquant")
+        if not self.rank:
+            raise FluxInvalide(
+                self.trailer_line or self.last_line,
+                "aucun foyer (InfosFoyerRSA) dans le fichier: rien à importer",
+                SANS_FOYER,
+            )
+        if not self.trailer_line:
+            raise FluxInvalide(self.last_line, "bloc TransmissionFlux manquant à la fin de Racine")
+        if self.first_fault is not None and self.valid == 0:
+            raise FluxInvalide(*self.first_fault)
+
+
 def scan(
     path: Path,
     spill: IO[bytes],
     notify: Callable[[EnTete, int], None] | None = None,
     every: int = 1000,
+    limites: Limites = LIMITES,
 ) -> tuple[EnTete, int]:
     """Validate the file and spill its households; FluxInvalide names the first fault.
 
     `notify`, when given, is told every `every` households (flushed) the spill's length so far,
     so that another process can read the spill while it grows.
 
-    The envelope (root, IdentificationFlux) is validated for the whole file, each household on
-    its own: a household the schema refuses is spilled with its fault, to be reported while the
-    rest of the file imports. A file none of whose households conforms is refused whole.
+    The envelope (root, IdentificationFlux, TransmissionFlux) is validated for the whole file,
+    each household on its own: a household the schema refuses is spilled with its fault, to be
+    reported while the rest of the file imports. A file with no household, none conforming,
+    at odds with its declared encoding or beyond a reading limit is refused whole.
     """
-    encode = msgspec.msgpack.Encoder().encode
-    header: EnTete | None = None
-    rank = valid = 0
-    first_fault: tuple[int, str] | None = None
+    lecture = _Lecture(spill, limites, notify, every)
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        tag=("Racine", *_BLOCS),
+        resolve_entities=False,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
-        for _, el in etree.iterparse(
-            str(path),
-            events=("end",),
-            tag=("IdentificationFlux", "InfosFoyerRSA"),
-            resolve_entities=False,
-            no_network=True,
-        ):
-            root = el.getroottree().getroot()
-            if root.tag != "Racine" or el.getparent() is not root:
-                raise FluxInvalide(_line(el), f"élément {el.tag} hors de l'élément racine Racine")
-            if el.tag == "IdentificationFlux":
-                fault = _fault(el)
-                if fault is not None:
-                    raise FluxInvalide(_line(el), fault)
-                h = dict(_texts(el, ("TYPEFLUX", "DTCREAFLUX", "DTREF")))
-                created = date.fromisoformat(h["DTCREAFLUX"])
-                header = EnTete(
-                    type_flux=h.get("TYPEFLUX", ""),
-                    date_creation=created,
-                    date_reference=_d(h.get("DTREF")) or created,
-                )
-                continue
-            if header is None:
-                raise FluxInvalide(_line(el), "bloc IdentificationFlux manquant avant les foyers")
-            rank += 1
-            fault = _fault(el)
-            if fault is None:
-                valid += 1
-                foyer = _foyer(el, rank)
-            else:
-                first_fault = first_fault or (_line(el), fault)
-                foyer = FoyerFlux(line=_line(el), rank=rank, organisme="", matricule="")
-                foyer.defaut = f"foyer non conforme au schéma: {fault}"
-            record = encode(foyer)
-            spill.write(_SIZE.pack(len(record)))
-            spill.write(record)
-            _release(el)
-            if notify is not None and rank % every == 0:
-                spill.flush()
-                notify(header, spill.tell())
+        with path.open("rb") as f:
+            chunk = f.read(limites.bloc)
+            encodage = _Encodage(chunk)
+            while chunk:
+                encodage.check(chunk, lecture.lines)
+                lecture.feed(parser, chunk)
+                chunk = f.read(limites.bloc)
+        parser.close()
+        ends: Iterator[tuple[str, etree._Element]] = parser.read_events()  # type: ignore[assignment]
+        for event, el in ends:
+            lecture.event(event, el)
     except etree.XMLSyntaxError as e:
-        raise FluxInvalide(e.lineno or _fault_line(path), e.msg) from None
-    except ValueError as e:  # a date the schema accepts but the calendar does not
-        raise FluxInvalide(_fault_line(path), str(e)) from None
-    if header is None:
+        raise FluxInvalide(e.lineno or lecture.lines, e.msg) from None
+    if lecture.header is None:
         raise FluxInvalide(1, "bloc IdentificationFlux manquant")
-    if first_fault is not None and valid == 0:
-        raise FluxInvalide(*first_fault)
     spill.flush()
-    return header, rank
-
-
-def _fault_line(path: Path) -> int:
-    """The line where parsing stops (a second pass, only for a refused file)."""
-    line = 1
-    try:
-        for event, el in etree.iterparse(
-            str(path),
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-        ):
-            if event == "start":
-                line = _line(el) or line
-            elif el.tag == "InfosFoyerRSA":
-                _release(el)
-    except etree.XMLSyntaxError as e:
-        return e.lineno or line
-    return line
+    return lecture.header, lecture.rank
 
 
 def households(spill: IO[bytes], start: int = 0, end: int | None = None) -> Iterator[FoyerFlux]:

@@ -18,6 +18,9 @@ class Rejet(msgspec.Struct, frozen=True, kw_only=True):
     foyer: int | None = None
     """Rank of the household in the file (1 = first); None when the whole file is refused."""
     motif: str
+    code: str | None = None
+    """Why the whole file is refused (`flux_non_conforme`, `flux_hors_limites`,
+    `flux_encodage`, `flux_sans_foyer`); None for a household left out."""
 
 
 class Rapport(msgspec.Struct, kw_only=True):

@@ -19,7 +19,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import msgspec
+
 import adapters
+from adapters.flux.limits import LIMITES, Limites
 from adapters.flux.reader import EnTete, FluxInvalide, scan
 
 _ROOT = Path(adapters.__file__).resolve().parent.parent
@@ -30,17 +33,21 @@ def _send(out: IO[bytes], *message: Any) -> None:
     out.flush()
 
 
-def main(path: str, spill_path: str, every: str) -> None:
+def main(path: str, spill_path: str, every: str, limites: str) -> None:
     out = sys.stdout.buffer
     try:
         with open(spill_path, "wb") as spill:
             header, total = scan(
-                Path(path), spill, lambda h, upto: _send(out, "part", h, upto), int(every)
+                Path(path),
+                spill,
+                lambda h, upto: _send(out, "part", h, upto),
+                int(every),
+                msgspec.json.decode(limites, type=Limites),
             )
             spill.flush()
             _send(out, "done", header, spill.tell(), total)
     except FluxInvalide as e:
-        _send(out, "invalid", e.line, e.reason)
+        _send(out, "invalid", e.line, e.reason, e.code)
     except Exception as e:  # reported to the importer, which raises it
         _send(out, "error", f"{type(e).__name__}: {e}")
 
@@ -49,11 +56,20 @@ class Scanning:
     """A scan of `path` into `spill_path`, running in another process, or in this one when
     `inline` (a small file: starting an interpreter would cost more than it saves)."""
 
-    def __init__(self, path: Path, spill_path: Path, every: int, *, inline: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        spill_path: Path,
+        every: int,
+        *,
+        inline: bool = False,
+        limites: Limites = LIMITES,
+    ) -> None:
         spill_path.touch()  # the importer opens it before the first household is spilled
         self.total = 0
         self.end = 0
         self._inline = (path, spill_path) if inline else None
+        self._limites = limites
         if inline:
             return
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), *sys.path]))}
@@ -65,6 +81,7 @@ class Scanning:
                 str(path),
                 str(spill_path),
                 str(every),
+                msgspec.json.encode(limites).decode(),
             ],
             stdout=subprocess.PIPE,
             env=env,
@@ -76,7 +93,7 @@ class Scanning:
         if self._inline is not None:
             path, spill_path = self._inline
             with open(spill_path, "wb") as spill:
-                header, self.total = scan(path, spill)
+                header, self.total = scan(path, spill, limites=self._limites)
                 self.end = spill.tell()
             yield header, self.end
             return
@@ -94,7 +111,7 @@ class Scanning:
                 yield header, self.end
                 return
             elif kind == "invalid":
-                raise FluxInvalide(message[1], message[2])
+                raise FluxInvalide(message[1], message[2], message[3])
             else:
                 raise RuntimeError(message[1])
 
