@@ -5,14 +5,20 @@ voiding the step refolds the case and clears it. On PostgreSQL, a NUL in a text 
 read-model tables refuse) is set aside the same way."""
 
 import argparse
+import tempfile
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from adapters.application import Author, Parcours
 from adapters.projector import Projector, health
@@ -20,8 +26,11 @@ from adapters.quarantine import Quarantined
 from adapters.settings import Settings
 from api.cli import cmd_status
 from domain.commands import AnnulerEtape, DeciderOrientation, EnregistrerEntree
+from domain.errors import DomainError
 from domain.events import CerSigne, DroitSuspendu, Evenement, Meta, Recorded, ReferentDesigne
 from domain.vocabulary import OrganismePayeur, TypeOrganisme, TypeOrientation
+from tests.conftest import fresh_schema
+from tests.strategies import START, STEPS, at
 
 AUTHOR = Author(user="orienteur-cd94", request_id="r-1")
 
@@ -177,3 +186,77 @@ def test_the_projector_loop_outlives_a_bad_event(parcours: Parcours) -> None:
     finally:
         stop.set()
         loop.join(timeout=10)
+
+
+Store = Callable[[], AbstractContextManager[Settings]]
+
+
+@contextmanager
+def _sqlite() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Settings(store="sqlite", data_dir=Path(tmp))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> Store:
+    """A fresh store per hypothesis example (a function fixture would be shared by all)."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_database")
+        return fresh_schema
+    return _sqlite
+
+
+@hsettings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=STEPS,
+    batch=st.integers(1, 7),
+    poisoned_at=st.integers(0, 30),
+    voided_at=st.none() | st.integers(0, 30),
+)
+def test_incremental_and_rebuilt_agree_with_a_bad_event(
+    store: Store,
+    steps: list[Any],
+    batch: int,
+    poisoned_at: int,
+    voided_at: int | None,
+) -> None:
+    """Whatever the batches, the catch-up points and when the bad event comes (and whether it
+    is voided later), the live path and a rebuild hold the same rows and the same quarantine."""
+    cases = [UUID(int=i + 1) for i in range(4)]
+    with store() as settings:
+        app = Parcours(settings)
+        projector = Projector(app, batch=batch)
+        for case in cases:
+            entree = EnregistrerEntree(
+                effective_on=START,
+                numero_dossier="CAF-1",
+                organisme_payeur=OrganismePayeur("caf"),
+                date_flux=START,
+                date_reception_flux=START,
+            )
+            app.handle(case, entree, AUTHOR)
+        day = START
+        poisoned: int | None = None
+        for i, (index, command, gap, catch_up) in enumerate(steps):
+            day += timedelta(days=gap)
+            if i == poisoned_at:
+                poisoned = under_the_rules_back(app, cases[0], far_cer)
+            if poisoned is not None and i == voided_at:
+                void(app, cases[0], poisoned)
+            with suppress(DomainError, ValueError):  # the rules cannot fold a poisoned case
+                app.handle(cases[index], at(command, day), AUTHOR)
+            if catch_up:
+                projector.catch_up()
+        if poisoned is None:
+            under_the_rules_back(app, cases[0], far_cer)
+        projector.catch_up()
+        assert set(projector.positions().values()) == {app.max_position()}
+        incremental, quarantined = rows(projector), held(projector)
+        projector.rebuild()
+        assert rows(projector) == incremental
+        assert held(projector) == quarantined
+        app.close()
