@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from adapters.application import Parcours
-from adapters.projector import Projector
+from adapters.projector import Health, Projector
 from adapters.projector import health as projection_health
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
 from api import audit, cases, evaluation, finance, flux, statistics, structures, worklists
 from api.auth import authenticate
 from api.problems import HANDLERS
-from api.schemas import COMPONENTS
+from api.schemas import COMPONENTS, json_response
 
 log = structlog.get_logger("api")
 
@@ -85,6 +85,12 @@ def create_app(
         tags=["santé"],
         summary="Le stockage répond et chaque projection suit le journal, sans dossier en "
         "quarantaine (503 sinon, avec les raisons)",
+        responses={
+            200: json_response(Health, "Chaque projection suit le journal", None),
+            503: json_response(
+                Health, "Une projection est en retard ou tient des dossiers en quarantaine", None
+            ),
+        },
     )
     def health(request: Request) -> Response:
         report = projection_health(request.app.state.projector)

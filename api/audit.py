@@ -160,7 +160,7 @@ def audit_diff(
                 "text/html": {"schema": {"type": "string"}},
             },
         },
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
 )
 def audit_export(

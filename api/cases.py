@@ -299,7 +299,7 @@ KnownAt = Annotated[
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
     responses={
         200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
     dependencies=_readers,
 )
@@ -337,7 +337,7 @@ def get_case(
     "telle que connue à un instant)",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
     dependencies=_readers,
 )
