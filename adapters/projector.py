@@ -112,6 +112,7 @@ class Projector:
     def _apply(
         self, records: list[Recorded], positions: dict[str, int], start: int, last: int
     ) -> None:
+        held = self.quarantine.held_by_model()  # one read for every model
         for model in self.models:
             reached = positions[model.name]
             todo = records if reached <= start else [r for r in records if r.position > reached]
@@ -119,7 +120,11 @@ class Projector:
                 continue
             try:
                 apply_isolated(
-                    model, todo, Tracking(self.tracking_name(model), last), self.quarantine
+                    model,
+                    todo,
+                    Tracking(self.tracking_name(model), last),
+                    self.quarantine,
+                    held.get(model.name, set()),
                 )
             except IntegrityError:
                 log.info("projection.batch_already_applied", model=model.name, position=last)
@@ -201,12 +206,18 @@ class _Waiter:
             self.conn = None
 
 
+SHOWN = 100
+"""Quarantined cases listed per model by `/health` (all are counted)."""
+
+
 class ModelHealth(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     position: int
     lag: int
     """Events of the log the model has not applied yet."""
     quarantaine: list[Quarantined]
+    """The first `SHOWN` cases in quarantine, in log order."""
+    quarantaine_total: int
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -234,7 +245,15 @@ def health(projector: Projector) -> Health:
     for name, position in projector.positions().items():
         lag = max(0, log_position - position)
         held = [e for e in entries if e.model == name]
-        models.append(ModelHealth(name=name, position=position, lag=lag, quarantaine=held))
+        models.append(
+            ModelHealth(
+                name=name,
+                position=position,
+                lag=lag,
+                quarantaine=held[:SHOWN],
+                quarantaine_total=len(held),
+            )
+        )
         if lag > max_lag:
             reasons.append(f"{name}: {lag} événements de retard (seuil {max_lag})")
         if held:

@@ -66,6 +66,7 @@ class QuarantineStore(Protocol):
     def hold(self, entries: Iterable[Quarantined]) -> None: ...
     def release(self, model: str, case_ids: Iterable[UUID]) -> None: ...
     def held(self, model: str) -> set[UUID]: ...
+    def held_by_model(self) -> dict[str, set[UUID]]: ...
     def entries(self, model: str | None = None) -> list[Quarantined]: ...
     def clear(self, model: str) -> None: ...
 
@@ -105,6 +106,14 @@ class SQLiteQuarantine(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT case_id FROM {self.table} WHERE model=?", (model,))
             return {UUID(r[0]) for r in c.fetchall()}
+
+    def held_by_model(self) -> dict[str, set[UUID]]:
+        out: dict[str, set[UUID]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT model, case_id FROM {self.table}")
+            for model, case_id in c.fetchall():
+                out.setdefault(model, set()).add(UUID(case_id))
+        return out
 
     def entries(self, model: str | None = None) -> list[Quarantined]:
         where, values = ("WHERE model=?", (model,)) if model else ("", ())
@@ -170,6 +179,14 @@ class PostgresQuarantine(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL("SELECT case_id FROM {} WHERE model=%s").format(self.table), (model,))
             return {r["case_id"] for r in curs.fetchall()}
+
+    def held_by_model(self) -> dict[str, set[UUID]]:
+        out: dict[str, set[UUID]] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT model, case_id FROM {}").format(self.table))
+            for r in curs.fetchall():
+                out.setdefault(r["model"], set()).add(r["case_id"])
+        return out
 
     def entries(self, model: str | None = None) -> list[Quarantined]:
         where = SQL("WHERE model=%s") if model else SQL("")
@@ -306,12 +323,18 @@ def _isolate(
 
 
 def apply_isolated(
-    model: CaseModel, records: Sequence[Recorded], tracking: Tracking, store: QuarantineStore
+    model: CaseModel,
+    records: Sequence[Recorded],
+    tracking: Tracking,
+    store: QuarantineStore,
+    held: set[UUID] | None = None,
 ) -> list[Quarantined]:
     """Apply `records` to `model` with its tracking position, every case that cannot be
-    applied quarantined; returns the entries made (an IntegrityError still says the batch
-    was applied already)."""
-    held = store.held(model.name)
+    applied quarantined (`held`: the model's cases in quarantine, when the caller read them
+    already); returns the entries made (an IntegrityError still says the batch was applied
+    already)."""
+    if held is None:
+        held = store.held(model.name)
     cases = _by_case(records)
     refold = held & cases.keys()
     values, error = _attempt(model, records, refold, probe=False)

@@ -65,7 +65,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     for m in report.models:
         print(
             f"{m.name}: journal {report.log_position}, projection {m.position}, retard {m.lag}, "
-            f"quarantaine {len(m.quarantaine)}"
+            f"quarantaine {m.quarantaine_total}"
         )
         for q in m.quarantaine:
             print(
