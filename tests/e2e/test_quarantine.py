@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from uuid import UUID
 
+import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
@@ -131,3 +132,22 @@ def test_a_poison_event_sets_its_case_aside_and_a_correction_brings_it_back(
     assert state.status_code == 200, state.text
     assert state.json()["nb_cer"] == 0
     assert client.get("/audit/dossiers").json()["quarantaine"] == []
+
+
+def test_health_answers_503_while_a_read_model_lags_more_than_the_threshold(
+    settings: Settings,
+) -> None:
+    lagging = msgspec.structs.replace(settings, health_max_lag=1)
+    with TestClient(create_app(lagging), headers=STAFF) as c:  # no projector: nothing follows
+        create_case(c)
+        assert c.get("/health").status_code == 200  # one event behind: within the threshold
+        create_case(c)
+        answer = c.get("/health")
+        assert answer.status_code == 503, answer.text
+        health = answer.json()
+        assert health["status"] == "degraded"
+        assert {m["lag"] for m in health["models"]} == {2}
+        assert all("retard" in reason for reason in health["reasons"])
+        assert c.get("/health/live").status_code == 200
+        c.app.state.projector.catch_up()  # type: ignore[attr-defined]
+        assert c.get("/health").status_code == 200
