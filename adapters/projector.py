@@ -161,7 +161,7 @@ class Projector:
                 except Exception:
                     failures += 1
                     log.exception("projection.failed", failures=failures)
-                    stop.wait(min(30.0, self.app.settings.poll_interval * 2**failures))
+                    stop.wait(min(30.0, self.app.settings.poll_interval * 2 ** min(failures, 10)))
                     continue
                 if applied:
                     log.info("projection.caught_up", applied=applied, position=self.position())
