@@ -7,6 +7,7 @@ and for the département (`adapters.recording_index`, which bounds the log to re
 always agree: the events recorded by t, each case's up to its first version recorded later.
 """
 
+import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
@@ -16,11 +17,13 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import PersistenceError, StoredEvent
 from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
 from adapters.log import read_log
+from adapters.quarantine import describe
 from adapters.read_models import history_of
 from adapters.recording_index import KnownFilter, known_bounds
 from domain.bitemporal import known_at as known_part
@@ -120,7 +123,9 @@ class _LogFold(Generic[S]):
 
     A correction refolds its case from the store (its history up to the correction, an indexed
     read by id); any other step is applied when it had taken effect by `as_of`. One fold serves
-    every per-case projection: `step` applies an event, `refold` rebuilds from a raw history."""
+    every per-case projection: `step` applies an event, `refold` rebuilds from a raw history.
+    A case the fold cannot apply (an event that got into the log under the rules' back) is left
+    out and named in `broken` with the error, until a correction refolds it."""
 
     def __init__(
         self,
@@ -137,6 +142,7 @@ class _LogFold(Generic[S]):
         self.known = known
         self.history = history_of(app)
         self.rows: dict[UUID, S] = {}
+        self.broken: dict[UUID, str] = {}
         self.position = 0
         self.read = 0
 
@@ -155,14 +161,27 @@ class _LogFold(Generic[S]):
 
     def _apply(self, r: Recorded) -> None:
         case = r.originator_id
-        if is_correction(r.event):
-            state = self.refold(self.history(case, r.originator_version), self.as_of)
-            if state is None:
-                self.rows.pop(case, None)
-            else:
-                self.rows[case] = state
-        elif self.as_of is None or r.event.effective_on <= self.as_of:
-            self.rows[case] = self.step(self.rows.get(case), r)
+        try:
+            if is_correction(r.event):
+                self.broken.pop(case, None)
+                state = self.refold(self.history(case, r.originator_version), self.as_of)
+                if state is None:
+                    self.rows.pop(case, None)
+                else:
+                    self.rows[case] = state
+            elif case in self.broken:
+                return
+            elif self.as_of is None or r.event.effective_on <= self.as_of:
+                self.rows[case] = self.step(self.rows.get(case), r)
+        except (PersistenceError, psycopg.Error, sqlite3.Error):
+            raise
+        except Exception as e:
+            self.rows.pop(case, None)
+            self.broken[case] = describe(e)
+
+    @property
+    def quarantaine(self) -> list[UUID]:
+        return sorted(self.broken, key=str)
 
 
 def _fold_at(
@@ -187,12 +206,16 @@ class StatesAt(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     rows: dict[UUID, CaseRow]
     events_read: int
+    quarantaine: list[UUID] = []
+    """Cases left out: their history cannot be folded."""
 
 
 class EpisodesAt(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     cases: dict[UUID, list[Suivi]]
     events_read: int
+    quarantaine: list[UUID] = []
+    """Cases left out: their history cannot be folded."""
 
     def episodes(self) -> list[Suivi]:
         return [s for case in self.cases.values() for s in case]
@@ -229,7 +252,12 @@ def states_at(
 
     def compute() -> StatesAt:
         fold = _fold_at(app, apply, case_row, moment, as_of)
-        return StatesAt(position=fold.position, rows=fold.rows, events_read=fold.read)
+        return StatesAt(
+            position=fold.position,
+            rows=fold.rows,
+            events_read=fold.read,
+            quarantaine=fold.quarantaine,
+        )
 
     return _cached(app, ("etats", moment, as_of, app.max_position()), compute)
 
@@ -252,7 +280,12 @@ def episodes_at(
 
     def compute() -> EpisodesAt:
         fold = _fold_at(app, _advance, _resuivre, moment, as_of)
-        return EpisodesAt(position=fold.position, cases=fold.rows, events_read=fold.read)
+        return EpisodesAt(
+            position=fold.position,
+            cases=fold.rows,
+            events_read=fold.read,
+            quarantaine=fold.quarantaine,
+        )
 
     return _cached(app, ("suivi", moment, as_of, app.max_position()), compute)
 
@@ -307,6 +340,8 @@ class Diff(msgspec.Struct, frozen=True, kw_only=True):
     position_then: int
     position_now: int
     changes: list[CaseChange]
+    quarantaine: list[UUID] = []
+    """Cases left out of the comparison: their history, then or now, cannot be folded."""
 
 
 def _plain(value: Any) -> Any:
@@ -337,9 +372,10 @@ def diff(app: Parcours, known_at: datetime, as_of: date | None = None) -> Diff:
     moment = aware(app, known_at)
     then = states_at(app, moment, as_of)
     now = states_at(app, None, as_of)
+    broken = {*then.quarantaine, *now.quarantaine}
     changes = [
         change
-        for case_id in sorted(then.rows.keys() | now.rows.keys(), key=str)
+        for case_id in sorted((then.rows.keys() | now.rows.keys()) - broken, key=str)
         if (change := _compare(case_id, then.rows.get(case_id), now.rows.get(case_id))) is not None
     ]
     return Diff(
@@ -348,6 +384,7 @@ def diff(app: Parcours, known_at: datetime, as_of: date | None = None) -> Diff:
         position_then=then.position,
         position_now=now.position,
         changes=changes,
+        quarantaine=sorted(broken, key=str),
     )
 
 

@@ -55,6 +55,7 @@ class CaseStateView(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
     def save(self, rows: Sequence[CaseRow], tracking: Tracking) -> None: ...
+    def probe(self, rows: Sequence[CaseRow]) -> None: ...
     def rows(self, case_ids: Iterable[UUID]) -> dict[UUID, CaseRow]: ...
     def get(self, case_id: UUID) -> CaseRow | None: ...
     def find(self, f: CaseFilter, limit: int, offset: int) -> tuple[list[CaseRow], int]: ...
@@ -82,10 +83,17 @@ class SQLiteCaseStateView(SQLiteTrackingRecorder):
     def save(self, rows: Sequence[CaseRow], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, tracking)
-            c.executemany(
-                f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?,?,?)",
-                [_sqlite_params(r) for r in rows],
-            )
+            self._write(c, rows)
+
+    def probe(self, rows: Sequence[CaseRow]) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            self._write(c, rows)
+
+    def _write(self, c: Any, rows: Sequence[CaseRow]) -> None:
+        c.executemany(
+            f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?,?,?)",
+            [_sqlite_params(r) for r in rows],
+        )
 
     def rows(self, case_ids: Iterable[UUID]) -> dict[UUID, CaseRow]:
         ids = [i.hex for i in case_ids]
@@ -174,9 +182,16 @@ class PostgresCaseStateView(PostgresTrackingRecorder):
     def save(self, rows: Sequence[CaseRow], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)
-            if rows:
-                columns = zip(*map(_params, rows), strict=True)
-                curs.execute(self._upsert, [list(column) for column in columns])
+            self._write(curs, rows)
+
+    def probe(self, rows: Sequence[CaseRow]) -> None:
+        with self.datastore.transaction(commit=False) as curs:
+            self._write(curs, rows)
+
+    def _write(self, curs: Any, rows: Sequence[CaseRow]) -> None:
+        if rows:
+            columns = zip(*map(_params, rows), strict=True)
+            curs.execute(self._upsert, [list(column) for column in columns])
 
     def rows(self, case_ids: Iterable[UUID]) -> dict[UUID, CaseRow]:
         ids = list(case_ids)

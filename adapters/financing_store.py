@@ -42,6 +42,7 @@ def _row(d: Dossier) -> tuple[Any, ...]:
 class ActiviteStore(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def save(self, cases: Iterable[Dossier], tracking: Tracking) -> None: ...
+    def probe(self, cases: Iterable[Dossier]) -> None: ...
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, Dossier]: ...
     def snapshot(self, tracking_name: str, with_aave: bool) -> Snapshot: ...
     def reset(self, tracking_name: str) -> None: ...
@@ -59,10 +60,17 @@ class SQLiteActiviteStore(SQLiteTrackingRecorder):
         ]
 
     def save(self, cases: Iterable[Dossier], tracking: Tracking) -> None:
-        rows = [(k.hex, *rest) for k, *rest in map(_row, cases)]
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, tracking)
-            c.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?)", rows)
+            self._write(c, cases)
+
+    def probe(self, cases: Iterable[Dossier]) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            self._write(c, cases)
+
+    def _write(self, c: Any, cases: Iterable[Dossier]) -> None:
+        rows = [(k.hex, *rest) for k, *rest in map(_row, cases)]
+        c.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?)", rows)
 
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, Dossier]:
         ids = [i.hex for i in case_ids]
@@ -130,12 +138,19 @@ class PostgresActiviteStore(PostgresTrackingRecorder):
         ).format(s=s, t=t)
 
     def save(self, cases: Iterable[Dossier], tracking: Tracking) -> None:
-        rows = [_row(d) for d in cases]
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)
-            if rows:
-                columns = zip(*rows, strict=True)
-                curs.execute(self._upsert, [list(column) for column in columns])
+            self._write(curs, cases)
+
+    def probe(self, cases: Iterable[Dossier]) -> None:
+        with self.datastore.transaction(commit=False) as curs:
+            self._write(curs, cases)
+
+    def _write(self, curs: Any, cases: Iterable[Dossier]) -> None:
+        rows = [_row(d) for d in cases]
+        if rows:
+            columns = zip(*rows, strict=True)
+            curs.execute(self._upsert, [list(column) for column in columns])
 
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, Dossier]:
         with self.datastore.transaction(commit=False) as curs:

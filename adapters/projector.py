@@ -4,12 +4,17 @@ The projector reads the log once per batch, after the lowest position its read m
 and hands each model the events it has not applied yet; each model writes its rows with the new
 position in one transaction. Two projectors racing over the same batch cannot both apply it: the
 second one's position write is refused and its transaction rolled back.
+
+A case a model cannot apply is quarantined (`adapters.quarantine`) and the model goes on; the
+loop of `run_forever` outlives any error, logged, so a worker or the demo's projector thread
+never stops for good. `health` says how far each model lags and which cases it set aside.
 """
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
+import msgspec
 import psycopg
 import structlog
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
@@ -19,6 +24,7 @@ from psycopg import sql
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView
 from adapters.log import read_batch
+from adapters.quarantine import Quarantined, apply_isolated, open_quarantine
 from adapters.read_models import CaseStateModel, ReadModel, history_of, open_read_models
 from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
@@ -57,6 +63,7 @@ class Projector:
                 models = open_read_models(app)
         self.models = models
         self.batch = batch or app.settings.projection_batch
+        self.quarantine = open_quarantine(app)
 
     @property
     def view(self) -> CaseStateView:
@@ -105,13 +112,20 @@ class Projector:
     def _apply(
         self, records: list[Recorded], positions: dict[str, int], start: int, last: int
     ) -> None:
+        held = self.quarantine.held_by_model()  # one read for every model
         for model in self.models:
             reached = positions[model.name]
             todo = records if reached <= start else [r for r in records if r.position > reached]
             if not todo:
                 continue
             try:
-                model.apply(todo, Tracking(self.tracking_name(model), last))
+                apply_isolated(
+                    model,
+                    todo,
+                    Tracking(self.tracking_name(model), last),
+                    self.quarantine,
+                    held.get(model.name, set()),
+                )
             except IntegrityError:
                 log.info("projection.batch_already_applied", model=model.name, position=last)
 
@@ -120,6 +134,7 @@ class Projector:
         own runs it, the others are reset and caught up. Returns how many events were read."""
         read = 0
         for model in self.models:
+            self.quarantine.clear(model.name)
             own = getattr(model, "rebuild", None)
             done = own(self.tracking_name(model)) if own is not None else None
             if done is None:
@@ -129,15 +144,24 @@ class Projector:
         return max(read, self.catch_up())
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Catch up, then wait for new events (LISTEN on PostgreSQL, polling on SQLite)."""
+        """Catch up, then wait for new events (LISTEN on PostgreSQL, polling on SQLite). No
+        error ends the loop: it is logged and the loop waits (longer after each failure in a
+        row, up to 30 s) before trying again."""
         waiter = _Waiter(self.app)
+        failures = 0
         try:
             while not stop.is_set():
                 try:
                     applied = self.catch_up()
+                    failures = 0
                 except (PersistenceError, psycopg.Error) as e:
                     log.warning("projection.store_unavailable", error=str(e))
                     stop.wait(self.app.settings.poll_interval)
+                    continue
+                except Exception:
+                    failures += 1
+                    log.exception("projection.failed", failures=failures)
+                    stop.wait(min(30.0, self.app.settings.poll_interval * 2 ** min(failures, 10)))
                     continue
                 if applied:
                     log.info("projection.caught_up", applied=applied, position=self.position())
@@ -180,3 +204,66 @@ class _Waiter:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+SHOWN = 100
+"""Quarantined cases listed per model by `/health` (all are counted)."""
+
+
+class ModelHealth(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    position: int
+    lag: int
+    """Events of the log the model has not applied yet."""
+    quarantaine: list[Quarantined]
+    """The first `SHOWN` cases in quarantine, in log order."""
+    quarantaine_total: int
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    """What `/health` and `parcours status` report."""
+
+    status: str
+    """`ok`, or `degraded` with the reasons."""
+    reasons: list[str]
+    store: str
+    log_position: int
+    projection_position: int
+    max_lag: int
+    models: list[ModelHealth]
+
+
+def health(projector: Projector) -> Health:
+    """Each read model's position, lag and quarantined cases; degraded when a model lags more
+    than `PARCOURS_HEALTH_MAX_LAG` events or holds a case in quarantine."""
+    app = projector.app
+    log_position = app.max_position()
+    max_lag = app.settings.health_max_lag
+    entries = projector.quarantine.entries()
+    models: list[ModelHealth] = []
+    reasons: list[str] = []
+    for name, position in projector.positions().items():
+        lag = max(0, log_position - position)
+        held = [e for e in entries if e.model == name]
+        models.append(
+            ModelHealth(
+                name=name,
+                position=position,
+                lag=lag,
+                quarantaine=held[:SHOWN],
+                quarantaine_total=len(held),
+            )
+        )
+        if lag > max_lag:
+            reasons.append(f"{name}: {lag} événements de retard (seuil {max_lag})")
+        if held:
+            reasons.append(f"{name}: {len(held)} dossier(s) en quarantaine")
+    return Health(
+        status="degraded" if reasons else "ok",
+        reasons=reasons,
+        store=app.settings.store,
+        log_position=log_position,
+        projection_position=min((m.position for m in models), default=0),
+        max_lag=max_lag,
+        models=models,
+    )

@@ -1,11 +1,13 @@
 """The read models the projector keeps, each a pure fold behind a tracking store.
 
-A read model applies a batch of the log and records the position it reached in the same
-transaction; a batch applied twice is refused by its tracking row (IntegrityError). Adding a
-read model is one class here and one line in `open_read_models`.
+A read model folds a batch of the log into per-case values (`fold`) and saves them with the
+position it reached in one transaction (`save`); a batch applied twice is refused by its
+tracking row (IntegrityError). `adapters.quarantine` drives both, so that a case the fold or
+the store refuses is set aside and every other case goes on. Adding a read model is one class
+here and one line in `open_read_models`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from typing import Generic, Protocol, TypeVar, cast
 from uuid import UUID
 
@@ -14,6 +16,7 @@ from eventsourcing.persistence import Tracking
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
 from adapters.financing_store import ActiviteStore, PostgresActiviteStore, SQLiteActiviteStore
+from adapters.quarantine import CaseModel
 from adapters.recording_index import RecordingIndexModel, open_recording_index
 from adapters.suivi_rebuild import rebuild_suivi
 from adapters.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
@@ -21,18 +24,17 @@ from domain.catalogue import is_case_event
 from domain.corrections import is_correction
 from domain.events import Recorded
 from projections import activite as financing
-from projections.case_state import CaseRow, HistoryOf, fold
+from projections.case_state import CaseRow, HistoryOf, case_row, fold
 from projections.suivi import Suivi, avancer, suivre
 
 T = TypeVar("T")
 
 
-class ReadModel(Protocol):
+class ReadModel(CaseModel, Protocol):
     name: str
     """Short name; the tracking row is `<application>.<name>`."""
 
     def position(self, tracking_name: str) -> int: ...
-    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None: ...
     def reset(self, tracking_name: str) -> None: ...
 
 
@@ -63,11 +65,22 @@ class CaseStateModel:
     def position(self, tracking_name: str) -> int:
         return self.view.max_tracking_id(tracking_name) or 0
 
-    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, CaseRow]:
         records = [r for r in records if is_case_event(r.event)]
-        touched = {r.originator_id for r in records}
-        rows: dict[UUID, CaseRow] = fold(records, self.view.rows(touched), self.history)
-        self.view.save([rows[i] for i in touched if i in rows], tracking)
+        last = {r.originator_id: r.originator_version for r in records}
+        rows = self.view.rows(last.keys() - refold)
+        for case_id in refold & last.keys():
+            row = case_row(self.history(case_id, last[case_id]))
+            if row is not None:
+                rows[case_id] = row
+        rows = fold([r for r in records if r.originator_id not in refold], rows, self.history)
+        return {i: rows[i] for i in last if i in rows}
+
+    def save(self, values: dict[UUID, CaseRow], tracking: Tracking) -> None:
+        self.view.save(list(values.values()), tracking)
+
+    def probe(self, values: dict[UUID, CaseRow]) -> None:
+        self.view.probe(list(values.values()))
 
     def reset(self, tracking_name: str) -> None:
         self.view.reset(tracking_name)
@@ -86,8 +99,8 @@ class _CaseStore(Protocol[T]):
 
 class PerCaseModel(Generic[T]):
     """A read model holding one folded value per case. Events of a batch advance each touched
-    case from its stored value; a correction in the batch refolds its case from the history up
-    to that batch instead."""
+    case from its stored value; a correction in the batch (or a case to refold) refolds its
+    case from the history up to that batch instead."""
 
     name: str
 
@@ -110,14 +123,15 @@ class PerCaseModel(Generic[T]):
     def save(self, cases: dict[UUID, T], tracking: Tracking) -> None:
         raise NotImplementedError
 
-    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, T]:
         records = [r for r in records if is_case_event(r.event)]
         last_version: dict[UUID, int] = {}
-        corrected: set[UUID] = set()
+        corrected: set[UUID] = set(refold)
         for r in records:
             last_version[r.originator_id] = r.originator_version
             if is_correction(r.event):
                 corrected.add(r.originator_id)
+        corrected &= last_version.keys()
         cases: dict[UUID, T] = {
             case_id: self.fold_history(self.app.history(case_id, up_to=last_version[case_id]))
             for case_id in corrected
@@ -131,7 +145,10 @@ class PerCaseModel(Generic[T]):
                 value = known.get(r.originator_id) or self.new(r.originator_id)
                 cases[r.originator_id] = value
             self.advance(value, r)
-        self.save(cases, tracking)
+        return cases
+
+    def probe(self, values: dict[UUID, T]) -> None:
+        raise NotImplementedError
 
     def reset(self, tracking_name: str) -> None:
         self.store.reset(tracking_name)
@@ -158,6 +175,9 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
         self.store.save(cases, tracking)
+
+    def probe(self, values: dict[UUID, list[Suivi]]) -> None:
+        self.store.probe(values)
 
     def rebuild(self, tracking_name: str) -> int | None:
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
@@ -194,6 +214,9 @@ class ActiviteModel(PerCaseModel[financing.Dossier]):
 
     def save(self, cases: dict[UUID, financing.Dossier], tracking: Tracking) -> None:
         self.store.save(cases.values(), tracking)
+
+    def probe(self, values: dict[UUID, financing.Dossier]) -> None:
+        self.store.probe(values.values())
 
 
 def open_read_models(app: Parcours) -> list[ReadModel]:

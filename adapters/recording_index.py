@@ -20,7 +20,7 @@ before one stamped 10:00:00.050), and imported histories keep their original tim
 """
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 from uuid import UUID
@@ -32,6 +32,7 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
 from adapters.log import read_batch, read_log
+from adapters.quarantine import apply_isolated, open_quarantine
 from domain.events import Recorded
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,6 +49,7 @@ def micros(moment: datetime) -> int:
 class RecordingIndexView(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None: ...
+    def probe(self, rows: Sequence[tuple[int, int]]) -> None: ...
     def prefix_known_at(self, moment: int) -> int: ...
     def last_known_at(self, moment: int, after: int) -> int: ...
     def reset(self, tracking_name: str) -> None: ...
@@ -70,12 +72,19 @@ class SQLiteRecordingIndex(SQLiteTrackingRecorder):
     def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, tracking)
-            c.execute(f"SELECT high_water FROM {self.table} ORDER BY position DESC LIMIT 1")
-            last = c.fetchone()
-            c.executemany(
-                f"INSERT INTO {self.table} VALUES (?,?,?)",
-                _with_high_water(rows, int(last[0]) if last else None),
-            )
+            self._write(c, rows)
+
+    def probe(self, rows: Sequence[tuple[int, int]]) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            self._write(c, rows)
+
+    def _write(self, c: Any, rows: Sequence[tuple[int, int]]) -> None:
+        c.execute(f"SELECT high_water FROM {self.table} ORDER BY position DESC LIMIT 1")
+        last = c.fetchone()
+        c.executemany(
+            f"INSERT INTO {self.table} VALUES (?,?,?)",
+            _with_high_water(rows, int(last[0]) if last else None),
+        )
 
     def prefix_known_at(self, moment: int) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -150,11 +159,18 @@ class PostgresRecordingIndex(PostgresTrackingRecorder):
     def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)
-            curs.execute(self._last)
-            last = curs.fetchone()
-            full = _with_high_water(rows, int(last["high_water"]) if last else None)
-            if full:
-                curs.execute(self._insert, [list(column) for column in zip(*full, strict=True)])
+            self._write(curs, rows)
+
+    def probe(self, rows: Sequence[tuple[int, int]]) -> None:
+        with self.datastore.transaction(commit=False) as curs:
+            self._write(curs, rows)
+
+    def _write(self, curs: Any, rows: Sequence[tuple[int, int]]) -> None:
+        curs.execute(self._last)
+        last = curs.fetchone()
+        full = _with_high_water(rows, int(last["high_water"]) if last else None)
+        if full:
+            curs.execute(self._insert, [list(column) for column in zip(*full, strict=True)])
 
     def prefix_known_at(self, moment: int) -> int:
         with self.datastore.transaction(commit=False) as curs:
@@ -186,7 +202,9 @@ def _with_high_water(
 
 
 class RecordingIndexModel:
-    """The read model: one row per log position (every event type, the log is one sequence)."""
+    """The read model: one row per log position (every event type, the log is one sequence).
+    It keeps no state per case: a quarantined event's position stays out of the index, and the
+    case leaves quarantine with its next event indexed."""
 
     name = "recording_index"
 
@@ -196,11 +214,28 @@ class RecordingIndexModel:
     def position(self, tracking_name: str) -> int:
         return self.view.max_tracking_id(tracking_name) or 0
 
-    def apply(self, records: Sequence[Recorded], tracking: Tracking) -> None:
-        self.view.save([(r.position, micros(r.event.meta.recorded_at)) for r in records], tracking)
+    def fold(
+        self, records: Sequence[Recorded], refold: Set[UUID]
+    ) -> dict[UUID, list[tuple[int, int]]]:
+        out: dict[UUID, list[tuple[int, int]]] = {}
+        for r in records:
+            out.setdefault(r.originator_id, []).append(
+                (r.position or 0, micros(r.event.meta.recorded_at))
+            )
+        return out
+
+    def save(self, values: dict[UUID, list[tuple[int, int]]], tracking: Tracking) -> None:
+        self.view.save(_ordered(values), tracking)
+
+    def probe(self, values: dict[UUID, list[tuple[int, int]]]) -> None:
+        self.view.probe(_ordered(values))
 
     def reset(self, tracking_name: str) -> None:
         self.view.reset(tracking_name)
+
+
+def _ordered(values: dict[UUID, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    return sorted(row for rows in values.values() for row in rows)
 
 
 _VIEWS: "weakref.WeakKeyDictionary[Parcours, RecordingIndexView]" = weakref.WeakKeyDictionary()
@@ -225,6 +260,7 @@ def catch_up(app: Parcours) -> int:
     """Index what the projector has not indexed yet (a read never waits for the worker); the
     tracking row keeps a batch raced by the worker from being applied twice."""
     model = RecordingIndexModel(open_recording_index(app))
+    quarantine = open_quarantine(app)
     name = _tracking_name(app)
     while True:
         position = model.position(name)
@@ -232,7 +268,7 @@ def catch_up(app: Parcours) -> int:
         if not records:
             return position
         try:
-            model.apply(records, Tracking(name, records[-1].position))
+            apply_isolated(model, records, Tracking(name, records[-1].position), quarantine)
         except IntegrityError:
             continue
 

@@ -7,13 +7,19 @@ so every case's events reach one worker), only of the types the follow-up folds,
 in memory, refolds from their histories the few cases with a correction, and copies its rows
 into a staging table by binary COPY. The staging table is then swapped in with the tracking
 position in one transaction (`PostgresSuiviRebuild`).
+
+A case the fold cannot apply, or whose row the table would refuse (a NUL in a text column), is
+refolded from its history up to the event before the first it cannot apply and quarantined,
+as the projector's path does (`adapters.quarantine`): one case never stops a rebuild.
 """
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +34,8 @@ from adapters.collector import collector_paused
 from adapters.log import DECODERS, decode
 from adapters.logging import configure_logging
 from adapters.mapper import topic_of
-from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases
+from adapters.quarantine import Quarantined, describe, open_quarantine
+from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases, refused
 from domain.corrections import CORRECTION_TYPES
 from domain.events import Recorded
 from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
@@ -36,6 +43,7 @@ from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
 CORRECTIONS = frozenset(topic_of(kind) for kind in CORRECTION_TYPES)
 READ = sorted({topic_of(kind) for kind in FOLDED} | CORRECTIONS)
 ITERSIZE = 20_000
+MODEL = "suivi"
 
 log = structlog.get_logger("projection")
 
@@ -88,11 +96,46 @@ def _histories(
     return histories
 
 
-def fold_share(share: Share) -> int:
-    """Fold and copy one share of the cases; returns how many events it read."""
+def _checked(history: list[Recorded]) -> list[Suivi]:
+    """The case's episodes, raising what the fold or the table would refuse."""
+    episodes = suivre(history)
+    if episodes and (reason := refused(episodes)) is not None:
+        raise ValueError(reason)
+    return episodes
+
+
+def _set_aside(
+    case_id: UUID, history: list[Recorded], now: datetime
+) -> tuple[list[Suivi], Quarantined | None]:
+    """The case's episodes, or, when its history cannot be applied, those before the first
+    event that cannot and the quarantine entry naming it."""
+    with contextlib.suppress(Exception):
+        return _checked(history), None
+    before: list[Suivi] = []
+    for k in range(1, len(history) + 1):
+        try:
+            before = _checked(history[:k])
+        except Exception as e:
+            bad = history[k - 1]
+            entry = Quarantined(
+                model=MODEL,
+                case_id=case_id,
+                position=bad.position or 0,
+                event_type=type(bad.event).__name__,
+                error=describe(e),
+                since=now,
+            )
+            return before, entry
+    return before, None  # pragma: no cover - the whole failed, so a prefix does
+
+
+def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
+    """Fold and copy one share of the cases; returns how many events it read and the cases
+    it quarantined."""
     started = time.perf_counter()
     folded: dict[bytes, tuple[UUID, list[Suivi]]] = {}
     corrected: set[UUID] = set()
+    failed: set[UUID] = set()
     read = 0
     decoders = DECODERS
     with psycopg.connect(**share.conninfo) as conn, collector_paused():
@@ -106,12 +149,20 @@ def fold_share(share: Share) -> int:
                     case = folded.get(key)
                     if case is None:
                         case = folded[key] = (UUID(bytes=key), [])
-                    avancer_evenement(case[1], case[0], decoders[topic].decode(state))
+                    try:
+                        avancer_evenement(case[1], case[0], decoders[topic].decode(state))
+                    except Exception:
+                        failed.add(case[0])
         cases = dict(folded.values())
         fold_s = time.perf_counter() - started
-        if corrected:
-            for case_id, history in _histories(conn, share, corrected).items():
-                cases[case_id] = suivre(history)
+        failed |= {i for i, episodes in cases.items() if episodes and refused(episodes)}
+        entries: list[Quarantined] = []
+        if corrected or failed:
+            now = datetime.now(UTC)
+            for case_id, history in _histories(conn, share, corrected | failed).items():
+                cases[case_id], entry = _set_aside(case_id, history, now)
+                if entry is not None:
+                    entries.append(entry)
         refold_s = time.perf_counter() - started - fold_s
         copy_cases(conn, Identifier(share.schema, share.staging), cases)
         conn.commit()
@@ -121,11 +172,12 @@ def fold_share(share: Share) -> int:
         events=read,
         cases=len(cases),
         corrected=len(corrected),
+        quarantined=len(entries),
         fold_s=round(fold_s, 2),
         refold_s=round(refold_s, 2),
         total_s=round(time.perf_counter() - started, 2),
     )
-    return read
+    return read, entries
 
 
 def rebuild_suivi(
@@ -157,7 +209,7 @@ def rebuild_suivi(
     rebuild.begin()
     try:
         if workers == 1:
-            read = fold_share(shares[0])
+            read, entries = fold_share(shares[0])
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(
@@ -167,9 +219,16 @@ def rebuild_suivi(
                 initargs=(s.log_level,),
             ) as pool:
                 others = [pool.submit(fold_share, share) for share in shares[1:]]
-                read = fold_share(shares[0]) + sum(f.result() for f in others)
+                read, entries = fold_share(shares[0])
+                for other in others:
+                    more_read, more = other.result()
+                    read += more_read
+                    entries += more
         swap_started = time.perf_counter()
         rebuild.swap_in(Tracking(tracking_name, stop))
+        quarantine = open_quarantine(app)
+        quarantine.clear(MODEL)
+        quarantine.hold(entries)
         log.info(
             "suivi.rebuild.swapped",
             position=stop,

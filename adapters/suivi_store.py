@@ -33,9 +33,19 @@ def _columns(episodes: list[Suivi]) -> tuple[str | None, str | None, bool]:
     return (o.structure_id if o else None), referent, last.date_fin is None
 
 
+def refused(episodes: list[Suivi]) -> str | None:
+    """Why PostgreSQL would refuse the case's row (a NUL in a text column), checked before a
+    COPY, which cannot set one row aside."""
+    structure, referent, _ = _columns(episodes)
+    if "\x00" in (structure or "") + (referent or ""):
+        return "caractère NUL dans une colonne texte (structure_id, referent_id)"
+    return None
+
+
 class SuiviStore(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None: ...
+    def probe(self, cases: dict[UUID, list[Suivi]]) -> None: ...
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]: ...
     def scan(
         self,
@@ -76,10 +86,17 @@ class SQLiteSuiviStore(SQLiteTrackingRecorder):
         ]
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
-        rows = [(k.hex, *_columns(v), _encode(v)) for k, v in cases.items() if v]
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, tracking)
-            c.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?)", rows)
+            self._write(c, cases)
+
+    def probe(self, cases: dict[UUID, list[Suivi]]) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            self._write(c, cases)
+
+    def _write(self, c: Any, cases: dict[UUID, list[Suivi]]) -> None:
+        rows = [(k.hex, *_columns(v), _encode(v)) for k, v in cases.items() if v]
+        c.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?,?,?,?,?)", rows)
 
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]:
         ids = [i.hex for i in case_ids]
@@ -159,12 +176,19 @@ class PostgresSuiviStore(PostgresTrackingRecorder):
         ]
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
-        rows = [(k, *_columns(v), _encode(v)) for k, v in cases.items() if v]
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)
-            if rows:
-                columns = zip(*rows, strict=True)
-                curs.execute(self._upsert, [list(column) for column in columns])
+            self._write(curs, cases)
+
+    def probe(self, cases: dict[UUID, list[Suivi]]) -> None:
+        with self.datastore.transaction(commit=False) as curs:
+            self._write(curs, cases)
+
+    def _write(self, curs: Any, cases: dict[UUID, list[Suivi]]) -> None:
+        rows = [(k, *_columns(v), _encode(v)) for k, v in cases.items() if v]
+        if rows:
+            columns = zip(*rows, strict=True)
+            curs.execute(self._upsert, [list(column) for column in columns])
 
     def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, list[Suivi]]:
         with self.datastore.transaction(commit=False) as curs:

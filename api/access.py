@@ -2,13 +2,23 @@
 cases currently oriented to one of its structures (anything else answers 404, as an unknown case
 would, so that existence does not leak)."""
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
+import psycopg
+import structlog
+from eventsourcing.persistence import PersistenceError
 from fastapi import Request
 
+from adapters.quarantine import describe
 from api.auth import Principal, Role, forbidden, log_case_access
 from api.problems import ProblemError
 from domain.dossier import Dossier
+from domain.errors import DomainError
+
+log = structlog.get_logger("api")
 
 RIGHTS = frozenset({Role.FLUX, Role.ORIENTATION})
 PATH = frozenset({Role.ORIENTATION, Role.AGENT})
@@ -49,6 +59,31 @@ def unknown_case(case_id: UUID) -> ProblemError:
     return ProblemError(
         404, "dossier_inconnu", "Dossier inconnu", f"Aucun dossier {case_id}.", "case_id"
     )
+
+
+def case_in_quarantine(case_id: UUID, error: BaseException) -> ProblemError:
+    return ProblemError(
+        409,
+        "dossier_en_quarantaine",
+        "Dossier en quarantaine",
+        f"L'historique du dossier {case_id} contient une étape qui ne peut pas être appliquée "
+        f"({describe(error)}). Annuler ou rectifier cette étape, puis relire le dossier.",
+        "case_id",
+    )
+
+
+@contextmanager
+def folding(case_id: UUID) -> Iterator[None]:
+    """A case's history folded at request time: an error of the fold is the case's own
+    (an event that got into the log under the rules' back), answered 409 for this case only;
+    refusals and store errors pass through."""
+    try:
+        yield
+    except (ProblemError, DomainError, PersistenceError, psycopg.Error, sqlite3.Error):
+        raise
+    except Exception as e:
+        log.warning("case.unfoldable", case_id=str(case_id), error=describe(e))
+        raise case_in_quarantine(case_id, e) from e
 
 
 def only_as_agent(caller: Principal, allowed: frozenset[Role]) -> bool:

@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from adapters.application import Parcours
-from adapters.projector import Projector
+from adapters.projector import Health, Projector
+from adapters.projector import health as projection_health
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
 from api import audit, cases, evaluation, finance, flux, statistics, structures, worklists
 from api.auth import authenticate
 from api.problems import HANDLERS
-from api.schemas import COMPONENTS
+from api.schemas import COMPONENTS, json_response
 
 log = structlog.get_logger("api")
 
@@ -79,16 +81,29 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/health", tags=["santé"], summary="Le service et son stockage répondent")
-    def health(request: Request) -> dict[str, Any]:
-        store: Parcours = request.app.state.parcours
-        projector: Projector = request.app.state.projector
-        return {
-            "status": "ok",
-            "store": store.settings.store,
-            "log_position": store.max_position(),
-            "projection_position": projector.position(),
-        }
+    @app.get(
+        "/health",
+        tags=["santé"],
+        summary="Le stockage répond et chaque projection suit le journal, sans dossier en "
+        "quarantaine (503 sinon, avec les raisons)",
+        responses={
+            200: json_response(Health, "Chaque projection suit le journal", None),
+            503: json_response(
+                Health, "Une projection est en retard ou tient des dossiers en quarantaine", None
+            ),
+        },
+    )
+    def health(request: Request) -> Response:
+        report = projection_health(request.app.state.projector)
+        return Response(
+            msgspec.json.encode(report),
+            status_code=200 if report.status == "ok" else 503,
+            media_type="application/json",
+        )
+
+    @app.get("/health/live", tags=["santé"], summary="Le processus répond (vivacité)")
+    def live() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.middleware("http")
     async def request_context(

@@ -28,7 +28,7 @@ from adapters.audit import (
     states_at,
 )
 from adapters.audit_html import render
-from api.access import check_case, unknown_case
+from api.access import check_case, folding, unknown_case
 from api.auth import Caller, Role, require
 from api.problems import ProblemError
 from api.schemas import AsOf, KnownAt, error_responses, json_response
@@ -56,6 +56,8 @@ class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
     """The last log position folded (the prefix known at `known_at`)."""
     known_at: datetime | None
     as_of: date | None
+    quarantaine: list[UUID] = []
+    """Cases left out of the listing: their history cannot be folded (see `parcours status`)."""
 
 
 class DiffPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,6 +113,7 @@ def audit_cases(
             position=states.position,
             known_at=known_at,
             as_of=as_of,
+            quarantaine=states.quarantaine,
         )
     )
 
@@ -157,7 +160,7 @@ def audit_diff(
                 "text/html": {"schema": {"type": "string"}},
             },
         },
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
 )
 def audit_export(
@@ -173,7 +176,9 @@ def audit_export(
     history = case_history(app, case_id)
     if not history:
         raise unknown_case(case_id)
-    document: CaseExport = export(app, case_at(app, case_id, as_of, known_at, history), caller.sub)
+    with folding(case_id):
+        at = case_at(app, case_id, as_of, known_at, history)
+    document: CaseExport = export(app, at, caller.sub)
     name = f"dossier-{case_id}"
     if format == "html":
         return Response(

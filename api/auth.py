@@ -21,7 +21,9 @@ from api.problems import ProblemError
 
 log = structlog.get_logger("access")
 
-OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+OPEN_PATHS = frozenset(
+    {"/health", "/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
 """The only paths answered without a token."""
 
 

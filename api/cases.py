@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.application import Author, Outcome, Parcours
+from adapters.application import Author, IdempotencyKeyReused, Outcome, Parcours, VersionConflict
 from adapters.audit import case_at, case_history
 from adapters.case_views import CaseFilter
 from adapters.projector import Projector
@@ -20,8 +20,10 @@ from api.access import (
     CORRECTION_ROLES,
     READ_ROLES,
     STEP_ROLES,
+    case_in_quarantine,
     check_case,
     current_structure,
+    folding,
     listing_structure,
     only_as_agent,
     unknown_case,
@@ -32,6 +34,7 @@ from api.schemas import error_responses, json_response, request_body
 from api.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from domain.commands import AnnulerEtape, Commande, RectifierEtape
 from domain.dossier import Statut, fold_history
+from domain.errors import DomainError
 from domain.events import Recorded
 from projections.case_state import CaseRow, case_row
 from projections.timeline import TimelineEntry
@@ -98,9 +101,23 @@ def _admit(
     scoped = step is not ENTREE and only_as_agent(caller, allowed)
     structure = None
     if scoped:
-        structure = current_structure(fold_history(history or app.history(case_id)))
+        try:
+            with folding(case_id):
+                structure = current_structure(fold_history(history or app.history(case_id)))
+        except ProblemError:
+            structure = None  # an unfoldable case is no agent's: corrected by orientation
     check_case(request, caller, case_id, allowed, structure, step.summary)
     return structure if scoped else caller.primary_structure
+
+
+def _unfoldable(app: Parcours, case_id: UUID) -> bool:
+    """Whether the rules cannot fold the case's history (a step that got into the log under
+    their back): then only a correction of that step is recorded."""
+    try:
+        fold_history(app.history(case_id))
+    except Exception:
+        return True
+    return False
 
 
 def _correction_roles(
@@ -150,15 +167,22 @@ async def _run(
         b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
     ).hexdigest()
     app: Parcours = request.app.state.parcours
-    outcome: Outcome = await run_in_threadpool(
-        app.handle,
-        case_id,
-        command,
-        Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
-        expected_version=_expected_version(if_match),
-        idempotency_key=key,
-        fingerprint=fingerprint,
-    )
+    try:
+        outcome: Outcome = await run_in_threadpool(
+            app.handle,
+            case_id,
+            command,
+            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
+            expected_version=_expected_version(if_match),
+            idempotency_key=key,
+            fingerprint=fingerprint,
+        )
+    except (DomainError, VersionConflict, IdempotencyKeyReused, ProblemError):
+        raise
+    except Exception as e:
+        if not await run_in_threadpool(_unfoldable, app, case_id):
+            raise
+        raise case_in_quarantine(case_id, e) from e
     headers = {"ETag": f'"{outcome.version}"'}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -242,10 +266,18 @@ def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -
     """The case's events with their log positions, once the caller is admitted to read it
     (404 for an agent outside its structures, as for an unknown case)."""
     history = case_history(request.app.state.parcours, case_id)
-    structure = current_structure(fold_history(history)) if history else None
+    structure = None
+    unfoldable: ProblemError | None = None
+    try:
+        with folding(case_id):
+            structure = current_structure(fold_history(history)) if history else None
+    except ProblemError as e:
+        unfoldable = e  # answered once the caller is admitted (an agent learns nothing)
     check_case(request, caller, case_id, READ_ROLES, structure, purpose)
     if not history:
         raise unknown_case(case_id)
+    if unfoldable is not None:
+        raise unfoldable
     return history
 
 
@@ -267,7 +299,7 @@ KnownAt = Annotated[
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
     responses={
         200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
     dependencies=_readers,
 )
@@ -281,10 +313,12 @@ def get_case(
 ) -> Response:
     history = _history(request, caller, case_id, "lecture de l'état du dossier")
     if as_of is None and known_at is None:
-        row = case_row(history)
+        with folding(case_id):
+            row = case_row(history)
         assert row is not None  # an entry is never voided
         return _json(row, headers={"ETag": f'"{row.version}"'})
-    at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    with folding(case_id):
+        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
     if at.state is None:
         raise ProblemError(
             404,
@@ -303,7 +337,7 @@ def get_case(
     "telle que connue à un instant)",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(401, 403, 404, 422),
+        **error_responses(401, 403, 404, 409, 422),
     },
     dependencies=_readers,
 )
@@ -316,7 +350,8 @@ def get_timeline(
     reason: AccessReason = None,
 ) -> Response:
     history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
-    at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    with folding(case_id):
+        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
     return _json(at.timeline, headers={"X-Log-Position": str(at.position)})
 
 

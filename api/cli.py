@@ -3,6 +3,7 @@ département, rebuild read models."""
 
 import argparse
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -16,7 +17,7 @@ import uvicorn
 
 from adapters.application import Parcours
 from adapters.logging import configure_logging
-from adapters.projector import Projector
+from adapters.projector import Projector, health
 from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
 from api import cli_audit, cli_auth, cli_cohort, cli_finance, cli_flux, cli_stats
 
@@ -56,15 +57,26 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
-    """Positions of the log and of the read model: the worker's health check."""
+    """Positions of the log and of each read model, their quarantined cases: the worker's
+    health check, exiting 1 when degraded (as `/health` answers 503)."""
     app = Parcours(settings)
-    projector = Projector(app)
-    log_position = app.max_position()
-    for name, position in projector.positions().items():
-        print(
-            f"{name}: journal {log_position}, projection {position}, retard {log_position - position}"
-        )
+    report = health(Projector(app))
     app.close()
+    for m in report.models:
+        print(
+            f"{m.name}: journal {report.log_position}, projection {m.position}, retard {m.lag}, "
+            f"quarantaine {m.quarantaine_total}"
+        )
+        for q in m.quarantaine:
+            print(
+                f"  dossier {q.case_id} en quarantaine depuis la position {q.position} "
+                f"({q.event_type}): {q.error}"
+            )
+    print(f"état: {report.status}")
+    for reason in report.reasons:
+        print(f"  {reason}")
+    if report.status != "ok":
+        sys.exit(1)
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:

@@ -23,6 +23,7 @@ from adapters.audit import (
     log_window,
 )
 from adapters.audit_html import render
+from adapters.quarantine import describe
 from adapters.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,6 +69,12 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
         f"(connue au {result.known_at.isoformat()}) et {result.position_now} ({elapsed:.1f} s)",
         file=sys.stderr,
     )
+    if result.quarantaine:
+        print(
+            f"{len(result.quarantaine)} dossier(s) en quarantaine laissé(s) de côté: "
+            + ", ".join(map(str, result.quarantaine)),
+            file=sys.stderr,
+        )
     app.close()
 
 
@@ -89,7 +96,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     history = case_history(app, args.case_id)
     if not history:
         sys.exit(f"Aucun dossier {args.case_id}.")
-    document = export(app, case_at(app, args.case_id, args.as_of, args.known_at, history), "cli")
+    try:
+        at = case_at(app, args.case_id, args.as_of, args.known_at, history)
+    except Exception as e:
+        sys.exit(f"Dossier {args.case_id} en quarantaine: {describe(e)}")
+    document = export(app, at, "cli")
     data = render(document).encode() if args.format == "html" else export_json(document)
     if args.sortie:
         Path(args.sortie).write_bytes(data)

@@ -40,7 +40,8 @@ _DESCRIPTIONS = {
     401: "Jeton absent, expiré ou invalide",
     403: "Rôle non autorisé pour cette action",
     404: "Dossier inconnu",
-    409: "Version périmée: le dossier a changé depuis sa lecture",
+    409: "Version périmée (le dossier a changé depuis sa lecture), ou dossier en quarantaine "
+    "(une étape du journal ne peut pas être appliquée: l'annuler ou la rectifier)",
     422: "Champ invalide ou étape refusée par les règles du parcours",
 }
 

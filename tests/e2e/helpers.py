@@ -252,7 +252,7 @@ def api_client(settings: Settings) -> TestClient:
 
 def log_position(client: httpx.Client) -> int:
     response = client.get("/health")
-    assert response.status_code == 200, response.text
+    assert response.status_code in (200, 503), response.text
     position: int = response.json()["log_position"]
     return position
 
@@ -352,7 +352,7 @@ def wait_until(
 
 
 class Server(ParcoursProcess):
-    """`parcours serve` on a free port of 127.0.0.1, answering once /health says ok."""
+    """`parcours serve` on a free port of 127.0.0.1, once it answers (`/health/live`)."""
 
     def __init__(self, settings: Settings, log: Path, **env: str) -> None:
         self.port = free_port()
@@ -373,7 +373,7 @@ class Server(ParcoursProcess):
                 f"the server exited with {self.process.returncode}:\n{self.output()}"
             )
         try:
-            return httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200
+            return httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
