@@ -157,13 +157,31 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+NUMERIC = frozenset({"limit", "offset", "after", "page", "taille", "annee"})
+DATES = frozenset({"du", "au", "as_of"})
+INSTANTS = frozenset({"known_at", "from", "to"})
+
+
+def parameter_values(name: str) -> st.SearchStrategy[Any]:
+    """Extreme values of the parameter's own kind, most of the time; anything, sometimes."""
+    if name in NUMERIC:
+        same: st.SearchStrategy[Any] = _numbers
+    elif name in DATES:
+        same = _any_date
+    elif name in INSTANTS:
+        same = _any_date.map(lambda d: f"{d}T00:00:00")
+    else:
+        same = _strings
+    return st.one_of(same, same, same, same, EXTREME)
+
+
 @st.composite
 def queries(draw: st.DrawFn) -> tuple[str, Json]:
     path = draw(st.sampled_from(sorted(LIST_ROUTES)))
     names = LIST_ROUTES[path]
     params = {n: v for n, v in PLAUSIBLE.items() if n in names}
-    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)):
-        params[name] = _query_value(draw(EXTREME))[:2000]
+    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)):
+        params[name] = _query_value(draw(parameter_values(name)))[:2000]
     return path, params
 
 
@@ -185,6 +203,45 @@ def _refusal_is_a_problem(response: Any) -> None:
         assert problem["detail"]
 
 
+SPECIAL: dict[str, list[Any]] = {
+    "number": [2**63, 10**21, -1, "NaN", 1e308],
+    "date": ["0001-01-01", "9999-12-31", "2024-02-30"],
+    "instant": ["0001-01-01T00:00:00", "9999-12-31T23:59:59"],
+    "text": ["a\x00b", "\x1b[31m", "x" * 100_000, "é🙂\u202e"],
+}
+"""The values that once answered 500 or poisoned a read model, for every field of their kind."""
+
+
+def kind_of(name: str, example: Any) -> str:
+    if name in NUMERIC or (isinstance(example, int) and not isinstance(example, bool)):
+        return "number"
+    if name in INSTANTS:
+        return "instant"
+    if name in DATES or (isinstance(example, str) and _DATE.fullmatch(example)):
+        return "date"
+    return "text"
+
+
+def sweep_commands() -> Iterator[tuple[str, Json]]:
+    """Every field of every command at each extreme of its kind, the rest as documented."""
+    for step in [ENTREE, *STEPS, *CORRECTIONS]:
+        base: Json = {**step.example, "effective_on": date.today().isoformat()}
+        for field, example in base.items():
+            if isinstance(example, bool):
+                continue
+            for value in SPECIAL[kind_of(field, example)]:
+                yield step.slug, {**base, field: value}
+
+
+def sweep_queries() -> Iterator[tuple[str, Json]]:
+    """Every query parameter of the list and statistics routes at each extreme of its kind."""
+    for path, names in LIST_ROUTES.items():
+        plausible = {n: v for n, v in PLAUSIBLE.items() if n in names}
+        for name in names:
+            for value in SPECIAL[kind_of(name, None)]:
+                yield path, {**plausible, name: _query_value(value)[:2000]}
+
+
 PROFILE = hypothesis_settings(
     deadline=None,
     derandomize=True,
@@ -193,6 +250,13 @@ PROFILE = hypothesis_settings(
 )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="dates and texts of command bodies are bounded by the domain's rules (issue 14, "
+    "item 1); until they are, an accepted CER renewal starting on 9999-12-31 makes the next "
+    "fold of the case fail (year 10000) and a NUL in referent_id stops the PostgreSQL read "
+    "model. Remove this mark with that change.",
+)
 def test_extreme_values_in_commands_get_no_5xx_refusals_write_nothing(
     client: TestClient,
 ) -> None:
@@ -209,6 +273,8 @@ def test_extreme_values_in_commands_get_no_5xx_refusals_write_nothing(
         if response.status_code >= 400:
             assert app.state.parcours.max_position() == before, (slug, body, response.text)
 
+    for command in sweep_commands():
+        check.hypothesis.inner_test(command)  # type: ignore[attr-defined]
     check()
     assert_read_models_healthy(client)
 
@@ -226,4 +292,6 @@ def test_extreme_values_in_query_parameters_get_no_5xx(client: TestClient) -> No
         assert app.state.parcours.max_position() == before
 
     check()
+    for query in sweep_queries():
+        check.hypothesis.inner_test(query)  # type: ignore[attr-defined]
     assert_read_models_healthy(client)
