@@ -227,7 +227,8 @@ class Edge:
     """Pure ASGI middleware around the whole app: request id, body limit, one log line per
     request, and the exception boundary. The response's start is held back until its first
     bytes, so that an error raised before any byte (a streamed extract failing at once) is
-    still answered as a problem+json 500; an error after bytes were sent aborts the response."""
+    still answered as a problem+json 500; an error after bytes were sent is re-raised, so that
+    the server closes the connection on an incomplete response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -286,13 +287,13 @@ class Edge:
             status = e.problem.status
             await self._answer(send, e.problem, request_id, path)
         except Exception as e:
-            if sent:  # bytes are out: the connection is closed on an incomplete response
+            if sent:  # bytes are out: the server closes the connection mid-response
                 log.error(
                     "request",
                     **line(status=status, error=type(e).__name__, aborted=True),
                     exc_info=e,
                 )
-                return
+                raise
             log.error("request", **line(status=500, error=type(e).__name__), exc_info=e)
             await self._answer(send, internal_error(request_id, path), request_id, path)
             return

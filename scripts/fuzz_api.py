@@ -197,7 +197,9 @@ def fuzz_store(store: str, args: argparse.Namespace) -> tuple[list[dict[str, Any
                 dbname=settings.postgres_dbname,
                 autocommit=True,
             ) as conn:
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
         log = tmp / "server.log"
         process, base = serve(env, log)
         rows = []
