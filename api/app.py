@@ -1,14 +1,11 @@
 """FastAPI application factory: wires the store, the projector, logging and error handling."""
 
 import threading
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
@@ -19,10 +16,9 @@ from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
 from api import audit, cases, evaluation, finance, flux, statistics, structures, worklists
 from api.auth import authenticate
+from api.limits import Edge, check_parameters
 from api.problems import HANDLERS
 from api.schemas import COMPONENTS, json_response
-
-log = structlog.get_logger("api")
 
 ROUTERS: list[APIRouter] = [
     cases.router,
@@ -69,13 +65,14 @@ def create_app(
     resolved = settings or (parcours.settings if parcours else Settings.from_env())
     resolved.check_start()
     app = FastAPI(
-        dependencies=[Depends(authenticate)],
+        dependencies=[Depends(authenticate), Depends(check_parameters)],
         title="parcours",
         version="0.1.0",
         description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
         lifespan=lifespan,
     )
     app.state.verifier = TokenVerifier(resolved)
+    app.add_middleware(Edge)
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
     for router in ROUTERS:
@@ -104,26 +101,6 @@ def create_app(
     @app.get("/health/live", tags=["santé"], summary="Le processus répond (vivacité)")
     def live() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        request.state.request_id = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        return response
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -30,8 +30,9 @@ from adapters.audit import (
 from adapters.audit_html import render
 from api.access import check_case, folding, unknown_case
 from api.auth import Caller, Role, require
+from api.limits import content_disposition
 from api.problems import ProblemError
-from api.schemas import AsOf, KnownAt, error_responses, json_response
+from api.schemas import AsOf, InWindow, KnownAt, Offset, error_responses, json_response
 from domain.dossier import Statut
 from projections.case_state import CaseRow
 
@@ -44,7 +45,6 @@ router = APIRouter(
 )
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,7 +129,9 @@ def audit_cases(
 def audit_diff(
     request: Request,
     caller: Caller,
-    known_at: Annotated[datetime, Query(description="L'instant comparé à maintenant (ISO 8601)")],
+    known_at: Annotated[
+        datetime, Query(description="L'instant comparé à maintenant (ISO 8601)"), InWindow
+    ],
     as_of: AsOf = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -184,12 +186,12 @@ def audit_export(
         return Response(
             render(document),
             media_type="text/html; charset=utf-8",
-            headers={"Content-Disposition": f'inline; filename="{name}.html"'},
+            headers={"Content-Disposition": content_disposition(f"{name}.html", "inline")},
         )
     return Response(
         export_json(document),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+        headers={"Content-Disposition": content_disposition(f"{name}.json")},
     )
 
 
@@ -211,10 +213,12 @@ async def audit_log(
     start: Annotated[
         datetime | None,
         Query(alias="from", description="Connus après cet instant (défaut: le début)"),
+        InWindow,
     ] = None,
     end: Annotated[
         datetime | None,
         Query(alias="to", description="Connus à cet instant au plus tard (défaut: maintenant)"),
+        InWindow,
     ] = None,
 ) -> StreamingResponse:
     app = _app(request)

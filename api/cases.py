@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,8 +28,17 @@ from api.access import (
     unknown_case,
 )
 from api.auth import Caller, Principal, Role, require
-from api.problems import ProblemError, body_problem
-from api.schemas import error_responses, json_response, request_body
+from api.limits import decode, if_match_version, json_body
+from api.problems import ProblemError
+from api.schemas import (
+    AsOf,
+    KnownAt,
+    Offset,
+    Position,
+    error_responses,
+    json_response,
+    request_body,
+)
 from api.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from domain.commands import AnnulerEtape, Commande, RectifierEtape
 from domain.dossier import Statut, fold_history
@@ -69,21 +77,6 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
         media_type="application/json",
         headers=headers,
     )
-
-
-def _expected_version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise ProblemError(
-            400,
-            "if_match_invalide",
-            "En-tête If-Match invalide",
-            'If-Match attend la version du dossier, par exemple "3".',
-            "If-Match",
-        )
-    return int(raw)
 
 
 def _admit(
@@ -133,10 +126,7 @@ def _correction_roles(
 
 
 def _command(step: Step, raw: bytes) -> Commande:
-    try:
-        command: Commande = msgspec.json.decode(raw, type=step.command)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    command: Commande = decode(raw, step.command)
     return command
 
 
@@ -148,7 +138,8 @@ async def _run(
     key: str | None,
     caller: Principal,
 ) -> Response:
-    raw = await request.body()
+    raw = await json_body(request)
+    expected_version = if_match_version(if_match)
     if step in CORRECTIONS:
         command = _command(step, raw)
         structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
@@ -173,7 +164,7 @@ async def _run(
             case_id,
             command,
             Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
-            expected_version=_expected_version(if_match),
+            expected_version=expected_version,
             idempotency_key=key,
             fingerprint=fingerprint,
         )
@@ -281,19 +272,6 @@ def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -
     return history
 
 
-AsOf = Annotated[
-    date | None,
-    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
-]
-KnownAt = Annotated[
-    datetime | None,
-    Query(
-        description="Telle que connue à cet instant: les événements enregistrés jusque-là, "
-        "corrections comprises (ISO 8601; sans fuseau, heure du département; défaut: maintenant)"
-    ),
-]
-
-
 @router.get(
     "/{case_id}",
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
@@ -371,11 +349,8 @@ def list_cases(
     referent_id: str | None = None,
     statut: Statut | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    after: Annotated[
-        int | None,
-        Query(ge=0, description="Position du journal à refléter (renvoyée par une commande)"),
-    ] = None,
+    offset: Offset = 0,
+    after: Position = None,
 ) -> Response:
     structure_id = listing_structure(caller, structure_id)
     projector: Projector = request.app.state.projector

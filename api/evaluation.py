@@ -21,7 +21,8 @@ from adapters.cohorts import (
 )
 from adapters.extract_writers import MEDIA_TYPES, Format
 from api.auth import Caller, Role, require
-from api.problems import ProblemError, body_problem
+from api.limits import content_disposition, read_json
+from api.problems import ProblemError
 from api.schemas import error_responses, json_response, request_body
 from domain.cohorts import DefinitionCohorte
 from projections.cohort_analysis import CourbesCohorte, Transition
@@ -97,10 +98,7 @@ def _days(raw: str) -> list[int]:
     },
 )
 async def put_cohort(nom: str, request: Request, caller: Caller) -> Response:
-    try:
-        definition = msgspec.json.decode(await request.body(), type=DefinitionCohorte)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    definition = await read_json(request, DefinitionCohorte)
     app: Parcours = request.app.state.parcours
     author = Author(
         user=caller.sub,
@@ -155,7 +153,7 @@ def get_extract(
     return StreamingResponse(
         body,
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
 
 

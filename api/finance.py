@@ -13,7 +13,8 @@ from adapters.application import Author, Parcours
 from adapters.financing import Finance, etat_csv, simulation_csv
 from adapters.schedules import adopt, adoptions, shipped
 from api.auth import Caller, Role, require
-from api.problems import ProblemError, body_problem
+from api.limits import content_disposition, read_json
+from api.problems import ProblemError
 from api.schemas import error_responses, json_response, request_body
 from domain.paiements import Etat, Ligne, bornes
 from domain.tariffs import Adoption, Bareme, TariffError, bareme_from
@@ -71,7 +72,7 @@ def _csv(body: str, name: str) -> Response:
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
@@ -131,10 +132,7 @@ def get_schedules(request: Request) -> Response:
     },
 )
 async def post_schedule(request: Request, caller: Caller) -> Response:
-    try:
-        body = msgspec.json.decode(await request.body(), type=Adopter)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    body = await read_json(request, Adopter)
     bareme = _bareme(body.bareme)
     app: Parcours = request.app.state.parcours
     adopted = await run_in_threadpool(adopt, app, bareme, body.motif, _author(request, caller))
@@ -189,10 +187,7 @@ class Simuler(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     },
 )
 async def post_simulation(request: Request) -> Response:
-    try:
-        body = msgspec.json.decode(await request.body(), type=Simuler)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    body = await read_json(request, Simuler)
     du, au = _periode(body.periode)
     bareme = _bareme(body.bareme)
     sim = await run_in_threadpool(_finance(request).simulate, bareme, Periode(du, au))

@@ -31,6 +31,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     code: str | None = None
     field: str | None = None
     errors: list[FieldError] = []
+    request_id: str | None = None
+    """Given on a 500: the id under which the error is logged."""
 
 
 class ProblemError(Exception):

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 import msgspec
 from fastapi import Query
+from pydantic import AfterValidator
 
+from api.limits import MAX_INT64, in_window, year_in_window
 from api.problems import PROBLEM, Problem
 
 REF = "#/components/schemas/{name}"
@@ -54,13 +56,26 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+InWindow = AfterValidator(in_window)
+InYear = AfterValidator(year_in_window)
+"""Dates and instants named by a query lie in `api.limits.date_window()`."""
 KnownAt = Annotated[
     datetime | None,
     Query(
         description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
         "défaut: maintenant)"
     ),
+    InWindow,
 ]
 AsOf = Annotated[
-    date | None, Query(description="La situation à cette date d'effet (défaut: aujourd'hui)")
+    date | None,
+    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
+    InWindow,
+]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Lignes sautées")]
+Position = Annotated[
+    int | None,
+    Query(
+        ge=0, le=MAX_INT64, description="Position du journal à refléter (renvoyée par une commande)"
+    ),
 ]

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from adapters.application import Parcours
 from adapters.statistics import FAMILLES, Ecarts, Statistiques, table_csv
 from api.auth import Role, require
+from api.limits import content_disposition
 from api.problems import ProblemError
-from api.schemas import AsOf, KnownAt, error_responses, json_response
+from api.schemas import AsOf, InWindow, InYear, KnownAt, error_responses, json_response
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
 
@@ -24,8 +25,8 @@ router = APIRouter(
 )
 
 Par = Literal["territoire", "structure", "type_orientation", "mois"]
-Du = Annotated[date, Query(description="Premier jour de la période")]
-Au = Annotated[date, Query(description="Dernier jour de la période")]
+Du = Annotated[date, Query(description="Premier jour de la période"), InWindow]
+Au = Annotated[date, Query(description="Dernier jour de la période"), InWindow]
 ParQ = Annotated[Par | None, Query(description="Ventilation des lignes")]
 Regles = Annotated[
     str | None,
@@ -79,7 +80,7 @@ def render(request: Request, tableau: Tableau) -> Response:
         return Response(
             table_csv(tableau).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": content_disposition(name)},
         )
     return Response(msgspec.json.encode(tableau), media_type="application/json")
 
@@ -175,7 +176,7 @@ _period_family(
 )
 async def get_drees(
     request: Request,
-    annee: Annotated[int, Query(ge=2000, le=2100, description="L'année de l'enquête")],
+    annee: Annotated[int, Query(ge=2000, le=2100, description="L'année de l'enquête"), InYear],
     par: Annotated[
         Literal["territoire", "structure", "type_orientation"] | None,
         Query(description="Ventilation des lignes"),
@@ -259,6 +260,7 @@ async def get_differences(
     known_at: Annotated[
         datetime,
         Query(description="L'instant où le tableau a été produit (ISO 8601)"),
+        InWindow,
     ],
     as_of: AsOf = None,
     par: ParQ = None,

@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from adapters.application import Author, Parcours
 from adapters.structures import declare_structure, load_structures
 from api.auth import Caller, Role, require
-from api.problems import ProblemError, body_problem
+from api.limits import read_json
+from api.problems import ProblemError
 from api.schemas import error_responses, json_response, request_body
 from domain.structures import Structure
 from domain.vocabulary import TypeOrganisme
@@ -61,10 +62,7 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     },
 )
 async def put_structure(structure_id: str, request: Request, caller: Caller) -> Response:
-    try:
-        body = msgspec.json.decode(await request.body(), type=Declaration)
-    except msgspec.DecodeError as e:
-        raise body_problem(e) from None
+    body = await read_json(request, Declaration)
     app: Parcours = request.app.state.parcours
     author = Author(
         user=caller.sub, structure_id=caller.primary_structure, request_id=request.state.request_id

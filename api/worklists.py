@@ -12,6 +12,7 @@ from adapters.application import Parcours
 from adapters.statistics import worklist_csv
 from api.access import listing_structure
 from api.auth import Caller, Role, require
+from api.limits import MAX_INT64
 from api.schemas import error_responses, json_response
 from api.statistics import CSV, Regles, checked
 from projections.worklists import Alerte, Motif, trier
@@ -51,7 +52,7 @@ async def get_worklist(
     referent_id: Annotated[str | None, Query(description="Référent")] = None,
     motif: Annotated[list[Motif] | None, Query(description="Ne garder que ces motifs")] = None,
     tri: Annotated[Tri, Query(description="Champ de tri, `-` pour décroissant")] = "-jours",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_INT64 // 500)] = 1,
     taille: Annotated[int, Query(ge=1, le=500)] = 50,
     regles: Regles = None,
 ) -> Response:

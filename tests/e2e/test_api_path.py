@@ -340,8 +340,8 @@ def test_lists_filter_and_page_with_limit_offset_and_total(settings: Settings) -
 PROBLEMS = {
     ("post", "/dossiers"): {"400", "401", "403", "409", "422"},
     ("get", "/dossiers"): {"401", "403", "422"},
-    ("get", "/dossiers/{case_id}"): {"401", "403", "404", "422"},
-    ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "422"},
+    ("get", "/dossiers/{case_id}"): {"401", "403", "404", "409", "422"},
+    ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "409", "422"},
     **{
         ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "422"}
         for slug in [*STEP_SLUGS, "annulation", "rectification"]
