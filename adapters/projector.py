@@ -232,6 +232,14 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     max_lag: int
     models: list[ModelHealth]
 
+    def without_cases(self) -> "Health":
+        """The report for an open probe: counts and reasons, no case id nor error (those
+        are for `parcours status` and the auditors' `/audit/quarantaine`)."""
+        return msgspec.structs.replace(
+            self,
+            models=[msgspec.structs.replace(m, quarantaine=[]) for m in self.models],
+        )
+
 
 def health(projector: Projector) -> Health:
     """Each read model's position, lag and quarantined cases; degraded when a model lags more
