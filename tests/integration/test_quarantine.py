@@ -210,6 +210,8 @@ def store(request: pytest.FixtureRequest) -> Store:
 @hsettings(
     max_examples=5,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
