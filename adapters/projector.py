@@ -131,14 +131,17 @@ class Projector:
 
     def rebuild(self) -> int:
         """Forget the read models and fold the whole log again: a model with a rebuild of its
-        own runs it, the others are reset and caught up. Returns how many events were read."""
+        own runs it (and replaces its quarantine with the swap), the others are reset, their
+        quarantine cleared after the reset, and caught up. Until a model is rebuilt, its cases
+        in quarantine stay held: none of them is advanced from a row that missed an event.
+        Returns how many events were read."""
         read = 0
         for model in self.models:
-            self.quarantine.clear(model.name)
             own = getattr(model, "rebuild", None)
             done = own(self.tracking_name(model)) if own is not None else None
             if done is None:
                 model.reset(self.tracking_name(model))
+                self.quarantine.clear(model.name)
             else:
                 read = max(read, done)
         return max(read, self.catch_up())
@@ -231,6 +234,14 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     projection_position: int
     max_lag: int
     models: list[ModelHealth]
+
+    def without_cases(self) -> "Health":
+        """The report for an open probe: counts and reasons, no case id nor error (those
+        are for `parcours status` and the auditors' `/audit/quarantaine`)."""
+        return msgspec.structs.replace(
+            self,
+            models=[msgspec.structs.replace(m, quarantaine=[]) for m in self.models],
+        )
 
 
 def health(projector: Projector) -> Health:

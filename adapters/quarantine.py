@@ -69,6 +69,9 @@ class QuarantineStore(Protocol):
     def held_by_model(self) -> dict[str, set[UUID]]: ...
     def entries(self, model: str | None = None) -> list[Quarantined]: ...
     def clear(self, model: str) -> None: ...
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        """The model's entries become `entries`, in one transaction (after a rebuild)."""
+        ...
 
 
 _COLUMNS = "model, case_id, position, event_type, error, since"
@@ -92,7 +95,7 @@ class SQLiteQuarantine(SQLiteTrackingRecorder):
         ]
         with self.datastore.transaction(commit=True) as c:
             c.executemany(
-                f"INSERT OR IGNORE INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows
+                f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows
             )
 
     def release(self, model: str, case_ids: Iterable[UUID]) -> None:
@@ -136,6 +139,15 @@ class SQLiteQuarantine(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
 
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        rows = [
+            (e.model, e.case_id.hex, e.position, e.event_type, e.error, e.since.isoformat())
+            for e in entries
+        ]
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
+            c.executemany(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows)
+
 
 class PostgresQuarantine(PostgresTrackingRecorder):
     def __init__(
@@ -163,7 +175,8 @@ class PostgresQuarantine(PostgresTrackingRecorder):
             curs.executemany(
                 SQL(
                     "INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s) "
-                    "ON CONFLICT DO NOTHING"
+                    "ON CONFLICT (model, case_id) DO UPDATE SET position = EXCLUDED.position, "
+                    "event_type = EXCLUDED.event_type, error = EXCLUDED.error"
                 ).format(self.table),
                 rows,
             )
@@ -203,6 +216,18 @@ class PostgresQuarantine(PostgresTrackingRecorder):
     def clear(self, model: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
+
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        rows = [(e.model, e.case_id, e.position, e.event_type, e.error, e.since) for e in entries]
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
+            if rows:
+                curs.executemany(
+                    SQL("INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s)").format(
+                        self.table
+                    ),
+                    rows,
+                )
 
 
 _STORES: "weakref.WeakKeyDictionary[Parcours, QuarantineStore]" = weakref.WeakKeyDictionary()
@@ -322,6 +347,20 @@ def _isolate(
     return before, None  # pragma: no cover - the whole failed, so a prefix does
 
 
+SYSTEMIC = 10
+"""More cases than this, and more than half of a batch's, failing the same model at once is a
+fault of the model (a bug, a missing rule file), not of the cases: nothing is quarantined, the
+model stops where it is and health says it lags, until the fault is repaired."""
+
+
+class SystemicFailure(RuntimeError):
+    def __init__(self, model: str, failed: int, cases: int, first: str) -> None:
+        super().__init__(
+            f"read model {model}: {failed} of the {cases} cases of a batch fail ({first}); "
+            "a fault of the model, nothing quarantined"
+        )
+
+
 def apply_isolated(
     model: CaseModel,
     records: Sequence[Recorded],
@@ -347,6 +386,8 @@ def apply_isolated(
             values.update(value)
             if entry is not None:
                 entries.append(entry)
+    if len(entries) > max(SYSTEMIC, len(cases) // 2):
+        raise SystemicFailure(model.name, len(entries), len(cases), entries[0].error)
     if entries:
         store.hold(entries)
     try:

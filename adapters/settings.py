@@ -83,8 +83,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval: float = 0.5
     projection_batch: int = 2000
     rebuild_workers: int = 2
-    health_max_lag: int = 10_000
     """Processes folding the log in a full rebuild on PostgreSQL (one per core)."""
+    health_max_lag: int = 100_000
+    """Events a read model may lag the log before health says degraded."""
     identity_index_secret: str = DEV_IDENTITY_INDEX_SECRET
     """Département secret of the blind index (HMAC of organisme, file number and NIR)."""
     identity_master_key: str = DEV_IDENTITY_MASTER_KEY
@@ -129,7 +130,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             poll_interval=float(env.get("PARCOURS_POLL_INTERVAL", "0.5")),
             projection_batch=int(env.get("PARCOURS_PROJECTION_BATCH", "2000")),
             rebuild_workers=max(1, int(env.get("PARCOURS_REBUILD_WORKERS", "2"))),
-            health_max_lag=max(0, int(env.get("PARCOURS_HEALTH_MAX_LAG", "10000"))),
+            health_max_lag=max(0, int(env.get("PARCOURS_HEALTH_MAX_LAG", "100000"))),
             identity_index_secret=env.get(
                 "PARCOURS_IDENTITY_INDEX_SECRET", DEV_IDENTITY_INDEX_SECRET
             ),

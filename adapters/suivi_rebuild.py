@@ -226,9 +226,7 @@ def rebuild_suivi(
                     entries += more
         swap_started = time.perf_counter()
         rebuild.swap_in(Tracking(tracking_name, stop))
-        quarantine = open_quarantine(app)
-        quarantine.clear(MODEL)
-        quarantine.hold(entries)
+        open_quarantine(app).replace(MODEL, entries)
         log.info(
             "suivi.rebuild.swapped",
             position=stop,

@@ -91,7 +91,7 @@ def create_app(
         },
     )
     def health(request: Request) -> Response:
-        report = projection_health(request.app.state.projector)
+        report = projection_health(request.app.state.projector).without_cases()
         return Response(
             msgspec.json.encode(report),
             status_code=200 if report.status == "ok" else 503,

@@ -28,6 +28,7 @@ from adapters.audit import (
     states_at,
 )
 from adapters.audit_html import render
+from adapters.quarantine import Quarantined
 from api.access import check_case, folding, unknown_case
 from api.auth import Caller, Role, require
 from api.limits import content_disposition
@@ -74,6 +75,26 @@ def _json(payload: Any, headers: dict[str, str] | None = None) -> Response:
 def _app(request: Request) -> Parcours:
     app: Parcours = request.app.state.parcours
     return app
+
+
+class QuarantinePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Quarantined]
+    total: int
+
+
+@router.get(
+    "/quarantaine",
+    summary="Les dossiers qu'une projection tient en quarantaine (événement inapplicable)",
+    responses={
+        200: json_response(QuarantinePage, "Dossiers en quarantaine, par position", None),
+        **error_responses(401, 403),
+    },
+)
+def quarantine(request: Request) -> Response:
+    """Which case each read model set aside, at which event and why: what to correct (void
+    the step) so that the case is folded again."""
+    entries = request.app.state.projector.quarantine.entries()
+    return _json(QuarantinePage(items=entries, total=len(entries)))
 
 
 @router.get(

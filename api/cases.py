@@ -19,7 +19,6 @@ from api.access import (
     CORRECTION_ROLES,
     READ_ROLES,
     STEP_ROLES,
-    case_in_quarantine,
     check_case,
     current_structure,
     folding,
@@ -103,14 +102,13 @@ def _admit(
     return structure if scoped else caller.primary_structure
 
 
-def _unfoldable(app: Parcours, case_id: UUID) -> bool:
-    """Whether the rules cannot fold the case's history (a step that got into the log under
-    their back): then only a correction of that step is recorded."""
-    try:
+def _refold(app: Parcours, case_id: UUID) -> None:
+    """Fold the case's history again after its command failed unexpectedly: when the rules
+    cannot fold it (a step that got into the log under their back), the answer is the case's
+    quarantine (409, only a correction of that step is recorded); a store error passes through
+    (503), and a case that folds lets the first error stand."""
+    with folding(case_id):
         fold_history(app.history(case_id))
-    except Exception:
-        return True
-    return False
 
 
 def _correction_roles(
@@ -170,10 +168,9 @@ async def _run(
         )
     except (DomainError, VersionConflict, IdempotencyKeyReused, ProblemError):
         raise
-    except Exception as e:
-        if not await run_in_threadpool(_unfoldable, app, case_id):
-            raise
-        raise case_in_quarantine(case_id, e) from e
+    except Exception:
+        await run_in_threadpool(_refold, app, case_id)
+        raise
     headers = {"ETag": f'"{outcome.version}"'}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -14,7 +14,7 @@ from adapters.application import Parcours
 from adapters.flux.importer import FluxImporter
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
-from api.access import READ_ROLES, check_case, current_structure
+from api.access import READ_ROLES, check_case, current_structure, folding
 from api.auth import Caller, Role, log_case_access, require
 from api.problems import ProblemError
 from api.schemas import error_responses
@@ -155,7 +155,11 @@ def get_import(request: Request, import_id: UUID) -> Response:
 def get_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
     """Who the person is: for those who follow the case (an agent, its structures' cases)."""
     history = _parcours(request).history(case_id)
-    structure = current_structure(_dossier(history)) if history else None
+    try:
+        with folding(case_id):
+            structure = current_structure(_dossier(history)) if history else None
+    except ProblemError:
+        structure = None  # a case in quarantine is no agent's; staff still reach the identity
     check_case(request, caller, case_id, READ_ROLES, structure, "identité de la personne")
     identite = _identities(request).read(case_id)
     if identite is None:

@@ -18,6 +18,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM, Problem, ProblemError, body_problem
+from domain.bounds import DATE_MIN, horizon
 
 log = structlog.get_logger("api")
 
@@ -37,10 +38,6 @@ MAX_INT64 = 2**63 - 1
 MAX_PARAMETER_LENGTH = 1000
 """Characters of one query or path parameter (identifiers are a few dozen)."""
 MAX_REQUEST_ID = 128
-EARLIEST_YEAR = 1900
-YEARS_AHEAD = 5
-"""Dates read by the API lie between 1900-01-01 and 31 December of the year `YEARS_AHEAD`
-after the current one (see docs/reliability.md)."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
@@ -50,8 +47,9 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 def date_window() -> tuple[date, date]:
-    """The dates a query may name: from 1900 to the end of the fifth year from now."""
-    return date(EARLIEST_YEAR, 1, 1), date(date.today().year + YEARS_AHEAD, 12, 31)
+    """The dates a query may name: those a fact may bear (`domain.bounds`), from
+    `DATE_MIN` to the planning horizon seen from today."""
+    return DATE_MIN, horizon(date.today())
 
 
 def year_in_window(year: int) -> int:

@@ -12,7 +12,7 @@ Limits (docs/path-rules.md, "Bounds"), each refusal a DomainError naming the fie
   (`date_hors_limites`); the rules further refuse a future date where a fact must already
   have happened (`date_future`); where no "today" is given, up to `DATE_MAX`;
 - free text at most `TEXTE_MAX` characters (`texte_trop_long`), with no control character
-  (C0 including tab and newline, DEL, C1) nor lone surrogate (`caractere_interdit`);
+  (C0 but tab and line breaks, DEL, C1) nor lone surrogate (`caractere_interdit`);
   identifiers 1 to `IDENTIFIANT_MAX` letters, digits and `IDENTIFIANT_PONCTUATION`
   (`texte_vide`, `texte_trop_long`, `caractere_interdit`); commune codes up to 5 of them;
 - integers from 0 to `ENTIER_MAX` (which numbers and versions exist is the rules' business),
@@ -87,13 +87,17 @@ _IDENTIFIANT = re.compile(r"[\w" + re.escape(IDENTIFIANT_PONCTUATION) + r"]+")
 r"""`\w`: the characters `str.isalnum` accepts, and `_`."""
 
 
+MISE_EN_PAGE = frozenset("\t\n\r")
+"""The control characters free text may hold: a motif typed in a text area has lines."""
+
+
 def _forbidden(text: str) -> str | None:
-    """The first control character or lone surrogate of `text`, if any (a printable text,
-    the common case, is answered at C speed)."""
+    """The first control character (but tab and line breaks) or lone surrogate of `text`,
+    if any (a printable text, the common case, is answered at C speed)."""
     if text.isprintable():
         return None
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cs"):
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in MISE_EN_PAGE:
             return ch
     return None
 

@@ -44,14 +44,19 @@ def cents(euros: Decimal) -> int:
     return int((euros * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+MONTANT_ENREGISTRE_MAX = Decimal(10_000_000)
+"""The ceiling of an amount in a schedule already adopted: what the log has accepted must
+decode for ever. A new schedule is held to the tighter `domain.bounds.MONTANT_MAX`."""
+
+
 def _amount(value: Decimal | None, name: str) -> None:
-    """Finite, within `MONTANT_MAX` and to the cent (checked in that order: quantizing 1e308
-    or NaN is itself an error)."""
+    """Finite, positive, to the cent and under the ceiling of what the log holds (checked in
+    that order: quantizing 1e308 or NaN is itself an error)."""
     if value is None:
         return
     if (
         not value.is_finite()
-        or not 0 <= value <= MONTANT_MAX
+        or not 0 <= value <= MONTANT_ENREGISTRE_MAX
         or value != value.quantize(Decimal("0.01"))
     ):
         raise ValueError(f"{name}: un montant en euros de 0 à {MONTANT_MAX}, au centime près")

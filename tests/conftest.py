@@ -7,7 +7,7 @@ PARCOURS_REQUIRE_POSTGRES=1 (set by CI), where an absent server fails them.
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -53,7 +53,9 @@ def postgres_unavailable() -> str | None:
                 "SELECT 1 FROM pg_database WHERE datname = %s", (PG_TEST_DB,)
             ).fetchone()
             if not found:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_TEST_DB)))
+                # Another test process may create it at the same moment.
+                with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_TEST_DB)))
     except psycopg.OperationalError as e:
         return f"PostgreSQL unavailable at {_pg_base().postgres_host}: {e}".strip()
     return None

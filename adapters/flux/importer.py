@@ -29,6 +29,7 @@ from adapters.flux.reports import Rapport, Rejet, ReportStore
 from adapters.flux.scanning import Scanning
 from adapters.flux.writer import BatchStore, Payload
 from adapters.identity import Identite, IdentityStore
+from adapters.quarantine import describe
 from domain.commands import DeciderOrientation
 from domain.corrections import effective_events
 from domain.decide import Contexte, decide
@@ -248,7 +249,13 @@ class FluxImporter:
             for i, p in enumerate(f.personnes)
         }
         known = self.store.find(self._blinds.values())
-        cases = {k: _case_of(v) for k, v in load_histories(self.app, known.values()).items()}
+        cases: dict[UUID, _Case] = {}
+        self._unfoldable: dict[UUID, str] = {}
+        for case_id, history in load_histories(self.app, known.values()).items():
+            try:
+                cases[case_id] = _case_of(history)
+            except Exception as e:  # a step that got into the log under the rules' back
+                self._unfoldable[case_id] = describe(e)
         out = _Prepared(households=len(batch))
         for foyer in batch:
             try:
@@ -313,6 +320,11 @@ class FluxImporter:
         for i, p in enumerate(foyer.personnes):
             b = self._blinds[foyer.rank, i]
             case_id = known.get(b)
+            if case_id in self._unfoldable:
+                raise FoyerIncoherent(
+                    f"dossier_en_quarantaine: le dossier {case_id} ne se relit pas "
+                    f"({self._unfoldable[case_id]}); annuler l'étape en cause puis réimporter."
+                )
             case = cases.get(case_id) if case_id else None
             if case is None:
                 case = _Case(Dossier(), 0, set(), None)

@@ -177,8 +177,8 @@ def assert_too_deep(client: TestClient, oriented: str, depth: int) -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(client: TestClient, oriented: str) -> None:
-    body = {**REFERENT, "referent_id": "[{" * 40}
-    response = client.post(f"/dossiers/{oriented}/referent", json=body)
+    body = {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "[{" * 40}
+    response = client.post(f"/dossiers/{oriented}/sanction", json=body)
     assert response.status_code == 200, response.text
 
 
@@ -200,8 +200,10 @@ def test_a_body_over_the_limit_is_a_413_and_the_flux_route_has_its_own(
             content=b"<?xml version='1.0'?>" + b" " * (2 * MAX_JSON_BODY),
             headers={"content-type": "application/xml"},
         )
-        assert flux.status_code == 422, flux.text  # read whole and refused for its content
-        assert flux.json()["code"] == "flux_non_conforme"
+        # Past the JSON limit, read by the flux reader and refused for its content (2 MiB of
+        # blanks outside any household: over the flux's own limit, not the body's).
+        assert flux.status_code == 422, flux.text
+        assert flux.json()["code"] == "flux_hors_limites"
 
 
 # --- headers --------------------------------------------------------------------------------

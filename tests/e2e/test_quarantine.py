@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 from adapters.application import Parcours
 from adapters.settings import Settings
 from api.app import create_app
+from api.auth import Role
 from domain.events import CerSigne, Meta, Recorded
-from tests.auth import STAFF
+from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     ORIENTEUR,
     REFERENT,
@@ -86,11 +87,17 @@ def test_a_poison_event_sets_its_case_aside_and_a_correction_brings_it_back(
     assert health["status"] == "degraded"
     models = {m["name"]: m for m in health["models"]}
     for name in ("case_state", "suivi"):
-        (entry,) = models[name]["quarantaine"]
+        assert models[name]["quarantaine_total"] == 1
+        assert models[name]["quarantaine"] == []  # an open probe names no case
+        assert models[name]["lag"] == 0
+    held = client.get("/audit/quarantaine").json()["items"]
+    for name in ("case_state", "suivi"):
+        (entry,) = [e for e in held if e["model"] == name]
         assert entry["case_id"] == broken
         assert entry["event_type"] == "CerSigne"
         assert "year" in entry["error"]
-        assert models[name]["lag"] == 0
+    agent = bearer(Role.AGENT, structures=["ccas-creteil"])
+    assert client.get("/audit/quarantaine", headers=agent).status_code == 403
     assert any("quarantaine" in reason for reason in health["reasons"])
     assert client.get("/health/live", headers={"Authorization": ""}).status_code == 200
 

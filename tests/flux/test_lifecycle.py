@@ -7,6 +7,7 @@ import pytest
 
 from adapters.application import Parcours
 from adapters.flux.importer import FluxImporter
+from adapters.log import read_log
 from adapters.settings import Settings
 from domain.events import (
     DroitClos,
@@ -20,6 +21,7 @@ from domain.events import (
 from domain.vocabulary import ModeOrientation, MotifCloture, Sexe, TypeOrganisme, TypeOrientation
 from scripts.flux_generator import write
 from tests.flux.helpers import FIXTURES, META, clock, events, variant
+from tests.integration.test_quarantine import far_cer, under_the_rules_back
 
 
 @pytest.fixture
@@ -209,3 +211,28 @@ def test_a_new_address_updates_the_identity_and_adds_no_event(
     assert identite is not None
     assert identite.adresse == ["25", "RUE", "DES LILAS"]
     assert importer.import_file(moved).identites_mises_a_jour == 0
+
+
+def test_a_case_in_quarantine_refuses_its_household_and_the_file_goes_on(
+    app: Parcours, tmp_path: Path
+) -> None:
+    """A step that got into the log under the rules' back makes one case unfoldable: the
+    monthly flux reports that household and imports every other one."""
+    args = {"seed": 5, "created": date(2022, 3, 5), "reference": date(2022, 2, 28)}
+    daily, monthly = tmp_path / "daily.xml", tmp_path / "monthly.xml"
+    write(daily, 30, type_flux="I", only=range(10), **args)  # type: ignore[arg-type]
+    write(monthly, 30, **args)  # type: ignore[arg-type]
+    importer = FluxImporter(app, batch_size=8)
+    importer.import_file(daily)
+    case_ids = sorted({r.originator_id for batch in read_log(app) for r in batch})
+    poisoned = case_ids[0]
+    under_the_rules_back(app, poisoned, far_cer)
+
+    rapport = importer.import_file(monthly)
+
+    assert rapport.statut == "importe"
+    assert [r.motif.split(":")[0] for r in rapport.rejets] == ["dossier_en_quarantaine"]
+    assert str(poisoned) in rapport.rejets[0].motif
+    assert rapport.foyers_rejetes == 1
+    assert rapport.foyers_importes + rapport.foyers_inchanges == rapport.foyers - 1 == 29
+    assert rapport.foyers_importes > 0

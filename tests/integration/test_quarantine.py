@@ -8,7 +8,7 @@ import argparse
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from adapters.application import Author, Parcours
 from adapters.projector import Projector, health
-from adapters.quarantine import Quarantined
+from adapters.quarantine import Quarantined, SystemicFailure
+from adapters.read_models import CaseStateModel, history_of, open_case_view
 from adapters.settings import Settings
 from api.cli import cmd_status
 from domain.commands import AnnulerEtape, DeciderOrientation, EnregistrerEntree
@@ -209,6 +210,8 @@ def store(request: pytest.FixtureRequest) -> Store:
 @hsettings(
     max_examples=5,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -260,3 +263,32 @@ def test_incremental_and_rebuilt_agree_with_a_bad_event(
         assert rows(projector) == incremental
         assert held(projector) == quarantined
         app.close()
+
+
+class _FaultyCaseState(CaseStateModel):
+    """The case-state model with a fault of its own: it cannot fold any case."""
+
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, Any]:
+        raise KeyError("a rule file the fold needs is missing")
+
+
+def test_a_fault_of_the_model_quarantines_nothing_and_stops_it_where_it_is(
+    parcours: Parcours,
+) -> None:
+    """When most cases of a batch fail at once, the model is at fault, not the cases: nothing
+    is set aside, the position stays, and the repaired model then folds every case."""
+    for _ in range(12):
+        open_case(parcours)
+    faulty = Projector(
+        parcours, models=[_FaultyCaseState(open_case_view(parcours), history_of(parcours))]
+    )
+    with pytest.raises(SystemicFailure):
+        faulty.catch_up()
+    assert faulty.position() == 0
+    assert faulty.quarantine.entries() == []
+
+    repaired = Projector(parcours)
+    repaired.catch_up()
+    assert repaired.position() == parcours.max_position()
+    assert len(repaired.view.all_rows()) == 12
+    assert repaired.quarantine.entries() == []

@@ -34,6 +34,7 @@ from domain.structures import StructureDeclaree, StructureRegistry
 from domain.structures import valider as valider_structure
 from domain.tariffs import (
     Adoption,
+    Bareme,
     EnVigueur,
     TariffError,
     bareme_from,
@@ -158,8 +159,8 @@ def test_planned_dates_up_to_the_horizon() -> None:
 
 def test_free_text_and_identifiers() -> None:
     for value, code in [
-        ("ligne\nsuivante", "caractere_interdit"),
-        ("tab\tulation", "caractere_interdit"),
+        ("nul\x00", "caractere_interdit"),
+        ("escape\x1b[31m", "caractere_interdit"),
         ("c1\x85", "caractere_interdit"),
         ("\ud800", "caractere_interdit"),
         ("x" * (TEXTE_MAX + 1), "texte_trop_long"),
@@ -176,7 +177,13 @@ def test_free_text_and_identifiers() -> None:
         ("r" * (IDENTIFIANT_MAX + 1), "texte_trop_long"),
     ]:
         _refused(c.DesignerReferent(effective_on=TODAY, referent_id=value), code, "referent_id")
-    # What the flux and the agents key in today stays accepted.
+    # What the flux and the agents key in today stays accepted, lines of a text area too.
+    verifier(
+        c.DeciderSanction(
+            effective_on=TODAY, type_sanction="reduction", motif="Absent.\r\n\tRelancé le 3."
+        ),
+        TODAY,
+    )
     verifier(c.DesignerReferent(effective_on=TODAY, referent_id="jean.dupont@cd94.fr"), TODAY)
     verifier(
         c.DeciderSanction(
@@ -245,6 +252,22 @@ def test_an_adoption_is_bounded_from_today() -> None:
     with pytest.raises(DomainError) as e:
         valider_adoption(bareme, "motif\x00", TODAY)
     assert (e.value.code, e.value.field) == ("caractere_interdit", "motif")
+
+
+def test_a_schedule_the_log_already_holds_still_decodes_above_todays_ceiling() -> None:
+    """A schedule adopted with 2 M€ (accepted before the tighter bound) is read back from
+    the log for ever; a new one of the same amount is refused naming the field."""
+    document = _schedule(cer=2_000_000)
+    adopted = msgspec.json.encode({"bareme": document, "motif": "révision votée"})
+
+    class Adopted(msgspec.Struct):
+        bareme: Bareme
+        motif: str
+
+    assert msgspec.json.decode(adopted, type=Adopted).bareme.tarifs
+    with pytest.raises(TariffError) as e:
+        bareme_from(document)
+    assert (e.value.code, e.value.field) == ("nombre_hors_limites", "tarifs.ccas.cer")
 
 
 def test_cohort_definitions_are_bounded() -> None:
