@@ -56,6 +56,18 @@ class Quarantined(msgspec.Struct, frozen=True, kw_only=True):
     since: datetime
 
 
+def entry_for(model: str, bad: Recorded, error: BaseException, now: datetime) -> Quarantined:
+    """The entry setting `bad`'s case aside for `model`."""
+    return Quarantined(
+        model=model,
+        case_id=bad.originator_id,
+        position=bad.position or 0,
+        event_type=type(bad.event).__name__,
+        error=describe(error),
+        since=now,
+    )
+
+
 def describe(error: BaseException) -> str:
     """The error as one bounded line a store accepts (no NUL)."""
     text = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")
@@ -333,16 +345,7 @@ def _isolate(
     for k in range(1, len(records) + 1):
         values, error = _attempt(model, records[:k], refold, probe)
         if error is not None:
-            bad = records[k - 1]
-            entry = Quarantined(
-                model=model.name,
-                case_id=case_id,
-                position=bad.position or 0,
-                event_type=type(bad.event).__name__,
-                error=describe(error),
-                since=now,
-            )
-            return before, entry
+            return before, entry_for(model.name, records[k - 1], error, now)
         before = values
     return before, None  # pragma: no cover - the whole failed, so a prefix does
 

@@ -34,7 +34,7 @@ from adapters.collector import collector_paused
 from adapters.log import DECODERS, decode
 from adapters.logging import configure_logging
 from adapters.mapper import topic_of
-from adapters.quarantine import Quarantined, describe, open_quarantine
+from adapters.quarantine import Quarantined, entry_for, open_quarantine
 from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases, refused
 from domain.corrections import CORRECTION_TYPES
 from domain.events import Recorded
@@ -116,16 +116,7 @@ def _set_aside(
         try:
             before = _checked(history[:k])
         except Exception as e:
-            bad = history[k - 1]
-            entry = Quarantined(
-                model=MODEL,
-                case_id=case_id,
-                position=bad.position or 0,
-                event_type=type(bad.event).__name__,
-                error=describe(e),
-                since=now,
-            )
-            return before, entry
+            return before, entry_for(MODEL, history[k - 1], e, now)
     return before, None  # pragma: no cover - the whole failed, so a prefix does
 
 

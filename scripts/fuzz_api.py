@@ -32,23 +32,15 @@ from psycopg import sql
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.tokens import sign_local
 from api.auth import Role
+from api.steps import ENTREE as STEP_ENTREE
+from api.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "fuzz-only-local-signing-key-0123456789abcdef"
 STRUCTURE = "ccas-creteil"
-ENTREE = {
-    "effective_on": "2024-01-03",
-    "numero_dossier": "CAF-1",
-    "organisme_payeur": "caf",
-    "date_flux": "2024-01-04",
-    "date_reception_flux": "2024-01-08",
-}
-ORIENTATION = {
-    "effective_on": "2024-01-25",
-    "type_orientation": "sociale",
-    "organisme": "ccas",
-    "structure_id": STRUCTURE,
-}
+ENTREE = STEP_ENTREE.example
+ORIENTATION = next(step.example for step in STEPS if step.slug == "orientation")
+"""The documented examples: an entry, then its orientation to `STRUCTURE`."""
 
 
 def free_port() -> int:
@@ -188,18 +180,7 @@ def fuzz_store(store: str, args: argparse.Namespace) -> tuple[list[dict[str, Any
         env = store_env(store, tmp, args.dbname, schema)
         settings = Settings.from_env(env)
         if store == "postgres":
-            ensure_postgres_database(settings)
-            with psycopg.connect(
-                host=settings.postgres_host,
-                port=settings.postgres_port,
-                user=settings.postgres_user,
-                password=settings.postgres_password,
-                dbname=settings.postgres_dbname,
-                autocommit=True,
-            ) as conn:
-                conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-                )
+            ensure_postgres_database(settings)  # the database and this run's schema
         log = tmp / "server.log"
         process, base = serve(env, log)
         rows = []
@@ -224,13 +205,7 @@ def fuzz_store(store: str, args: argparse.Namespace) -> tuple[list[dict[str, Any
             process.terminate()
             process.wait(timeout=30)
             if store == "postgres":
-                with psycopg.connect(
-                    host=settings.postgres_host,
-                    user=settings.postgres_user,
-                    password=settings.postgres_password,
-                    dbname=settings.postgres_dbname,
-                    autocommit=True,
-                ) as conn:
+                with psycopg.connect(**settings.postgres_conninfo(), autocommit=True) as conn:
                     conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     return rows, errors
 
