@@ -30,6 +30,44 @@ def decode(topic: str, state: bytes) -> Evenement:
     return event
 
 
+class IllegibleEvent(ValueError):
+    """A stored event no decoder reads (a payload altered in the database, a type unknown to
+    this release): the log is never rewritten, so the readers set its case aside instead."""
+
+    def __init__(self, position: int, case_id: UUID, topic: str, error: Exception) -> None:
+        super().__init__(f"event at position {position} ({topic}) cannot be read: {error}")
+        self.position = position
+        self.case_id = case_id
+        self.topic = topic
+
+
+def decode_row(position: int, case_id: UUID, version: int, topic: str, state: bytes) -> Recorded:
+    """One stored row as a recorded event, or IllegibleEvent naming it."""
+    try:
+        return Recorded(case_id, version, DECODERS[topic].decode(state), position)
+    except (KeyError, ValueError, msgspec.DecodeError) as e:
+        raise IllegibleEvent(position, case_id, topic, e) from e
+
+
+def _decoded(rows: list[tuple[Any, ...]], as_uuid: bool) -> list[Recorded]:
+    """The rows decoded at full speed; the first illegible one raised as IllegibleEvent."""
+    try:
+        if as_uuid:
+            return [
+                Recorded(UUID(case_id), version, DECODERS[topic].decode(state), position)
+                for position, case_id, version, topic, state in rows
+            ]
+        return [
+            Recorded(case_id, version, DECODERS[topic].decode(state), position)
+            for position, case_id, version, topic, state in rows
+        ]
+    except (KeyError, ValueError, msgspec.DecodeError):
+        return [
+            decode_row(position, UUID(case_id) if as_uuid else case_id, version, topic, state)
+            for position, case_id, version, topic, state in rows
+        ]
+
+
 def _rows_postgres(
     recorder: PostgresRecorder, after: int, limit: int, stop: int | None
 ) -> list[tuple[Any, ...]]:
@@ -73,7 +111,8 @@ def _rows_sqlite(app: Parcours, after: int, limit: int, stop: int | None) -> lis
 
 
 def read_batch(app: Parcours, after: int, limit: int, stop: int | None = None) -> list[Recorded]:
-    """Up to `limit` events recorded after position `after` (and up to `stop`), decoded."""
+    """Up to `limit` events recorded after position `after` (and up to `stop`), decoded;
+    IllegibleEvent for the first one that cannot be."""
     mapper = app.mapper
     if mapper.cipher is not None or mapper.compressor is not None:
         notifications = app.recorder.select_notifications(
@@ -87,15 +126,8 @@ def read_batch(app: Parcours, after: int, limit: int, stop: int | None = None) -
         ]
     recorder = app.recorder
     if isinstance(recorder, PostgresRecorder):
-        rows = _rows_postgres(recorder, after, limit, stop)
-        return [
-            Recorded(originator_id, version, DECODERS[topic].decode(state), position)
-            for position, originator_id, version, topic, state in rows
-        ]
-    return [
-        Recorded(UUID(originator_id), version, DECODERS[topic].decode(state), position)
-        for position, originator_id, version, topic, state in _rows_sqlite(app, after, limit, stop)
-    ]
+        return _decoded(_rows_postgres(recorder, after, limit, stop), as_uuid=False)
+    return _decoded(_rows_sqlite(app, after, limit, stop), as_uuid=True)
 
 
 def read_log(

@@ -12,6 +12,8 @@ never stops for good. `health` says how far each model lags and which cases it s
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
@@ -23,8 +25,13 @@ from psycopg import sql
 
 from adapters.application import Parcours
 from adapters.case_views import CaseStateView
-from adapters.log import read_batch
-from adapters.quarantine import Quarantined, apply_isolated, open_quarantine
+from adapters.log import IllegibleEvent, read_batch
+from adapters.quarantine import (
+    Quarantined,
+    apply_isolated,
+    entry_for_illegible,
+    open_quarantine,
+)
 from adapters.read_models import CaseStateModel, ReadModel, history_of, open_read_models
 from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
@@ -98,16 +105,39 @@ class Projector:
                 start = min(positions.values(), default=0)
                 if until is not None and start >= until:
                     return applied
-                if ahead is not None and ahead[0] == start:
-                    records = ahead[1].result()
-                else:
-                    records = read_batch(self.app, start, self.batch)
+                try:
+                    if ahead is not None and ahead[0] == start:
+                        records = ahead[1].result()
+                    else:
+                        records = read_batch(self.app, start, self.batch)
+                except IllegibleEvent as e:
+                    ahead = None
+                    records = read_batch(self.app, start, self.batch, stop=e.position - 1)
+                    if not records:  # the illegible event comes first: set its case aside
+                        self._set_aside(e, positions)
+                        applied += 1
+                        continue
                 if not records:
                     return applied
                 last = records[-1].position
                 ahead = (last, reader.submit(read_batch, self.app, last, self.batch))
                 self._apply(records, positions, start, last)
                 applied += len(records)
+
+    def _set_aside(self, illegible: IllegibleEvent, positions: dict[str, int]) -> None:
+        """Quarantine the case of an event no decoder reads, for every model that has not
+        passed it, and move those models past it (its case's later events refold it from
+        its history, which fails the same way until the event is read again)."""
+        now = datetime.now(UTC)
+        held = self.quarantine.held_by_model()
+        for model in self.models:
+            if positions[model.name] >= illegible.position:
+                continue
+            self.quarantine.hold([entry_for_illegible(model.name, illegible, now)])
+            log.error("projection.illegible", model=model.name, position=illegible.position)
+            tracking = Tracking(self.tracking_name(model), illegible.position)
+            with suppress(IntegrityError):
+                apply_isolated(model, [], tracking, self.quarantine, held.get(model.name, set()))
 
     def _apply(
         self, records: list[Recorded], positions: dict[str, int], start: int, last: int

@@ -37,6 +37,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
+from adapters.log import IllegibleEvent
 from domain.events import Recorded
 
 log = structlog.get_logger("projection")
@@ -64,6 +65,18 @@ def entry_for(model: str, bad: Recorded, error: BaseException, now: datetime) ->
         position=bad.position or 0,
         event_type=type(bad.event).__name__,
         error=describe(error),
+        since=now,
+    )
+
+
+def entry_for_illegible(model: str, illegible: IllegibleEvent, now: datetime) -> Quarantined:
+    """The entry setting aside the case of an event no decoder reads."""
+    return Quarantined(
+        model=model,
+        case_id=illegible.case_id,
+        position=illegible.position,
+        event_type=illegible.topic.rpartition(":")[2],
+        error=describe(illegible),
         since=now,
     )
 

@@ -31,10 +31,10 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.application import Parcours
 from adapters.collector import collector_paused
-from adapters.log import DECODERS, decode
+from adapters.log import DECODERS, IllegibleEvent, decode_row
 from adapters.logging import configure_logging
 from adapters.mapper import topic_of
-from adapters.quarantine import Quarantined, entry_for, open_quarantine
+from adapters.quarantine import Quarantined, entry_for, entry_for_illegible, open_quarantine
 from adapters.suivi_store import PostgresSuiviRebuild, PostgresSuiviStore, copy_cases, refused
 from domain.corrections import CORRECTION_TYPES
 from domain.events import Recorded
@@ -79,9 +79,11 @@ def _rows(cursor: psycopg.ServerCursor[Any], share: Share) -> Iterator[list[tupl
 
 def _histories(
     conn: psycopg.Connection[Any], share: Share, ids: set[UUID]
-) -> dict[UUID, list[Recorded]]:
-    """Every event of the corrected cases up to the rebuild's position, in version order."""
+) -> tuple[dict[UUID, list[Recorded]], dict[UUID, IllegibleEvent]]:
+    """Every event of the corrected cases up to the rebuild's position, in version order (a
+    case's history stops before an event no decoder reads, given beside)."""
     histories: dict[UUID, list[Recorded]] = {case_id: [] for case_id in ids}
+    illegible: dict[UUID, IllegibleEvent] = {}
     with conn.cursor(binary=True, row_factory=tuple_row) as cursor:
         cursor.execute(
             SQL(
@@ -92,8 +94,13 @@ def _histories(
             (list(ids), share.stop),
         )
         for case_id, version, topic, state, position in cursor:
-            histories[case_id].append(Recorded(case_id, version, decode(topic, state), position))
-    return histories
+            if case_id in illegible:
+                continue
+            try:
+                histories[case_id].append(decode_row(position, case_id, version, topic, state))
+            except IllegibleEvent as e:
+                illegible[case_id] = e
+    return histories, illegible
 
 
 def _checked(history: list[Recorded]) -> list[Suivi]:
@@ -150,8 +157,11 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
         entries: list[Quarantined] = []
         if corrected or failed:
             now = datetime.now(UTC)
-            for case_id, history in _histories(conn, share, corrected | failed).items():
+            histories, illegible = _histories(conn, share, corrected | failed)
+            for case_id, history in histories.items():
                 cases[case_id], entry = _set_aside(case_id, history, now)
+                if entry is None and case_id in illegible:
+                    entry = entry_for_illegible(MODEL, illegible[case_id], now)
                 if entry is not None:
                     entries.append(entry)
         refold_s = time.perf_counter() - started - fold_s

@@ -5,6 +5,7 @@ voiding the step refolds the case and clears it. On PostgreSQL, a NUL in a text 
 read-model tables refuse) is set aside the same way."""
 
 import argparse
+import sqlite3
 import tempfile
 import threading
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
+import psycopg.sql
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -292,3 +295,54 @@ def test_a_fault_of_the_model_quarantines_nothing_and_stops_it_where_it_is(
     assert repaired.position() == parcours.max_position()
     assert len(repaired.view.all_rows()) == 12
     assert repaired.quarantine.entries() == []
+
+
+def _alter_payload(app: Parcours, position: int) -> None:
+    """Overwrite a stored event's payload in the database, as a faulty disk or a hand-made
+    UPDATE would: no decoder reads it any more."""
+    table, garbage = app.recorder.events_table_name, b'{"type":"ReferentDesigne","effective_on":'
+    if app.settings.store == "sqlite":
+        with sqlite3.connect(app.settings.sqlite_file) as conn:
+            conn.execute(f"UPDATE {table} SET state = ? WHERE rowid = ?", (garbage, position))
+        return
+    with psycopg.connect(**app.settings.postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("UPDATE {} SET state = %s WHERE notification_id = %s").format(
+                psycopg.sql.Identifier(app.settings.postgres_schema, table)
+            ),
+            (garbage, position),
+        )
+
+
+def test_an_event_no_decoder_reads_sets_its_case_aside_and_stops_nothing(
+    parcours: Parcours,
+) -> None:
+    """A payload altered in the database: every read model sets the case aside and goes on
+    with the others, live and in a rebuild; health says so."""
+    before, broken = open_case(parcours), open_case(parcours)
+    under_the_rules_back(
+        parcours,
+        broken,
+        lambda meta: ReferentDesigne(effective_on=date(2024, 1, 29), meta=meta, referent_id="r1"),
+    )
+    _alter_payload(parcours, parcours.max_position())
+    after = open_case(parcours)
+    projector = Projector(parcours, batch=3)
+
+    projector.catch_up()
+
+    assert set(projector.positions().values()) == {parcours.max_position()}
+    assert {model: ids for model, ids in held(projector).items()} == {
+        name: {broken} for name in projector.positions()
+    }
+    assert {before, after} <= set(projector.view.all_rows())
+    assert health(projector).status == "degraded"
+    projected = rows(projector)["case_state"]
+
+    projector.rebuild()
+
+    assert set(projector.positions().values()) == {parcours.max_position()}
+    assert held(projector)["case_state"] == held(projector)["suivi"] == {broken}
+    assert {i: r for i, r in rows(projector)["case_state"].items() if i != broken} == {
+        i: r for i, r in projected.items() if i != broken
+    }
