@@ -17,7 +17,7 @@ from api.app import create_app
 from tests.auth import STAFF
 from tests.e2e.helpers import create_case, orient
 
-EXAMPLES = 25
+EXAMPLES = 15
 
 
 @pytest.fixture
