@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from types import FrameType
-from typing import TypeAlias
 
 import structlog
 import uvicorn
@@ -20,6 +19,7 @@ from adapters.logging import configure_logging
 from adapters.projector import Projector, health
 from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
 from api import cli_audit, cli_auth, cli_cohort, cli_finance, cli_flux, cli_stats
+from api.cli_types import Subcommands
 
 log = structlog.get_logger("cli")
 
@@ -90,7 +90,7 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
-    from scripts.synthetic import load
+    from adapters.synthetic import load
 
     app = Parcours(settings)
     started = time.perf_counter()
@@ -101,7 +101,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load a synthetic département once, bring the read model up to date, and serve."""
-    from scripts.synthetic import load
+    from adapters.synthetic import load
 
     app = Parcours(settings)
     if app.max_position() == 0:
@@ -134,8 +134,6 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         print("Jeton de développement: parcours token --sub moi --role orientation --role auditeur")
     _serve(settings, app, run_projector=True)
 
-
-Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_flux.register,

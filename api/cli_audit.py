@@ -27,7 +27,7 @@ from adapters.quarantine import describe
 from adapters.settings import Settings
 
 if TYPE_CHECKING:
-    from api.cli import Subcommands
+    from api.cli_types import Subcommands
 
 
 def moment(raw: str) -> datetime:

@@ -31,7 +31,7 @@ from domain.vocabulary import Sexe, TypeOrientation
 from projections.pseudonym import NiveauCommune
 
 if TYPE_CHECKING:
-    from api.cli import Subcommands
+    from api.cli_types import Subcommands
 
 DEFAULT_DAYS = "0,15,30,60,90,120,180,270,365,540,730"
 

@@ -20,7 +20,7 @@ from domain.vocabulary import TypeOrganisme
 from projections.indicateurs import Periode
 
 if TYPE_CHECKING:
-    from api.cli import Subcommands
+    from api.cli_types import Subcommands
 
 AUTHOR = "cli"
 

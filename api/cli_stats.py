@@ -15,7 +15,7 @@ from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
 from projections.worklists import trier
 
 if TYPE_CHECKING:
-    from api.cli import Subcommands
+    from api.cli_types import Subcommands
 
 
 def _cell(value: Any) -> str:

@@ -39,12 +39,12 @@ from adapters.projector import Projector
 from adapters.recording_index import position_known_at
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.statistics import Statistiques
+from adapters.synthetic import generate
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
 from domain.events import Recorded
 from projections.indicateurs import annee
 from scripts.bench_store import machine
-from scripts.synthetic import generate
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_audit: begin -->"

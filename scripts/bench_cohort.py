@@ -91,7 +91,7 @@ def prepare(target: int) -> int:
     app = Parcours(s)
     have = app.max_position()
     if have < target:
-        from scripts.synthetic import load
+        from adapters.synthetic import load
 
         people = (target - have) // 7 + 1
         print(f"Chargement de {people:,} personnes (~{target - have:,} événements)…", flush=True)
@@ -162,7 +162,7 @@ def record(results: list[dict[str, object]], events: int) -> None:
         "entries, and the whole history only of cases with an entry in the period) takes about",
         "50 s (about 100,000 events/s, the small cohorts' time); writing every person's path adds",
         "the folding and encoding, 35,000-55,000 rows/s in Parquet and about 30,000 rows/s in CSV",
-        "(Python's csv module). Loading the synthetic département itself (`scripts/synthetic.py`",
+        "(Python's csv module). Loading the synthetic département itself (`adapters/synthetic.py`",
         "`load`, 670,000 people) took 209 s (25,761 events/s).",
         "",
         "Re-run with:",

@@ -31,8 +31,8 @@ from adapters.projector import Projector
 from adapters.read_models import SuiviModel, open_suivi_store
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.statistics import FAMILLES, Statistiques
+from adapters.synthetic import generate
 from projections.indicateurs import annee
-from scripts.synthetic import generate
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_stats: begin -->"

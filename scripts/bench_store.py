@@ -25,8 +25,8 @@ from adapters.application import Parcours
 from adapters.mapper import TOPICS
 from adapters.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
+from adapters.synthetic import generate
 from domain.events import Recorded
-from scripts.synthetic import generate
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADER = "| what | ours | raw | ratio | machine | date |\n|---|---|---|---|---|---|\n"

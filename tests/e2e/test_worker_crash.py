@@ -12,8 +12,8 @@ from adapters.application import Parcours
 from adapters.log import read_log
 from adapters.projector import Projector
 from adapters.settings import Settings
+from adapters.synthetic import load
 from projections.case_state import fold
-from scripts.synthetic import load
 from tests.e2e.helpers import ParcoursProcess, wait_until
 
 BATCH = 50

@@ -19,6 +19,7 @@ from adapters.recording_index import (
     prefix_known_at,
     read_known_at,
 )
+from adapters.synthetic import load
 from domain.bitemporal import known_at
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
@@ -26,7 +27,6 @@ from domain.events import DroitRepris, DroitSuspendu, EntreeEnregistree, Meta, R
 from domain.vocabulary import OrganismePayeur
 from projections.case_state import case_row
 from projections.suivi import suivre
-from scripts.synthetic import load
 
 A, B, C, D = (UUID(int=n) for n in (10, 11, 12, 13))
 T0 = datetime(2024, 3, 1, 10, tzinfo=UTC)
