@@ -254,7 +254,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_file),
                 "SQLITE_LOCK_TIMEOUT": "30",
-                "APPLICATION_RECORDER_TOPIC": "adapters.recorders:SQLiteRecorder",
+                "APPLICATION_RECORDER_TOPIC": "adapters.eventlog.recorders:SQLiteRecorder",
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -268,7 +268,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_PRE_PING": "y",
-            "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "adapters.eventlog.recorders:PostgresRecorder",
         }
 
 

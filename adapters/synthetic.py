@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, TypeVar
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from domain.commands import (
     CloreDroit,
     Commande,

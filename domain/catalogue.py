@@ -4,7 +4,7 @@ models keep only the types they fold (`CASE_EVENT_TYPES` for a case's path)."""
 
 from domain.cohorts import COHORT_EVENT_TYPES
 from domain.events import EVENT_TYPES, Evenement
-from domain.paiements import STATEMENT_EVENT_TYPES
+from domain.payments import STATEMENT_EVENT_TYPES
 from domain.structures import STRUCTURE_EVENT_TYPES
 from domain.tariffs import TARIFF_EVENT_TYPES
 

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import cast
+from uuid import UUID
 
 import msgspec
 
 from domain.corrections import corrected_version, effective_history
 from domain.events import EtapeAnnulee, EtapeRectifiee, Fait, Recorded
+from projections.case_state import CaseRow
 
 
 class StatutEtape(StrEnum):
@@ -129,3 +131,16 @@ def _correction(r: Recorded) -> Correction:
         recorded_by=e.meta.recorded_by,
         structure_id=e.meta.structure_id,
     )
+
+
+class CaseExport(msgspec.Struct, frozen=True, kw_only=True):
+    """What an auditor files: the case as known then, about a day, and its whole timeline."""
+
+    case_id: UUID
+    generated_at: datetime
+    generated_by: str
+    known_at: datetime | None
+    as_of: date | None
+    position: int
+    state: CaseRow | None
+    timeline: list[TimelineEntry]

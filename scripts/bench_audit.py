@@ -32,14 +32,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from adapters.application import Author, Parcours
-from adapters.audit import case_at, episodes_at, states_at
+from adapters.eventlog.store import Author, Parcours
 from adapters.logging import configure_logging
-from adapters.projector import Projector
-from adapters.recording_index import position_known_at
+from adapters.readmodels.projector import Projector
+from adapters.readmodels.recording_index import position_known_at
 from adapters.settings import Settings, ensure_postgres_database
-from adapters.statistics import Statistiques
 from adapters.synthetic import generate
+from api.services.audit import case_at, episodes_at, states_at
+from api.services.statistics import Statistiques
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
 from domain.events import Recorded
@@ -168,7 +168,7 @@ def main() -> None:
         from fastapi.testclient import TestClient
 
         from adapters.tokens import sign_local
-        from api.app import create_app
+        from api.http.app import create_app
 
         now_s = int(time.time())
         token = sign_local(

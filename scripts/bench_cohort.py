@@ -20,10 +20,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from adapters.application import Author, Parcours
-from adapters.cohorts import Forme, extract_to, load_definition, save_definition
-from adapters.extract_writers import Format
+from adapters.eventlog.store import Author, Parcours
+from adapters.render.extracts import Format
 from adapters.settings import Settings, ensure_postgres_database
+from api.services.cohorts import Forme, extract_to, load_definition, save_definition
 from domain.cohorts import DefinitionCohorte
 
 DB = "parcours_bench_cohort"

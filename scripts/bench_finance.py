@@ -29,15 +29,15 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from adapters.application import Author, Parcours
-from adapters.financing import Finance
-from adapters.log import read_log
-from adapters.projector import Projector
-from adapters.schedules import adopt, en_vigueur, shipped
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
-from adapters.structures import declare_structure
+from api.services.finance import Finance
+from api.services.schedules import adopt, en_vigueur, shipped
+from api.services.structures import declare_structure
 from domain import events as ev
-from domain.paiements import Etape
+from domain.payments import Etape
 from domain.tariffs import Simule, decode_bareme
 from domain.vocabulary import (
     IssueRdv,

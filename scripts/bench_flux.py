@@ -29,10 +29,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from adapters.flux import reader
-from adapters.flux.importer import FluxImporter
 from adapters.settings import Settings, ensure_postgres_database
+from api.services.flux_import import FluxImporter
 from scripts.bench_store import machine
 from scripts.flux_generator import write, write_unknown
 

@@ -25,13 +25,13 @@ import msgspec
 import psycopg
 from psycopg import sql
 
-from adapters.application import Parcours
-from adapters.mapper import TOPICS
-from adapters.projector import Projector
-from adapters.read_models import SuiviModel, open_suivi_store
+from adapters.eventlog.mapper import TOPICS
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.models import SuiviModel, open_suivi_store
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
-from adapters.statistics import FAMILLES, Statistiques
 from adapters.synthetic import generate
+from api.services.statistics import FAMILLES, Statistiques
 from projections.indicateurs import annee
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -194,7 +194,7 @@ def main() -> None:
         f"{'met' if n / suivi_s >= 150_000 else '**not met**'} ({n / suivi_s:,.0f} events/s "
         f"over the {n:,} events of the log).",
         "",
-        "How the follow-up is rebuilt (`adapters/suivi_rebuild.py`): each process reads the",
+        "How the follow-up is rebuilt (`adapters/readmodels/suivi_rebuild.py`): each process reads the",
         "events of its share of the cases (a pure function of the case id), only of the types",
         f"the follow-up folds ({suivi_read:,} of the log's {n:,}), in log order; folds them in",
         "memory with the cyclic collector paused; refolds from its history any case with a",

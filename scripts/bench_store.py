@@ -21,9 +21,9 @@ import msgspec
 import psycopg
 from psycopg import sql
 
-from adapters.application import Parcours
-from adapters.mapper import TOPICS
-from adapters.projector import Projector
+from adapters.eventlog.mapper import TOPICS
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.synthetic import generate
 from domain.events import Recorded

@@ -31,9 +31,9 @@ from psycopg import sql
 
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.tokens import sign_local
-from api.auth import Role
-from api.steps import ENTREE as STEP_ENTREE
-from api.steps import STEPS
+from api.http.auth import Role
+from api.http.steps import ENTREE as STEP_ENTREE
+from api.http.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "fuzz-only-local-signing-key-0123456789abcdef"
@@ -82,7 +82,7 @@ def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
     env = {**env, "PARCOURS_API_HOST": "127.0.0.1", "PARCOURS_API_PORT": str(port)}
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--with-projector"],
+            [sys.executable, "-m", "api.cli.main", "serve", "--with-projector"],
             cwd=ROOT,
             env=env,
             stdout=out,

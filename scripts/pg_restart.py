@@ -26,9 +26,9 @@ import jwt
 import psycopg
 from psycopg import sql
 
-from adapters.application import Parcours
-from adapters.log import read_log
-from adapters.projector import Projector
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
 from projections.case_state import fold
 
@@ -149,7 +149,7 @@ def main() -> int:
     logs.mkdir()
     processes = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "api.cli", name],
+            [sys.executable, "-m", "api.cli.main", name],
             cwd=ROOT,
             env=env,
             stdout=(logs / f"{name}.log").open("wb"),

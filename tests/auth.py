@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from api.auth import Role
+from api.http.auth import Role
 
 TEST_SECRET = "tests-only-local-signing-key-0123456789abcdef"
 """Given to the test settings as PARCOURS_JWT_SECRET (local mode)."""

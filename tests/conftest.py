@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
 from tests.auth import TEST_SECRET
 

@@ -19,9 +19,9 @@ import msgspec
 from eventsourcing.persistence import IntegrityError
 from psycopg.sql import SQL, Identifier
 
-from adapters.application import Parcours
+from adapters.eventlog.recorders import PostgresRecorder
+from adapters.eventlog.store import Parcours
 from adapters.identity import Identite, IdentityStore
-from adapters.recorders import PostgresRecorder
 from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]

@@ -20,8 +20,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
+from api.http.app import create_app
+from api.http.auth import Role
 from tests.auth import STAFF, bearer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,13 +302,13 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class ParcoursProcess:
-    """`python -m api.cli <command>` in a subprocess, its output kept in a log file."""
+    """`python -m api.cli.main <command>` in a subprocess, its output kept in a log file."""
 
     def __init__(self, settings: Settings, args: list[str], log: Path, **env: str) -> None:
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", *args],
+                [sys.executable, "-m", "api.cli.main", *args],
                 cwd=ROOT,
                 env=process_env(settings, **env),
                 stdout=out,

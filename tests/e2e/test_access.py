@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from adapters.logging import configure_logging
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role, require
+from api.http.app import create_app
+from api.http.auth import Role, require
 from tests.auth import bearer, token
 from tests.e2e.helpers import (
     AGENT_AAVE,

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.projector import Projector
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
+from api.http.app import create_app
+from api.http.auth import Role
 from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     AGENT_CCAS,
@@ -443,7 +443,7 @@ def test_audit_routes_are_for_auditors_and_admins(
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "audit", *args],
+        [sys.executable, "-m", "api.cli.main", "audit", *args],
         cwd=ROOT,
         env=process_env(settings),
         capture_output=True,

@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from adapters.application import Parcours
-from adapters.schedules import shipped
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
-from api.auth import Role
-from api.cli import main
-from api.steps import CORRECTIONS, STEPS
+from api.cli.main import main
+from api.http.auth import Role
+from api.http.steps import CORRECTIONS, STEPS
+from api.services.schedules import shipped
 from domain.bounds import horizon
 from domain.dates import fin_contrat
 from tests.auth import bearer

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from adapters.logging import configure_logging
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
-from api.limits import MAX_JSON_BODY
+from api.http.app import create_app
+from api.http.auth import Role
+from api.http.limits import MAX_JSON_BODY
 from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     REFERENT,

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.cohorts import KEY_ENV
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.http.auth import Role
+from api.services.cohorts import KEY_ENV
 from tests.auth import STAFF, bearer
 from tests.cohort_history import ALL, CASE_A, IDENTIFYING
 from tests.e2e.helpers import cli_env

@@ -15,13 +15,13 @@ import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.projector import Projector
-from adapters.schedules import shipped
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.http.auth import Role
+from api.services.schedules import shipped
 from domain import events as ev
 from domain.tariffs import Bareme
 from domain.vocabulary import TypeOrganisme

@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from adapters.settings import Settings
-from api.app import create_app
+from api.http.app import create_app
 from tests.auth import STAFF
 from tests.e2e.helpers import create_case, orient
 

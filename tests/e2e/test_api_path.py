@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.auth import Role
+from api.http.auth import Role
 from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     AGENT_CCAS,

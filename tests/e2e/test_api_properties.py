@@ -16,8 +16,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from adapters.settings import Settings
-from api.app import create_app
-from api.steps import CORRECTIONS, ENTREE, STEPS
+from api.http.app import create_app
+from api.http.steps import CORRECTIONS, ENTREE, STEPS
 from tests.auth import STAFF
 from tests.e2e.helpers import (
     EPISODE_1,

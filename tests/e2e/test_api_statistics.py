@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.http.auth import Role
 from tests.auth import bearer
 from tests.delais_history import all_events, departement
 from tests.e2e.helpers import cli_env, wait_projected

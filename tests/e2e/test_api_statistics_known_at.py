@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.http.auth import Role
 from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (
     AGENT_CCAS,

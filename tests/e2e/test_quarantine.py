@@ -15,10 +15,10 @@ import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import Role
+from api.http.app import create_app
+from api.http.auth import Role
 from domain.events import CerSigne, Meta, Recorded
 from tests.auth import STAFF, bearer
 from tests.e2e.helpers import (

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from adapters.application import Parcours
-from adapters.log import read_log
-from adapters.projector import Projector
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
 from projections.case_state import fold
 from tests.e2e.helpers import (

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
+from api.http.app import create_app
 from tests.auth import STAFF
 
 router = APIRouter()

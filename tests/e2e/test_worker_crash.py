@@ -8,9 +8,9 @@ import signal
 from datetime import date
 from pathlib import Path
 
-from adapters.application import Parcours
-from adapters.log import read_log
-from adapters.projector import Projector
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
 from adapters.synthetic import load
 from projections.case_state import fold

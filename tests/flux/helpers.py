@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 
-from adapters.application import Parcours
-from adapters.log import read_log
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Parcours
 from adapters.sql import Db
 from domain.events import Evenement, Meta
 

@@ -5,12 +5,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.projector import Projector
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
 from adapters.sql import Db
-from api.app import create_app
-from api.auth import Role
+from api.http.app import create_app
+from api.http.auth import Role
 from tests.auth import bearer
 from tests.flux.helpers import FIXTURES, clock, dump_tables
 

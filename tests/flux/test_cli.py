@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from tests.flux.helpers import FIXTURES
 
 

@@ -5,11 +5,11 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
+from adapters.eventlog.store import Parcours
 from adapters.flux.reports import Rapport
 from adapters.settings import Settings
 from adapters.sql import Db
+from api.services.flux_import import FluxImporter
 from scripts.flux_generator import write
 from tests.flux.helpers import clock, events
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
+from api.services.flux_import import FluxImporter
 from tests.flux.helpers import FIXTURES, clock, events, variant
 
 

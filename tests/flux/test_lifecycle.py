@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
-from adapters.log import read_log
+from adapters.eventlog.reading import read_log
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
+from api.services.flux_import import FluxImporter
 from domain.events import (
     DroitClos,
     DroitRepris,

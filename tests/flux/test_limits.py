@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
+from adapters.eventlog.store import Parcours
 from adapters.flux.limits import Limites
 from adapters.flux.reader import FluxInvalide, scan
 from adapters.settings import Settings
 from adapters.sql import Db
-from api.app import create_app
-from api.auth import Role
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.http.auth import Role
+from api.services.flux_import import FluxImporter
 from scripts.flux_generator import write, write_unknown
 from tests.auth import bearer
 from tests.flux.helpers import clock, variant

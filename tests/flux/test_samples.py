@@ -6,10 +6,10 @@ from uuid import UUID
 
 import pytest
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
+from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
 from adapters.settings import Settings
+from api.services.flux_import import FluxImporter
 from domain.events import DroitSuspendu, EntreeEnregistree, Profil
 from domain.vocabulary import OrganismePayeur, Sexe
 from tests.flux.helpers import FIXTURES, META, NOW, clock, dump_tables, events

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.application import Parcours
-from adapters.flux.importer import FluxImporter
+from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
 from adapters.sql import Db
+from api.services.flux_import import FluxImporter
 from scripts.flux_generator import write
 from tests.flux.helpers import FIXTURES, clock, events
 

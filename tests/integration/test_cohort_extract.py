@@ -14,8 +14,11 @@ import msgspec
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
-from adapters.application import Author, Parcours
-from adapters.cohorts import (
+from adapters.eventlog.histories import histories
+from adapters.eventlog.store import Author, Parcours
+from adapters.render.extracts import Format
+from adapters.settings import Settings
+from api.services.cohorts import (
     KEY_ENV,
     KEY_FILE,
     Cle,
@@ -27,9 +30,6 @@ from adapters.cohorts import (
     save_definition,
     stable_key,
 )
-from adapters.extract_writers import Format
-from adapters.histories import histories
-from adapters.settings import Settings
 from domain.cohorts import DefinitionCohorte
 from domain.errors import DomainError
 from projections.cohort import COLONNES_EPISODES, COLONNES_EVENEMENTS
@@ -206,7 +206,7 @@ def test_stable_key_is_kept_and_rotating_key_differs(settings: Settings, tmp_pat
 
 
 def test_saved_definitions_are_not_cases_for_the_read_models(loaded: Parcours) -> None:
-    from adapters.projector import Projector
+    from adapters.readmodels.projector import Projector
     from domain.cohorts import cohort_id
 
     projector = Projector(loaded)

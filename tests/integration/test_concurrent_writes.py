@@ -9,14 +9,14 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from adapters.application import (
+from adapters.eventlog.recorders import IdempotencyRecord
+from adapters.eventlog.store import (
     Author,
     IdempotencyKeyReused,
     Outcome,
     Parcours,
     VersionConflict,
 )
-from adapters.recorders import IdempotencyRecord
 from domain.commands import DesignerReferent, EnregistrerEntree, PlanifierRdv
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.application import Parcours
-from adapters.projector import Projector
-from adapters.read_models import SuiviModel
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.models import SuiviModel
+from adapters.readmodels.projector import Projector
+from adapters.readmodels.suivi_rebuild import rebuild_suivi
+from adapters.readmodels.suivi_store import PostgresSuiviStore
 from adapters.settings import Settings
-from adapters.statistics import FAMILLES, Statistiques
-from adapters.suivi_rebuild import rebuild_suivi
-from adapters.suivi_store import PostgresSuiviStore
+from api.services.statistics import FAMILLES, Statistiques
 from domain.events import Recorded
 from projections.indicateurs import annee
 from projections.suivi import Suivi, suivre

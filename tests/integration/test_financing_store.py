@@ -4,12 +4,12 @@ from zero and the pure fold of each history; a cancellation refolds its case."""
 from datetime import UTC, datetime
 from uuid import UUID
 
-from adapters.application import Parcours
-from adapters.financing import Finance
-from adapters.projector import Projector
-from adapters.read_models import open_read_models
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.models import open_read_models
+from adapters.readmodels.projector import Projector
+from api.services.finance import Finance
 from domain import events as ev
-from projections.activite import Activite, activite
+from projections.activity import Activite, activite
 from tests.finance_history import D, everyone, log_events
 
 

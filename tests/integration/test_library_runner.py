@@ -9,9 +9,9 @@ from uuid import uuid4
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from adapters.application import Author, Parcours
-from adapters.case_views import PostgresCaseStateView
-from adapters.projector import CaseStateProjection
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.case_store import PostgresCaseStateView
+from adapters.readmodels.projector import CaseStateProjection
 from adapters.settings import Settings
 from domain.commands import DeciderOrientation, EnregistrerEntree
 from domain.vocabulary import OrganismePayeur, TypeOrganisme, TypeOrientation

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.application import Author, Parcours
-from adapters.case_views import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
-from adapters.projector import Projector
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
 from domain.errors import DomainError
 from domain.events import Recorded

@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.application import Author, Parcours
-from adapters.projector import Projector, health
-from adapters.quarantine import Quarantined, SystemicFailure
-from adapters.read_models import CaseStateModel, history_of, open_case_view
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.models import CaseStateModel, history_of, open_case_view
+from adapters.readmodels.projector import Projector, health
+from adapters.readmodels.quarantine import Quarantined, SystemicFailure
 from adapters.settings import Settings
-from api.cli import cmd_status
+from api.cli.main import cmd_status
 from domain.commands import AnnulerEtape, DeciderOrientation, EnregistrerEntree
 from domain.errors import DomainError
 from domain.events import CerSigne, DroitSuspendu, Evenement, Meta, Recorded, ReferentDesigne

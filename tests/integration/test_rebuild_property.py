@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.application import Author, Parcours
-from adapters.projector import Projector
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
 from domain.commands import EnregistrerEntree
 from domain.errors import DomainError

@@ -24,13 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi.testclient import TestClient
 
-from adapters.application import Parcours
-from adapters.cohorts import stable_key
+from adapters.eventlog.store import Parcours
 from adapters.identity import MASTER_INFO, Identite, IdentityStore, derive
 from adapters.settings import SECRET_VARIABLES, Settings, UnsafeSettings
 from adapters.tokens import local_key_file, local_secret
-from api.app import create_app
-from api.cli import main
+from api.cli.main import main
+from api.http.app import create_app
+from api.services.cohorts import stable_key
 from tests.e2e.helpers import ROOT
 
 PLACEHOLDER = "a-remplacer-par-64-caracteres-hexadecimaux"
@@ -193,7 +193,7 @@ def test_production_server_process_exits_naming_the_secret(production: dict[str,
     `.env.example` gives it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARCOURS_", "POSTGRES_"))}
     refused = subprocess.run(
-        [sys.executable, "-m", "api.cli", "serve"],
+        [sys.executable, "-m", "api.cli.main", "serve"],
         cwd=ROOT,
         env={**env, **production, "PARCOURS_IDENTITY_INDEX_SECRET": PLACEHOLDER},
         capture_output=True,

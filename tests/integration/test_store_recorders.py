@@ -11,8 +11,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence as library
 
-from adapters.case_views import PostgresCaseStateView, SQLiteCaseStateView
-from adapters.recorders import PostgresRecorder, SQLiteRecorder
+from adapters.eventlog.recorders import PostgresRecorder, SQLiteRecorder
+from adapters.readmodels.case_store import PostgresCaseStateView, SQLiteCaseStateView
 from adapters.settings import Settings
 from tests.conftest import POSTGRES_REQUIRED, fresh_schema, postgres_unavailable
 

@@ -9,17 +9,17 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from adapters.application import Author, Parcours
-from adapters.audit import case_history, episodes_at, states_at
-from adapters.projector import Projector
-from adapters.read_models import open_suivi_store
-from adapters.recording_index import (
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.models import open_suivi_store
+from adapters.readmodels.projector import Projector
+from adapters.readmodels.recording_index import (
     open_recording_index,
     position_known_at,
     prefix_known_at,
     read_known_at,
 )
 from adapters.synthetic import load
+from api.services.audit import case_history, episodes_at, states_at
 from domain.bitemporal import known_at
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.schedules import shipped
-from api.steps import CORRECTIONS, ENTREE, STEPS, Step
+from api.http.steps import CORRECTIONS, ENTREE, STEPS, Step
+from api.services.schedules import shipped
 from domain import commands as c
 from domain.bounds import (
     DATE_MIN,
@@ -41,9 +41,9 @@ from domain.tariffs import (
     valider_adoption,
 )
 from domain.vocabulary import TypeOrganisme
-from projections.activite import activite
+from projections.activity import activite
 from projections.case_state import case_row
-from projections.financing import case_lines
+from projections.pricing import case_lines
 from projections.suivi import suivre
 
 TODAY = date(2026, 12, 1)

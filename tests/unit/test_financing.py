@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from adapters.schedules import read_schedule, shipped
-from domain.paiements import Etape, Etat, Ligne
+from api.services.schedules import read_schedule, shipped
+from domain.payments import Etape, Etat, Ligne
 from domain.structures import StructureRegistry
 from domain.tariffs import (
     Adoption,
@@ -22,10 +22,10 @@ from domain.tariffs import (
     decode_bareme,
 )
 from domain.vocabulary import TypeOrganisme, TypeSortie
-from projections.activite import activite
-from projections.etats import bornes, comparer, etablir
-from projections.financing import price, total
+from projections.activity import activite
 from projections.indicateurs import Periode
+from projections.pricing import price, total
+from projections.statements import bornes, comparer, etablir
 from tests.delais_history import SOCIALE
 from tests.finance_history import (
     CCAS,

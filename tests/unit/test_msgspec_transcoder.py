@@ -25,8 +25,8 @@ from eventsourcing.tests.persistence import (
     MyStr,
 )
 
-from adapters.mapper import EventMapper
-from adapters.transcoder import MsgspecTranscoder
+from adapters.eventlog.mapper import EventMapper
+from adapters.eventlog.transcoder import MsgspecTranscoder
 from domain import events as ev
 from domain.vocabulary import (
     IssueRdv,

@@ -1,0 +1,233 @@
+"""The read models the projector keeps, each a pure fold behind a tracking store.
+
+A read model folds a batch of the log into per-case values (`fold`) and saves them with the
+position it reached in one transaction (`save`); a batch applied twice is refused by its
+tracking row (IntegrityError). `adapters.readmodels.quarantine` drives both, so that a case the fold or
+the store refuses is set aside and every other case goes on. Adding a read model is one class
+here and one line in `open_read_models`.
+"""
+
+from collections.abc import Iterable, Sequence, Set
+from typing import Generic, Protocol, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.activity_store import (
+    ActiviteStore,
+    PostgresActiviteStore,
+    SQLiteActiviteStore,
+)
+from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.quarantine import CaseModel
+from adapters.readmodels.recording_index import RecordingIndexModel, open_recording_index
+from adapters.readmodels.suivi_rebuild import rebuild_suivi
+from adapters.readmodels.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
+from domain.catalogue import is_case_event
+from domain.corrections import is_correction
+from domain.events import Recorded
+from projections import activity as financing
+from projections.case_state import CaseRow, HistoryOf, case_row, fold
+from projections.suivi import Suivi, avancer, suivre
+
+T = TypeVar("T")
+
+
+class ReadModel(CaseModel, Protocol):
+    name: str
+    """Short name; the tracking row is `<application>.<name>`."""
+
+    def position(self, tracking_name: str) -> int: ...
+    def reset(self, tracking_name: str) -> None: ...
+
+
+def open_case_view(app: Parcours) -> CaseStateView:
+    view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
+    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
+
+
+def history_of(app: Parcours) -> HistoryOf:
+    """A case's history up to a version, read from the store by its id (an indexed read)."""
+
+    def history(case_id: UUID, version: int) -> list[Recorded]:
+        return app.history(case_id, up_to=version)
+
+    return history
+
+
+class CaseStateModel:
+    """One row per case: where each allocataire stands now, corrections applied (a correction
+    refolds its case from the history the store holds up to it)."""
+
+    name = "case_state"
+
+    def __init__(self, view: CaseStateView, history: HistoryOf) -> None:
+        self.view = view
+        self.history = history
+
+    def position(self, tracking_name: str) -> int:
+        return self.view.max_tracking_id(tracking_name) or 0
+
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, CaseRow]:
+        records = [r for r in records if is_case_event(r.event)]
+        last = {r.originator_id: r.originator_version for r in records}
+        rows = self.view.rows(last.keys() - refold)
+        for case_id in refold & last.keys():
+            row = case_row(self.history(case_id, last[case_id]))
+            if row is not None:
+                rows[case_id] = row
+        rows = fold([r for r in records if r.originator_id not in refold], rows, self.history)
+        return {i: rows[i] for i in last if i in rows}
+
+    def save(self, values: dict[UUID, CaseRow], tracking: Tracking) -> None:
+        self.view.save(list(values.values()), tracking)
+
+    def probe(self, values: dict[UUID, CaseRow]) -> None:
+        self.view.probe(list(values.values()))
+
+    def reset(self, tracking_name: str) -> None:
+        self.view.reset(tracking_name)
+
+
+def open_suivi_store(app: Parcours) -> SuiviStore:
+    store_class = SQLiteSuiviStore if app.settings.store == "sqlite" else PostgresSuiviStore
+    return cast(SuiviStore, app.factory.tracking_recorder(store_class))
+
+
+class _CaseStore(Protocol[T]):
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def cases(self, case_ids: Iterable[UUID]) -> dict[UUID, T]: ...
+    def reset(self, tracking_name: str) -> None: ...
+
+
+class PerCaseModel(Generic[T]):
+    """A read model holding one folded value per case. Events of a batch advance each touched
+    case from its stored value; a correction in the batch (or a case to refold) refolds its
+    case from the history up to that batch instead."""
+
+    name: str
+
+    def __init__(self, app: Parcours, store: _CaseStore[T]) -> None:
+        self.app = app
+        self.store = store
+
+    def position(self, tracking_name: str) -> int:
+        return self.store.max_tracking_id(tracking_name) or 0
+
+    def fold_history(self, history: Sequence[Recorded]) -> T:
+        raise NotImplementedError
+
+    def new(self, case_id: UUID) -> T:
+        raise NotImplementedError
+
+    def advance(self, value: T, recorded: Recorded) -> None:
+        raise NotImplementedError
+
+    def save(self, cases: dict[UUID, T], tracking: Tracking) -> None:
+        raise NotImplementedError
+
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, T]:
+        records = [r for r in records if is_case_event(r.event)]
+        last_version: dict[UUID, int] = {}
+        corrected: set[UUID] = set(refold)
+        for r in records:
+            last_version[r.originator_id] = r.originator_version
+            if is_correction(r.event):
+                corrected.add(r.originator_id)
+        corrected &= last_version.keys()
+        cases: dict[UUID, T] = {
+            case_id: self.fold_history(self.app.history(case_id, up_to=last_version[case_id]))
+            for case_id in corrected
+        }
+        known = self.store.cases(last_version.keys() - corrected)
+        for r in records:
+            if r.originator_id in corrected:
+                continue
+            value = cases.get(r.originator_id)
+            if value is None:
+                value = known.get(r.originator_id) or self.new(r.originator_id)
+                cases[r.originator_id] = value
+            self.advance(value, r)
+        return cases
+
+    def probe(self, values: dict[UUID, T]) -> None:
+        raise NotImplementedError
+
+    def reset(self, tracking_name: str) -> None:
+        self.store.reset(tracking_name)
+
+
+class SuiviModel(PerCaseModel[list[Suivi]]):
+    """Each case's episodes with their dated milestones: what délais statistics and worklists
+    read."""
+
+    name = "suivi"
+    store: SuiviStore
+
+    def __init__(self, app: Parcours, store: SuiviStore) -> None:
+        super().__init__(app, store)
+
+    def fold_history(self, history: Sequence[Recorded]) -> list[Suivi]:
+        return suivre(history)
+
+    def new(self, case_id: UUID) -> list[Suivi]:
+        return []
+
+    def advance(self, value: list[Suivi], recorded: Recorded) -> None:
+        avancer(value, recorded)
+
+    def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
+        self.store.save(cases, tracking)
+
+    def probe(self, values: dict[UUID, list[Suivi]]) -> None:
+        self.store.probe(values)
+
+    def rebuild(self, tracking_name: str) -> int | None:
+        """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
+        in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any model."""
+        mapper = self.app.mapper
+        if not isinstance(self.store, PostgresSuiviStore) or mapper.cipher or mapper.compressor:
+            return None
+        return rebuild_suivi(self.app, self.store, tracking_name, self.app.settings.rebuild_workers)
+
+
+def open_activite_store(app: Parcours) -> ActiviteStore:
+    store_class = SQLiteActiviteStore if app.settings.store == "sqlite" else PostgresActiviteStore
+    return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
+
+
+class ActiviteModel(PerCaseModel[financing.Dossier]):
+    """Each case's priced activity (contracts, interviews, exits…): what financing prices, so
+    that re-pricing reads these facts and not the log."""
+
+    name = "financement"
+    store: ActiviteStore
+
+    def __init__(self, app: Parcours, store: ActiviteStore) -> None:
+        super().__init__(app, store)
+
+    def fold_history(self, history: Sequence[Recorded]) -> financing.Dossier:
+        return financing.activite(history)
+
+    def new(self, case_id: UUID) -> financing.Dossier:
+        return financing.nouveau(case_id)
+
+    def advance(self, value: financing.Dossier, recorded: Recorded) -> None:
+        financing.avancer(value, recorded)
+
+    def save(self, cases: dict[UUID, financing.Dossier], tracking: Tracking) -> None:
+        self.store.save(cases.values(), tracking)
+
+    def probe(self, values: dict[UUID, financing.Dossier]) -> None:
+        self.store.probe(values.values())
+
+
+def open_read_models(app: Parcours) -> list[ReadModel]:
+    """Every read model of the application, the case state first."""
+    return [
+        CaseStateModel(open_case_view(app), history_of(app)),
+        SuiviModel(app, open_suivi_store(app)),
+        RecordingIndexModel(open_recording_index(app)),
+        ActiviteModel(app, open_activite_store(app)),
+    ]

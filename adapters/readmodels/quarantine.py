@@ -1,0 +1,463 @@
+"""Cases a read model could not apply, set aside so that one bad event stops nothing.
+
+A read model applies a batch of the log case by case in effect: when its fold raises on a case,
+or its store refuses the case's row (PostgreSQL refuses a NUL character in a text column), that
+case is quarantined for that model: recorded here with the log position and type of the event
+it could not apply, the error and when. The batch is applied for every other case and the
+model's position moves on. The quarantined case keeps the row its history folded to before that
+event, whatever the batches were, so a rebuild gives the same rows as the live path.
+
+A later event of a quarantined case refolds it from its whole history: once the bad step is
+voided (`annulation`), the refold succeeds, the row is right again and the case leaves
+quarantine. Entries are written before the batch (writing one twice changes nothing) and
+released after it: a crash in between leaves at worst a case listed while its row is right,
+until its next event.
+"""
+
+import sqlite3
+import weakref
+from collections.abc import Iterable, Sequence, Set
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+from uuid import UUID
+
+import msgspec
+import psycopg
+import structlog
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    Tracking,
+)
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from adapters.eventlog.reading import IllegibleEvent
+from adapters.eventlog.store import Parcours
+from domain.events import Recorded
+
+log = structlog.get_logger("projection")
+
+ERROR_LENGTH = 500
+
+
+class Quarantined(msgspec.Struct, frozen=True, kw_only=True):
+    """One case a read model could not apply."""
+
+    model: str
+    case_id: UUID
+    position: int
+    """The log position of the event the model could not apply."""
+    event_type: str
+    error: str
+    since: datetime
+
+
+def entry_for(model: str, bad: Recorded, error: BaseException, now: datetime) -> Quarantined:
+    """The entry setting `bad`'s case aside for `model`."""
+    return Quarantined(
+        model=model,
+        case_id=bad.originator_id,
+        position=bad.position or 0,
+        event_type=type(bad.event).__name__,
+        error=describe(error),
+        since=now,
+    )
+
+
+def entry_for_illegible(model: str, illegible: IllegibleEvent, now: datetime) -> Quarantined:
+    """The entry setting aside the case of an event no decoder reads."""
+    return Quarantined(
+        model=model,
+        case_id=illegible.case_id,
+        position=illegible.position,
+        event_type=illegible.topic.rpartition(":")[2],
+        error=describe(illegible),
+        since=now,
+    )
+
+
+def describe(error: BaseException) -> str:
+    """The error as one bounded line a store accepts (no NUL)."""
+    text = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")
+    return text[:ERROR_LENGTH]
+
+
+class QuarantineStore(Protocol):
+    def hold(self, entries: Iterable[Quarantined]) -> None: ...
+    def release(self, model: str, case_ids: Iterable[UUID]) -> None: ...
+    def held(self, model: str) -> set[UUID]: ...
+    def held_by_model(self) -> dict[str, set[UUID]]: ...
+    def entries(self, model: str | None = None) -> list[Quarantined]: ...
+    def clear(self, model: str) -> None: ...
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        """The model's entries become `entries`, in one transaction (after a rebuild)."""
+        ...
+
+
+_COLUMNS = "model, case_id, position, event_type, error, since"
+
+
+class SQLiteQuarantine(SQLiteTrackingRecorder):
+    table = "projection_quarantine"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.table} (model TEXT NOT NULL, "
+            "case_id TEXT NOT NULL, position INTEGER NOT NULL, event_type TEXT NOT NULL, "
+            "error TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (model, case_id))",
+        ]
+
+    def hold(self, entries: Iterable[Quarantined]) -> None:
+        rows = [
+            (e.model, e.case_id.hex, e.position, e.event_type, e.error, e.since.isoformat())
+            for e in entries
+        ]
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows
+            )
+
+    def release(self, model: str, case_ids: Iterable[UUID]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"DELETE FROM {self.table} WHERE model=? AND case_id=?",
+                [(model, i.hex) for i in case_ids],
+            )
+
+    def held(self, model: str) -> set[UUID]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT case_id FROM {self.table} WHERE model=?", (model,))
+            return {UUID(r[0]) for r in c.fetchall()}
+
+    def held_by_model(self) -> dict[str, set[UUID]]:
+        out: dict[str, set[UUID]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT model, case_id FROM {self.table}")
+            for model, case_id in c.fetchall():
+                out.setdefault(model, set()).add(UUID(case_id))
+        return out
+
+    def entries(self, model: str | None = None) -> list[Quarantined]:
+        where, values = ("WHERE model=?", (model,)) if model else ("", ())
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT {_COLUMNS} FROM {self.table} {where} ORDER BY position", values)
+            rows = c.fetchall()
+        return [
+            Quarantined(
+                model=m,
+                case_id=UUID(i),
+                position=int(p),
+                event_type=t,
+                error=e,
+                since=datetime.fromisoformat(s),
+            )
+            for m, i, p, t, e, s in rows
+        ]
+
+    def clear(self, model: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
+
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        rows = [
+            (e.model, e.case_id.hex, e.position, e.event_type, e.error, e.since.isoformat())
+            for e in entries
+        ]
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
+            c.executemany(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows)
+
+
+class PostgresQuarantine(PostgresTrackingRecorder):
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        tracking_table_name: str = "projection_quarantine_tracking",
+        table: str = "projection_quarantine",
+    ):
+        super().__init__(datastore, tracking_table_name=tracking_table_name)
+        self.table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table))
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (model text NOT NULL, case_id uuid NOT NULL, "
+                "position bigint NOT NULL, event_type text NOT NULL, error text NOT NULL, "
+                "since timestamptz NOT NULL, PRIMARY KEY (model, case_id))"
+            ).format(self.table)
+        ]
+
+    def hold(self, entries: Iterable[Quarantined]) -> None:
+        rows = [(e.model, e.case_id, e.position, e.event_type, e.error, e.since) for e in entries]
+        if not rows:
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT (model, case_id) DO UPDATE SET position = EXCLUDED.position, "
+                    "event_type = EXCLUDED.event_type, error = EXCLUDED.error"
+                ).format(self.table),
+                rows,
+            )
+
+    def release(self, model: str, case_ids: Iterable[UUID]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("DELETE FROM {} WHERE model=%s AND case_id = ANY(%s)").format(self.table),
+                (model, list(case_ids)),
+            )
+
+    def held(self, model: str) -> set[UUID]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT case_id FROM {} WHERE model=%s").format(self.table), (model,))
+            return {r["case_id"] for r in curs.fetchall()}
+
+    def held_by_model(self) -> dict[str, set[UUID]]:
+        out: dict[str, set[UUID]] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT model, case_id FROM {}").format(self.table))
+            for r in curs.fetchall():
+                out.setdefault(r["model"], set()).add(r["case_id"])
+        return out
+
+    def entries(self, model: str | None = None) -> list[Quarantined]:
+        where = SQL("WHERE model=%s") if model else SQL("")
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT " + _COLUMNS + " FROM {} {} ORDER BY position").format(
+                    self.table, where
+                ),
+                (model,) if model else (),
+            )
+            rows = curs.fetchall()
+        return [Quarantined(**r) for r in rows]
+
+    def clear(self, model: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
+
+    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
+        rows = [(e.model, e.case_id, e.position, e.event_type, e.error, e.since) for e in entries]
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
+            if rows:
+                curs.executemany(
+                    SQL("INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s)").format(
+                        self.table
+                    ),
+                    rows,
+                )
+
+
+_STORES: "weakref.WeakKeyDictionary[Parcours, QuarantineStore]" = weakref.WeakKeyDictionary()
+
+
+def open_quarantine(app: Parcours) -> QuarantineStore:
+    """The application's quarantine (one per application, its table created on first use)."""
+    store = _STORES.get(app)
+    if store is None:
+        kind: Any = SQLiteQuarantine if app.settings.store == "sqlite" else PostgresQuarantine
+        store = _STORES[app] = cast(QuarantineStore, app.factory.tracking_recorder(kind))
+    return store
+
+
+# --- applying a batch case by case -----------------------------------------------------------
+
+
+class CaseModel(Protocol):
+    """A read model as the quarantine drives it: values folded per case, then saved."""
+
+    name: str
+
+    def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, Any]:
+        """The new values of the cases `records` touch (read from the store and advanced);
+        those in `refold` folded again from their whole history up to their last record."""
+        ...
+
+    def save(self, values: dict[UUID, Any], tracking: Tracking) -> None: ...
+
+    def probe(self, values: dict[UUID, Any]) -> None:
+        """Write `values` in a transaction rolled back: raises what the store refuses."""
+        ...
+
+
+_INFRASTRUCTURE = (
+    OperationalError,
+    InterfaceError,
+    IntegrityError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.IntegrityError,
+    sqlite3.OperationalError,
+    sqlite3.InterfaceError,
+    sqlite3.IntegrityError,
+)
+"""Errors of the store itself (down, busy, a batch already applied): never a case's fault."""
+
+_REFUSALS = (
+    DataError,
+    psycopg.DataError,
+    sqlite3.DataError,
+    ValueError,
+    UnicodeError,
+    OverflowError,
+    msgspec.EncodeError,
+)
+"""What a store answers to a value it will not keep."""
+
+
+def _infrastructure(error: BaseException) -> bool:
+    if isinstance(error, _INFRASTRUCTURE):
+        return True
+    return isinstance(error, PersistenceError | psycopg.Error | sqlite3.Error) and not isinstance(
+        error, _REFUSALS
+    )
+
+
+def _by_case(records: Sequence[Recorded]) -> dict[UUID, list[Recorded]]:
+    out: dict[UUID, list[Recorded]] = {}
+    for r in records:
+        out.setdefault(r.originator_id, []).append(r)
+    return out
+
+
+def _attempt(
+    model: CaseModel, records: Sequence[Recorded], refold: Set[UUID], probe: bool
+) -> tuple[dict[UUID, Any], BaseException | None]:
+    try:
+        values = model.fold(records, refold)
+        if probe and values:
+            model.probe(values)
+    except Exception as e:
+        if _infrastructure(e):
+            raise
+        return {}, e
+    return values, None
+
+
+def _isolate(
+    model: CaseModel,
+    case_id: UUID,
+    records: list[Recorded],
+    refold: Set[UUID],
+    probe: bool,
+    now: datetime,
+) -> tuple[dict[UUID, Any], Quarantined | None]:
+    """The case's value after its records, or, when one cannot be applied, its value before
+    that record and the quarantine entry naming it."""
+    values, error = _attempt(model, records, refold, probe)
+    if error is None:
+        return values, None
+    before: dict[UUID, Any] = {}
+    for k in range(1, len(records) + 1):
+        values, error = _attempt(model, records[:k], refold, probe)
+        if error is not None:
+            return before, entry_for(model.name, records[k - 1], error, now)
+        before = values
+    return before, None  # pragma: no cover - the whole failed, so a prefix does
+
+
+SYSTEMIC = 10
+"""More cases than this, and more than half of a batch's, failing the same model at once is a
+fault of the model (a bug, a missing rule file), not of the cases: nothing is quarantined, the
+model stops where it is and health says it lags, until the fault is repaired."""
+
+
+class SystemicFailure(RuntimeError):
+    def __init__(self, model: str, failed: int, cases: int, first: str) -> None:
+        super().__init__(
+            f"read model {model}: {failed} of the {cases} cases of a batch fail ({first}); "
+            "a fault of the model, nothing quarantined"
+        )
+
+
+def apply_isolated(
+    model: CaseModel,
+    records: Sequence[Recorded],
+    tracking: Tracking,
+    store: QuarantineStore,
+    held: set[UUID] | None = None,
+) -> list[Quarantined]:
+    """Apply `records` to `model` with its tracking position, every case that cannot be
+    applied quarantined (`held`: the model's cases in quarantine, when the caller read them
+    already); returns the entries made (an IntegrityError still says the batch was applied
+    already)."""
+    if held is None:
+        held = store.held(model.name)
+    cases = _by_case(records)
+    refold = held & cases.keys()
+    values, error = _attempt(model, records, refold, probe=False)
+    entries: list[Quarantined] = []
+    now = datetime.now(UTC)
+    if error is not None:
+        values = {}
+        for case_id, own in cases.items():
+            value, entry = _isolate(model, case_id, own, refold & {case_id}, False, now)
+            values.update(value)
+            if entry is not None:
+                entries.append(entry)
+    if len(entries) > max(SYSTEMIC, len(cases) // 2):
+        raise SystemicFailure(model.name, len(entries), len(cases), entries[0].error)
+    if entries:
+        store.hold(entries)
+    try:
+        model.save(values, tracking)
+    except Exception as e:
+        if _infrastructure(e) or not isinstance(e, _REFUSALS):
+            raise
+        refused = _refused(model, values)
+        if not refused:
+            raise
+        more: list[Quarantined] = []
+        for case_id in refused:
+            value, entry = _isolate(model, case_id, cases[case_id], refold & {case_id}, True, now)
+            values.pop(case_id, None)
+            values.update(value)
+            if entry is not None:
+                more.append(entry)
+        store.hold(more)
+        entries += more
+        model.save(values, tracking)
+    for entry in entries:
+        log.error(
+            "projection.quarantined",
+            model=entry.model,
+            case_id=str(entry.case_id),
+            position=entry.position,
+            event_type=entry.event_type,
+            error=entry.error,
+        )
+    released = refold - {e.case_id for e in entries}
+    if released:
+        store.release(model.name, released)
+        log.info("projection.released", model=model.name, cases=[str(i) for i in released])
+    return entries
+
+
+def _refused(model: CaseModel, values: dict[UUID, Any]) -> list[UUID]:
+    """The cases whose rows the store refuses, found by halves (each probe rolled back)."""
+
+    def refuses(ids: list[UUID]) -> bool:
+        try:
+            model.probe({i: values[i] for i in ids})
+        except Exception as e:
+            if _infrastructure(e) or not isinstance(e, _REFUSALS):
+                raise
+            return True
+        return False
+
+    def search(ids: list[UUID]) -> list[UUID]:
+        if not ids or not refuses(ids):
+            return []
+        if len(ids) == 1:
+            return ids
+        half = len(ids) // 2
+        return search(ids[:half]) + search(ids[half:])
+
+    return search(list(values))

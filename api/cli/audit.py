@@ -1,0 +1,134 @@
+"""`parcours audit …`: what changed since a moment and why, the log of a recording-time window
+as JSON lines, a case's history to file."""
+
+import argparse
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import msgspec
+
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.quarantine import describe
+from adapters.render.audit_html import render
+from adapters.settings import Settings
+from api.services.audit import (
+    case_at,
+    case_history,
+    diff,
+    explain,
+    export,
+    export_json,
+    log_lines,
+    log_window,
+)
+
+if TYPE_CHECKING:
+    from api.cli.types import Subcommands
+
+
+def moment(raw: str) -> datetime:
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"instant ISO 8601 attendu: {raw!r}") from None
+
+
+def _show(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    started = time.perf_counter()
+    result = diff(app, args.known_at, args.as_of)
+    out = sys.stdout
+    for change in result.changes:
+        change = explain(app, change, result.known_at)
+        if args.json:
+            out.write(msgspec.json.encode(change).decode() + "\n")
+            continue
+        out.write(
+            f"{change.case_id} {change.change} (v{_show(change.version_then)} → v{_show(change.version_now)})\n"
+        )
+        for f in change.fields:
+            out.write(f"  {f.field}: {_show(f.then)} → {_show(f.now)}\n")
+        for e in change.events:
+            what = f"{e.type}" + (f" de l'étape {e.corrige}" if e.corrige else "")
+            why = f" — {e.motif}" if e.motif else ""
+            out.write(
+                f"    v{e.version} #{e.position} {what}, effet {e.effective_on}, "
+                f"enregistré {e.recorded_at:%Y-%m-%d %H:%M} par {e.recorded_by}{why}\n"
+            )
+    elapsed = time.perf_counter() - started
+    print(
+        f"{len(result.changes)} dossiers changés entre la position {result.position_then} "
+        f"(connue au {result.known_at.isoformat()}) et {result.position_now} ({elapsed:.1f} s)",
+        file=sys.stderr,
+    )
+    if result.quarantaine:
+        print(
+            f"{len(result.quarantaine)} dossier(s) en quarantaine laissé(s) de côté: "
+            + ", ".join(map(str, result.quarantaine)),
+            file=sys.stderr,
+        )
+    app.close()
+
+
+def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    window = log_window(app, args.start, args.end)
+    sink = sys.stdout.buffer
+    lines = 0
+    for chunk in log_lines(app, window):
+        sink.write(chunk)
+        lines += chunk.count(b"\n")
+    sink.flush()
+    print(f"{lines} événements (positions {window.after + 1} à {window.stop})", file=sys.stderr)
+    app.close()
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    history = case_history(app, args.case_id)
+    if not history:
+        sys.exit(f"Aucun dossier {args.case_id}.")
+    try:
+        at = case_at(app, args.case_id, args.as_of, args.known_at, history)
+    except Exception as e:
+        sys.exit(f"Dossier {args.case_id} en quarantaine: {describe(e)}")
+    document = export(app, at, "cli")
+    data = render(document).encode() if args.format == "html" else export_json(document)
+    if args.sortie:
+        Path(args.sortie).write_bytes(data)
+        print(f"Historique écrit dans {args.sortie}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    app.close()
+
+
+def register(sub: "Subcommands") -> None:
+    group = sub.add_parser("audit", help="audit: différences depuis un instant, journal, export")
+    cmds = group.add_subparsers(dest="audit_command", required=True)
+
+    p = cmds.add_parser("diff", help="dossiers changés depuis un instant, et pourquoi")
+    p.add_argument("--known-at", type=moment, required=True, help="instant ISO 8601")
+    p.add_argument("--as-of", type=date.fromisoformat, help="situation à cette date d'effet")
+    p.add_argument("--json", action="store_true", help="une ligne JSON par dossier")
+    p.set_defaults(func=cmd_diff)
+
+    p = cmds.add_parser("log", help="le journal d'une fenêtre d'enregistrement (JSON lines)")
+    p.add_argument("--from", dest="start", type=moment, help="connus après cet instant")
+    p.add_argument("--to", dest="end", type=moment, help="connus à cet instant au plus tard")
+    p.set_defaults(func=cmd_log)
+
+    p = cmds.add_parser("export", help="l'historique d'un dossier (JSON ou HTML)")
+    p.add_argument("case_id", type=UUID)
+    p.add_argument("--format", choices=["json", "html"], default="json")
+    p.add_argument("--known-at", type=moment)
+    p.add_argument("--as-of", type=date.fromisoformat)
+    p.add_argument("--sortie", help="fichier à écrire (sinon la sortie standard)")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,32 @@
+"""`parcours token`: a signed token for development (local mode only; in production the
+département's identity provider issues them)."""
+
+import argparse
+import time
+
+from adapters.settings import Settings
+from adapters.tokens import sign_local
+from api.http.auth import Role
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    now = int(time.time())
+    claims = {
+        "sub": args.sub,
+        "roles": [Role(r).value for r in args.role],
+        "structures": args.structure,
+        "iat": now,
+        "exp": now + args.hours * 3600,
+    }
+    print(sign_local(settings, claims))
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("token", help="jeton de développement (mode local seulement)")
+    p.add_argument("--sub", required=True, help="identifiant de l'utilisateur")
+    p.add_argument(
+        "--role", action="append", required=True, choices=[r.value for r in Role], default=[]
+    )
+    p.add_argument("--structure", action="append", default=[], help="structure d'un agent")
+    p.add_argument("--hours", type=int, default=8)
+    p.set_defaults(func=cmd_token)

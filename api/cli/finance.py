@@ -1,0 +1,158 @@
+"""`parcours finance …`: simulate a schedule over a past period (table, CSV, chart), adopt a
+schedule, declare a structure, draw up or issue a partner's statement."""
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from adapters.eventlog.store import Author, Parcours
+from adapters.readmodels.projector import Projector
+from adapters.settings import Settings
+from api.services.finance import Finance, etat_csv, euros, simulation_csv, table
+from api.services.schedules import adopt, read_schedule
+from api.services.structures import declare_structure
+from domain.errors import DomainError
+from domain.payments import bornes
+from domain.tariffs import Bareme, TariffError
+from domain.vocabulary import TypeOrganisme
+from projections.indicateurs import Periode
+
+if TYPE_CHECKING:
+    from api.cli.types import Subcommands
+
+AUTHOR = "cli"
+
+
+def _period(label: str) -> Periode:
+    try:
+        return Periode(*bornes(label))
+    except ValueError as e:
+        sys.exit(f"--period: {e}")
+
+
+def _open(settings: Settings) -> tuple[Parcours, Finance]:
+    app = Parcours(settings)
+    Projector(app).catch_up()
+    return app, Finance(app)
+
+
+def _schedule(path: str) -> Bareme:
+    try:
+        return read_schedule(Path(path))
+    except TariffError as e:
+        sys.exit(f"Barème invalide: {e}")
+    except OSError as e:
+        sys.exit(f"Barème illisible: {e}")
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> None:
+    bareme = _schedule(args.schedule)
+    periode = _period(args.period)
+    app, finance = _open(settings)
+    try:
+        sim = finance.simulate(bareme, periode)
+    finally:
+        app.close()
+    print(table(sim, args.lines))
+    if args.csv:
+        Path(args.csv).write_text(simulation_csv(sim), encoding="utf-8")
+        print(f"CSV écrit: {args.csv}")
+    if args.chart:
+        from adapters.render.charts import financing_chart
+
+        image = financing_chart(sim, "svg" if args.chart.endswith(".svg") else "png")
+        Path(args.chart).write_bytes(image)
+        print(f"Graphique écrit: {args.chart}")
+
+
+def _author(args: argparse.Namespace) -> Author:
+    return Author(user=args.by, request_id=f"cli-{date.today().isoformat()}")
+
+
+def _adopt(settings: Settings, args: argparse.Namespace) -> None:
+    bareme = _schedule(args.schedule)
+    app = Parcours(settings)
+    try:
+        adopted = adopt(app, bareme, args.motif, _author(args))
+    except DomainError as e:
+        sys.exit(f"{e.field}: {e.detail}")
+    finally:
+        app.close()
+    print(
+        f"Barème {bareme.ref} adopté (n°{adopted.version}) à partir du {bareme.du}: {adopted.empreinte}"
+    )
+
+
+def _structure(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    try:
+        version, _ = declare_structure(
+            app, args.id, args.nom, TypeOrganisme(args.type), args.etp, args.depuis, _author(args)
+        )
+    except DomainError as e:
+        sys.exit(f"{e.field}: {e.detail}")
+    finally:
+        app.close()
+    print(f"Structure {args.id} déclarée (déclaration n°{version}).")
+
+
+def _statement(settings: Settings, args: argparse.Namespace) -> None:
+    _period(args.period)
+    app, finance = _open(settings)
+    try:
+        if args.issue:
+            etat = finance.issue(args.partner, args.period, _author(args))
+        else:
+            etat = finance.statement(args.partner, args.period)
+    except DomainError as e:
+        sys.exit(f"{e.field}: {e.detail}")
+    finally:
+        app.close()
+    print(
+        f"État {etat.id} ({etat.statut}): {len(etat.lignes)} ligne(s) {euros(etat.total_lignes)} €, "
+        f"{len(etat.ajustements)} ajustement(s) {euros(etat.total_ajustements)} €, "
+        f"total {euros(etat.total)} €"
+    )
+    if args.csv:
+        Path(args.csv).write_text(etat_csv(etat), encoding="utf-8")
+        print(f"CSV écrit: {args.csv}")
+
+
+def register(sub: "Subcommands") -> None:
+    p = sub.add_parser("finance", help="financement des partenaires: barèmes, simulations, états")
+    fsub = p.add_subparsers(dest="action", required=True)
+
+    s = fsub.add_parser(
+        "simulate", help="rejouer une période passée sous un barème, sans rien écrire"
+    )
+    s.add_argument("--schedule", required=True, help="fichier du barème (TOML ou JSON)")
+    s.add_argument("--period", required=True, help="AAAA, AAAA-Tn ou AAAA-MM")
+    s.add_argument("--csv", help="écrire aussi les écarts en CSV dans ce fichier")
+    s.add_argument("--chart", help="écrire le graphique des totaux par partenaire (.png ou .svg)")
+    s.add_argument("--lines", type=int, default=20, help="lignes modifiées affichées")
+    s.set_defaults(func=_simulate)
+
+    a = fsub.add_parser("adopt", help="adopter un barème à partir de sa date d'effet")
+    a.add_argument("--schedule", required=True)
+    a.add_argument("--motif", required=True)
+    a.add_argument("--by", default=AUTHOR, help="qui adopte (auteur enregistré)")
+    a.set_defaults(func=_adopt)
+
+    d = fsub.add_parser("structure", help="déclarer une structure (type, ETP) à partir d'une date")
+    d.add_argument("id")
+    d.add_argument("--nom", required=True)
+    d.add_argument("--type", required=True, choices=[t.value for t in TypeOrganisme])
+    d.add_argument("--etp", type=float)
+    d.add_argument("--depuis", type=date.fromisoformat, required=True)
+    d.add_argument("--by", default=AUTHOR)
+    d.set_defaults(func=_structure)
+
+    e = fsub.add_parser("statement", help="l'état d'un partenaire pour une période")
+    e.add_argument("partner")
+    e.add_argument("period", help="AAAA, AAAA-Tn ou AAAA-MM")
+    e.add_argument("--issue", action="store_true", help="émettre l'état")
+    e.add_argument("--csv", help="écrire l'état en CSV dans ce fichier")
+    e.add_argument("--by", default=AUTHOR)
+    e.set_defaults(func=_statement)

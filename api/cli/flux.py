@@ -1,0 +1,80 @@
+"""`parcours flux import FILE…`: import CAF/MSA flux files with a progress bar, print each
+report; `parcours flux rapport ID` prints a kept report."""
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from uuid import UUID
+
+import msgspec
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from adapters.eventlog.store import Parcours
+from adapters.flux.reports import Rapport, ReportStore
+from adapters.settings import Settings
+from api.services.flux_import import FluxImporter
+
+
+def _bar(name: str) -> Callable[[int], Callable[[int], None]]:
+    def start(total: int) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=name, unit="foyer", leave=True, file=sys.stderr)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+
+        return advance
+
+    return start
+
+
+def _print(rapport: Rapport) -> None:
+    print(f"{rapport.fichier}: {rapport.statut} (rapport {rapport.id})")
+    if rapport.statut != "rejete":
+        print(
+            f"  foyers {rapport.foyers}: importés {rapport.foyers_importes}, inchangés "
+            f"{rapport.foyers_inchanges}, rejetés {rapport.foyers_rejetes}; dossiers créés "
+            f"{rapport.dossiers_crees}; personnes non suivies {rapport.personnes_non_suivies}"
+        )
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(rapport.evenements.items()))
+        print(f"  événements {rapport.evenements_total}" + (f" ({detail})" if detail else ""))
+    for rejet in rapport.rejets:
+        where = f"foyer {rejet.foyer}, " if rejet.foyer else ""
+        print(f"  rejet: {where}ligne {rejet.ligne}: {rejet.motif}")
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    importer = FluxImporter(app, orientation_auto=args.orientation_auto)
+    refused = 0
+    for name in args.files:
+        path = Path(name)
+        rapport = importer.import_file(path, progress=_bar(path.name))
+        refused += rapport.statut == "rejete"
+        _print(rapport)
+    app.close()
+    if refused:
+        raise SystemExit(1)
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    rapport = ReportStore(settings).get(UUID(args.id))
+    if rapport is None:
+        raise SystemExit(f"aucun import {args.id}")
+    print(msgspec.json.format(msgspec.json.encode(rapport)).decode())
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    flux = sub.add_parser("flux", help="flux bénéficiaires CAF/MSA")
+    actions = flux.add_subparsers(dest="flux_command", required=True)
+    p = actions.add_parser("import", help="importer des fichiers de flux (XML vrsb0801)")
+    p.add_argument("files", nargs="+", metavar="FICHIER")
+    p.add_argument(
+        "--orientation-auto", action="store_true", help="orientation automatique à l'entrée"
+    )
+    p.set_defaults(func=cmd_import)
+    p = actions.add_parser("rapport", help="afficher le rapport d'un import")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_report)

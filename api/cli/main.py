@@ -1,0 +1,200 @@
+"""The `parcours` command: serve the API, run the projection worker, load a synthetic
+département, rebuild read models."""
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from types import FrameType
+
+import structlog
+import uvicorn
+
+from adapters.eventlog.store import Parcours
+from adapters.logging import configure_logging
+from adapters.readmodels.projector import Projector, health
+from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
+from api.cli import audit as cli_audit
+from api.cli import auth as cli_auth
+from api.cli import cohort as cli_cohort
+from api.cli import finance as cli_finance
+from api.cli import flux as cli_flux
+from api.cli import stats as cli_stats
+from api.cli.types import Subcommands
+
+log = structlog.get_logger("cli")
+
+
+def _serve(settings: Settings, parcours: Parcours | None, run_projector: bool) -> None:
+    from api.http.app import create_app
+
+    app = create_app(settings, parcours, run_projector=run_projector)
+    uvicorn.run(
+        app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    _serve(settings, None, run_projector=args.with_projector)
+
+
+def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    projector = Projector(app)
+    if args.once:
+        applied = projector.catch_up()
+        print(f"{applied} événements appliqués, position {projector.position()}")
+        return
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("projection.worker_started", store=settings.store, position=projector.position())
+    projector.run_forever(stop)
+    app.close()
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
+    """Positions of the log and of each read model, their quarantined cases: the worker's
+    health check, exiting 1 when degraded (as `/health` answers 503)."""
+    app = Parcours(settings)
+    report = health(Projector(app))
+    app.close()
+    for m in report.models:
+        print(
+            f"{m.name}: journal {report.log_position}, projection {m.position}, retard {m.lag}, "
+            f"quarantaine {m.quarantaine_total}"
+        )
+        for q in m.quarantaine:
+            print(
+                f"  dossier {q.case_id} en quarantaine depuis la position {q.position} "
+                f"({q.event_type}): {q.error}"
+            )
+    print(f"état: {report.status}")
+    for reason in report.reasons:
+        print(f"  {reason}")
+    if report.status != "ok":
+        sys.exit(1)
+
+
+def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    started = time.perf_counter()
+    applied = Projector(app).rebuild()
+    elapsed = time.perf_counter() - started
+    print(
+        f"{applied} événements rejoués en {elapsed:.1f} s ({applied / max(elapsed, 1e-9):,.0f}/s)"
+    )
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.synthetic import load
+
+    app = Parcours(settings)
+    started = time.perf_counter()
+    written = load(app, args.people, args.years, args.seed, date(args.start, 1, 1), progress=True)
+    elapsed = time.perf_counter() - started
+    print(f"{written} événements écrits en {elapsed:.1f} s ({written / max(elapsed, 1e-9):,.0f}/s)")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    """Load a synthetic département once, bring the read model up to date, and serve."""
+    from adapters.synthetic import load
+
+    app = Parcours(settings)
+    if app.max_position() == 0:
+        print(
+            f"Chargement d'un département synthétique: {args.people} personnes sur {args.years} ans…"
+        )
+        load(app, args.people, args.years, args.seed, date(args.start, 1, 1), progress=True)
+    projector = Projector(app)
+    projector.catch_up()
+    rows = projector.view.all_rows().values()
+    statuts = Counter(r.statut.value for r in rows)
+    print(
+        f"Stockage: {settings.store} ({settings.sqlite_file if settings.store == 'sqlite' else settings.postgres_dbname})"
+    )
+    print(f"Événements au journal: {app.max_position():,}")
+    print(
+        f"Dossiers: {len(rows):,} — " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuts.items()))
+    )
+    delays = [
+        (r.date_premiere_orientation - r.date_entree).days
+        for r in rows
+        if r.date_premiere_orientation and r.date_entree
+    ]
+    if delays:
+        mean = sum(delays) / len(delays)
+        print(f"Délai moyen entrée → orientation: {mean:.0f} jours")
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    print(f"API: {url}  (documentation: {url}/docs)")
+    if settings.auth_mode == "local":
+        print("Jeton de développement: parcours token --sub moi --role orientation --role auditeur")
+    _serve(settings, app, run_projector=True)
+
+
+EXTENSIONS: list[Callable[[Subcommands], None]] = [
+    cli_flux.register,
+    cli_auth.register,
+    cli_cohort.register,
+    cli_stats.register,
+    cli_audit.register,
+    cli_finance.register,
+]
+"""Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
+a module `api/cli_<group>.py` with `register(sub)`, listed once."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="parcours", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for register in EXTENSIONS:
+        register(sub)
+
+    p = sub.add_parser("demo", help="département synthétique + API (stockage SQLite par défaut)")
+    p.add_argument("--people", type=int, default=2000)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--start", type=int, default=2022, help="année de début")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="servir l'API")
+    p.add_argument(
+        "--with-projector", action="store_true", help="tenir la projection à jour dans ce processus"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("project", help="tenir les projections à jour (worker)")
+    p.add_argument("--once", action="store_true", help="rattraper le journal puis s'arrêter")
+    p.set_defaults(func=cmd_project)
+
+    p = sub.add_parser("status", help="positions du journal et de la projection")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("rebuild", help="reconstruire les projections depuis le journal")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("generate", help="écrire un département synthétique dans le journal")
+    p.add_argument("--people", type=int, default=10000)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--start", type=int, default=2022)
+    p.set_defaults(func=cmd_generate)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    refuse_unsafe_start(settings)
+    ensure_postgres_database(settings)
+    args.func(settings, args)
+
+
+if __name__ == "__main__":
+    main()

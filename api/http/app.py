@@ -1,0 +1,118 @@
+"""FastAPI application factory: wires the store, the projector, logging and error handling."""
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.projector import Health, Projector
+from adapters.readmodels.projector import health as projection_health
+from adapters.settings import Settings
+from adapters.tokens import TokenVerifier
+from api.http import audit, cases, evaluation, finance, flux, statistics, structures, worklists
+from api.http.auth import authenticate
+from api.http.limits import Edge, check_parameters
+from api.http.problems import HANDLERS
+from api.http.schemas import COMPONENTS, json_response
+
+ROUTERS: list[APIRouter] = [
+    cases.router,
+    flux.router,
+    evaluation.router,
+    statistics.router,
+    worklists.router,
+    audit.router,
+    finance.router,
+    structures.router,
+]
+"""One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    parcours: Parcours | None = None,
+    *,
+    run_projector: bool = False,
+) -> FastAPI:
+    """Build the API. With `run_projector`, the read model is kept up to date in a thread of
+    this process (the demo); otherwise a separate `parcours project` worker does it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = parcours or Parcours(resolved)
+        projector = Projector(store)
+        app.state.parcours = store
+        app.state.projector = projector
+        stop = threading.Event()
+        worker = None
+        if run_projector:
+            worker = threading.Thread(target=projector.run_forever, args=(stop,), daemon=True)
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=5)
+            if parcours is None:
+                store.close()
+
+    resolved = settings or (parcours.settings if parcours else Settings.from_env())
+    resolved.check_start()
+    app = FastAPI(
+        dependencies=[Depends(authenticate), Depends(check_parameters)],
+        title="parcours",
+        version="0.1.0",
+        description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
+        lifespan=lifespan,
+    )
+    app.state.verifier = TokenVerifier(resolved)
+    app.add_middleware(Edge)
+    for exc, handler in HANDLERS.items():
+        app.add_exception_handler(exc, handler)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get(
+        "/health",
+        tags=["santé"],
+        summary="Le stockage répond et chaque projection suit le journal, sans dossier en "
+        "quarantaine (503 sinon, avec les raisons)",
+        responses={
+            200: json_response(Health, "Chaque projection suit le journal", None),
+            503: json_response(
+                Health, "Une projection est en retard ou tient des dossiers en quarantaine", None
+            ),
+        },
+    )
+    def health(request: Request) -> Response:
+        report = projection_health(request.app.state.projector).without_cases()
+        return Response(
+            msgspec.json.encode(report),
+            status_code=200 if report.status == "ok" else 503,
+            media_type="application/json",
+        )
+
+    @app.get("/health/live", tags=["santé"], summary="Le processus répond (vivacité)")
+    def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,158 @@
+"""Who is calling: every route needs a valid bearer token (default deny) except the open ones,
+and a router or route states the roles it admits in one line:
+
+    router = APIRouter(dependencies=[Depends(require(Role.FINANCE, Role.AUDITEUR))])
+
+The token's claims carry the caller's id (`sub`), roles (`roles`) and, for agents, the structures
+they work for (`structures`). docs/security.md has the whole policy.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from adapters.tokens import InvalidToken, TokenVerifier
+from api.http.problems import ProblemError
+
+log = structlog.get_logger("access")
+
+OPEN_PATHS = frozenset(
+    {"/health", "/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+"""The only paths answered without a token."""
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    """Referent or instructor of a partner structure: its structures' cases only."""
+    ORIENTATION = "orientation"
+    """Orientation officer of the département: entries, orientations, every case."""
+    AUDITEUR = "auditeur"
+    """Reads everything, as of any date; writes nothing."""
+    FINANCE = "finance"
+    """Financing of the partner structures only."""
+    EVALUATION = "evaluation"
+    """Pseudonymised extracts only."""
+    ADMIN = "admin"
+    """Reference data and schedules."""
+    FLUX = "flux"
+    """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    sub: str
+    roles: frozenset[Role]
+    structures: frozenset[str] = frozenset()
+
+    def has(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def primary_structure(self) -> str | None:
+        """The structure recorded as the author's: the only one, or none when ambiguous."""
+        return next(iter(self.structures)) if len(self.structures) == 1 else None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    known = {r.value for r in Role}
+    return Principal(
+        sub=str(claims["sub"]),
+        roles=frozenset(Role(r) for r in _strings(claims.get("roles")) if r in known),
+        structures=frozenset(_strings(claims.get("structures"))),
+    )
+
+
+def unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(
+        401,
+        "authentification_requise",
+        "Authentification requise",
+        detail,
+        "Authorization",
+        headers={"WWW-Authenticate": 'Bearer realm="parcours"'},
+    )
+
+
+def forbidden(detail: str) -> ProblemError:
+    return ProblemError(403, "acces_refuse", "Accès refusé", detail, "Authorization")
+
+
+_bearer = HTTPBearer(auto_error=False, description="Jeton JWT du fournisseur d'identité")
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """App-level dependency: every route but the open ones needs a valid token."""
+    if request.url.path in OPEN_PATHS:
+        return
+    if credentials is None:
+        raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        claims = verifier.verify(credentials.credentials)
+    except InvalidToken as e:
+        log.warning("auth.refused", path=request.url.path, reason=str(e))
+        raise unauthenticated(f"Jeton refusé: {e}.") from None
+    principal = principal_from_claims(claims)
+    request.state.principal = principal
+    structlog.contextvars.bind_contextvars(user=principal.sub)
+
+
+def principal(request: Request) -> Principal:
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is None:  # an open route asking for a caller
+        raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting callers with at least one of `roles`; 403 otherwise."""
+    allowed = frozenset(roles)
+
+    def check(caller: Caller) -> Principal:
+        if caller.roles.isdisjoint(allowed):
+            names = ", ".join(sorted(allowed))
+            raise forbidden(f"Réservé aux rôles: {names}.")
+        return caller
+
+    return check
+
+
+def access_reason(request: Request, purpose: str) -> str:
+    """Why the case is opened: the caller's `X-Access-Reason`, else the route's purpose."""
+    return (request.headers.get("X-Access-Reason") or purpose)[:200]
+
+
+def log_case_access(
+    request: Request, caller: Principal, case_id: object, purpose: str, outcome: str
+) -> None:
+    """One line per access to a case, granted or not: who, as what, which case, why."""
+    log.info(
+        "case.access",
+        user=caller.sub,
+        roles=sorted(r.value for r in caller.roles),
+        structures=sorted(caller.structures),
+        case_id=str(case_id),
+        method=request.method,
+        path=request.url.path,
+        reason=access_reason(request, purpose),
+        outcome=outcome,
+    )

@@ -1,0 +1,368 @@
+"""Routes of a case: one command per step (POST), its state, its timeline, and case lists."""
+
+import hashlib
+import uuid
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from adapters.eventlog.store import Author, IdempotencyKeyReused, Outcome, Parcours, VersionConflict
+from adapters.readmodels.case_store import CaseFilter
+from adapters.readmodels.projector import Projector
+from api.http import examples
+from api.http.access import (
+    CORRECTION_ROLES,
+    READ_ROLES,
+    STEP_ROLES,
+    check_case,
+    current_structure,
+    folding,
+    listing_structure,
+    only_as_agent,
+    unknown_case,
+)
+from api.http.auth import Caller, Principal, Role, require
+from api.http.limits import decode, if_match_version, json_body
+from api.http.problems import ProblemError
+from api.http.schemas import (
+    AsOf,
+    KnownAt,
+    Offset,
+    Position,
+    error_responses,
+    json_response,
+    request_body,
+)
+from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
+from api.services.audit import case_at, case_history
+from domain.commands import AnnulerEtape, Commande, RectifierEtape
+from domain.dossier import Statut, fold_history
+from domain.errors import DomainError
+from domain.events import Recorded
+from projections.case_state import CaseRow, case_row
+from projections.timeline import TimelineEntry
+
+router = APIRouter(
+    prefix="/dossiers",
+    tags=["dossiers"],
+    dependencies=[Depends(require(Role.AGENT, Role.ORIENTATION, Role.AUDITEUR, Role.FLUX))],
+)
+_readers = [Depends(require(*READ_ROLES))]
+
+
+class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: UUID
+    version: int
+    position: int | None
+    replayed: bool
+
+
+class CasePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[CaseRow]
+    total: int
+    limit: int
+    offset: int
+    position: int
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        msgspec.json.encode(payload),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _admit(
+    request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
+) -> str | None:
+    """Check the caller may record `step` on the case; returns the structure to record as the
+    author's (the case's own for an agent, whose token may list several). A correction is
+    admitted for the roles that may record the step it corrects."""
+    app: Parcours = request.app.state.parcours
+    allowed = STEP_ROLES.get(step.slug, CORRECTION_ROLES)
+    history: list[Recorded] | None = None
+    if isinstance(command, AnnulerEtape | RectifierEtape):
+        history = app.history(case_id)
+        allowed = _correction_roles(history, command)
+    scoped = step is not ENTREE and only_as_agent(caller, allowed)
+    structure = None
+    if scoped:
+        try:
+            with folding(case_id):
+                structure = current_structure(fold_history(history or app.history(case_id)))
+        except ProblemError:
+            structure = None  # an unfoldable case is no agent's: corrected by orientation
+    check_case(request, caller, case_id, allowed, structure, step.summary)
+    return structure if scoped else caller.primary_structure
+
+
+def _refold(app: Parcours, case_id: UUID) -> None:
+    """Fold the case's history again after its command failed unexpectedly: when the rules
+    cannot fold it (a step that got into the log under their back), the answer is the case's
+    quarantine (409, only a correction of that step is recorded); a store error passes through
+    (503), and a case that folds lets the first error stand."""
+    with folding(case_id):
+        fold_history(app.history(case_id))
+
+
+def _correction_roles(
+    history: list[Recorded], command: AnnulerEtape | RectifierEtape
+) -> frozenset[Role]:
+    version = (
+        command.version_annulee if isinstance(command, AnnulerEtape) else command.version_rectifiee
+    )
+    if not 1 <= version <= len(history):
+        return CORRECTION_ROLES  # the rules refuse the unknown version
+    slug = EVENT_SLUGS.get(type(history[version - 1].event))
+    return CORRECTION_ROLES if slug is None else STEP_ROLES[slug]
+
+
+def _command(step: Step, raw: bytes) -> Commande:
+    command: Commande = decode(raw, step.command)
+    return command
+
+
+async def _run(
+    request: Request,
+    case_id: UUID,
+    step: Step,
+    if_match: str | None,
+    key: str | None,
+    caller: Principal,
+) -> Response:
+    raw = await json_body(request)
+    expected_version = if_match_version(if_match)
+    if step in CORRECTIONS:
+        command = _command(step, raw)
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
+    else:
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, None)
+        command = _command(step, raw)
+    if key is not None and not 0 < len(key) <= 200:
+        raise ProblemError(
+            400,
+            "cle_idempotence_invalide",
+            "Clé d'idempotence invalide",
+            "Idempotency-Key doit compter de 1 à 200 caractères.",
+            "Idempotency-Key",
+        )
+    fingerprint = hashlib.sha256(
+        b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
+    ).hexdigest()
+    app: Parcours = request.app.state.parcours
+    try:
+        outcome: Outcome = await run_in_threadpool(
+            app.handle,
+            case_id,
+            command,
+            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
+            expected_version=expected_version,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+        )
+    except (DomainError, VersionConflict, IdempotencyKeyReused, ProblemError):
+        raise
+    except Exception:
+        await run_in_threadpool(_refold, app, case_id)
+        raise
+    headers = {"ETag": f'"{outcome.version}"'}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if outcome.created:
+        headers["Location"] = f"/dossiers/{outcome.case_id}"
+    result = CommandResult(
+        case_id=outcome.case_id,
+        version=outcome.version,
+        position=outcome.position,
+        replayed=outcome.replayed,
+    )
+    return _json(result, 201 if outcome.created else 200, headers)
+
+
+IfMatch = Annotated[
+    str | None, Header(description="Version attendue du dossier (ETag), 409 si elle a changé")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(description="Rejouer la même clé renvoie la première réponse et n'écrit rien"),
+]
+AccessReason = Annotated[
+    str | None,
+    Header(alias="X-Access-Reason", description="Motif de l'accès, consigné au journal d'accès"),
+]
+
+
+@router.post(
+    "",
+    summary=ENTREE.summary,
+    status_code=201,
+    openapi_extra=request_body(ENTREE.command, ENTREE.example),
+    responses={
+        201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
+        **error_responses(400, 401, 403, 409, 422),
+    },
+)
+async def create_case(
+    request: Request,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    reason: AccessReason = None,
+) -> Response:
+    if idempotency_key is not None:
+        case_id = uuid.uuid5(uuid.NAMESPACE_URL, f"parcours:idempotency:{idempotency_key}")
+    else:
+        case_id = uuid.uuid4()
+    return await _run(request, case_id, ENTREE, None, idempotency_key, caller)
+
+
+def _register(step: Step) -> None:
+    async def endpoint(
+        request: Request,
+        case_id: UUID,
+        caller: Caller,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+        reason: AccessReason = None,
+    ) -> Response:
+        return await _run(request, case_id, step, if_match, idempotency_key, caller)
+
+    router.add_api_route(
+        f"/{{case_id}}/{step.slug}",
+        endpoint,
+        methods=["POST"],
+        summary=step.summary,
+        name=step.command.__name__,
+        openapi_extra=request_body(step.command, step.example),
+        responses={
+            200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
+            **error_responses(400, 401, 403, 404, 409, 422),
+        },
+    )
+
+
+for _step in [*STEPS, *CORRECTIONS]:
+    _register(_step)
+
+
+def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -> list[Recorded]:
+    """The case's events with their log positions, once the caller is admitted to read it
+    (404 for an agent outside its structures, as for an unknown case)."""
+    history = case_history(request.app.state.parcours, case_id)
+    structure = None
+    unfoldable: ProblemError | None = None
+    try:
+        with folding(case_id):
+            structure = current_structure(fold_history(history)) if history else None
+    except ProblemError as e:
+        unfoldable = e  # answered once the caller is admitted (an agent learns nothing)
+    check_case(request, caller, case_id, READ_ROLES, structure, purpose)
+    if not history:
+        raise unknown_case(case_id)
+    if unfoldable is not None:
+        raise unfoldable
+    return history
+
+
+@router.get(
+    "/{case_id}",
+    summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
+    responses={
+        200: json_response(CaseRow, "État du dossier", examples.CASE),
+        **error_responses(401, 403, 404, 409, 422),
+    },
+    dependencies=_readers,
+)
+def get_case(
+    request: Request,
+    case_id: UUID,
+    caller: Caller,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    reason: AccessReason = None,
+) -> Response:
+    history = _history(request, caller, case_id, "lecture de l'état du dossier")
+    if as_of is None and known_at is None:
+        with folding(case_id):
+            row = case_row(history)
+        assert row is not None  # an entry is never voided
+        return _json(row, headers={"ETag": f'"{row.version}"'})
+    with folding(case_id):
+        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    if at.state is None:
+        raise ProblemError(
+            404,
+            "dossier_inexistant_a_date",
+            "Dossier inexistant à cette date",
+            "Aucune entrée du dossier n'avait pris effet à cette date, ou n'était connue à cet "
+            "instant.",
+            "as_of" if known_at is None else "known_at",
+        )
+    return _json(at.state, headers={"X-Log-Position": str(at.position)})
+
+
+@router.get(
+    "/{case_id}/evenements",
+    summary="Chronologie d'un dossier: auteurs, dates, motifs, corrections (à une date, "
+    "telle que connue à un instant)",
+    responses={
+        200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
+        **error_responses(401, 403, 404, 409, 422),
+    },
+    dependencies=_readers,
+)
+def get_timeline(
+    request: Request,
+    case_id: UUID,
+    caller: Caller,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    reason: AccessReason = None,
+) -> Response:
+    history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
+    with folding(case_id):
+        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+    return _json(at.timeline, headers={"X-Log-Position": str(at.position)})
+
+
+@router.get(
+    "",
+    summary="Dossiers par structure, référent ou statut (paginés)",
+    responses={
+        200: json_response(CasePage, "Page de dossiers", examples.PAGE),
+        **error_responses(401, 403, 422),
+    },
+    dependencies=_readers,
+)
+def list_cases(
+    request: Request,
+    caller: Caller,
+    structure_id: str | None = None,
+    referent_id: str | None = None,
+    statut: Statut | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    after: Position = None,
+) -> Response:
+    structure_id = listing_structure(caller, structure_id)
+    projector: Projector = request.app.state.projector
+    if after is not None and projector.position() < after:
+        projector.catch_up(until=after)
+    rows, total = projector.view.find(
+        CaseFilter(
+            structure_id=structure_id,
+            referent_id=referent_id,
+            statut=statut.value if statut else None,
+        ),
+        limit,
+        offset,
+    )
+    page = CasePage(
+        items=rows, total=total, limit=limit, offset=offset, position=projector.position()
+    )
+    return _json(page)

@@ -1,0 +1,81 @@
+"""OpenAPI for msgspec types: request bodies and responses are msgspec Structs, so their JSON
+schemas come from msgspec and are merged into the document FastAPI builds."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import Query
+from pydantic import AfterValidator
+
+from api.http.limits import MAX_INT64, in_window, year_in_window
+from api.http.problems import PROBLEM, Problem
+
+REF = "#/components/schemas/{name}"
+COMPONENTS: dict[str, Any] = {}
+
+
+def schema_of(kind: Any) -> dict[str, Any]:
+    (schema,), components = msgspec.json.schema_components([kind], ref_template=REF)
+    COMPONENTS.update(components)
+    return schema
+
+
+def request_body(kind: type, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema_of(kind), "example": example}},
+        }
+    }
+
+
+def json_response(kind: Any, description: str, example: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema_of(kind), "example": example}},
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Requête illisible (JSON malformé, en-tête invalide)",
+    401: "Jeton absent, expiré ou invalide",
+    403: "Rôle non autorisé pour cette action",
+    404: "Dossier inconnu",
+    409: "Version périmée (le dossier a changé depuis sa lecture), ou dossier en quarantaine "
+    "(une étape du journal ne peut pas être appliquée: l'annuler ou la rectifier)",
+    422: "Champ invalide ou étape refusée par les règles du parcours",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    schema = schema_of(Problem)
+    return {
+        code: {"description": _DESCRIPTIONS[code], "content": {PROBLEM: {"schema": schema}}}
+        for code in codes
+    }
+
+
+InWindow = AfterValidator(in_window)
+InYear = AfterValidator(year_in_window)
+"""Dates and instants named by a query lie in `api.http.limits.date_window()`."""
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
+        "défaut: maintenant)"
+    ),
+    InWindow,
+]
+AsOf = Annotated[
+    date | None,
+    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
+    InWindow,
+]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Lignes sautées")]
+Position = Annotated[
+    int | None,
+    Query(
+        ge=0, le=MAX_INT64, description="Position du journal à refléter (renvoyée par une commande)"
+    ),
+]

@@ -1,0 +1,283 @@
+"""Cohorts on the store: saved definitions, the pseudonymisation key, streamed extracts and the
+analyses, each one pass over the histories in key order with flat memory.
+"""
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+from eventsourcing.persistence import IntegrityError
+
+from adapters.eventlog.histories import decoded, stored_histories
+from adapters.eventlog.store import Author, Parcours
+from adapters.private_files import read_or_create_secret
+from adapters.render.extracts import Chunks, Format, Writer, open_writer
+from adapters.settings import Settings
+from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
+from domain.errors import DomainError
+from domain.events import Meta, Recorded
+from projections.cohort import (
+    COLONNES_EPISODES,
+    COLONNES_EVENEMENTS,
+    ENTRY_TYPES,
+    Colonne,
+    Row,
+    appartient,
+    entree_possible,
+    episodes,
+    ligne_episode,
+    lignes_evenements,
+)
+from projections.cohort_analysis import Delais, Transitions
+from projections.pseudonym import NiveauCommune, cle_personne
+
+ENTRY_TOPICS = frozenset(kind.__name__ for kind in ENTRY_TYPES)
+KEY_ENV = "PARCOURS_CLE_PSEUDONYMISATION"
+KEY_FILE = "cle_pseudonymisation.key"
+
+
+class Forme(StrEnum):
+    EVENEMENTS = "evenements"
+    EPISODES = "episodes"
+
+
+class Cle(StrEnum):
+    """Per-extract random key (never kept: keys do not link two extracts) or the département's
+    stable key (the same person has the same key in every extract)."""
+
+    ROTATIVE = "rotative"
+    STABLE = "stable"
+
+
+COLONNES: dict[Forme, tuple[Colonne, ...]] = {
+    Forme.EVENEMENTS: COLONNES_EVENEMENTS,
+    Forme.EPISODES: COLONNES_EPISODES,
+}
+
+
+def stable_key(settings: Settings, environ: Mapping[str, str] | None = None) -> bytes:
+    """The département's key: from the environment (hex), else (local mode only: production
+    refuses to start without the variable) from a file under the data directory, created with
+    256 random bits and owner-only rights on first use."""
+    env = os.environ if environ is None else environ
+    raw = env.get(KEY_ENV, "").strip() or settings.cle_pseudonymisation
+    if raw:
+        key = bytes.fromhex(raw)
+        if len(key) < 16:
+            msg = f"{KEY_ENV} must hold at least 16 bytes (32 hex characters)"
+            raise ValueError(msg)
+        return key
+    path = Path(settings.data_dir) / KEY_FILE
+    return bytes.fromhex(read_or_create_secret(path, lambda: secrets.token_hex(32)))
+
+
+def key_for(settings: Settings, cle: Cle) -> bytes:
+    return secrets.token_bytes(32) if cle is Cle.ROTATIVE else stable_key(settings)
+
+
+# --- saved definitions ----------------------------------------------------------------------
+
+
+def save_definition(
+    app: Parcours, nom: str, definition: DefinitionCohorte, author: Author
+) -> tuple[int, bool]:
+    """Record the definition under its name; returns (version, created)."""
+    valider(nom, definition, app.today())
+    aggregate = cohort_id(nom)
+    for _ in range(3):
+        version = len(_event_list(app, nom))
+        event = CohorteEnregistree(
+            effective_on=app.today(),
+            meta=Meta(
+                recorded_at=app.clock(),
+                recorded_by=author.user,
+                structure_id=author.structure_id,
+                request_id=author.request_id,
+            ),
+            nom=nom,
+            definition=definition,
+        )
+        try:
+            app.events.put([Recorded(aggregate, version + 1, event)])
+        except IntegrityError:
+            continue
+        return version + 1, version == 0
+    raise DomainError("cohorte_concurrente", "Définition modifiée en même temps.", field="nom")
+
+
+def _event_list(app: Parcours, nom: str) -> list[Recorded]:
+    return [r for r in app.events.get(cohort_id(nom)) if isinstance(r, Recorded)]
+
+
+def load_definition(app: Parcours, nom: str) -> DefinitionCohorte | None:
+    """The definition last saved under this name, if any."""
+    saved = _event_list(app, nom)
+    if not saved:
+        return None
+    last = saved[-1].event
+    assert isinstance(last, CohorteEnregistree)
+    return last.definition
+
+
+def list_definitions(app: Parcours) -> dict[str, DefinitionCohorte]:
+    """Every saved name and its current definition."""
+    out: dict[str, DefinitionCohorte] = {}
+    start = 0
+    while notes := app.recorder.select_notifications(
+        start=start, limit=1000, topics=[CohorteEnregistree.__name__], inclusive_of_start=False
+    ):
+        for note in notes:
+            event = app.mapper.decode_state(note)
+            assert isinstance(event, CohorteEnregistree)
+            out[event.nom] = event.definition
+        start = notes[-1].id
+    return dict(sorted(out.items()))
+
+
+# --- extracts -------------------------------------------------------------------------------
+
+
+class Bilan(msgspec.Struct, kw_only=True):
+    """What an extract went through and wrote."""
+
+    cas_lus: int = 0
+    evenements_lus: int = 0
+    personnes: int = 0
+    lignes: int = 0
+
+
+def _candidates(
+    app: Parcours,
+    definitions: Sequence[DefinitionCohorte],
+    bilan: Bilan,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[Recorded]]:
+    """The decoded histories of the cases that may belong to one of the cohorts: the entry
+    events are decoded first, the rest only for cases that pass `entree_possible`."""
+    decode = app.mapper.decode_state
+    for stored in stored_histories(app):
+        bilan.cas_lus += 1
+        bilan.evenements_lus += len(stored)
+        if progress is not None:
+            progress(len(stored))
+        entries = [decode(s) for s in stored if s.topic in ENTRY_TOPICS]
+        if any(entree_possible(d, entries) for d in definitions):
+            yield decoded(app, stored)
+
+
+def _rows(
+    history: Sequence[Recorded],
+    definition: DefinitionCohorte,
+    forme: Forme,
+    key: bytes,
+    communes: NiveauCommune,
+) -> list[Row]:
+    eps = episodes(history)
+    inside = [appartient(definition, ep) for ep in eps]
+    if not any(inside):
+        return []
+    cle = cle_personne(key, history[0].originator_id)
+    if forme is Forme.EVENEMENTS:
+        return lignes_evenements(cle, history)
+    return [ligne_episode(cle, ep, ok, communes) for ep, ok in zip(eps, inside, strict=True)]
+
+
+def _run(
+    app: Parcours,
+    definition: DefinitionCohorte,
+    forme: Forme,
+    writer: Writer,
+    key: bytes,
+    communes: NiveauCommune,
+    batch: int,
+    bilan: Bilan,
+    progress: Callable[[int], None] | None,
+) -> Iterator[None]:
+    """Write the extract, batch by batch; yields after each batch written."""
+    pending: list[Row] = []
+    for history in _candidates(app, [definition], bilan, progress):
+        rows = _rows(history, definition, forme, key, communes)
+        if rows:
+            bilan.personnes += 1
+            pending.extend(rows)
+        if len(pending) >= batch:
+            writer.write(pending)
+            bilan.lignes += len(pending)
+            pending = []
+            yield
+    writer.write(pending)
+    bilan.lignes += len(pending)
+    writer.close()
+    yield
+
+
+def extract_to(
+    app: Parcours,
+    definition: DefinitionCohorte,
+    sink: BinaryIO,
+    *,
+    forme: Forme,
+    fmt: Format,
+    key: bytes,
+    communes: NiveauCommune = NiveauCommune.COMMUNE,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> Bilan:
+    """Write a cohort's extract into `sink`."""
+    bilan = Bilan()
+    writer = open_writer(fmt, sink, COLONNES[forme])
+    for _ in _run(app, definition, forme, writer, key, communes, batch, bilan, progress):
+        pass
+    return bilan
+
+
+def extract_stream(
+    app: Parcours,
+    definition: DefinitionCohorte,
+    *,
+    forme: Forme,
+    fmt: Format,
+    key: bytes,
+    communes: NiveauCommune = NiveauCommune.COMMUNE,
+    batch: int = 5000,
+) -> Iterator[bytes]:
+    """The extract's bytes as they are written (an HTTP body)."""
+    sink = Chunks()
+    writer = open_writer(fmt, sink, COLONNES[forme])  # type: ignore[arg-type]
+    for _ in _run(app, definition, forme, writer, key, communes, batch, Bilan(), None):
+        chunk = sink.take()
+        if chunk:
+            yield chunk
+
+
+# --- analyses -------------------------------------------------------------------------------
+
+
+@dataclass
+class Analyse:
+    delais: Delais
+    transitions: Transitions
+
+
+def analyse(
+    app: Parcours,
+    definitions: Mapping[str, DefinitionCohorte],
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Analyse]:
+    """Delays to milestones and transitions of each cohort, in one pass over the histories."""
+    out = {nom: Analyse(delais=Delais(), transitions=Transitions()) for nom in definitions}
+    for history in _candidates(app, list(definitions.values()), Bilan(), progress):
+        eps = episodes(history)
+        for nom, definition in definitions.items():
+            inside = [ep for ep in eps if appartient(definition, ep)]
+            if not inside:
+                continue
+            for ep in inside:
+                out[nom].delais.add(ep)
+            out[nom].transitions.add(history, from_episode=inside[0].numero)
+    return out

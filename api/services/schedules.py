@@ -1,0 +1,89 @@
+"""Tariff schedules on disk and in the log: the shipped documents under `schedules/`, a
+document read from any file, and adoptions appended to the département's tariff book."""
+
+from pathlib import Path
+
+from eventsourcing.persistence import IntegrityError
+
+from adapters.eventlog.store import Author, Parcours
+from domain.errors import DomainError
+from domain.events import Meta, Recorded
+from domain.tariffs import (
+    TARIFF_BOOK_ID,
+    Adoption,
+    Bareme,
+    BaremeAdopte,
+    EnVigueur,
+    TariffError,
+    decode_bareme,
+    valider_adoption,
+)
+
+SHIPPED = Path(__file__).resolve().parents[2] / "schedules"
+
+
+def read_schedule(path: Path) -> Bareme:
+    """A schedule from a TOML or JSON file; TariffError names the file and the field."""
+    try:
+        if path.suffix.lower() == ".json":
+            return decode_bareme(path.read_bytes(), "json")
+        return decode_bareme(path.read_bytes(), "toml")
+    except TariffError as e:
+        raise TariffError(f"{path.name}: {e.field}: {e}", e.field) from e
+
+
+def shipped() -> dict[str, Bareme]:
+    """The schedules shipped with parcours, by name."""
+    found = [read_schedule(p) for p in sorted(SHIPPED.glob("*.toml"))]
+    return {b.nom: b for b in found}
+
+
+def adopt(app: Parcours, bareme: Bareme, motif: str, author: Author) -> Adoption:
+    """Record the adoption of `bareme` from its start date; returns the adoption."""
+    valider_adoption(bareme, motif, app.today())
+    for _ in range(3):
+        version = len(list(app.events.get(TARIFF_BOOK_ID)))
+        now = app.clock()
+        event = BaremeAdopte(
+            effective_on=bareme.du,
+            meta=Meta(
+                recorded_at=now,
+                recorded_by=author.user,
+                structure_id=author.structure_id,
+                request_id=author.request_id,
+            ),
+            motif=motif,
+            empreinte=bareme.empreinte(),
+            bareme=bareme,
+        )
+        try:
+            app.events.put([Recorded(TARIFF_BOOK_ID, version + 1, event)])
+        except IntegrityError:
+            continue
+        return _adoption(version + 1, event)
+    raise DomainError("adoption_concurrente", "Barème adopté en même temps.", field="bareme")
+
+
+def _adoption(version: int, event: BaremeAdopte) -> Adoption:
+    return Adoption(
+        version=version,
+        bareme=event.bareme,
+        empreinte=event.empreinte,
+        motif=event.motif,
+        adopte_le=event.meta.recorded_at,
+        adopte_par=event.meta.recorded_by,
+    )
+
+
+def adoptions(app: Parcours) -> list[Adoption]:
+    """Every adoption, in the order recorded."""
+    out = []
+    for r in app.events.get(TARIFF_BOOK_ID):
+        assert isinstance(r, Recorded)
+        assert isinstance(r.event, BaremeAdopte)
+        out.append(_adoption(r.originator_version, r.event))
+    return out
+
+
+def en_vigueur(app: Parcours) -> EnVigueur:
+    return EnVigueur(adoptions(app))
