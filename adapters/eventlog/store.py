@@ -3,9 +3,9 @@ the idempotency keys it stored, and the append of pre-decided events. Deciding w
 is the service layer's (api/services/commands.py).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -17,9 +17,10 @@ from adapters.eventlog.recorders import IdempotencyRecord, PostgresRecorder, SQL
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from adapters.settings import Settings
 from domain.dossier import Dossier, fold_history
-from domain.events import Recorded
+from domain.events import Evenement, Recorded
 
 Clock = Callable[[], datetime]
+E = TypeVar("E", bound=Evenement)
 
 
 def utc_now() -> datetime:
@@ -53,6 +54,18 @@ class Parcours(Application[UUID]):
         """A case's events, up to version `up_to` when given (a read model refolding a case
         must not see past the batch it applies)."""
         return cast(list[Recorded], list(self.events.get(case_id, lte=up_to)))
+
+    def of_kind(self, kind: type[E]) -> Iterator[E]:
+        """Every event of one kind across the log, in recording order (read by pages)."""
+        start = 0
+        while notes := self.recorder.select_notifications(
+            start=start, limit=1000, topics=[kind.__name__], inclusive_of_start=False
+        ):
+            for note in notes:
+                event = self.mapper.decode_state(note)
+                assert isinstance(event, kind)
+                yield event
+            start = notes[-1].id
 
     def load(self, case_id: UUID) -> tuple[Dossier, int]:
         """The case as the rules see it (corrections applied) and its version."""

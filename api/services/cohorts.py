@@ -122,16 +122,7 @@ def load_definition(app: Parcours, nom: str) -> DefinitionCohorte | None:
 
 def list_definitions(app: Parcours) -> dict[str, DefinitionCohorte]:
     """Every saved name and its current definition."""
-    out: dict[str, DefinitionCohorte] = {}
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[CohorteEnregistree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, CohorteEnregistree)
-            out[event.nom] = event.definition
-        start = notes[-1].id
+    out = {event.nom: event.definition for event in app.of_kind(CohorteEnregistree)}
     return dict(sorted(out.items()))
 
 

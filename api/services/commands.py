@@ -34,6 +34,8 @@ class Author(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VersionConflict(Exception):
+    """The aggregate is no longer at the version the caller expected."""
+
     def __init__(self, expected: int | None, actual: int) -> None:
         super().__init__(f"expected version {expected}, current version {actual}")
         self.expected = expected

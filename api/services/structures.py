@@ -65,15 +65,9 @@ def declarations(app: Parcours, structure_id: str) -> list[StructureDeclaree]:
 def load_structures(app: Parcours, known_at: datetime | None = None) -> StructureRegistry:
     """Every structure as declared, from the log's declarations in recording order (only
     those recorded by `known_at` when given, for a report regenerated as it was known)."""
-    found: list[StructureDeclaree] = []
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[StructureDeclaree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, StructureDeclaree)
-            if known_at is None or event.meta.recorded_at <= known_at:
-                found.append(event)
-        start = notes[-1].id
+    found = [
+        event
+        for event in app.of_kind(StructureDeclaree)
+        if known_at is None or event.meta.recorded_at <= known_at
+    ]
     return StructureRegistry(found)
