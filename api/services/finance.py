@@ -127,15 +127,20 @@ class Finance:
         return [_etat(r) for r in self.app.history(statements_id(partenaire))]
 
     def draft(
-        self, partenaire: str, periode: str, registry: StructureRegistry | None = None
+        self,
+        partenaire: str,
+        periode: str,
+        registry: StructureRegistry | None = None,
+        emis: list[Etat] | None = None,
     ) -> Etat:
-        """The statement as it would be issued now."""
+        """The statement as it would be issued now (after `emis`, the partner's statements
+        issued, when the caller has read them)."""
         registry = registry or self.registry()
         kind = registry.type_of(partenaire)
         if kind is None:
             raise PartenaireInconnu(partenaire)
         du, au = bornes(periode)
-        emis = self.issued(partenaire)
+        emis = self.issued(partenaire) if emis is None else emis
         tarification = en_vigueur(self.app)
         aave = kind is TypeOrganisme.AAVE and _needs_aave(tarification, registry, du, au)
         snapshot = self.snapshot(aave)
@@ -169,9 +174,10 @@ class Finance:
         """Issue the statement: recorded whole, it is read back exactly as issued."""
 
         def decide(history: list[Recorded], ctx: Contexte) -> list[EtatEmis]:
-            if any(_etat(r).periode == periode for r in history):
+            emis = [_etat(r) for r in history]
+            if any(e.periode == periode for e in emis):
                 raise EtatDejaEmis(f"{partenaire}/{periode}")
-            draft = self.draft(partenaire, periode)
+            draft = self.draft(partenaire, periode, emis=emis)
             now = ctx.meta.recorded_at
             etat = msgspec.structs.replace(draft, statut="emis", emis_le=now, emis_par=author.user)
             return [EtatEmis(effective_on=ctx.today, meta=ctx.meta, etat=etat)]
