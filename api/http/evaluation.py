@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.render.extracts import MEDIA_TYPES, Format
 from api.http.auth import Caller, Role, require
 from api.http.limits import content_disposition, read_json
@@ -24,6 +24,7 @@ from api.services.cohorts import (
     load_definition,
     save_definition,
 )
+from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
 from projections.cohort_analysis import CourbesCohorte, Transition
 from projections.pseudonym import NiveauCommune

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
+from adapters.render.csv import etat_csv, simulation_csv
 from api.http.auth import Caller, Role, require
 from api.http.limits import content_disposition, read_json
 from api.http.problems import ProblemError
 from api.http.schemas import error_responses, json_response, request_body
-from api.services.finance import Finance, etat_csv, simulation_csv
+from api.services.commands import Author
+from api.services.finance import Finance
 from api.services.schedules import adopt, adoptions, shipped
 from domain.payments import Etat, Ligne, bornes
 from domain.tariffs import Adoption, Bareme, TariffError, bareme_from

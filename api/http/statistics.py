@@ -10,11 +10,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
+from adapters.render.csv import table_csv
 from api.http.auth import Role, require
 from api.http.limits import content_disposition
 from api.http.problems import ProblemError
 from api.http.schemas import AsOf, InWindow, InYear, KnownAt, error_responses, json_response
-from api.services.statistics import FAMILLES, Ecarts, Statistiques, table_csv
+from api.services.statistics import FAMILLES, Ecarts, Statistiques
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
 

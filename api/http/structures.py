@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from api.http.auth import Caller, Role, require
 from api.http.limits import read_json
 from api.http.problems import ProblemError
 from api.http.schemas import error_responses, json_response, request_body
+from api.services.commands import Author
 from api.services.structures import declare_structure, load_structures
 from domain.structures import Structure
 from domain.vocabulary import TypeOrganisme

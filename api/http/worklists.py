@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
+from adapters.render.csv import worklist_csv
 from api.http.access import listing_structure
 from api.http.auth import Caller, Role, require
 from api.http.limits import MAX_INT64
 from api.http.schemas import error_responses, json_response
 from api.http.statistics import CSV, Regles, checked
-from api.services.statistics import worklist_csv
 from projections.worklists import Alerte, Motif, trier
 
 router = APIRouter(
