@@ -61,17 +61,6 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             status=row["status"],
         )
 
-    def position_of(self, case_id: UUID, version: int) -> int | None:
-        """Log position (notification id) of one stored event."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid FROM {self.events_table_name} "
-                "WHERE originator_id=? AND originator_version=?",
-                (case_id.hex, version),
-            )
-            row = c.fetchone()
-        return None if row is None else int(row[0])
-
 
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -103,10 +92,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._insert_arrays_and_key = SQL("WITH key AS ({key}) {insert}").format(
             key=insert_key, insert=insert_arrays
         )
-        self._select_position = SQL(
-            "SELECT notification_id FROM {schema}.{table} "
-            "WHERE originator_id=%s AND originator_version=%s"
-        ).format(schema=schema, table=Identifier(self.events_table_name))
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -147,9 +132,3 @@ class PostgresRecorder(PostgresApplicationRecorder):
             version=row["version"],
             status=row["status"],
         )
-
-    def position_of(self, case_id: UUID, version: int) -> int | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_position, (case_id, version))
-            row = curs.fetchone()
-        return None if row is None else int(row["notification_id"])

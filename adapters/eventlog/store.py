@@ -13,6 +13,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from adapters.eventlog.mapper import EventMapper
+from adapters.eventlog.reading import position_of
 from adapters.eventlog.recorders import IdempotencyRecord, PostgresRecorder, SQLiteRecorder
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from adapters.settings import Settings
@@ -175,7 +176,7 @@ class Parcours(Application[UUID]):
         return Outcome(
             case_id=record.case_id,
             version=record.version,
-            position=self.recorder.position_of(record.case_id, record.version),
+            position=position_of(self, record.case_id, record.version),
             created=record.status == 201,
             replayed=True,
         )

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import msgspec
 from eventsourcing.persistence import IntegrityError
 
-from adapters.eventlog.histories import decoded, stored_histories
+from adapters.eventlog.reading import decoded, stored_histories
 from adapters.eventlog.store import Author, Parcours
 from adapters.private_files import read_or_create_secret
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
@@ -159,13 +159,12 @@ def _candidates(
 ) -> Iterator[list[Recorded]]:
     """The decoded histories of the cases that may belong to one of the cohorts: the entry
     events are decoded first, the rest only for cases that pass `entree_possible`."""
-    decode = app.mapper.decode_state
     for stored in stored_histories(app):
         bilan.cas_lus += 1
         bilan.evenements_lus += len(stored)
         if progress is not None:
             progress(len(stored))
-        entries = [decode(s) for s in stored if s.topic in ENTRY_TOPICS]
+        entries = [r.event for r in decoded(app, (s for s in stored if s.topic in ENTRY_TOPICS))]
         if any(entree_possible(d, entries) for d in definitions):
             yield decoded(app, stored)
 
