@@ -1,6 +1,11 @@
 """The library's application recorders, extended to keep idempotency keys in the same transaction
 as the events a request appended: a replayed request finds its key and writes nothing, and a crash
 can never leave events without their key or a key without its events.
+
+The library has no public hook for a row of our own in the events' transaction, so the
+recorders override its private insert methods (kwargs of `EventStore.put` reach them): what is
+overridden, why, and what to check when upgrading the library is in docs/eventlog.md, and
+tests/unit/test_library_hooks.py fails when those methods change.
 """
 
 from collections.abc import Sequence
@@ -64,6 +69,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        if datastore.enable_db_functions:
+            # The library's database function inserts the events without calling
+            # `_insert_stored_events`: the key would be silently left out.
+            msg = "POSTGRES_ENABLE_DB_FUNCTIONS would write events without their idempotency key"
+            raise ValueError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
         self.idempotency_table = Identifier(
             events_table_name.removesuffix("_events") + "_idempotency"
