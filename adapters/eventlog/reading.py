@@ -8,7 +8,9 @@ and one way to decode what they return.
   cohort extracts;
 - a share of the log and some cases' histories on a worker's own connection (`share_rows`,
   `legible_histories`): the parallel rebuild of the follow-up on PostgreSQL;
-- the position of one event (`position_of`): the answer to a replayed request.
+- the position of one event (`position_of`): the answer to a replayed request;
+- every event of one type in log order (`events_of`, through the library's own query):
+  structure declarations, saved cohort definitions.
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
@@ -23,7 +25,7 @@ naming it (the log is never rewritten, so readers set its case aside: the quaran
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -292,6 +294,26 @@ def position_of(log: Log, case_id: UUID, version: int) -> int | None:
             (case_id.hex, version),
         )
     return int(rows[0][0]) if rows else None
+
+
+E = TypeVar("E", bound=Evenement)
+
+
+def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
+    """Every event of one type in log order (the library's topic-filtered query), decoded
+    here; IllegibleEvent for one that cannot be."""
+    unwrap, start = _unwrap(log), 0
+    topics = [kind.__name__]
+    while notes := log.recorder.select_notifications(
+        start=start, limit=batch, topics=topics, inclusive_of_start=False
+    ):
+        for n in notes:
+            event = decode_row(
+                n.id, _uuid(n.originator_id), n.originator_version, n.topic, n.state, unwrap
+            ).event
+            assert isinstance(event, kind)
+            yield event
+        start = notes[-1].id
 
 
 # --- every case's history, in key order -----------------------------------------------------

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import msgspec
 from eventsourcing.persistence import IntegrityError
 
-from adapters.eventlog.reading import decoded, stored_histories
+from adapters.eventlog.reading import decoded, events_of, stored_histories
 from adapters.eventlog.store import Author, Parcours
 from adapters.private_files import read_or_create_secret
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
@@ -126,16 +126,7 @@ def load_definition(app: Parcours, nom: str) -> DefinitionCohorte | None:
 
 def list_definitions(app: Parcours) -> dict[str, DefinitionCohorte]:
     """Every saved name and its current definition."""
-    out: dict[str, DefinitionCohorte] = {}
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[CohorteEnregistree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, CohorteEnregistree)
-            out[event.nom] = event.definition
-        start = notes[-1].id
+    out = {e.nom: e.definition for e in events_of(app, CohorteEnregistree)}
     return dict(sorted(out.items()))
 
 

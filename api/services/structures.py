@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from eventsourcing.persistence import IntegrityError
 
+from adapters.eventlog.reading import events_of
 from adapters.eventlog.store import Author, Parcours
 from domain.errors import DomainError
 from domain.events import Meta, Recorded
@@ -67,15 +68,9 @@ def declarations(app: Parcours, structure_id: str) -> list[StructureDeclaree]:
 def load_structures(app: Parcours, known_at: datetime | None = None) -> StructureRegistry:
     """Every structure as declared, from the log's declarations in recording order (only
     those recorded by `known_at` when given, for a report regenerated as it was known)."""
-    found: list[StructureDeclaree] = []
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[StructureDeclaree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, StructureDeclaree)
-            if known_at is None or event.meta.recorded_at <= known_at:
-                found.append(event)
-        start = notes[-1].id
+    found = [
+        e
+        for e in events_of(app, StructureDeclaree)
+        if known_at is None or e.meta.recorded_at <= known_at
+    ]
     return StructureRegistry(found)

@@ -18,6 +18,7 @@ from adapters.eventlog.reading import (
     case_histories,
     case_history,
     decoded,
+    events_of,
     histories,
     legible_histories,
     position_of,
@@ -28,7 +29,7 @@ from adapters.eventlog.reading import (
 from adapters.eventlog.store import Parcours
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from adapters.settings import Settings
-from domain.events import Recorded
+from domain.events import EntreeEnregistree, Recorded
 from tests.cohort_history import ALL, CASE_A, CASE_B, CASE_C
 
 CASES = (CASE_A, CASE_B, CASE_C)
@@ -85,6 +86,9 @@ def test_every_reader_returns_the_same_events_at_the_same_positions(loaded: Parc
     assert [h[0].originator_id for h in histories(loaded)] == sorted(CASES, key=str)
     assert [position_of(loaded, r.originator_id, r.originator_version) for r in log] == [
         r.position for r in log
+    ]
+    assert list(events_of(loaded, EntreeEnregistree, batch=1)) == [
+        r.event for r in ALL if isinstance(r.event, EntreeEnregistree)
     ]
     # The library's own read agrees (it carries no position).
     assert [r.event for r in loaded.history(CASE_A)] == [r.event for r in expected[CASE_A]]
