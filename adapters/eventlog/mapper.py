@@ -47,16 +47,25 @@ class EventMapper(Mapper[UUID]):
             event=self.decode_state(stored_event),
         )
 
+    @property
+    def plain(self) -> bool:
+        """Whether stored payloads are the transcoder's bytes as they are (no cipher, no
+        compressor): the log's readers then decode the rows straight away."""
+        return self.cipher is None and self.compressor is None
+
+    def unwrap(self, state: bytes) -> bytes:
+        """A stored payload as the transcoder wrote it: decrypted, then decompressed."""
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        return state
+
     def decode_state(self, stored_event: StoredEvent) -> Evenement:
         """Decode only the payload (what projections need)."""
         try:
             kind = TOPICS[stored_event.topic]
-            state = stored_event.state
-            if self.cipher:
-                state = self.cipher.decrypt(state)
-            if self.compressor:
-                state = self.compressor.decompress(state)
-            return self.transcoder.decode_as(state, kind)
+            return self.transcoder.decode_as(self.unwrap(stored_event.state), kind)
         except Exception as e:
             msg = (
                 f"Failed to deserialise stored event {stored_event.topic} "

@@ -1,33 +1,71 @@
-"""Reading the whole log in position order, decoded: what every read model and export folds.
+"""The events table as the project reads it: every query of it that is not the library's own,
+and one way to decode what they return.
 
-One reader for all of them, so making it faster speeds up every rebuild. It runs the library's
-notification query itself, with a binary cursor (no hex round trip for payloads) and one msgspec
-decoder per event type; when the store encrypts or compresses payloads it goes through the
-library's mapper instead.
+- the log in position order, a batch at a time (`read_batch`, `read_log`): what every read
+  model, export and audit fold reads;
+- some cases' histories (`case_history`, `case_histories`): the audit of a case, flux imports;
+- every case's history in key order, one case at a time (`stored_histories`, `histories`):
+  cohort extracts;
+- a share of the log and some cases' histories on a worker's own connection (`share_rows`,
+  `legible_histories`): the parallel rebuild of the follow-up on PostgreSQL;
+- the position of one event (`position_of`): the answer to a replayed request;
+- every event of one type in log order (`events_of`, through the library's own query):
+  structure declarations, saved cohort definitions.
+
+Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
+cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
+cursor for the key-ordered histories (one history in memory at a time), a read-only connection
+of its own over the SQLite file for the long reads, one msgspec decoder per event type.
+
+One decode path: a row's payload goes through the mapper's cipher and compressor when the store
+has them, then through its topic's decoder; a row that cannot be read raises IllegibleEvent
+naming it (the log is never rewritten, so readers set its case aside: the quarantine).
 """
 
 import sqlite3
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 import msgspec
+import psycopg
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
-from adapters.eventlog.mapper import TOPICS
-from adapters.eventlog.recorders import PostgresRecorder
-from adapters.eventlog.store import Parcours
+from adapters.eventlog.mapper import TOPICS, EventMapper
+from adapters.eventlog.recorders import PostgresRecorder, SQLiteRecorder
+from adapters.settings import Settings
+from domain.catalogue import CASE_EVENT_TYPES
 from domain.events import Evenement, Recorded
+
+
+class Log(Protocol):
+    """What a reader needs of the store (the `Parcours` application has it; the store's own
+    module reads through here too, so this module cannot import it)."""
+
+    @property
+    def recorder(self) -> SQLiteRecorder | PostgresRecorder: ...
+
+    @property
+    def mapper(self) -> EventMapper: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+# --- decoding -------------------------------------------------------------------------------
 
 DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()
 }
 
+Unwrap = Callable[[bytes], bytes] | None
+"""The mapper's decryption and decompression of a payload; None when payloads are plain."""
 
-def decode(topic: str, state: bytes) -> Evenement:
-    event: Evenement = DECODERS[topic].decode(state)
-    return event
+Row = tuple[int, Any, int, str, bytes]
+"""One stored event as the queries return it: position, case id (a UUID, or its hex on
+SQLite), version, topic, payload."""
 
 
 class IllegibleEvent(ValueError):
@@ -41,48 +79,55 @@ class IllegibleEvent(ValueError):
         self.topic = topic
 
 
-def decode_row(position: int, case_id: UUID, version: int, topic: str, state: bytes) -> Recorded:
+def decode_row(
+    position: int, case_id: UUID, version: int, topic: str, state: bytes, unwrap: Unwrap = None
+) -> Recorded:
     """One stored row as a recorded event, or IllegibleEvent naming it."""
     try:
-        return Recorded(case_id, version, DECODERS[topic].decode(state), position)
-    except (KeyError, ValueError, msgspec.DecodeError) as e:
+        payload = state if unwrap is None else unwrap(state)
+        event: Evenement = DECODERS[topic].decode(payload)
+    except Exception as e:
         raise IllegibleEvent(position, case_id, topic, e) from e
+    return Recorded(case_id, version, event, position)
 
 
-def _decoded(rows: list[tuple[Any, ...]], as_uuid: bool) -> list[Recorded]:
-    """The rows decoded at full speed; the first illegible one raised as IllegibleEvent."""
-    try:
-        if as_uuid:
+def _unwrap(log: Log) -> Unwrap:
+    return None if log.mapper.plain else log.mapper.unwrap
+
+
+def _uuid(case_id: UUID | str) -> UUID:
+    return case_id if isinstance(case_id, UUID) else UUID(case_id)
+
+
+def _decoded(rows: Sequence[Row], unwrap: Unwrap) -> list[Recorded]:
+    """The rows decoded, plain ones at full speed; the first illegible one raised."""
+    if unwrap is None:
+        try:
+            if rows and isinstance(rows[0][1], str):
+                return [
+                    Recorded(UUID(case_id), version, DECODERS[topic].decode(state), position)
+                    for position, case_id, version, topic, state in rows
+                ]
             return [
-                Recorded(UUID(case_id), version, DECODERS[topic].decode(state), position)
+                Recorded(case_id, version, DECODERS[topic].decode(state), position)
                 for position, case_id, version, topic, state in rows
             ]
-        return [
-            Recorded(case_id, version, DECODERS[topic].decode(state), position)
-            for position, case_id, version, topic, state in rows
-        ]
-    except (KeyError, ValueError, msgspec.DecodeError):
-        return [
-            decode_row(position, UUID(case_id) if as_uuid else case_id, version, topic, state)
-            for position, case_id, version, topic, state in rows
-        ]
+        except (KeyError, ValueError, msgspec.DecodeError):
+            pass  # decoded again one by one below, to name the row
+    return [decode_row(p, _uuid(c), v, t, s, unwrap) for p, c, v, t, s in rows]
 
 
-def _rows_postgres(
-    recorder: PostgresRecorder, after: int, limit: int, stop: int | None
+# --- connections ----------------------------------------------------------------------------
+
+
+def _table(recorder: PostgresRecorder) -> Identifier:
+    return Identifier(recorder.datastore.schema, recorder.events_table_name)
+
+
+def _fetch_postgres(
+    recorder: PostgresRecorder, query: Composed, params: Sequence[Any]
 ) -> list[tuple[Any, ...]]:
-    query = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state "
-        "FROM {schema}.{table} WHERE notification_id > %s"
-    ).format(
-        schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)
-    )
-    params: list[int] = [after]
-    if stop is not None:
-        query += SQL(" AND notification_id <= %s")
-        params.append(stop)
-    query += SQL(" ORDER BY notification_id LIMIT %s")
-    params.append(limit)
+    """A prepared query's rows on a pooled connection, through a binary cursor."""
     with (
         recorder.datastore.get_connection() as conn,
         conn.cursor(binary=True, row_factory=tuple_row) as cursor,
@@ -91,55 +136,301 @@ def _rows_postgres(
         return cursor.fetchall()
 
 
-def _rows_sqlite(app: Parcours, after: int, limit: int, stop: int | None) -> list[tuple[Any, ...]]:
-    table = app.recorder.events_table_name
-    query = (
-        f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-        "WHERE rowid > ?"
-    )
-    params: list[int] = [after]
-    if stop is not None:
-        query += " AND rowid <= ?"
-        params.append(stop)
-    query += " ORDER BY rowid LIMIT ?"
-    params.append(limit)
-    conn = sqlite3.connect(f"file:{app.settings.sqlite_file}?mode=ro", uri=True, timeout=30)
+def _fetch_sqlite(recorder: SQLiteRecorder, query: str, params: Sequence[Any]) -> list[Row]:
+    """A short query's rows on a pooled connection."""
+    with recorder.datastore.transaction(commit=False) as c:
+        c.execute(query, params)
+        return [tuple(r) for r in c.fetchall()]
+
+
+@contextmanager
+def _sqlite_file(log: Log) -> Iterator[sqlite3.Connection]:
+    """A read-only connection of its own over the file, for a long read (the pool's stay
+    free for the writers)."""
+    conn = sqlite3.connect(f"file:{log.settings.sqlite_file}?mode=ro", uri=True, timeout=30)
     try:
-        return conn.execute(query, params).fetchall()
+        yield conn
     finally:
         conn.close()
 
 
-def read_batch(app: Parcours, after: int, limit: int, stop: int | None = None) -> list[Recorded]:
+# --- the log in position order --------------------------------------------------------------
+
+
+def _log_rows(log: Log, after: int, limit: int, stop: int | None) -> list[Row]:
+    recorder = log.recorder
+    params: list[int] = [after] if stop is None else [after, stop]
+    params.append(limit)
+    if isinstance(recorder, PostgresRecorder):
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE notification_id > %s"
+        ).format(_table(recorder))
+        if stop is not None:
+            query += SQL(" AND notification_id <= %s")
+        query += SQL(" ORDER BY notification_id LIMIT %s")
+        return _fetch_postgres(recorder, query, params)
+    sql = (
+        "SELECT rowid, originator_id, originator_version, topic, state "
+        f"FROM {recorder.events_table_name} WHERE rowid > ?"
+    )
+    if stop is not None:
+        sql += " AND rowid <= ?"
+    sql += " ORDER BY rowid LIMIT ?"
+    with _sqlite_file(log) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def read_batch(log: Log, after: int, limit: int, stop: int | None = None) -> list[Recorded]:
     """Up to `limit` events recorded after position `after` (and up to `stop`), decoded;
     IllegibleEvent for the first one that cannot be."""
-    mapper = app.mapper
-    if mapper.cipher is not None or mapper.compressor is not None:
-        notifications = app.recorder.select_notifications(
-            start=after, limit=limit, stop=stop, inclusive_of_start=False
-        )
-        return [
-            Recorded(
-                cast(UUID, n.originator_id), n.originator_version, mapper.decode_state(n), n.id
-            )
-            for n in notifications
-        ]
-    recorder = app.recorder
-    if isinstance(recorder, PostgresRecorder):
-        return _decoded(_rows_postgres(recorder, after, limit, stop), as_uuid=False)
-    return _decoded(_rows_sqlite(app, after, limit, stop), as_uuid=True)
+    return _decoded(_log_rows(log, after, limit, stop), _unwrap(log))
 
 
 def read_log(
-    app: Parcours, after: int = 0, stop: int | None = None, batch: int | None = None
+    log: Log, after: int = 0, stop: int | None = None, batch: int | None = None
 ) -> Iterator[list[Recorded]]:
     """Batches of events after position `after` up to `stop` (inclusive), until the end."""
-    size = batch or app.settings.projection_batch
+    size = batch or log.settings.projection_batch
     while True:
-        records = read_batch(app, after, size, stop)
+        records = read_batch(log, after, size, stop)
         if not records:
             return
         yield records
         after = records[-1].position
         if stop is not None and after >= stop:
             return
+
+
+# --- some cases' histories ------------------------------------------------------------------
+
+SQLITE_CHUNK = 500
+"""Case ids per query on SQLite (an `IN` list, under its bound on parameters)."""
+
+
+def _cases_query(table: Identifier, bounded: bool) -> Composed:
+    query = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+        "WHERE originator_id = ANY(%s)"
+    ).format(table)
+    if bounded:
+        query += SQL(" AND notification_id <= %s")
+    return query + SQL(" ORDER BY originator_id, originator_version")
+
+
+def _case_rows(log: Log, ids: list[UUID], stop: int | None) -> list[Row]:
+    recorder = log.recorder
+    bound = [] if stop is None else [stop]
+    if isinstance(recorder, PostgresRecorder):
+        query = _cases_query(_table(recorder), stop is not None)
+        return _fetch_postgres(recorder, query, [ids, *bound])
+    rows: list[Row] = []
+    for start in range(0, len(ids), SQLITE_CHUNK):
+        chunk = [u.hex for u in ids[start : start + SQLITE_CHUNK]]
+        sql = (
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE originator_id IN "
+            f"({','.join('?' * len(chunk))})"
+        )
+        if stop is not None:
+            sql += " AND rowid <= ?"
+        sql += " ORDER BY originator_id, originator_version"
+        rows += _fetch_sqlite(recorder, sql, [*chunk, *bound])
+    return rows
+
+
+def _grouped(
+    rows: Iterable[Row], unwrap: Unwrap
+) -> tuple[dict[UUID, list[Recorded]], dict[UUID, IllegibleEvent]]:
+    """Rows in (case, version) order as each case's history, each stopping before its first
+    illegible event (given beside)."""
+    found: dict[UUID, list[Recorded]] = {}
+    illegible: dict[UUID, IllegibleEvent] = {}
+    for position, case_id, version, topic, state in rows:
+        case = _uuid(case_id)
+        history = found.setdefault(case, [])
+        if case in illegible:
+            continue
+        try:
+            history.append(decode_row(position, case, version, topic, state, unwrap))
+        except IllegibleEvent as e:
+            illegible[case] = e
+    return found, illegible
+
+
+def case_histories(
+    log: Log, case_ids: Iterable[UUID], stop: int | None = None
+) -> dict[UUID, list[Recorded]]:
+    """Each case's events (up to position `stop`) in version order, with their positions;
+    cases without any are left out. IllegibleEvent for an event that cannot be read."""
+    wanted = list(set(case_ids))
+    if not wanted:
+        return {}
+    found, illegible = _grouped(_case_rows(log, wanted, stop), _unwrap(log))
+    for e in illegible.values():
+        raise e
+    return found
+
+
+def case_history(log: Log, case_id: UUID) -> list[Recorded]:
+    """The case's events in version order, with their positions (read by the case's id, which
+    the events table's primary key starts with)."""
+    return case_histories(log, [case_id]).get(case_id, [])
+
+
+def position_of(log: Log, case_id: UUID, version: int) -> int | None:
+    """Log position (notification id) of one stored event."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        query = SQL(
+            "SELECT notification_id FROM {} WHERE originator_id = %s AND originator_version = %s"
+        ).format(_table(recorder))
+        rows = _fetch_postgres(recorder, query, (case_id, version))
+    else:
+        rows = _fetch_sqlite(
+            recorder,
+            f"SELECT rowid FROM {recorder.events_table_name} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            (case_id.hex, version),
+        )
+    return int(rows[0][0]) if rows else None
+
+
+E = TypeVar("E", bound=Evenement)
+
+
+def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
+    """Every event of one type in log order (the library's topic-filtered query), decoded
+    here; IllegibleEvent for one that cannot be."""
+    unwrap, start = _unwrap(log), 0
+    topics = [kind.__name__]
+    while notes := log.recorder.select_notifications(
+        start=start, limit=batch, topics=topics, inclusive_of_start=False
+    ):
+        for n in notes:
+            event = decode_row(
+                n.id, _uuid(n.originator_id), n.originator_version, n.topic, n.state, unwrap
+            ).event
+            assert isinstance(event, kind)
+            yield event
+        start = notes[-1].id
+
+
+# --- every case's history, in key order -----------------------------------------------------
+
+CASE_TOPICS = frozenset(kind.__name__ for kind in CASE_EVENT_TYPES)
+FETCH = 5000
+"""Rows fetched per round trip of the key-ordered read."""
+
+
+class StoredRow(NamedTuple):
+    """One stored event, not decoded yet (an extract decodes only the cases it may keep)."""
+
+    position: int
+    case_id: UUID
+    version: int
+    topic: str
+    state: bytes
+
+
+def _key_ordered_rows(log: Log) -> Iterator[Row]:
+    """Every stored event by (originator_id, originator_version), the primary key: no sort,
+    and rows come as they are read."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "ORDER BY originator_id, originator_version"
+        ).format(_table(recorder))
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="parcours_histories", binary=True, row_factory=tuple_row) as cursor,
+        ):
+            cursor.itersize = FETCH
+            cursor.execute(query)
+            yield from cursor
+        return
+    with _sqlite_file(log) as file:
+        rows = file.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} ORDER BY originator_id, originator_version"
+        )
+        while batch := rows.fetchmany(FETCH):
+            yield from batch
+
+
+def stored_histories(log: Log) -> Iterator[list[StoredRow]]:
+    """Each case's stored events, undecoded, cases in id order; other aggregates skipped."""
+    current: UUID | str | None = None
+    case_id = UUID(int=0)
+    history: list[StoredRow] = []
+    for position, originator_id, version, topic, state in _key_ordered_rows(log):
+        if topic not in CASE_TOPICS:
+            continue
+        if originator_id != current:
+            if history:
+                yield history
+            history = []
+            current = originator_id
+            case_id = _uuid(originator_id)
+        history.append(StoredRow(position, case_id, version, topic, state))
+    if history:
+        yield history
+
+
+def decoded(log: Log, stored: Iterable[StoredRow]) -> list[Recorded]:
+    """Stored rows decoded; IllegibleEvent for the first that cannot be."""
+    unwrap = _unwrap(log)
+    return [decode_row(*row, unwrap) for row in stored]
+
+
+def histories(log: Log) -> Iterator[list[Recorded]]:
+    """Each case's decoded history, cases in id order."""
+    for stored in stored_histories(log):
+        yield decoded(log, stored)
+
+
+# --- a worker's own connection (the parallel rebuild on PostgreSQL) --------------------------
+# The worker has no store, only a connection and the table's name; the rebuild reads plain
+# payloads (no cipher, no compressor).
+
+
+def share_rows(
+    cursor: psycopg.ServerCursor[Any],
+    table: Identifier,
+    stop: int,
+    topics: Sequence[str],
+    parts: int,
+    part: int,
+    size: int,
+) -> Iterator[list[tuple[bytes, str, bytes]]]:
+    """The events of `topics` up to position `stop` whose case id's last byte falls in `part`
+    of `parts` (every case's events reach one share), in log order, `size` at a time: (case
+    id as 16 bytes, topic, payload); bytes key a fold's dict without building a UUID each."""
+    cursor.execute(
+        SQL(
+            "SELECT uuid_send(originator_id), topic, state FROM {} "
+            "WHERE notification_id <= %s AND topic = ANY(%s) "
+            "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
+            "ORDER BY notification_id"
+        ).format(table),
+        (stop, list(topics), parts, part),
+    )
+    while rows := cursor.fetchmany(size):
+        yield rows
+
+
+def legible_histories(
+    conn: psycopg.Connection[Any], table: Identifier, case_ids: Iterable[UUID], stop: int
+) -> tuple[dict[UUID, list[Recorded]], dict[UUID, IllegibleEvent]]:
+    """Each case's events up to position `stop` in version order, stopping before the first
+    event no decoder reads (given beside); a case without events has an empty history."""
+    wanted = list(case_ids)
+    found: dict[UUID, list[Recorded]] = {}
+    illegible: dict[UUID, IllegibleEvent] = {}
+    if wanted:
+        with conn.cursor(binary=True, row_factory=tuple_row) as cursor:
+            cursor.execute(_cases_query(table, bounded=True), (wanted, stop))
+            found, illegible = _grouped(cursor, None)
+    return {case_id: found.get(case_id, []) for case_id in wanted}, illegible

@@ -3,7 +3,7 @@ the idempotency keys it stored, and the append of pre-decided events. Deciding w
 is the service layer's (api/services/commands.py).
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TypeVar, cast
 from uuid import UUID
@@ -55,18 +55,6 @@ class Parcours(Application[UUID]):
         must not see past the batch it applies)."""
         return cast(list[Recorded], list(self.events.get(case_id, lte=up_to)))
 
-    def of_kind(self, kind: type[E]) -> Iterator[E]:
-        """Every event of one kind across the log, in recording order (read by pages)."""
-        start = 0
-        while notes := self.recorder.select_notifications(
-            start=start, limit=1000, topics=[kind.__name__], inclusive_of_start=False
-        ):
-            for note in notes:
-                event = self.mapper.decode_state(note)
-                assert isinstance(event, kind)
-                yield event
-            start = notes[-1].id
-
     def load(self, case_id: UUID) -> tuple[Dossier, int]:
         """The case as the rules see it (corrections applied) and its version."""
         history = self.history(case_id)
@@ -78,10 +66,6 @@ class Parcours(Application[UUID]):
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """What the request with this idempotency key wrote, if it was recorded."""
         return self.recorder.find_idempotency(key)
-
-    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
-        """The log position of one stored event."""
-        return self.recorder.position_of(aggregate_id, version)
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

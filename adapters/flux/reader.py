@@ -162,7 +162,6 @@ def _texts(el: etree._Element, tags: tuple[str, ...]) -> Iterator[tuple[str, str
 
 
 _FOYER_TAGS = frozenset(_FOYER)
-_PERSONNE_TAGS = frozenset(_PERSONNE)
 _ALL = ("Personne", "DonneesAdministratives", *_FOYER, *_PERSONNE)
 
 

@@ -16,7 +16,6 @@ as the projector's path does (`adapters.readmodels.quarantine`): one case never 
 import contextlib
 import multiprocessing
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +26,11 @@ import psycopg
 import structlog
 from eventsourcing.persistence import Tracking
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import Identifier
 
 from adapters.collector import collector_paused
 from adapters.eventlog.mapper import topic_of
-from adapters.eventlog.reading import DECODERS, IllegibleEvent, decode_row
+from adapters.eventlog.reading import DECODERS, legible_histories, share_rows
 from adapters.eventlog.store import Parcours
 from adapters.logging import configure_logging
 from adapters.readmodels.quarantine import (
@@ -71,48 +70,6 @@ class Share:
     part: int
 
 
-def _rows(cursor: psycopg.ServerCursor[Any], share: Share) -> Iterator[list[tuple[Any, ...]]]:
-    """The share's events in log order, a list at a time: (case id as 16 bytes, topic,
-    payload); bytes key the fold's dict without building a UUID per event."""
-    cursor.execute(
-        SQL(
-            "SELECT uuid_send(originator_id), topic, state FROM {} "
-            "WHERE notification_id <= %s AND topic = ANY(%s) "
-            "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
-            "ORDER BY notification_id"
-        ).format(Identifier(share.schema, share.events)),
-        (share.stop, READ, share.parts, share.part),
-    )
-    while rows := cursor.fetchmany(ITERSIZE):
-        yield rows
-
-
-def _histories(
-    conn: psycopg.Connection[Any], share: Share, ids: set[UUID]
-) -> tuple[dict[UUID, list[Recorded]], dict[UUID, IllegibleEvent]]:
-    """Every event of the corrected cases up to the rebuild's position, in version order (a
-    case's history stops before an event no decoder reads, given beside)."""
-    histories: dict[UUID, list[Recorded]] = {case_id: [] for case_id in ids}
-    illegible: dict[UUID, IllegibleEvent] = {}
-    with conn.cursor(binary=True, row_factory=tuple_row) as cursor:
-        cursor.execute(
-            SQL(
-                "SELECT originator_id, originator_version, topic, state, notification_id FROM {} "
-                "WHERE originator_id = ANY(%s) AND notification_id <= %s "
-                "ORDER BY originator_id, originator_version"
-            ).format(Identifier(share.schema, share.events)),
-            (list(ids), share.stop),
-        )
-        for case_id, version, topic, state, position in cursor:
-            if case_id in illegible:
-                continue
-            try:
-                histories[case_id].append(decode_row(position, case_id, version, topic, state))
-            except IllegibleEvent as e:
-                illegible[case_id] = e
-    return histories, illegible
-
-
 def _checked(history: list[Recorded]) -> list[Suivi]:
     """The case's episodes, raising what the fold or the table would refuse."""
     episodes = suivre(history)
@@ -146,9 +103,12 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
     failed: set[UUID] = set()
     read = 0
     decoders = DECODERS
+    table = Identifier(share.schema, share.events)
     with psycopg.connect(**share.conninfo) as conn, collector_paused():
         with conn.cursor(name="suivi_rebuild", binary=True, row_factory=tuple_row) as cursor:
-            for rows in _rows(cursor, share):
+            for rows in share_rows(
+                cursor, table, share.stop, READ, share.parts, share.part, ITERSIZE
+            ):
                 read += len(rows)
                 for key, topic, state in rows:
                     if topic in CORRECTIONS:
@@ -167,7 +127,7 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
         entries: list[Quarantined] = []
         if corrected or failed:
             now = datetime.now(UTC)
-            histories, illegible = _histories(conn, share, corrected | failed)
+            histories, illegible = legible_histories(conn, table, corrected | failed, share.stop)
             for case_id, history in histories.items():
                 cases[case_id], entry = _set_aside(case_id, history, now)
                 if entry is None and case_id in illegible:

@@ -18,9 +18,9 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from eventsourcing.persistence import PersistenceError, StoredEvent
-from psycopg.sql import SQL, Identifier
+from eventsourcing.persistence import PersistenceError
 
+from adapters.eventlog.reading import case_history as read_case_history
 from adapters.eventlog.reading import read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import history_of
@@ -47,39 +47,8 @@ def aware(app: Parcours, moment: datetime) -> datetime:
 
 
 def case_history(app: Parcours, case_id: UUID) -> list[Recorded]:
-    """The case's raw history with each event's log position (read by the case's id, which
-    the events table's primary key starts with)."""
-    recorder = app.recorder
-    table = recorder.events_table_name
-    if app.settings.store == "postgres":
-        query = SQL(
-            "SELECT notification_id, originator_version, topic, state FROM {}.{} "
-            "WHERE originator_id = %s ORDER BY originator_version"
-        ).format(Identifier(app.settings.postgres_schema), Identifier(table))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (case_id,))
-            rows = [
-                (r["notification_id"], r["originator_version"], r["topic"], r["state"])
-                for r in curs.fetchall()
-            ]
-    else:
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, originator_version, topic, state FROM {table} "
-                "WHERE originator_id = ? ORDER BY originator_version",
-                (case_id.hex,),
-            )
-            rows = [tuple(r) for r in c.fetchall()]
-    return [_decoded(app, case_id, *row) for row in rows]
-
-
-def _decoded(
-    app: Parcours, case_id: UUID, position: int, version: int, topic: str, state: bytes
-) -> Recorded:
-    stored = StoredEvent(
-        originator_id=case_id, originator_version=version, topic=topic, state=bytes(state)
-    )
-    return Recorded(case_id, version, app.mapper.decode_state(stored), int(position))
+    """The case's raw history with each event's log position."""
+    return read_case_history(app, case_id)
 
 
 class CaseAt(msgspec.Struct, frozen=True, kw_only=True):

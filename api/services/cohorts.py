@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import msgspec
 
-from adapters.eventlog.histories import decoded, stored_histories
+from adapters.eventlog.reading import decoded, events_of, stored_histories
 from adapters.eventlog.store import Parcours
 from adapters.private_files import read_or_create_secret
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
@@ -122,7 +122,7 @@ def load_definition(app: Parcours, nom: str) -> DefinitionCohorte | None:
 
 def list_definitions(app: Parcours) -> dict[str, DefinitionCohorte]:
     """Every saved name and its current definition."""
-    out = {event.nom: event.definition for event in app.of_kind(CohorteEnregistree)}
+    out = {event.nom: event.definition for event in events_of(app, CohorteEnregistree)}
     return dict(sorted(out.items()))
 
 
@@ -146,13 +146,12 @@ def _candidates(
 ) -> Iterator[list[Recorded]]:
     """The decoded histories of the cases that may belong to one of the cohorts: the entry
     events are decoded first, the rest only for cases that pass `entree_possible`."""
-    decode = app.mapper.decode_state
     for stored in stored_histories(app):
         bilan.cas_lus += 1
         bilan.evenements_lus += len(stored)
         if progress is not None:
             progress(len(stored))
-        entries = [decode(s) for s in stored if s.topic in ENTRY_TOPICS]
+        entries = [r.event for r in decoded(app, (s for s in stored if s.topic in ENTRY_TOPICS))]
         if any(entree_possible(d, entries) for d in definitions):
             yield decoded(app, stored)
 

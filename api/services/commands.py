@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import IntegrityError
 
+from adapters.eventlog.reading import position_of
 from adapters.eventlog.recorders import IdempotencyRecord
 from adapters.eventlog.store import Parcours
 from domain.decide import Contexte
@@ -169,7 +170,7 @@ def _replay(app: Parcours, key: str, fingerprint: str) -> Appended | None:
     return Appended(
         aggregate_id=record.case_id,
         version=record.version,
-        position=app.position_of(record.case_id, record.version),
+        position=position_of(app, record.case_id, record.version),
         created=record.status == 201,
         replayed=True,
     )

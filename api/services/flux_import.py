@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from adapters.eventlog.case_batches import load_histories
+from adapters.eventlog.reading import case_histories
 from adapters.eventlog.store import Parcours
 from adapters.flux.limits import LIMITES, Limites
 from adapters.flux.mapping import FoyerIncoherent, check, faits
@@ -249,9 +249,9 @@ class FluxImporter:
         known = self.store.find(self._blinds.values())
         cases: dict[UUID, _Case] = {}
         self._unfoldable: dict[UUID, str] = {}
-        for case_id, history in load_histories(self.app, known.values()).items():
+        for case_id, history in case_histories(self.app, known.values()).items():
             try:
-                cases[case_id] = _case_of(history)
+                cases[case_id] = _case_of([r.event for r in history])
             except Exception as e:  # a step that got into the log under the rules' back
                 self._unfoldable[case_id] = describe(e)
         out = _Prepared(households=len(batch))

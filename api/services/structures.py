@@ -3,6 +3,7 @@ and the registry read back from every declaration in the log."""
 
 from datetime import date, datetime
 
+from adapters.eventlog.reading import events_of
 from adapters.eventlog.store import Parcours
 from api.services.commands import Author, execute, refused
 from domain.decide import Contexte
@@ -67,7 +68,7 @@ def load_structures(app: Parcours, known_at: datetime | None = None) -> Structur
     those recorded by `known_at` when given, for a report regenerated as it was known)."""
     found = [
         event
-        for event in app.of_kind(StructureDeclaree)
+        for event in events_of(app, StructureDeclaree)
         if known_at is None or event.meta.recorded_at <= known_at
     ]
     return StructureRegistry(found)

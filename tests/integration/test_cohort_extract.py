@@ -14,7 +14,7 @@ import msgspec
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
-from adapters.eventlog.histories import histories
+from adapters.eventlog.reading import histories
 from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Format
 from adapters.settings import Settings
