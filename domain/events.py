@@ -8,6 +8,7 @@ or a new version with an upcaster.
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeGuard, get_args
 from uuid import UUID
 
 import msgspec
@@ -194,26 +195,20 @@ Fait = (
 )
 """Every event type, as one tagged union (the `type` field names the class)."""
 
-EVENT_TYPES: tuple[type[Evenement], ...] = (
-    EntreeEnregistree,
-    DroitRouvert,
-    DroitSuspendu,
-    DroitRepris,
-    DroitClos,
-    OrientationDecidee,
-    ReorientationDecidee,
-    ReferentDesigne,
-    RdvPlanifie,
-    IssueRdvEnregistree,
-    CerSigne,
-    EntretienAscTenu,
-    SortieEnregistree,
-    SanctionDecidee,
-    SanctionLevee,
-    EtapeAnnulee,
-    DroitsDevoirsModifies,
-    EtapeRectifiee,
-)
+EVENT_TYPES: tuple[type[Evenement], ...] = get_args(Fait)
+"""The case event classes, read from `Fait` (declare an event once: in the union)."""
+
+FaitCorrectif = EtapeAnnulee | EtapeRectifiee
+"""The events that change how earlier steps read (`domain.corrections`)."""
+
+CORRECTION_TYPES: tuple[type[Evenement], ...] = get_args(FaitCorrectif)
+
+_CASE_TYPES = frozenset(EVENT_TYPES)
+
+
+def is_fait(event: Evenement) -> TypeGuard[Fait]:
+    """Whether `event` is a case event: what exhaustive folds narrow by before their `match`."""
+    return type(event) in _CASE_TYPES
 
 
 @dataclass(frozen=True, slots=True)

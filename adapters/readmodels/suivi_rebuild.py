@@ -46,7 +46,7 @@ from adapters.readmodels.suivi_store import (
     copy_cases,
     refused,
 )
-from domain.corrections import CORRECTION_TYPES
+from domain.events import CORRECTION_TYPES
 from domain.events import Recorded
 from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
 
