@@ -198,6 +198,9 @@ Fait = (
 EVENT_TYPES: tuple[type[Evenement], ...] = get_args(Fait)
 """The case event classes, read from `Fait` (declare an event once: in the union)."""
 
+Ouverture = EntreeEnregistree | DroitRouvert
+"""The events that open an episode: an entry, a re-entry."""
+
 FaitCorrectif = EtapeAnnulee | EtapeRectifiee
 """The events that change how earlier steps read (`domain.corrections`)."""
 

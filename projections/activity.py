@@ -134,7 +134,7 @@ def evolve(d: FicheActivite, recorded: Recorded) -> FicheActivite:
     e = recorded.event
     v = a.version = recorded.originator_version
     evolve_suivi(d.suivi, recorded)
-    if not (a.episodes or isinstance(e, ev.EntreeEnregistree | ev.DroitRouvert)):
+    if not (a.episodes or isinstance(e, ev.Ouverture)):
         return d
     match e:
         case ev.EntreeEnregistree() | ev.DroitRouvert():

@@ -79,32 +79,23 @@ _OUTCOME_FIELD = {
     IssueRdv.REVOKED: "rdv_revoked",
 }
 
+_ENTRY_FIELDS = frozenset(
+    {
+        "case_id",
+        "version",
+        "updated_at",
+        "numero_dossier",
+        "episode",
+        "soumis_droits_devoirs",
+        "date_entree",
+        "date_flux",
+        "date_reception_flux",
+    }
+)
+"""What an entry or a re-entry sets; every other field starts the episode at its default."""
+
 _EPISODE_RESET: dict[str, object] = {
-    "statut": Statut.A_ORIENTER,
-    "droit_suspendu": False,
-    "type_orientation": None,
-    "organisme": None,
-    "structure_id": None,
-    "date_orientation": None,
-    "date_premiere_orientation": None,
-    "nb_reorientations": 0,
-    "referent_id": None,
-    "date_referent": None,
-    "date_premier_rdv": None,
-    "date_dernier_rdv": None,
-    "rdv_seen": 0,
-    "rdv_noshow": 0,
-    "rdv_excused": 0,
-    "rdv_revoked": 0,
-    "rdv_en_attente": 0,
-    "date_premier_cer": None,
-    "date_fin_cer": None,
-    "nb_cer": 0,
-    "nb_entretiens_asc": 0,
-    "sanctions_en_cours": 0,
-    "date_sortie": None,
-    "type_sortie": None,
-    "sortie_positive": None,
+    f.name: f.default for f in msgspec.structs.fields(CaseRow) if f.name not in _ENTRY_FIELDS
 }
 
 

@@ -7,7 +7,7 @@ agent's name, a referent's id or a free-text motive: see docs/pseudonymisation.m
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 
@@ -86,7 +86,7 @@ def episodes(history: Sequence[Recorded]) -> list[Episode]:
     payeur: str | None = None
     for recorded in effective_history(history):
         e = recorded.event
-        if isinstance(e, ev.EntreeEnregistree | ev.DroitRouvert):
+        if isinstance(e, ev.Ouverture):
             profil = e.profil or profil
             if isinstance(e, ev.EntreeEnregistree):
                 payeur = e.organisme_payeur.value
@@ -174,7 +174,7 @@ def appartient(definition: DefinitionCohorte, episode: Episode) -> bool:
     return dans_territoire(d, episode)
 
 
-ENTRY_TYPES = (ev.EntreeEnregistree, ev.DroitRouvert)
+ENTRY_TYPES = get_args(ev.Ouverture)
 
 
 def entree_possible(definition: DefinitionCohorte, entries: Sequence[Evenement]) -> bool:
@@ -183,7 +183,7 @@ def entree_possible(definition: DefinitionCohorte, entries: Sequence[Evenement])
     own), so the rest of its history need not be decoded."""
     d = definition
     for e in entries:
-        if not isinstance(e, ev.EntreeEnregistree | ev.DroitRouvert):
+        if not isinstance(e, ev.Ouverture):
             continue
         if d.entree_du is not None and e.effective_on < d.entree_du:
             continue
@@ -374,7 +374,7 @@ def lignes_evenements(cle: str, history: Sequence[Recorded]) -> list[Row]:
     episode = 0
     for rang, recorded in enumerate(effective_history(history), 1):
         e = recorded.event
-        episode += isinstance(e, ev.EntreeEnregistree | ev.DroitRouvert)
+        episode += isinstance(e, ev.Ouverture)
         recorded_at: datetime = e.meta.recorded_at
         row = {
             **_EMPTY_EVENT,

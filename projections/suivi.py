@@ -159,16 +159,14 @@ def evolve(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
 def evolve_event(episodes: list[Suivi], case_id: UUID, e: Evenement) -> list[Suivi]:
     """`evolve` without the event's place in the log (what a full rebuild folds). Partial fold:
     the events of `IGNORED` leave the follow-up as it is (a step before any entry too)."""
-    if isinstance(e, ev.EntreeEnregistree | ev.DroitRouvert):
+    if isinstance(e, ev.Ouverture):
         _entree(episodes, case_id, e)
     elif episodes:
         _step(episodes[-1], e)
     return episodes
 
 
-def _entree(
-    episodes: list[Suivi], case_id: UUID, e: ev.EntreeEnregistree | ev.DroitRouvert
-) -> None:
+def _entree(episodes: list[Suivi], case_id: UUID, e: ev.Ouverture) -> None:
     if episodes and episodes[-1].date_fin is None:
         # A re-entry without a recorded end closes the previous episode that day.
         episodes[-1].date_cloture = e.effective_on
