@@ -5,6 +5,7 @@ turns a command into events or refuses it with a domain error.
 """
 
 from datetime import date
+from enum import StrEnum
 from typing import Any, ClassVar, Literal, NamedTuple, get_args
 
 import msgspec
@@ -25,6 +26,17 @@ from domain.vocabulary import (
 )
 
 
+class Famille(StrEnum):
+    """Who records a kind of step: the roles admitted to its route follow."""
+
+    DROITS = "droits"
+    """The right and its changes: the CAF/MSA flux, or the orientation service."""
+    ORIENTATION = "orientation"
+    """The first orientation: the orientation service alone."""
+    PARCOURS = "parcours"
+    """The path once oriented: the referents' structures and the orientation service."""
+
+
 class Route(NamedTuple):
     """How the API records a command, declared next to it (the routes are derived from these):
     `POST /dossiers/{case_id}/{slug}` (the entry, slug "", is `POST /dossiers`), its summary
@@ -33,8 +45,10 @@ class Route(NamedTuple):
     slug: str
     summary: str
     example: dict[str, Any]
-    records: tuple[type[ev.Evenement], ...]
+    records: tuple[type[ev.Evenement], ...] = ()
     """The events whose correction is admitted for the roles of this route."""
+    famille: Famille | None = None
+    """Who records it (None for a correction: admitted for the roles of the step it corrects)."""
 
 
 class Commande(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,6 +78,7 @@ class EnregistrerEntree(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
             "date_reception_flux": "2024-01-08",
             "soumis_droits_devoirs": True,
         },
+        famille=Famille.DROITS,
         records=(ev.EntreeEnregistree,),
     )
 
@@ -83,6 +98,7 @@ class RouvrirDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             "date_reception_flux": "2025-03-06",
             "soumis_droits_devoirs": True,
         },
+        famille=Famille.DROITS,
         records=(ev.DroitRouvert,),
     )
 
@@ -94,6 +110,7 @@ class SuspendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=
         "suspension",
         "Enregistrer la suspension du droit",
         {"effective_on": "2024-04-01", "motif": "déclaration trimestrielle manquante"},
+        famille=Famille.DROITS,
         records=(ev.DroitSuspendu, ev.DroitsDevoirsModifies),  # both come from the flux
     )
 
@@ -103,6 +120,7 @@ class ReprendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=
         "reprise",
         "Enregistrer la reprise du droit",
         {"effective_on": "2024-05-01"},
+        famille=Famille.DROITS,
         records=(ev.DroitRepris,),
     )
 
@@ -114,6 +132,7 @@ class CloreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True
         "cloture",
         "Enregistrer la clôture du droit",
         {"effective_on": "2024-11-30", "motif": "ressources_superieures"},
+        famille=Famille.DROITS,
         records=(ev.DroitClos,),
     )
 
@@ -138,6 +157,7 @@ class DeciderOrientation(Commande, frozen=True, kw_only=True, forbid_unknown_fie
             "structure_id": "ccas-creteil",
             "mode": "decidee",
         },
+        famille=Famille.ORIENTATION,
         records=(ev.OrientationDecidee,),
     )
 
@@ -160,6 +180,7 @@ class DeciderReorientation(Commande, frozen=True, kw_only=True, forbid_unknown_f
             "motif": "projet professionnel défini",
             "date_avis_ep": "2024-02-26",
         },
+        famille=Famille.PARCOURS,
         records=(ev.ReorientationDecidee,),
     )
 
@@ -171,6 +192,7 @@ class DesignerReferent(Commande, frozen=True, kw_only=True, forbid_unknown_field
         "referent",
         "Désigner le référent unique",
         {"effective_on": "2024-01-29", "referent_id": "ref-durand"},
+        famille=Famille.PARCOURS,
         records=(ev.ReferentDesigne,),
     )
 
@@ -189,6 +211,7 @@ class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             "mode": "convocation",
             "date_rdv": "2024-02-05",
         },
+        famille=Famille.PARCOURS,
         records=(ev.RdvPlanifie,),
     )
 
@@ -201,6 +224,7 @@ class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fi
         "issue-rdv",
         "Enregistrer l'issue d'un RDV (seen, noshow, excused, revoked)",
         {"effective_on": "2024-02-05", "numero": 1, "issue": "seen"},
+        famille=Famille.PARCOURS,
         records=(ev.IssueRdvEnregistree,),
     )
 
@@ -213,6 +237,7 @@ class SignerCer(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True)
         "cer",
         "Enregistrer la signature d'un premier CER",
         {"effective_on": "2024-02-20", "date_debut": "2024-03-01", "duree_mois": 6},
+        famille=Famille.PARCOURS,
         records=(ev.CerSigne,),
     )
 
@@ -225,6 +250,7 @@ class RenouvelerCer(Commande, frozen=True, kw_only=True, forbid_unknown_fields=T
         "renouvellement-cer",
         "Enregistrer le renouvellement du CER",
         {"effective_on": "2024-08-20", "date_debut": "2024-09-01", "duree_mois": 12},
+        famille=Famille.PARCOURS,
         records=(ev.CerSigne,),
     )
 
@@ -236,6 +262,7 @@ class TenirEntretienAsc(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
         "entretien-asc",
         "Enregistrer un entretien d'appui social complémentaire",
         {"effective_on": "2024-04-10", "structure_id": "asso-insertion-94"},
+        famille=Famille.PARCOURS,
         records=(ev.EntretienAscTenu,),
     )
 
@@ -247,6 +274,7 @@ class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
         "sortie",
         "Enregistrer la sortie de l'accompagnement",
         {"effective_on": "2024-10-01", "type_sortie": "emploi_cdi"},
+        famille=Famille.PARCOURS,
         records=(ev.SortieEnregistree,),
     )
 
@@ -259,6 +287,7 @@ class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields
         "sanction",
         "Décider une sanction",
         {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "absence de CER"},
+        famille=Famille.PARCOURS,
         records=(ev.SanctionDecidee,),
     )
 
@@ -271,6 +300,7 @@ class LeverSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=T
         "levee-sanction",
         "Lever une sanction en vigueur",
         {"effective_on": "2024-06-02", "numero": 1, "motif": "CER signé"},
+        famille=Famille.PARCOURS,
         records=(ev.SanctionLevee,),
     )
 
@@ -292,7 +322,6 @@ class AnnulerEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             "version_annulee": 4,
             "motif": "RDV saisi sur le mauvais dossier",
         },
-        records=(),
     )
 
 
@@ -312,7 +341,6 @@ class RectifierEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=
             "effective_on_corrige": "2024-01-22",
             "motif": "date de notification de l'orientation",
         },
-        records=(),
     )
 
 

@@ -10,22 +10,32 @@ from domain.commands import (
     STEP_COMMANDS,
     Commande,
     EnregistrerEntree,
+    Famille,
 )
 from domain.events import Evenement
 
 
 class Step:
-    def __init__(self, slug: str, command: type[Commande], summary: str, example: dict[str, Any]):
+    def __init__(
+        self,
+        slug: str,
+        command: type[Commande],
+        summary: str,
+        example: dict[str, Any],
+        famille: Famille | None = None,
+    ):
         self.slug = slug
         self.command = command
         self.summary = summary
         self.example = example
+        self.famille = famille
+        """Who records it, which the roles admitted follow (None for a correction)."""
 
 
 def _steps(commands: tuple[type[Commande], ...]) -> list[Step]:
     """The routed commands among `commands` (a command the flux alone records has no route)."""
     return [
-        Step(c.route.slug, c, c.route.summary, c.route.example)
+        Step(c.route.slug, c, c.route.summary, c.route.example, c.route.famille)
         for c in commands
         if c.route is not None
     ]
