@@ -11,19 +11,8 @@ from typing import Any, ClassVar, Literal, NamedTuple, get_args
 import msgspec
 
 from domain import events as ev
+from domain import vocabulary as voc
 from domain.events import Profil
-from domain.vocabulary import (
-    IssueRdv,
-    ModeOrientation,
-    ModeRdv,
-    MotifCloture,
-    OrganismePayeur,
-    TypeOrganisme,
-    TypeOrientation,
-    TypeRdv,
-    TypeSanction,
-    TypeSortie,
-)
 
 
 class Famille(StrEnum):
@@ -61,7 +50,7 @@ class Commande(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 class EnregistrerEntree(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero_dossier: str
-    organisme_payeur: OrganismePayeur
+    organisme_payeur: voc.OrganismePayeur
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool = True
@@ -126,7 +115,7 @@ class ReprendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 class CloreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    motif: MotifCloture
+    motif: voc.MotifCloture
 
     route = Route(
         "cloture",
@@ -142,10 +131,10 @@ class ModifierDroitsDevoirs(Commande, frozen=True, kw_only=True, forbid_unknown_
 
 
 class DeciderOrientation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
-    mode: ModeOrientation = ModeOrientation.DECIDEE
+    mode: voc.ModeOrientation = voc.ModeOrientation.DECIDEE
 
     route = Route(
         "orientation",
@@ -163,8 +152,8 @@ class DeciderOrientation(Commande, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class DeciderReorientation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
     motif: str
     date_avis_ep: date | None = None
@@ -198,8 +187,8 @@ class DesignerReferent(Commande, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_rdv: TypeRdv
-    mode: ModeRdv
+    type_rdv: voc.TypeRdv
+    mode: voc.ModeRdv
     date_rdv: date
 
     route = Route(
@@ -218,7 +207,7 @@ class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
 class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero: int
-    issue: IssueRdv
+    issue: voc.IssueRdv
 
     route = Route(
         "issue-rdv",
@@ -268,7 +257,7 @@ class TenirEntretienAsc(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_sortie: TypeSortie
+    type_sortie: voc.TypeSortie
 
     route = Route(
         "sortie",
@@ -280,7 +269,7 @@ class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_sanction: TypeSanction
+    type_sanction: voc.TypeSanction
     motif: str
 
     route = Route(
