@@ -31,13 +31,14 @@ def decide(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
     """Check `command` against the bounds, the case and the calendar; return the events it
     records."""
     _not_in_future(command.effective_on, ctx.today, "effective_on")
-    if isinstance(command, cmd.AnnulerEtape | cmd.RectifierEtape):
+    if isinstance(command, cmd.Correction):
         raise TypeError("a correction is decided on the history: decide_on_history")
     verifier(command, ctx.today)
     return _rules(state, command, ctx)
 
 
 def _is_step(command: Commande) -> TypeGuard[Etape]:
+    """Narrows a command to the `Etape` union, so that `_step` can be checked exhaustive."""
     return isinstance(command, cmd.STEP_COMMANDS)
 
 
