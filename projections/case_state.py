@@ -100,7 +100,8 @@ _EPISODE_RESET: dict[str, object] = {
 
 
 def evolve(row: CaseRow | None, recorded: Recorded) -> CaseRow:
-    """Fold one recorded event into its case's row (`None` before the first event)."""
+    """Fold one recorded event into its case's row (`None` before the first event). Partial
+    fold: every event moves the version, only those `_changes` names change fields."""
     e = recorded.event
     base = row or CaseRow(case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at)
     return replace(

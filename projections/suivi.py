@@ -152,7 +152,8 @@ class Suivi(msgspec.Struct, kw_only=True):
 
 
 def evolve(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
-    """Fold one event of a case into its episodes (in place; returns them)."""
+    """Fold one event of a case into its episodes (in place; returns them). Partial fold, as
+    `evolve_event`."""
     return evolve_event(episodes, recorded.originator_id, recorded.event)
 
 
