@@ -72,8 +72,6 @@ class CohorteEnregistree(Evenement, frozen=True, kw_only=True):
     definition: DefinitionCohorte
 
 
-COHORT_EVENT_TYPES: tuple[type[Evenement], ...] = (CohorteEnregistree,)
-
 _NAMESPACE = uuid.UUID("6f1c0a52-8d3e-4c7b-9a41-2b7f3d0e9c15")
 
 

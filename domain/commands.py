@@ -5,37 +5,71 @@ turns a command into events or refuses it with a domain error.
 """
 
 from datetime import date
-from typing import Literal
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, NamedTuple, get_args
 
 import msgspec
 
+from domain import events as ev
+from domain import vocabulary as voc
 from domain.events import Profil
-from domain.vocabulary import (
-    IssueRdv,
-    ModeOrientation,
-    ModeRdv,
-    MotifCloture,
-    OrganismePayeur,
-    TypeOrganisme,
-    TypeOrientation,
-    TypeRdv,
-    TypeSanction,
-    TypeSortie,
-)
+
+
+class Famille(StrEnum):
+    """Who records a kind of step: the roles admitted to its route follow."""
+
+    DROITS = "droits"
+    """The right and its changes: the CAF/MSA flux, or the orientation service."""
+    ORIENTATION = "orientation"
+    """The first orientation: the orientation service alone."""
+    PARCOURS = "parcours"
+    """The path once oriented: the referents' structures and the orientation service."""
+
+
+class Route(NamedTuple):
+    """How the API records a command, declared next to it (the routes are derived from these):
+    `POST /dossiers/{case_id}/{slug}` (the entry, slug "", is `POST /dossiers`), its summary
+    and example body in the OpenAPI document (the end-to-end tests post the examples)."""
+
+    slug: str
+    summary: str
+    example: dict[str, Any]
+    records: tuple[type[ev.Evenement], ...] = ()
+    """The events whose correction is admitted for the roles of this route."""
+    famille: Famille | None = None
+    """Who records it (None for a correction: admitted for the roles of the step it corrects)."""
 
 
 class Commande(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     effective_on: date
     """The date the step took effect; today or earlier."""
 
+    route: ClassVar[Route | None] = None
+    """None: not recorded through the API's step routes (the flux records it)."""
+
 
 class EnregistrerEntree(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero_dossier: str
-    organisme_payeur: OrganismePayeur
+    organisme_payeur: voc.OrganismePayeur
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool = True
     profil: Profil | None = None
+
+    route = Route(
+        "",
+        "Enregistrer l'entrée d'un allocataire (ouvre le dossier et l'épisode 1)",
+        {
+            "effective_on": "2024-01-03",
+            "numero_dossier": "CAF-0123456",
+            "organisme_payeur": "caf",
+            "date_flux": "2024-01-04",
+            "date_reception_flux": "2024-01-08",
+            "soumis_droits_devoirs": True,
+        },
+        famille=Famille.DROITS,
+        records=(ev.EntreeEnregistree,),
+    )
 
 
 class RouvrirDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -44,17 +78,52 @@ class RouvrirDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     soumis_droits_devoirs: bool = True
     profil: Profil | None = None
 
+    route = Route(
+        "reouverture",
+        "Enregistrer la réouverture du droit (nouvel épisode)",
+        {
+            "effective_on": "2025-03-03",
+            "date_flux": "2025-03-04",
+            "date_reception_flux": "2025-03-06",
+            "soumis_droits_devoirs": True,
+        },
+        famille=Famille.DROITS,
+        records=(ev.DroitRouvert,),
+    )
+
 
 class SuspendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     motif: str | None = None
 
+    route = Route(
+        "suspension",
+        "Enregistrer la suspension du droit",
+        {"effective_on": "2024-04-01", "motif": "déclaration trimestrielle manquante"},
+        famille=Famille.DROITS,
+        records=(ev.DroitSuspendu, ev.DroitsDevoirsModifies),  # both come from the flux
+    )
+
 
 class ReprendreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
+    route = Route(
+        "reprise",
+        "Enregistrer la reprise du droit",
+        {"effective_on": "2024-05-01"},
+        famille=Famille.DROITS,
+        records=(ev.DroitRepris,),
+    )
 
 
 class CloreDroit(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    motif: MotifCloture
+    motif: voc.MotifCloture
+
+    route = Route(
+        "cloture",
+        "Enregistrer la clôture du droit",
+        {"effective_on": "2024-11-30", "motif": "ressources_superieures"},
+        famille=Famille.DROITS,
+        records=(ev.DroitClos,),
+    )
 
 
 class ModifierDroitsDevoirs(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -62,61 +131,167 @@ class ModifierDroitsDevoirs(Commande, frozen=True, kw_only=True, forbid_unknown_
 
 
 class DeciderOrientation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
-    mode: ModeOrientation = ModeOrientation.DECIDEE
+    mode: voc.ModeOrientation = voc.ModeOrientation.DECIDEE
+
+    route = Route(
+        "orientation",
+        "Décider l'orientation",
+        {
+            "effective_on": "2024-01-25",
+            "type_orientation": "sociale",
+            "organisme": "ccas",
+            "structure_id": "ccas-creteil",
+            "mode": "decidee",
+        },
+        famille=Famille.ORIENTATION,
+        records=(ev.OrientationDecidee,),
+    )
 
 
 class DeciderReorientation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
     motif: str
     date_avis_ep: date | None = None
+
+    route = Route(
+        "reorientation",
+        "Décider une réorientation",
+        {
+            "effective_on": "2024-03-01",
+            "type_orientation": "professionnelle",
+            "organisme": "france_travail",
+            "structure_id": "ft-creteil",
+            "motif": "projet professionnel défini",
+            "date_avis_ep": "2024-02-26",
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.ReorientationDecidee,),
+    )
 
 
 class DesignerReferent(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referent_id: str
 
+    route = Route(
+        "referent",
+        "Désigner le référent unique",
+        {"effective_on": "2024-01-29", "referent_id": "ref-durand"},
+        famille=Famille.PARCOURS,
+        records=(ev.ReferentDesigne,),
+    )
+
 
 class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_rdv: TypeRdv
-    mode: ModeRdv
+    type_rdv: voc.TypeRdv
+    mode: voc.ModeRdv
     date_rdv: date
+
+    route = Route(
+        "rdv",
+        "Planifier un RDV (invitation ou convocation)",
+        {
+            "effective_on": "2024-01-29",
+            "type_rdv": "premier_accompagnement",
+            "mode": "convocation",
+            "date_rdv": "2024-02-05",
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.RdvPlanifie,),
+    )
 
 
 class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero: int
-    issue: IssueRdv
+    issue: voc.IssueRdv
+
+    route = Route(
+        "issue-rdv",
+        "Enregistrer l'issue d'un RDV (seen, noshow, excused, revoked)",
+        {"effective_on": "2024-02-05", "numero": 1, "issue": "seen"},
+        famille=Famille.PARCOURS,
+        records=(ev.IssueRdvEnregistree,),
+    )
 
 
 class SignerCer(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     date_debut: date
     duree_mois: Literal[6, 9, 12]
 
+    route = Route(
+        "cer",
+        "Enregistrer la signature d'un premier CER",
+        {"effective_on": "2024-02-20", "date_debut": "2024-03-01", "duree_mois": 6},
+        famille=Famille.PARCOURS,
+        records=(ev.CerSigne,),
+    )
+
 
 class RenouvelerCer(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     date_debut: date
     duree_mois: Literal[6, 9, 12]
 
+    route = Route(
+        "renouvellement-cer",
+        "Enregistrer le renouvellement du CER",
+        {"effective_on": "2024-08-20", "date_debut": "2024-09-01", "duree_mois": 12},
+        famille=Famille.PARCOURS,
+        records=(ev.CerSigne,),
+    )
+
 
 class TenirEntretienAsc(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     structure_id: str
 
+    route = Route(
+        "entretien-asc",
+        "Enregistrer un entretien d'appui social complémentaire",
+        {"effective_on": "2024-04-10", "structure_id": "asso-insertion-94"},
+        famille=Famille.PARCOURS,
+        records=(ev.EntretienAscTenu,),
+    )
+
 
 class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_sortie: TypeSortie
+    type_sortie: voc.TypeSortie
+
+    route = Route(
+        "sortie",
+        "Enregistrer la sortie de l'accompagnement",
+        {"effective_on": "2024-10-01", "type_sortie": "emploi_cdi"},
+        famille=Famille.PARCOURS,
+        records=(ev.SortieEnregistree,),
+    )
 
 
 class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    type_sanction: TypeSanction
+    type_sanction: voc.TypeSanction
     motif: str
+
+    route = Route(
+        "sanction",
+        "Décider une sanction",
+        {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "absence de CER"},
+        famille=Famille.PARCOURS,
+        records=(ev.SanctionDecidee,),
+    )
 
 
 class LeverSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero: int
     motif: str | None = None
+
+    route = Route(
+        "levee-sanction",
+        "Lever une sanction en vigueur",
+        {"effective_on": "2024-06-02", "numero": 1, "motif": "CER signé"},
+        famille=Famille.PARCOURS,
+        records=(ev.SanctionLevee,),
+    )
 
 
 # --- corrections: never an edit, a new fact naming the step it corrects ----------------------
@@ -128,6 +303,16 @@ class AnnulerEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     version_annulee: int
     motif: str
 
+    route = Route(
+        "annulation",
+        "Annuler une étape enregistrée par erreur (l'étape reste au journal)",
+        {
+            "effective_on": "2024-03-04",
+            "version_annulee": 4,
+            "motif": "RDV saisi sur le mauvais dossier",
+        },
+    )
+
 
 class RectifierEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Correct the date a recorded step took effect (`effective_on`: the day of the decision)."""
@@ -136,5 +321,42 @@ class RectifierEtape(Commande, frozen=True, kw_only=True, forbid_unknown_fields=
     effective_on_corrige: date
     motif: str
 
+    route = Route(
+        "rectification",
+        "Rectifier la date d'effet d'une étape (l'original reste au journal)",
+        {
+            "effective_on": "2024-03-04",
+            "version_rectifiee": 2,
+            "effective_on_corrige": "2024-01-22",
+            "motif": "date de notification de l'orientation",
+        },
+    )
+
+
+Etape = (
+    EnregistrerEntree
+    | DeciderOrientation
+    | DeciderReorientation
+    | DesignerReferent
+    | PlanifierRdv
+    | EnregistrerIssueRdv
+    | SignerCer
+    | RenouvelerCer
+    | TenirEntretienAsc
+    | EnregistrerSortie
+    | DeciderSanction
+    | LeverSanction
+    | SuspendreDroit
+    | ReprendreDroit
+    | CloreDroit
+    | RouvrirDroit
+    | ModifierDroitsDevoirs
+)
+"""Every step command, as one union: `decide` matches over it, the API derives its routes from
+it (in this order)."""
 
 Correction = AnnulerEtape | RectifierEtape
+"""The commands that correct a recorded step (decided on the history, not on the state)."""
+
+STEP_COMMANDS: tuple[type[Commande], ...] = get_args(Etape)
+CORRECTION_COMMANDS: tuple[type[Commande], ...] = get_args(Correction)

@@ -19,23 +19,24 @@ from uuid import UUID
 
 from msgspec.structs import replace
 
-from domain.events import EtapeAnnulee, EtapeRectifiee, Evenement, Recorded
-
-CORRECTION_TYPES: tuple[type[Evenement], ...] = (EtapeAnnulee, EtapeRectifiee)
-"""Events that change how earlier steps read: a read model refolds the case from its history."""
+from domain.events import CORRECTION_TYPES, EtapeAnnulee, EtapeRectifiee, Evenement, Recorded
 
 
 def is_correction(event: Evenement) -> bool:
+    """Whether `event` changes how earlier steps read (a read model refolds the case)."""
     return isinstance(event, CORRECTION_TYPES)
 
 
 def corrected_version(event: Evenement) -> int | None:
-    """The version a correction event names (None for any other event)."""
-    if isinstance(event, EtapeAnnulee):
-        return event.version_annulee
-    if isinstance(event, EtapeRectifiee):
-        return event.version_rectifiee
-    return None
+    """The version a correction event names (None for any other event). Partial fold: only
+    the corrections count."""
+    match event:
+        case EtapeAnnulee():
+            return event.version_annulee
+        case EtapeRectifiee():
+            return event.version_rectifiee
+        case _:
+            return None
 
 
 def effective_history(history: Sequence[Recorded]) -> list[Recorded]:
@@ -44,10 +45,13 @@ def effective_history(history: Sequence[Recorded]) -> list[Recorded]:
     voided: set[int] = set()
     dates: dict[int, date] = {}
     for r in history:
-        if isinstance(r.event, EtapeAnnulee):
-            voided.add(r.event.version_annulee)
-        elif isinstance(r.event, EtapeRectifiee):
-            dates[r.event.version_rectifiee] = r.event.effective_on_corrige
+        match r.event:
+            case EtapeAnnulee(version_annulee=version):
+                voided.add(version)
+            case EtapeRectifiee(version_rectifiee=version, effective_on_corrige=corrected):
+                dates[version] = corrected
+            case _:
+                pass
     out: list[Recorded] = []
     for r in history:
         if is_correction(r.event) or r.originator_version in voided:

@@ -3,61 +3,20 @@ domain error naming the rule and the field at fault. Pure: the caller passes tod
 the recording metadata.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal, TypeGuard, assert_never, cast
 
 import msgspec
 
+from domain import commands as cmd
+from domain import events as ev
 from domain.bounds import verifier
-from domain.commands import (
-    AnnulerEtape,
-    CloreDroit,
-    Commande,
-    DeciderOrientation,
-    DeciderReorientation,
-    DeciderSanction,
-    DesignerReferent,
-    EnregistrerEntree,
-    EnregistrerIssueRdv,
-    EnregistrerSortie,
-    LeverSanction,
-    ModifierDroitsDevoirs,
-    PlanifierRdv,
-    RectifierEtape,
-    RenouvelerCer,
-    ReprendreDroit,
-    RouvrirDroit,
-    SignerCer,
-    SuspendreDroit,
-    TenirEntretienAsc,
-)
+from domain.commands import Commande, Etape
 from domain.corrections import effective_history, is_correction
 from domain.dossier import Dossier, Orientation, Statut, evolve, fold_history
 from domain.errors import DomainError, DossierInconnu
-from domain.events import (
-    CerSigne,
-    DroitClos,
-    DroitRepris,
-    DroitRouvert,
-    DroitsDevoirsModifies,
-    DroitSuspendu,
-    EntreeEnregistree,
-    EntretienAscTenu,
-    EtapeAnnulee,
-    EtapeRectifiee,
-    Evenement,
-    IssueRdvEnregistree,
-    Meta,
-    OrientationDecidee,
-    RdvPlanifie,
-    Recorded,
-    ReferentDesigne,
-    ReorientationDecidee,
-    SanctionDecidee,
-    SanctionLevee,
-    SortieEnregistree,
-)
+from domain.events import Evenement, Meta, Recorded
 from domain.vocabulary import RDV_AVANT_ORIENTATION, IssueRdv, TypeOrientation
 
 
@@ -68,38 +27,72 @@ class Contexte(msgspec.Struct, frozen=True, kw_only=True):
     meta: Meta
 
 
-C = TypeVar("C", bound=Commande)
-Handler = Callable[[Dossier, Any, Contexte], list[Evenement]]
-_HANDLERS: dict[type[Commande], Handler] = {}
-
-
-def _handles(
-    kind: type[C],
-) -> Callable[[Callable[[Dossier, C, Contexte], list[Evenement]]], Handler]:
-    def register(fn: Callable[[Dossier, C, Contexte], list[Evenement]]) -> Handler:
-        _HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
 def decide(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
     """Check `command` against the bounds, the case and the calendar; return the events it
     records."""
     _not_in_future(command.effective_on, ctx.today, "effective_on")
-    if isinstance(command, AnnulerEtape | RectifierEtape):
+    if isinstance(command, cmd.Correction):
         raise TypeError("a correction is decided on the history: decide_on_history")
     verifier(command, ctx.today)
     return _rules(state, command, ctx)
+
+
+def _is_step(command: Commande) -> TypeGuard[Etape]:
+    """Narrows a command to the `Etape` union, so that `_step` can be checked exhaustive."""
+    return isinstance(command, cmd.STEP_COMMANDS)
 
 
 def _rules(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
     """The path's rules alone: what a step already recorded is replayed through when a
     correction changes the history before it (it was bounded when first recorded)."""
     _not_in_future(command.effective_on, ctx.today, "effective_on")
-    if not state.existe and not isinstance(command, EnregistrerEntree):
+    if not state.existe and not isinstance(command, cmd.EnregistrerEntree):
         raise DossierInconnu
-    return _HANDLERS[type(command)](state, command, ctx)
+    if not _is_step(command):
+        raise TypeError(f"no rule records {type(command).__name__}")
+    return _step(state, command, ctx)
+
+
+def _step(s: Dossier, c: Etape, ctx: Contexte) -> list[Evenement]:
+    """The rule of each step command. Exhaustive: a new command in `Etape` without its rule
+    fails the type check."""
+    match c:
+        case cmd.EnregistrerEntree():
+            return _entree(s, c, ctx)
+        case cmd.RouvrirDroit():
+            return _reouverture(s, c, ctx)
+        case cmd.SuspendreDroit():
+            return _suspension(s, c, ctx)
+        case cmd.ReprendreDroit():
+            return _reprise(s, c, ctx)
+        case cmd.CloreDroit():
+            return _cloture(s, c, ctx)
+        case cmd.ModifierDroitsDevoirs():
+            return _droits_devoirs(s, c, ctx)
+        case cmd.DeciderOrientation():
+            return _orientation(s, c, ctx)
+        case cmd.DeciderReorientation():
+            return _reorientation(s, c, ctx)
+        case cmd.DesignerReferent():
+            return _referent(s, c, ctx)
+        case cmd.PlanifierRdv():
+            return _rdv(s, c, ctx)
+        case cmd.EnregistrerIssueRdv():
+            return _issue_rdv(s, c, ctx)
+        case cmd.SignerCer():
+            return _signer_cer(s, c, ctx)
+        case cmd.RenouvelerCer():
+            return _renouveler_cer(s, c, ctx)
+        case cmd.TenirEntretienAsc():
+            return _asc(s, c, ctx)
+        case cmd.EnregistrerSortie():
+            return _sortie(s, c, ctx)
+        case cmd.DeciderSanction():
+            return _sanction(s, c, ctx)
+        case cmd.LeverSanction():
+            return _lever_sanction(s, c, ctx)
+        case _:
+            assert_never(c)
 
 
 # --- shared checks -------------------------------------------------------------------------
@@ -135,7 +128,7 @@ def _current_orientation(state: Dossier, command: Commande) -> Orientation:
     return state.orientation
 
 
-def _flux_dates(command: EnregistrerEntree | RouvrirDroit, ctx: Contexte) -> None:
+def _flux_dates(command: cmd.EnregistrerEntree | cmd.RouvrirDroit, ctx: Contexte) -> None:
     _not_in_future(command.date_flux, ctx.today, "date_flux")
     _not_in_future(command.date_reception_flux, ctx.today, "date_reception_flux")
     _not_before(command.date_reception_flux, command.date_flux, "date_reception_flux", "le flux")
@@ -144,15 +137,14 @@ def _flux_dates(command: EnregistrerEntree | RouvrirDroit, ctx: Contexte) -> Non
 # --- rights, from the CAF/MSA flux ----------------------------------------------------------
 
 
-@_handles(EnregistrerEntree)
-def _entree(state: Dossier, c: EnregistrerEntree, ctx: Contexte) -> list[Evenement]:
+def _entree(state: Dossier, c: cmd.EnregistrerEntree, ctx: Contexte) -> list[Evenement]:
     if state.existe:
         raise DomainError(
             "dossier_existant", "Ce dossier a déjà une entrée: enregistrer une réouverture."
         )
     _flux_dates(c, ctx)
     return [
-        EntreeEnregistree(
+        ev.EntreeEnregistree(
             effective_on=c.effective_on,
             meta=ctx.meta,
             numero_dossier=c.numero_dossier,
@@ -165,8 +157,7 @@ def _entree(state: Dossier, c: EnregistrerEntree, ctx: Contexte) -> list[Eveneme
     ]
 
 
-@_handles(RouvrirDroit)
-def _reouverture(state: Dossier, c: RouvrirDroit, ctx: Contexte) -> list[Evenement]:
+def _reouverture(state: Dossier, c: cmd.RouvrirDroit, ctx: Contexte) -> list[Evenement]:
     if state.episode_ouvert:
         raise DomainError(
             "episode_ouvert", "L'épisode en cours n'est ni clos ni sorti.", "effective_on"
@@ -174,7 +165,7 @@ def _reouverture(state: Dossier, c: RouvrirDroit, ctx: Contexte) -> list[Eveneme
     _not_before(c.effective_on, state.date_entree, "effective_on", "l'entrée précédente")
     _flux_dates(c, ctx)
     return [
-        DroitRouvert(
+        ev.DroitRouvert(
             effective_on=c.effective_on,
             meta=ctx.meta,
             date_flux=c.date_flux,
@@ -191,30 +182,26 @@ def _right_not_closed(state: Dossier, c: Commande) -> None:
     _not_before(c.effective_on, state.date_entree, "effective_on", "l'entrée")
 
 
-@_handles(SuspendreDroit)
-def _suspension(state: Dossier, c: SuspendreDroit, ctx: Contexte) -> list[Evenement]:
+def _suspension(state: Dossier, c: cmd.SuspendreDroit, ctx: Contexte) -> list[Evenement]:
     _right_not_closed(state, c)
     if state.droit_suspendu:
         raise DomainError("droit_deja_suspendu", "Le droit est déjà suspendu.")
-    return [DroitSuspendu(effective_on=c.effective_on, meta=ctx.meta, motif=c.motif)]
+    return [ev.DroitSuspendu(effective_on=c.effective_on, meta=ctx.meta, motif=c.motif)]
 
 
-@_handles(ReprendreDroit)
-def _reprise(state: Dossier, c: ReprendreDroit, ctx: Contexte) -> list[Evenement]:
+def _reprise(state: Dossier, c: cmd.ReprendreDroit, ctx: Contexte) -> list[Evenement]:
     _right_not_closed(state, c)
     if not state.droit_suspendu:
         raise DomainError("droit_non_suspendu", "Le droit n'est pas suspendu.")
-    return [DroitRepris(effective_on=c.effective_on, meta=ctx.meta)]
+    return [ev.DroitRepris(effective_on=c.effective_on, meta=ctx.meta)]
 
 
-@_handles(CloreDroit)
-def _cloture(state: Dossier, c: CloreDroit, ctx: Contexte) -> list[Evenement]:
+def _cloture(state: Dossier, c: cmd.CloreDroit, ctx: Contexte) -> list[Evenement]:
     _right_not_closed(state, c)
-    return [DroitClos(effective_on=c.effective_on, meta=ctx.meta, motif=c.motif)]
+    return [ev.DroitClos(effective_on=c.effective_on, meta=ctx.meta, motif=c.motif)]
 
 
-@_handles(ModifierDroitsDevoirs)
-def _droits_devoirs(state: Dossier, c: ModifierDroitsDevoirs, ctx: Contexte) -> list[Evenement]:
+def _droits_devoirs(state: Dossier, c: cmd.ModifierDroitsDevoirs, ctx: Contexte) -> list[Evenement]:
     _right_not_closed(state, c)
     if state.soumis_droits_devoirs == c.soumis_droits_devoirs:
         raise DomainError(
@@ -223,7 +210,7 @@ def _droits_devoirs(state: Dossier, c: ModifierDroitsDevoirs, ctx: Contexte) -> 
             "soumis_droits_devoirs",
         )
     return [
-        DroitsDevoirsModifies(
+        ev.DroitsDevoirsModifies(
             effective_on=c.effective_on,
             meta=ctx.meta,
             soumis_droits_devoirs=c.soumis_droits_devoirs,
@@ -234,8 +221,7 @@ def _droits_devoirs(state: Dossier, c: ModifierDroitsDevoirs, ctx: Contexte) -> 
 # --- orientation and referent ---------------------------------------------------------------
 
 
-@_handles(DeciderOrientation)
-def _orientation(state: Dossier, c: DeciderOrientation, ctx: Contexte) -> list[Evenement]:
+def _orientation(state: Dossier, c: cmd.DeciderOrientation, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     if state.orientation is not None:
         raise DomainError(
@@ -244,7 +230,7 @@ def _orientation(state: Dossier, c: DeciderOrientation, ctx: Contexte) -> list[E
             "type_orientation",
         )
     return [
-        OrientationDecidee(
+        ev.OrientationDecidee(
             effective_on=c.effective_on,
             meta=ctx.meta,
             type_orientation=c.type_orientation,
@@ -255,8 +241,7 @@ def _orientation(state: Dossier, c: DeciderOrientation, ctx: Contexte) -> list[E
     ]
 
 
-@_handles(DeciderReorientation)
-def _reorientation(state: Dossier, c: DeciderReorientation, ctx: Contexte) -> list[Evenement]:
+def _reorientation(state: Dossier, c: cmd.DeciderReorientation, ctx: Contexte) -> list[Evenement]:
     current = _current_orientation(state, c)
     if (current.type_orientation, current.structure_id) == (c.type_orientation, c.structure_id):
         raise DomainError(
@@ -267,7 +252,7 @@ def _reorientation(state: Dossier, c: DeciderReorientation, ctx: Contexte) -> li
     if c.date_avis_ep is not None:
         _not_in_future(c.date_avis_ep, ctx.today, "date_avis_ep")
     return [
-        ReorientationDecidee(
+        ev.ReorientationDecidee(
             effective_on=c.effective_on,
             meta=ctx.meta,
             type_orientation=c.type_orientation,
@@ -279,24 +264,24 @@ def _reorientation(state: Dossier, c: DeciderReorientation, ctx: Contexte) -> li
     ]
 
 
-@_handles(DesignerReferent)
-def _referent(state: Dossier, c: DesignerReferent, ctx: Contexte) -> list[Evenement]:
+def _referent(state: Dossier, c: cmd.DesignerReferent, ctx: Contexte) -> list[Evenement]:
     _current_orientation(state, c)
-    return [ReferentDesigne(effective_on=c.effective_on, meta=ctx.meta, referent_id=c.referent_id)]
+    return [
+        ev.ReferentDesigne(effective_on=c.effective_on, meta=ctx.meta, referent_id=c.referent_id)
+    ]
 
 
 # --- RDV ------------------------------------------------------------------------------------
 
 
-@_handles(PlanifierRdv)
-def _rdv(state: Dossier, c: PlanifierRdv, ctx: Contexte) -> list[Evenement]:
+def _rdv(state: Dossier, c: cmd.PlanifierRdv, ctx: Contexte) -> list[Evenement]:
     if c.type_rdv in RDV_AVANT_ORIENTATION:
         _open_episode(state, c)
     else:
         _current_orientation(state, c)
     _not_before(c.date_rdv, c.effective_on, "date_rdv", "sa planification")
     return [
-        RdvPlanifie(
+        ev.RdvPlanifie(
             effective_on=c.effective_on,
             meta=ctx.meta,
             numero=len(state.rdvs) + 1,
@@ -307,8 +292,7 @@ def _rdv(state: Dossier, c: PlanifierRdv, ctx: Contexte) -> list[Evenement]:
     ]
 
 
-@_handles(EnregistrerIssueRdv)
-def _issue_rdv(state: Dossier, c: EnregistrerIssueRdv, ctx: Contexte) -> list[Evenement]:
+def _issue_rdv(state: Dossier, c: cmd.EnregistrerIssueRdv, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     rdv = state.rdvs.get(c.numero)
     if rdv is None or rdv.episode != state.episode:
@@ -322,7 +306,7 @@ def _issue_rdv(state: Dossier, c: EnregistrerIssueRdv, ctx: Contexte) -> list[Ev
     else:
         _not_before(c.effective_on, rdv.planifie_le, "effective_on", "la planification")
     return [
-        IssueRdvEnregistree(
+        ev.IssueRdvEnregistree(
             effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, issue=c.issue
         )
     ]
@@ -332,12 +316,12 @@ def _issue_rdv(state: Dossier, c: EnregistrerIssueRdv, ctx: Contexte) -> list[Ev
 
 
 def _cer(
-    state: Dossier, c: SignerCer | RenouvelerCer, ctx: Contexte, renouvellement: bool
+    state: Dossier, c: cmd.SignerCer | cmd.RenouvelerCer, ctx: Contexte, renouvellement: bool
 ) -> list[Evenement]:
     orientation = _current_orientation(state, c)
     _not_before(c.date_debut, orientation.depuis, "date_debut", "l'orientation")
     return [
-        CerSigne(
+        ev.CerSigne(
             effective_on=c.effective_on,
             meta=ctx.meta,
             numero=state.nb_cer + 1,
@@ -348,8 +332,7 @@ def _cer(
     ]
 
 
-@_handles(SignerCer)
-def _signer_cer(state: Dossier, c: SignerCer, ctx: Contexte) -> list[Evenement]:
+def _signer_cer(state: Dossier, c: cmd.SignerCer, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     if state.cer is not None:
         raise DomainError(
@@ -358,8 +341,7 @@ def _signer_cer(state: Dossier, c: SignerCer, ctx: Contexte) -> list[Evenement]:
     return _cer(state, c, ctx, renouvellement=False)
 
 
-@_handles(RenouvelerCer)
-def _renouveler_cer(state: Dossier, c: RenouvelerCer, ctx: Contexte) -> list[Evenement]:
+def _renouveler_cer(state: Dossier, c: cmd.RenouvelerCer, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     if state.cer is None:
         raise DomainError("cer_requis", "Aucun CER à renouveler dans cet épisode.")
@@ -367,8 +349,7 @@ def _renouveler_cer(state: Dossier, c: RenouvelerCer, ctx: Contexte) -> list[Eve
     return _cer(state, c, ctx, renouvellement=True)
 
 
-@_handles(TenirEntretienAsc)
-def _asc(state: Dossier, c: TenirEntretienAsc, ctx: Contexte) -> list[Evenement]:
+def _asc(state: Dossier, c: cmd.TenirEntretienAsc, ctx: Contexte) -> list[Evenement]:
     orientation = _current_orientation(state, c)
     if orientation.type_orientation is not TypeOrientation.PROFESSIONNELLE:
         raise DomainError(
@@ -376,23 +357,21 @@ def _asc(state: Dossier, c: TenirEntretienAsc, ctx: Contexte) -> list[Evenement]
             "L'appui social complémentaire concerne les personnes en orientation professionnelle.",
         )
     return [
-        EntretienAscTenu(effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id)
+        ev.EntretienAscTenu(effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id)
     ]
 
 
-@_handles(EnregistrerSortie)
-def _sortie(state: Dossier, c: EnregistrerSortie, ctx: Contexte) -> list[Evenement]:
+def _sortie(state: Dossier, c: cmd.EnregistrerSortie, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     return [
-        SortieEnregistree(effective_on=c.effective_on, meta=ctx.meta, type_sortie=c.type_sortie)
+        ev.SortieEnregistree(effective_on=c.effective_on, meta=ctx.meta, type_sortie=c.type_sortie)
     ]
 
 
-@_handles(DeciderSanction)
-def _sanction(state: Dossier, c: DeciderSanction, ctx: Contexte) -> list[Evenement]:
+def _sanction(state: Dossier, c: cmd.DeciderSanction, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     return [
-        SanctionDecidee(
+        ev.SanctionDecidee(
             effective_on=c.effective_on,
             meta=ctx.meta,
             numero=state.nb_sanctions + 1,
@@ -402,15 +381,14 @@ def _sanction(state: Dossier, c: DeciderSanction, ctx: Contexte) -> list[Eveneme
     ]
 
 
-@_handles(LeverSanction)
-def _lever_sanction(state: Dossier, c: LeverSanction, ctx: Contexte) -> list[Evenement]:
+def _lever_sanction(state: Dossier, c: cmd.LeverSanction, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
     if c.numero not in state.sanctions_en_cours:
         raise DomainError(
             "sanction_non_en_vigueur", f"La sanction n°{c.numero} n'est pas en vigueur.", "numero"
         )
     return [
-        SanctionLevee(effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, motif=c.motif)
+        ev.SanctionLevee(effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, motif=c.motif)
     ]
 
 
@@ -423,14 +401,15 @@ def decide_on_history(
     """`decide` for any command, given the case's raw history: a step is checked against the
     state the effective history folds to (corrections applied), a correction against the
     history it corrects."""
-    if isinstance(command, AnnulerEtape | RectifierEtape):
-        _not_in_future(command.effective_on, ctx.today, "effective_on")
-        verifier(command, ctx.today)
-    if isinstance(command, AnnulerEtape):
-        return _annuler(history, command, ctx)
-    if isinstance(command, RectifierEtape):
-        return _rectifier(history, command, ctx)
-    return decide(fold_history(history), command, ctx)
+    match command:
+        case cmd.AnnulerEtape() | cmd.RectifierEtape():
+            _not_in_future(command.effective_on, ctx.today, "effective_on")
+            verifier(command, ctx.today)
+            if isinstance(command, cmd.AnnulerEtape):
+                return _annuler(history, command, ctx)
+            return _rectifier(history, command, ctx)
+        case _:
+            return decide(fold_history(history), command, ctx)
 
 
 def _target(history: Sequence[Recorded], version: int, field: str) -> Recorded:
@@ -448,7 +427,7 @@ def _target(history: Sequence[Recorded], version: int, field: str) -> Recorded:
             field,
         )
     if any(
-        isinstance(r.event, EtapeAnnulee) and r.event.version_annulee == version for r in history
+        isinstance(r.event, ev.EtapeAnnulee) and r.event.version_annulee == version for r in history
     ):
         raise DomainError("etape_deja_annulee", f"L'étape {version} est déjà annulée.", field)
     return target
@@ -479,11 +458,11 @@ def _coherent(history: Sequence[Recorded], ctx: Contexte, field: str) -> None:
         state = evolve(state, r.event)
 
 
-def _annuler(history: Sequence[Recorded], c: AnnulerEtape, ctx: Contexte) -> list[Evenement]:
+def _annuler(history: Sequence[Recorded], c: cmd.AnnulerEtape, ctx: Contexte) -> list[Evenement]:
     if not history:
         raise DossierInconnu
     target = _target(history, c.version_annulee, "version_annulee")
-    if isinstance(target.event, EntreeEnregistree):
+    if isinstance(target.event, ev.EntreeEnregistree):
         raise DomainError(
             "entree_non_annulable",
             "L'entrée ne s'annule pas: elle porte le dossier (clore le droit, ou rectifier sa date).",
@@ -491,7 +470,7 @@ def _annuler(history: Sequence[Recorded], c: AnnulerEtape, ctx: Contexte) -> lis
         )
     _motif(c.motif)
     _not_before(c.effective_on, target.event.effective_on, "effective_on", "l'étape annulée")
-    event = EtapeAnnulee(
+    event = ev.EtapeAnnulee(
         effective_on=c.effective_on, meta=ctx.meta, version_annulee=c.version_annulee, motif=c.motif
     )
     _coherent(
@@ -502,7 +481,9 @@ def _annuler(history: Sequence[Recorded], c: AnnulerEtape, ctx: Contexte) -> lis
     return [event]
 
 
-def _rectifier(history: Sequence[Recorded], c: RectifierEtape, ctx: Contexte) -> list[Evenement]:
+def _rectifier(
+    history: Sequence[Recorded], c: cmd.RectifierEtape, ctx: Contexte
+) -> list[Evenement]:
     if not history:
         raise DossierInconnu
     target = _target(history, c.version_rectifiee, "version_rectifiee")
@@ -520,7 +501,7 @@ def _rectifier(history: Sequence[Recorded], c: RectifierEtape, ctx: Contexte) ->
             f"L'étape {c.version_rectifiee} a déjà pris effet le {current}.",
             "effective_on_corrige",
         )
-    event = EtapeRectifiee(
+    event = ev.EtapeRectifiee(
         effective_on=c.effective_on,
         meta=ctx.meta,
         version_rectifiee=c.version_rectifiee,
@@ -533,67 +514,78 @@ def _rectifier(history: Sequence[Recorded], c: RectifierEtape, ctx: Contexte) ->
 
 
 def command_of(e: Evenement) -> Commande | None:
-    """The command that records event `e` (what the rules check a replayed step as)."""
+    """The command that records event `e` (what the rules check a replayed step as). Exhaustive
+    over the case events: a correction, or another aggregate's event, replays as no command."""
+    if not ev.is_fait(e):
+        return None
     d = e.effective_on
-    if isinstance(e, EntreeEnregistree):
-        return EnregistrerEntree(
-            effective_on=d,
-            numero_dossier=e.numero_dossier,
-            organisme_payeur=e.organisme_payeur,
-            date_flux=e.date_flux,
-            date_reception_flux=e.date_reception_flux,
-            soumis_droits_devoirs=e.soumis_droits_devoirs,
-            profil=e.profil,
-        )
-    if isinstance(e, DroitRouvert):
-        return RouvrirDroit(
-            effective_on=d,
-            date_flux=e.date_flux,
-            date_reception_flux=e.date_reception_flux,
-            soumis_droits_devoirs=e.soumis_droits_devoirs,
-            profil=e.profil,
-        )
-    if isinstance(e, DroitSuspendu):
-        return SuspendreDroit(effective_on=d, motif=e.motif)
-    if isinstance(e, DroitRepris):
-        return ReprendreDroit(effective_on=d)
-    if isinstance(e, DroitClos):
-        return CloreDroit(effective_on=d, motif=e.motif)
-    if isinstance(e, DroitsDevoirsModifies):
-        return ModifierDroitsDevoirs(effective_on=d, soumis_droits_devoirs=e.soumis_droits_devoirs)
-    if isinstance(e, OrientationDecidee):
-        return DeciderOrientation(
-            effective_on=d,
-            type_orientation=e.type_orientation,
-            organisme=e.organisme,
-            structure_id=e.structure_id,
-            mode=e.mode,
-        )
-    if isinstance(e, ReorientationDecidee):
-        return DeciderReorientation(
-            effective_on=d,
-            type_orientation=e.type_orientation,
-            organisme=e.organisme,
-            structure_id=e.structure_id,
-            motif=e.motif,
-            date_avis_ep=e.date_avis_ep,
-        )
-    if isinstance(e, ReferentDesigne):
-        return DesignerReferent(effective_on=d, referent_id=e.referent_id)
-    if isinstance(e, RdvPlanifie):
-        return PlanifierRdv(effective_on=d, type_rdv=e.type_rdv, mode=e.mode, date_rdv=e.date_rdv)
-    if isinstance(e, IssueRdvEnregistree):
-        return EnregistrerIssueRdv(effective_on=d, numero=e.numero, issue=e.issue)
-    if isinstance(e, CerSigne):
-        duree = cast(Literal[6, 9, 12], e.duree_mois)
-        kind = RenouvelerCer if e.renouvellement else SignerCer
-        return kind(effective_on=d, date_debut=e.date_debut, duree_mois=duree)
-    if isinstance(e, EntretienAscTenu):
-        return TenirEntretienAsc(effective_on=d, structure_id=e.structure_id)
-    if isinstance(e, SortieEnregistree):
-        return EnregistrerSortie(effective_on=d, type_sortie=e.type_sortie)
-    if isinstance(e, SanctionDecidee):
-        return DeciderSanction(effective_on=d, type_sanction=e.type_sanction, motif=e.motif)
-    if isinstance(e, SanctionLevee):
-        return LeverSanction(effective_on=d, numero=e.numero, motif=e.motif)
-    return None
+    match e:
+        case ev.EntreeEnregistree():
+            return cmd.EnregistrerEntree(
+                effective_on=d,
+                numero_dossier=e.numero_dossier,
+                organisme_payeur=e.organisme_payeur,
+                date_flux=e.date_flux,
+                date_reception_flux=e.date_reception_flux,
+                soumis_droits_devoirs=e.soumis_droits_devoirs,
+                profil=e.profil,
+            )
+        case ev.DroitRouvert():
+            return cmd.RouvrirDroit(
+                effective_on=d,
+                date_flux=e.date_flux,
+                date_reception_flux=e.date_reception_flux,
+                soumis_droits_devoirs=e.soumis_droits_devoirs,
+                profil=e.profil,
+            )
+        case ev.DroitSuspendu():
+            return cmd.SuspendreDroit(effective_on=d, motif=e.motif)
+        case ev.DroitRepris():
+            return cmd.ReprendreDroit(effective_on=d)
+        case ev.DroitClos():
+            return cmd.CloreDroit(effective_on=d, motif=e.motif)
+        case ev.DroitsDevoirsModifies():
+            return cmd.ModifierDroitsDevoirs(
+                effective_on=d, soumis_droits_devoirs=e.soumis_droits_devoirs
+            )
+        case ev.OrientationDecidee():
+            return cmd.DeciderOrientation(
+                effective_on=d,
+                type_orientation=e.type_orientation,
+                organisme=e.organisme,
+                structure_id=e.structure_id,
+                mode=e.mode,
+            )
+        case ev.ReorientationDecidee():
+            return cmd.DeciderReorientation(
+                effective_on=d,
+                type_orientation=e.type_orientation,
+                organisme=e.organisme,
+                structure_id=e.structure_id,
+                motif=e.motif,
+                date_avis_ep=e.date_avis_ep,
+            )
+        case ev.ReferentDesigne():
+            return cmd.DesignerReferent(effective_on=d, referent_id=e.referent_id)
+        case ev.RdvPlanifie():
+            return cmd.PlanifierRdv(
+                effective_on=d, type_rdv=e.type_rdv, mode=e.mode, date_rdv=e.date_rdv
+            )
+        case ev.IssueRdvEnregistree():
+            return cmd.EnregistrerIssueRdv(effective_on=d, numero=e.numero, issue=e.issue)
+        case ev.CerSigne():
+            duree = cast(Literal[6, 9, 12], e.duree_mois)
+            kind = cmd.RenouvelerCer if e.renouvellement else cmd.SignerCer
+            return kind(effective_on=d, date_debut=e.date_debut, duree_mois=duree)
+        case ev.EntretienAscTenu():
+            return cmd.TenirEntretienAsc(effective_on=d, structure_id=e.structure_id)
+        case ev.SortieEnregistree():
+            return cmd.EnregistrerSortie(effective_on=d, type_sortie=e.type_sortie)
+        case ev.SanctionDecidee():
+            return cmd.DeciderSanction(effective_on=d, type_sanction=e.type_sanction, motif=e.motif)
+        case ev.SanctionLevee():
+            return cmd.LeverSanction(effective_on=d, numero=e.numero, motif=e.motif)
+        case ev.EtapeAnnulee() | ev.EtapeRectifiee():
+            return None
+        case _:
+            assert_never(e)

@@ -7,31 +7,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import reduce
+from typing import assert_never
 
 import msgspec
 from msgspec.structs import replace
 
+from domain import events as ev
 from domain.corrections import effective_history
 from domain.dates import fin_contrat
-from domain.events import (
-    CerSigne,
-    DroitClos,
-    DroitRepris,
-    DroitRouvert,
-    DroitsDevoirsModifies,
-    DroitSuspendu,
-    EntreeEnregistree,
-    Evenement,
-    IssueRdvEnregistree,
-    OrientationDecidee,
-    RdvPlanifie,
-    Recorded,
-    ReferentDesigne,
-    ReorientationDecidee,
-    SanctionDecidee,
-    SanctionLevee,
-    SortieEnregistree,
-)
+from domain.events import Evenement, Recorded
 from domain.vocabulary import IssueRdv, TypeOrganisme, TypeOrientation, TypeRdv
 
 
@@ -107,58 +91,68 @@ def _nouvel_episode(d: Dossier, entree: date, soumis: bool) -> Dossier:
 
 
 def evolve(d: Dossier, e: Evenement) -> Dossier:
-    """Apply one event to the case state."""
-    if isinstance(e, EntreeEnregistree):
-        d = replace(d, numero_dossier=e.numero_dossier)
-        return _nouvel_episode(d, e.effective_on, e.soumis_droits_devoirs)
-    if isinstance(e, DroitRouvert):
-        return _nouvel_episode(d, e.effective_on, e.soumis_droits_devoirs)
-    if isinstance(e, DroitSuspendu):
-        return replace(d, droit_suspendu=True)
-    if isinstance(e, DroitRepris):
-        return replace(d, droit_suspendu=False)
-    if isinstance(e, DroitsDevoirsModifies):
-        return replace(d, soumis_droits_devoirs=e.soumis_droits_devoirs)
-    if isinstance(e, DroitClos):
-        return replace(d, statut=Statut.CLOS, sanctions_en_cours=frozenset())
-    if isinstance(e, OrientationDecidee | ReorientationDecidee):
-        orientation = Orientation(
-            type_orientation=e.type_orientation,
-            organisme=e.organisme,
-            structure_id=e.structure_id,
-            depuis=e.effective_on,
-        )
-        return replace(d, statut=Statut.ORIENTE, orientation=orientation, referent_id=None)
-    if isinstance(e, ReferentDesigne):
-        return replace(d, referent_id=e.referent_id)
-    if isinstance(e, RdvPlanifie):
-        rdv = Rdv(
-            type_rdv=e.type_rdv, date_rdv=e.date_rdv, planifie_le=e.effective_on, episode=d.episode
-        )
-        return replace(d, rdvs={**d.rdvs, e.numero: rdv})
-    if isinstance(e, IssueRdvEnregistree):
-        known = d.rdvs.get(e.numero)
-        if known is None:
-            return d
-        return replace(d, rdvs={**d.rdvs, e.numero: replace(known, issue=e.issue)})
-    if isinstance(e, CerSigne):
-        cer = Cer(
-            numero=e.numero,
-            date_debut=e.date_debut,
-            date_fin=fin_contrat(e.date_debut, e.duree_mois),
-        )
-        return replace(d, cer=cer, nb_cer=max(d.nb_cer, e.numero))
-    if isinstance(e, SortieEnregistree):
-        return replace(d, statut=Statut.SORTI)
-    if isinstance(e, SanctionDecidee):
-        return replace(
-            d,
-            sanctions_en_cours=d.sanctions_en_cours | {e.numero},
-            nb_sanctions=max(d.nb_sanctions, e.numero),
-        )
-    if isinstance(e, SanctionLevee):
-        return replace(d, sanctions_en_cours=d.sanctions_en_cours - {e.numero})
-    return d
+    """Apply one event to the case state. Exhaustive fold: every case event has its arm (the
+    rules' state must say what each step changes); another aggregate's event changes nothing."""
+    if not ev.is_fait(e):
+        return d
+    match e:
+        case ev.EntreeEnregistree():
+            d = replace(d, numero_dossier=e.numero_dossier)
+            return _nouvel_episode(d, e.effective_on, e.soumis_droits_devoirs)
+        case ev.DroitRouvert():
+            return _nouvel_episode(d, e.effective_on, e.soumis_droits_devoirs)
+        case ev.DroitSuspendu():
+            return replace(d, droit_suspendu=True)
+        case ev.DroitRepris():
+            return replace(d, droit_suspendu=False)
+        case ev.DroitsDevoirsModifies():
+            return replace(d, soumis_droits_devoirs=e.soumis_droits_devoirs)
+        case ev.DroitClos():
+            return replace(d, statut=Statut.CLOS, sanctions_en_cours=frozenset())
+        case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            orientation = Orientation(
+                type_orientation=e.type_orientation,
+                organisme=e.organisme,
+                structure_id=e.structure_id,
+                depuis=e.effective_on,
+            )
+            return replace(d, statut=Statut.ORIENTE, orientation=orientation, referent_id=None)
+        case ev.ReferentDesigne():
+            return replace(d, referent_id=e.referent_id)
+        case ev.RdvPlanifie():
+            rdv = Rdv(
+                type_rdv=e.type_rdv,
+                date_rdv=e.date_rdv,
+                planifie_le=e.effective_on,
+                episode=d.episode,
+            )
+            return replace(d, rdvs={**d.rdvs, e.numero: rdv})
+        case ev.IssueRdvEnregistree():
+            known = d.rdvs.get(e.numero)
+            if known is None:
+                return d
+            return replace(d, rdvs={**d.rdvs, e.numero: replace(known, issue=e.issue)})
+        case ev.CerSigne():
+            cer = Cer(
+                numero=e.numero,
+                date_debut=e.date_debut,
+                date_fin=fin_contrat(e.date_debut, e.duree_mois),
+            )
+            return replace(d, cer=cer, nb_cer=max(d.nb_cer, e.numero))
+        case ev.SortieEnregistree():
+            return replace(d, statut=Statut.SORTI)
+        case ev.SanctionDecidee():
+            return replace(
+                d,
+                sanctions_en_cours=d.sanctions_en_cours | {e.numero},
+                nb_sanctions=max(d.nb_sanctions, e.numero),
+            )
+        case ev.SanctionLevee():
+            return replace(d, sanctions_en_cours=d.sanctions_en_cours - {e.numero})
+        case ev.EntretienAscTenu() | ev.EtapeAnnulee() | ev.EtapeRectifiee():
+            return d  # an interview changes no rule's input; corrections are applied upstream
+        case _:
+            assert_never(e)
 
 
 def fold(events: Iterable[Evenement], initial: Dossier | None = None) -> Dossier:

@@ -8,23 +8,12 @@ or a new version with an upcaster.
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeGuard, get_args
 from uuid import UUID
 
 import msgspec
 
-from domain.vocabulary import (
-    IssueRdv,
-    ModeOrientation,
-    ModeRdv,
-    MotifCloture,
-    OrganismePayeur,
-    Sexe,
-    TypeOrganisme,
-    TypeOrientation,
-    TypeRdv,
-    TypeSanction,
-    TypeSortie,
-)
+from domain import vocabulary as voc
 
 
 class Meta(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,7 +29,7 @@ class Profil(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """What statistics and cohorts may know of a person, in every event's clear text: no name,
     NIR, birth date or address (those are identity data, kept apart and erasable)."""
 
-    sexe: Sexe | None = None
+    sexe: voc.Sexe | None = None
     annee_naissance: int | None = None
     code_commune: str | None = None
     """INSEE code of the commune of residence."""
@@ -57,7 +46,7 @@ class EntreeEnregistree(Evenement, frozen=True, kw_only=True):
     """The right opened for a person bound to rights and duties: starts episode 1."""
 
     numero_dossier: str
-    organisme_payeur: OrganismePayeur
+    organisme_payeur: voc.OrganismePayeur
     date_flux: date
     date_reception_flux: date
     soumis_droits_devoirs: bool
@@ -82,7 +71,7 @@ class DroitRepris(Evenement, frozen=True, kw_only=True):
 
 
 class DroitClos(Evenement, frozen=True, kw_only=True):
-    motif: MotifCloture
+    motif: voc.MotifCloture
 
 
 class DroitsDevoirsModifies(Evenement, frozen=True, kw_only=True):
@@ -92,17 +81,17 @@ class DroitsDevoirsModifies(Evenement, frozen=True, kw_only=True):
 
 
 class OrientationDecidee(Evenement, frozen=True, kw_only=True):
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
-    mode: ModeOrientation
+    mode: voc.ModeOrientation
 
 
 class ReorientationDecidee(Evenement, frozen=True, kw_only=True):
     """Change of orientation; the previous one is read from the history."""
 
-    type_orientation: TypeOrientation
-    organisme: TypeOrganisme
+    type_orientation: voc.TypeOrientation
+    organisme: voc.TypeOrganisme
     structure_id: str
     motif: str
     date_avis_ep: date | None = None
@@ -114,14 +103,14 @@ class ReferentDesigne(Evenement, frozen=True, kw_only=True):
 
 class RdvPlanifie(Evenement, frozen=True, kw_only=True):
     numero: int
-    type_rdv: TypeRdv
-    mode: ModeRdv
+    type_rdv: voc.TypeRdv
+    mode: voc.ModeRdv
     date_rdv: date
 
 
 class IssueRdvEnregistree(Evenement, frozen=True, kw_only=True):
     numero: int
-    issue: IssueRdv
+    issue: voc.IssueRdv
 
 
 class CerSigne(Evenement, frozen=True, kw_only=True):
@@ -140,12 +129,12 @@ class EntretienAscTenu(Evenement, frozen=True, kw_only=True):
 
 
 class SortieEnregistree(Evenement, frozen=True, kw_only=True):
-    type_sortie: TypeSortie
+    type_sortie: voc.TypeSortie
 
 
 class SanctionDecidee(Evenement, frozen=True, kw_only=True):
     numero: int
-    type_sanction: TypeSanction
+    type_sanction: voc.TypeSanction
     motif: str
 
 
@@ -194,26 +183,23 @@ Fait = (
 )
 """Every event type, as one tagged union (the `type` field names the class)."""
 
-EVENT_TYPES: tuple[type[Evenement], ...] = (
-    EntreeEnregistree,
-    DroitRouvert,
-    DroitSuspendu,
-    DroitRepris,
-    DroitClos,
-    OrientationDecidee,
-    ReorientationDecidee,
-    ReferentDesigne,
-    RdvPlanifie,
-    IssueRdvEnregistree,
-    CerSigne,
-    EntretienAscTenu,
-    SortieEnregistree,
-    SanctionDecidee,
-    SanctionLevee,
-    EtapeAnnulee,
-    DroitsDevoirsModifies,
-    EtapeRectifiee,
-)
+EVENT_TYPES: tuple[type[Evenement], ...] = get_args(Fait)
+"""The case event classes, read from `Fait` (declare an event once: in the union)."""
+
+Ouverture = EntreeEnregistree | DroitRouvert
+"""The events that open an episode: an entry, a re-entry."""
+
+FaitCorrectif = EtapeAnnulee | EtapeRectifiee
+"""The events that change how earlier steps read (`domain.corrections`)."""
+
+CORRECTION_TYPES: tuple[type[Evenement], ...] = get_args(FaitCorrectif)
+
+_CASE_TYPES = frozenset(EVENT_TYPES)
+
+
+def is_fait(event: Evenement) -> TypeGuard[Fait]:
+    """Whether `event` is a case event: what exhaustive folds narrow by before their `match`."""
+    return type(event) in _CASE_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,8 +146,6 @@ class EtatEmis(Evenement, frozen=True, kw_only=True):
     etat: Etat
 
 
-STATEMENT_EVENT_TYPES: tuple[type[Evenement], ...] = (EtatEmis,)
-
 _NAMESPACE = uuid.UUID("c2f1e6d4-7b3a-4e21-9f5c-8a0d3b6e1f27")
 
 

@@ -31,8 +31,6 @@ class StructureDeclaree(Evenement, frozen=True, kw_only=True):
     """Full-time accompaniment posts (AAVE subsidies are per ETP); None when not counted."""
 
 
-STRUCTURE_EVENT_TYPES: tuple[type[Evenement], ...] = (StructureDeclaree,)
-
 _NAMESPACE = uuid.UUID("0b6c5f7e-3f0a-4d55-8c1e-7a9d2b41e6f3")
 
 

@@ -262,8 +262,6 @@ def valider_adoption(bareme: Bareme, motif: str, today: date) -> None:
     verifier(bareme, today, "bareme")
 
 
-TARIFF_EVENT_TYPES: tuple[type[Evenement], ...] = (BaremeAdopte,)
-
 TARIFF_BOOK_ID = uuid.uuid5(uuid.UUID("9d3a1f0c-52e4-4b8e-a7c6-1e0f4d2b8a95"), "baremes")
 """The département's one tariff aggregate: adoptions are ordered by its versions."""
 

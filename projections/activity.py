@@ -1,33 +1,22 @@
 """What partners did for each case, as financing prices it: the compact facts drawn from a case's
 effective history (a cancelled step is gone from them).
 
-Stage one of pricing. `avancer` folds one event into a case's `Activite` (incrementally, as the
+Stage one of pricing. `evolve` folds one event into a case's `FicheActivite` (incrementally, as the
 projector reads the log); `activite` folds a whole history with its corrections applied. Every
 fact keeps the versions of the events it comes from, so that each euro priced from it can be
 traced back to the log. The AAVE indicators read the follow-up episodes (`projections.suivi`),
 kept only for cases ever oriented to an AAVE.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
 import msgspec
 
+from domain import events as ev
 from domain.corrections import effective_history
-from domain.events import (
-    CerSigne,
-    DroitRouvert,
-    EntreeEnregistree,
-    EntretienAscTenu,
-    Evenement,
-    IssueRdvEnregistree,
-    OrientationDecidee,
-    RdvPlanifie,
-    Recorded,
-    ReorientationDecidee,
-    SortieEnregistree,
-)
+from domain.events import Recorded
 from domain.vocabulary import (
     RDV_AVANT_ORIENTATION,
     IssueRdv,
@@ -36,7 +25,7 @@ from domain.vocabulary import (
     TypeSortie,
 )
 from projections.suivi import Suivi
-from projections.suivi import avancer as avancer_suivi
+from projections.suivi import evolve as evolve_suivi
 
 EIO: TypeRdv = TypeRdv.ENTRETIEN_ORIENTATION
 """The RDV kind an EIO (entretien d'instruction et d'orientation) is recorded as."""
@@ -129,7 +118,7 @@ class Activite(msgspec.Struct, kw_only=True, gc=False):
     """The current episode's RDV still waiting for their outcome."""
 
 
-class Dossier(msgspec.Struct, kw_only=True):
+class FicheActivite(msgspec.Struct, kw_only=True):
     """What the store keeps per case: the activity and the follow-up episodes (read back only
     for AAVE cases, by the AAVE indicators)."""
 
@@ -137,45 +126,70 @@ class Dossier(msgspec.Struct, kw_only=True):
     suivi: list[Suivi] = msgspec.field(default_factory=list)
 
 
-def avancer(d: Dossier, recorded: Recorded) -> Dossier:
-    """Fold one event of the case into its record (in place; returns it)."""
+def evolve(d: FicheActivite, recorded: Recorded) -> FicheActivite:
+    """Fold one event of the case into its record (in place; returns it). Partial fold: the
+    events financing does not price leave the activity as it is (a step before any entry too);
+    the follow-up folds its own."""
     a = d.activite
     e = recorded.event
-    a.version = recorded.originator_version
-    avancer_suivi(d.suivi, recorded)
-    step = _STEPS.get(type(e))
-    if step is not None and (a.episodes or isinstance(e, EntreeEnregistree | DroitRouvert)):
-        step(a, e, recorded.originator_version)
+    v = a.version = recorded.originator_version
+    evolve_suivi(d.suivi, recorded)
+    if not (a.episodes or isinstance(e, ev.Ouverture)):
+        return d
+    match e:
+        case ev.EntreeEnregistree() | ev.DroitRouvert():
+            a.episodes.append(
+                Episode(
+                    numero=len(a.episodes) + 1,
+                    version=v,
+                    date_entree=e.effective_on,
+                    date_reception_flux=e.date_reception_flux,
+                )
+            )
+            a.structure_id = None
+            a.rdvs = []
+        case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            a.structure_id = e.structure_id
+            a.aave = a.aave or e.organisme is TypeOrganisme.AAVE
+        case ev.RdvPlanifie():
+            a.rdvs.append(
+                _Rdv(e.numero, v, e.type_rdv, e.date_rdv, a.structure_id, e.meta.structure_id)
+            )
+        case ev.IssueRdvEnregistree():
+            _issue(a, e, v)
+        case ev.CerSigne():
+            a.contrats.append(
+                Contrat(
+                    numero=e.numero,
+                    version=v,
+                    signe_le=e.effective_on,
+                    date_debut=e.date_debut,
+                    duree_mois=e.duree_mois,
+                    renouvellement=e.renouvellement,
+                    structure_id=a.structure_id,
+                    episode=len(a.episodes),
+                )
+            )
+        case ev.EntretienAscTenu():
+            a.entretiens_asc.append(
+                Entretien(version=v, le=e.effective_on, structure_id=e.structure_id)
+            )
+        case ev.SortieEnregistree():
+            a.sorties.append(
+                Sortie(
+                    version=v,
+                    le=e.effective_on,
+                    type_sortie=e.type_sortie,
+                    structure_id=a.structure_id,
+                    episode=len(a.episodes),
+                )
+            )
+        case _:
+            pass
     return d
 
 
-def _entree(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, EntreeEnregistree | DroitRouvert)
-    a.episodes.append(
-        Episode(
-            numero=len(a.episodes) + 1,
-            version=v,
-            date_entree=e.effective_on,
-            date_reception_flux=e.date_reception_flux,
-        )
-    )
-    a.structure_id = None
-    a.rdvs = []
-
-
-def _orientation(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, OrientationDecidee | ReorientationDecidee)
-    a.structure_id = e.structure_id
-    a.aave = a.aave or e.organisme is TypeOrganisme.AAVE
-
-
-def _rdv(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, RdvPlanifie)
-    a.rdvs.append(_Rdv(e.numero, v, e.type_rdv, e.date_rdv, a.structure_id, e.meta.structure_id))
-
-
-def _issue(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, IssueRdvEnregistree)
+def _issue(a: Activite, e: ev.IssueRdvEnregistree, v: int) -> None:
     rdv = next((r for r in a.rdvs if r.numero == e.numero), None)
     if rdv is None:
         return
@@ -208,62 +222,15 @@ def _issue(a: Activite, e: Evenement, v: int) -> None:
         first.le, first.versions = rdv.date_rdv, (rdv.version, v)
 
 
-def _cer(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, CerSigne)
-    a.contrats.append(
-        Contrat(
-            numero=e.numero,
-            version=v,
-            signe_le=e.effective_on,
-            date_debut=e.date_debut,
-            duree_mois=e.duree_mois,
-            renouvellement=e.renouvellement,
-            structure_id=a.structure_id,
-            episode=len(a.episodes),
-        )
-    )
+def nouveau(case_id: UUID) -> FicheActivite:
+    return FicheActivite(activite=Activite(case_id=case_id))
 
 
-def _asc(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, EntretienAscTenu)
-    a.entretiens_asc.append(Entretien(version=v, le=e.effective_on, structure_id=e.structure_id))
-
-
-def _sortie(a: Activite, e: Evenement, v: int) -> None:
-    assert isinstance(e, SortieEnregistree)
-    a.sorties.append(
-        Sortie(
-            version=v,
-            le=e.effective_on,
-            type_sortie=e.type_sortie,
-            structure_id=a.structure_id,
-            episode=len(a.episodes),
-        )
-    )
-
-
-_STEPS: dict[type[Evenement], Callable[[Activite, Evenement, int], None]] = {
-    EntreeEnregistree: _entree,
-    DroitRouvert: _entree,
-    OrientationDecidee: _orientation,
-    ReorientationDecidee: _orientation,
-    RdvPlanifie: _rdv,
-    IssueRdvEnregistree: _issue,
-    CerSigne: _cer,
-    EntretienAscTenu: _asc,
-    SortieEnregistree: _sortie,
-}
-
-
-def nouveau(case_id: UUID) -> Dossier:
-    return Dossier(activite=Activite(case_id=case_id))
-
-
-def activite(history: Sequence[Recorded]) -> Dossier:
+def activite(history: Sequence[Recorded]) -> FicheActivite:
     """A case's record from its whole history, corrections applied (the version is the last
     one read, correction events included)."""
     d = nouveau(history[0].originator_id)
     for recorded in effective_history(history):
-        avancer(d, recorded)
+        evolve(d, recorded)
     d.activite.version = history[-1].originator_version
     return d

@@ -1,6 +1,6 @@
 """Read model of every case: where each allocataire stands now, one row per case.
 
-`apply` is a pure fold (row + recorded event -> row); the stores only keep its result and the log
+`evolve` is a pure fold (row + recorded event -> row); the stores only keep its result and the log
 position it reached. A rebuild from zero and the incremental path run the same fold.
 
 A correction (`EtapeAnnulee`, `EtapeRectifiee`) cannot be folded onto a row: the row is refolded
@@ -17,30 +17,12 @@ from uuid import UUID
 import msgspec
 from msgspec.structs import replace
 
+from domain import events as ev
 from domain.bitemporal import as_of as effective_as_of
 from domain.corrections import effective_history, is_correction
 from domain.dates import fin_contrat
 from domain.dossier import Statut
-from domain.events import (
-    CerSigne,
-    DroitClos,
-    DroitRepris,
-    DroitRouvert,
-    DroitsDevoirsModifies,
-    DroitSuspendu,
-    EntreeEnregistree,
-    EntretienAscTenu,
-    Evenement,
-    IssueRdvEnregistree,
-    OrientationDecidee,
-    RdvPlanifie,
-    Recorded,
-    ReferentDesigne,
-    ReorientationDecidee,
-    SanctionDecidee,
-    SanctionLevee,
-    SortieEnregistree,
-)
+from domain.events import Evenement, Recorded
 from domain.vocabulary import (
     RDV_AVANT_ORIENTATION,
     SORTIES_POSITIVES,
@@ -97,119 +79,113 @@ _OUTCOME_FIELD = {
     IssueRdv.REVOKED: "rdv_revoked",
 }
 
+_ENTRY_FIELDS = frozenset(
+    {
+        "case_id",
+        "version",
+        "updated_at",
+        "numero_dossier",
+        "episode",
+        "soumis_droits_devoirs",
+        "date_entree",
+        "date_flux",
+        "date_reception_flux",
+    }
+)
+"""What an entry or a re-entry sets; every other field starts the episode at its default."""
+
 _EPISODE_RESET: dict[str, object] = {
-    "statut": Statut.A_ORIENTER,
-    "droit_suspendu": False,
-    "type_orientation": None,
-    "organisme": None,
-    "structure_id": None,
-    "date_orientation": None,
-    "date_premiere_orientation": None,
-    "nb_reorientations": 0,
-    "referent_id": None,
-    "date_referent": None,
-    "date_premier_rdv": None,
-    "date_dernier_rdv": None,
-    "rdv_seen": 0,
-    "rdv_noshow": 0,
-    "rdv_excused": 0,
-    "rdv_revoked": 0,
-    "rdv_en_attente": 0,
-    "date_premier_cer": None,
-    "date_fin_cer": None,
-    "nb_cer": 0,
-    "nb_entretiens_asc": 0,
-    "sanctions_en_cours": 0,
-    "date_sortie": None,
-    "type_sortie": None,
-    "sortie_positive": None,
+    f.name: f.default for f in msgspec.structs.fields(CaseRow) if f.name not in _ENTRY_FIELDS
 }
 
 
-def apply(row: CaseRow | None, recorded: Recorded) -> CaseRow:
-    """Fold one recorded event into its case's row (`None` before the first event)."""
+def evolve(row: CaseRow | None, recorded: Recorded) -> CaseRow:
+    """Fold one recorded event into its case's row (`None` before the first event). Partial
+    fold: every event moves the version, only those `_changes` names change fields."""
     e = recorded.event
     base = row or CaseRow(case_id=recorded.originator_id, version=0, updated_at=e.meta.recorded_at)
     return replace(
         base,
         version=recorded.originator_version,
         updated_at=e.meta.recorded_at,
-        **_evolve(base, e),
+        **_changes(base, e),
     )
 
 
-def _evolve(r: CaseRow, e: Evenement) -> dict[str, Any]:
-    """The fields event `e` changes in row `r`."""
-    if isinstance(e, EntreeEnregistree | DroitRouvert):
-        numero = e.numero_dossier if isinstance(e, EntreeEnregistree) else r.numero_dossier
-        return dict(
-            **_EPISODE_RESET,
-            numero_dossier=numero,
-            episode=r.episode + 1,
-            soumis_droits_devoirs=e.soumis_droits_devoirs,
-            date_entree=e.effective_on,
-            date_flux=e.date_flux,
-            date_reception_flux=e.date_reception_flux,
-        )
-    if isinstance(e, DroitSuspendu):
-        return dict(droit_suspendu=True)
-    if isinstance(e, DroitRepris):
-        return dict(droit_suspendu=False)
-    if isinstance(e, DroitClos):
-        return dict(statut=Statut.CLOS, sanctions_en_cours=0)
-    if isinstance(e, DroitsDevoirsModifies):
-        return dict(soumis_droits_devoirs=e.soumis_droits_devoirs)
-    if isinstance(e, OrientationDecidee | ReorientationDecidee):
-        reorientation = isinstance(e, ReorientationDecidee)
-        return dict(
-            statut=Statut.ORIENTE,
-            type_orientation=e.type_orientation,
-            organisme=e.organisme,
-            structure_id=e.structure_id,
-            date_orientation=e.effective_on,
-            date_premiere_orientation=r.date_premiere_orientation or e.effective_on,
-            nb_reorientations=r.nb_reorientations + reorientation,
-            referent_id=None,
-            date_referent=None,
-        )
-    if isinstance(e, ReferentDesigne):
-        return dict(referent_id=e.referent_id, date_referent=e.effective_on)
-    if isinstance(e, RdvPlanifie):
-        premier = r.date_premier_rdv
-        if premier is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
-            premier = e.date_rdv
-        dernier = max(r.date_dernier_rdv or e.date_rdv, e.date_rdv)
-        return dict(
-            date_premier_rdv=premier,
-            date_dernier_rdv=dernier,
-            rdv_en_attente=r.rdv_en_attente + 1,
-        )
-    if isinstance(e, IssueRdvEnregistree):
-        field = _OUTCOME_FIELD[e.issue]
-        return dict(
-            rdv_en_attente=max(r.rdv_en_attente - 1, 0),
-            **{field: getattr(r, field) + 1},
-        )
-    if isinstance(e, CerSigne):
-        return dict(
-            nb_cer=r.nb_cer + 1,
-            date_premier_cer=r.date_premier_cer or e.effective_on,
-            date_fin_cer=fin_contrat(e.date_debut, e.duree_mois),
-        )
-    if isinstance(e, EntretienAscTenu):
-        return dict(nb_entretiens_asc=r.nb_entretiens_asc + 1)
-    if isinstance(e, SortieEnregistree):
-        return dict(
-            statut=Statut.SORTI,
-            date_sortie=e.effective_on,
-            type_sortie=e.type_sortie,
-            sortie_positive=e.type_sortie in SORTIES_POSITIVES,
-        )
-    if isinstance(e, SanctionDecidee):
-        return dict(sanctions_en_cours=r.sanctions_en_cours + 1)
-    if isinstance(e, SanctionLevee):
-        return dict(sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
-    return {}
+def _changes(r: CaseRow, e: Evenement) -> dict[str, Any]:
+    """The fields event `e` changes in row `r`. Partial fold: an event the row does not show
+    (a correction is refolded from the history) changes only the version."""
+    match e:
+        case ev.EntreeEnregistree() | ev.DroitRouvert():
+            numero = e.numero_dossier if isinstance(e, ev.EntreeEnregistree) else r.numero_dossier
+            return dict(
+                **_EPISODE_RESET,
+                numero_dossier=numero,
+                episode=r.episode + 1,
+                soumis_droits_devoirs=e.soumis_droits_devoirs,
+                date_entree=e.effective_on,
+                date_flux=e.date_flux,
+                date_reception_flux=e.date_reception_flux,
+            )
+        case ev.DroitSuspendu():
+            return dict(droit_suspendu=True)
+        case ev.DroitRepris():
+            return dict(droit_suspendu=False)
+        case ev.DroitClos():
+            return dict(statut=Statut.CLOS, sanctions_en_cours=0)
+        case ev.DroitsDevoirsModifies():
+            return dict(soumis_droits_devoirs=e.soumis_droits_devoirs)
+        case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            return dict(
+                statut=Statut.ORIENTE,
+                type_orientation=e.type_orientation,
+                organisme=e.organisme,
+                structure_id=e.structure_id,
+                date_orientation=e.effective_on,
+                date_premiere_orientation=r.date_premiere_orientation or e.effective_on,
+                nb_reorientations=r.nb_reorientations + isinstance(e, ev.ReorientationDecidee),
+                referent_id=None,
+                date_referent=None,
+            )
+        case ev.ReferentDesigne():
+            return dict(referent_id=e.referent_id, date_referent=e.effective_on)
+        case ev.RdvPlanifie():
+            premier = r.date_premier_rdv
+            if premier is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
+                premier = e.date_rdv
+            dernier = max(r.date_dernier_rdv or e.date_rdv, e.date_rdv)
+            return dict(
+                date_premier_rdv=premier,
+                date_dernier_rdv=dernier,
+                rdv_en_attente=r.rdv_en_attente + 1,
+            )
+        case ev.IssueRdvEnregistree():
+            field = _OUTCOME_FIELD[e.issue]
+            return dict(
+                rdv_en_attente=max(r.rdv_en_attente - 1, 0),
+                **{field: getattr(r, field) + 1},
+            )
+        case ev.CerSigne():
+            return dict(
+                nb_cer=r.nb_cer + 1,
+                date_premier_cer=r.date_premier_cer or e.effective_on,
+                date_fin_cer=fin_contrat(e.date_debut, e.duree_mois),
+            )
+        case ev.EntretienAscTenu():
+            return dict(nb_entretiens_asc=r.nb_entretiens_asc + 1)
+        case ev.SortieEnregistree():
+            return dict(
+                statut=Statut.SORTI,
+                date_sortie=e.effective_on,
+                type_sortie=e.type_sortie,
+                sortie_positive=e.type_sortie in SORTIES_POSITIVES,
+            )
+        case ev.SanctionDecidee():
+            return dict(sanctions_en_cours=r.sanctions_en_cours + 1)
+        case ev.SanctionLevee():
+            return dict(sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
+        case _:
+            return {}
 
 
 HistoryOf = Callable[[UUID, int], Sequence[Recorded]]
@@ -225,7 +201,7 @@ def case_row(history: Sequence[Recorded], as_of: date | None = None) -> CaseRow 
         effective = effective_as_of(effective, as_of)
     row: CaseRow | None = None
     for recorded in effective:
-        row = apply(row, recorded)
+        row = evolve(row, recorded)
     if row is not None and as_of is None and history:
         last = history[-1]
         row = replace(row, version=last.originator_version, updated_at=last.event.meta.recorded_at)
@@ -257,5 +233,5 @@ def fold(
             else:
                 out[case] = row
             continue
-        out[case] = apply(out.get(case), recorded)
+        out[case] = evolve(out.get(case), recorded)
     return out

@@ -7,31 +7,14 @@ agent's name, a referent's id or a free-text motive: see docs/pseudonymisation.m
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 
+from domain import events as ev
 from domain.cohorts import DefinitionCohorte, TrancheAge, tranche_age
 from domain.corrections import effective_history
-from domain.events import (
-    CerSigne,
-    DroitClos,
-    DroitRouvert,
-    DroitSuspendu,
-    EntreeEnregistree,
-    EntretienAscTenu,
-    Evenement,
-    IssueRdvEnregistree,
-    OrientationDecidee,
-    Profil,
-    RdvPlanifie,
-    Recorded,
-    ReferentDesigne,
-    ReorientationDecidee,
-    SanctionDecidee,
-    SanctionLevee,
-    SortieEnregistree,
-)
+from domain.events import Evenement, Profil, Recorded
 from domain.vocabulary import RDV_AVANT_ORIENTATION, SORTIES_POSITIVES, IssueRdv
 from projections.pseudonym import NiveauCommune, commune_publiee
 
@@ -103,9 +86,9 @@ def episodes(history: Sequence[Recorded]) -> list[Episode]:
     payeur: str | None = None
     for recorded in effective_history(history):
         e = recorded.event
-        if isinstance(e, EntreeEnregistree | DroitRouvert):
+        if isinstance(e, ev.Ouverture):
             profil = e.profil or profil
-            if isinstance(e, EntreeEnregistree):
+            if isinstance(e, ev.EntreeEnregistree):
                 payeur = e.organisme_payeur.value
             out.append(
                 Episode(
@@ -123,38 +106,43 @@ def episodes(history: Sequence[Recorded]) -> list[Episode]:
 
 
 def _milestone(ep: Episode, e: Evenement) -> None:
-    if isinstance(e, OrientationDecidee | ReorientationDecidee):
-        if ep.date_orientation is None:
-            ep.date_orientation = e.effective_on
-            ep.type_orientation = e.type_orientation.value
-            ep.organisme = e.organisme.value
-            ep.structure_id = e.structure_id
-        ep.nb_reorientations += isinstance(e, ReorientationDecidee)
-    elif isinstance(e, ReferentDesigne):
-        ep.date_referent = ep.date_referent or e.effective_on
-    elif isinstance(e, RdvPlanifie):
-        if ep.date_premier_rdv is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
-            ep.date_premier_rdv = e.date_rdv
-    elif isinstance(e, IssueRdvEnregistree):
-        field = _ISSUE_FIELD[e.issue]
-        setattr(ep, field, getattr(ep, field) + 1)
-    elif isinstance(e, CerSigne):
-        ep.nb_cer += 1
-        ep.date_premier_cer = ep.date_premier_cer or e.effective_on
-    elif isinstance(e, SortieEnregistree):
-        ep.date_sortie = ep.date_sortie or e.effective_on
-        ep.type_sortie = ep.type_sortie or e.type_sortie.value
-    elif isinstance(e, DroitClos):
-        ep.date_cloture = e.effective_on
-        ep.motif_cloture = e.motif.value
-    elif isinstance(e, SanctionDecidee):
-        ep.nb_sanctions += 1
-    elif isinstance(e, SanctionLevee):
-        ep.nb_sanctions_levees += 1
-    elif isinstance(e, DroitSuspendu):
-        ep.nb_suspensions += 1
-    elif isinstance(e, EntretienAscTenu):
-        ep.nb_entretiens_asc += 1
+    """What a step changes in its episode's milestones. Partial fold: the steps an extract
+    does not count (a changed rights-and-duties flag, a right taken up again) leave it as is."""
+    match e:
+        case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            if ep.date_orientation is None:
+                ep.date_orientation = e.effective_on
+                ep.type_orientation = e.type_orientation.value
+                ep.organisme = e.organisme.value
+                ep.structure_id = e.structure_id
+            ep.nb_reorientations += isinstance(e, ev.ReorientationDecidee)
+        case ev.ReferentDesigne():
+            ep.date_referent = ep.date_referent or e.effective_on
+        case ev.RdvPlanifie():
+            if ep.date_premier_rdv is None and e.type_rdv not in RDV_AVANT_ORIENTATION:
+                ep.date_premier_rdv = e.date_rdv
+        case ev.IssueRdvEnregistree():
+            field = _ISSUE_FIELD[e.issue]
+            setattr(ep, field, getattr(ep, field) + 1)
+        case ev.CerSigne():
+            ep.nb_cer += 1
+            ep.date_premier_cer = ep.date_premier_cer or e.effective_on
+        case ev.SortieEnregistree():
+            ep.date_sortie = ep.date_sortie or e.effective_on
+            ep.type_sortie = ep.type_sortie or e.type_sortie.value
+        case ev.DroitClos():
+            ep.date_cloture = e.effective_on
+            ep.motif_cloture = e.motif.value
+        case ev.SanctionDecidee():
+            ep.nb_sanctions += 1
+        case ev.SanctionLevee():
+            ep.nb_sanctions_levees += 1
+        case ev.DroitSuspendu():
+            ep.nb_suspensions += 1
+        case ev.EntretienAscTenu():
+            ep.nb_entretiens_asc += 1
+        case _:
+            pass
 
 
 def dans_territoire(definition: DefinitionCohorte, episode: Episode) -> bool:
@@ -186,7 +174,7 @@ def appartient(definition: DefinitionCohorte, episode: Episode) -> bool:
     return dans_territoire(d, episode)
 
 
-ENTRY_TYPES = (EntreeEnregistree, DroitRouvert)
+ENTRY_TYPES = get_args(ev.Ouverture)
 
 
 def entree_possible(definition: DefinitionCohorte, entries: Sequence[Evenement]) -> bool:
@@ -195,7 +183,7 @@ def entree_possible(definition: DefinitionCohorte, entries: Sequence[Evenement])
     own), so the rest of its history need not be decoded."""
     d = definition
     for e in entries:
-        if not isinstance(e, EntreeEnregistree | DroitRouvert):
+        if not isinstance(e, ev.Ouverture):
             continue
         if d.entree_du is not None and e.effective_on < d.entree_du:
             continue
@@ -333,48 +321,51 @@ _EMPTY_EVENT: Row = {c.nom: None for c in COLONNES_EVENEMENTS}
 
 
 def _kind_fields(e: Evenement) -> Row:
-    """The coded fields of an event; free texts and identifiers are never copied."""
-    if isinstance(e, OrientationDecidee):
-        return {
-            "type_orientation": e.type_orientation.value,
-            "organisme": e.organisme.value,
-            "structure_id": e.structure_id,
-            "mode": e.mode.value,
-        }
-    if isinstance(e, ReorientationDecidee):
-        return {
-            "type_orientation": e.type_orientation.value,
-            "organisme": e.organisme.value,
-            "structure_id": e.structure_id,
-        }
-    if isinstance(e, RdvPlanifie):
-        return {
-            "numero": e.numero,
-            "type_rdv": e.type_rdv.value,
-            "mode": e.mode.value,
-            "date_rdv": e.date_rdv,
-        }
-    if isinstance(e, IssueRdvEnregistree):
-        return {"numero": e.numero, "issue_rdv": e.issue.value}
-    if isinstance(e, CerSigne):
-        return {
-            "numero": e.numero,
-            "duree_cer_mois": e.duree_mois,
-            "renouvellement": e.renouvellement,
-        }
-    if isinstance(e, EntretienAscTenu):
-        return {"structure_id": e.structure_id}
-    if isinstance(e, SortieEnregistree):
-        return {"type_sortie": e.type_sortie.value}
-    if isinstance(e, SanctionDecidee):
-        return {"numero": e.numero, "type_sanction": e.type_sanction.value}
-    if isinstance(e, SanctionLevee):
-        return {"numero": e.numero}
-    if isinstance(e, DroitClos):
-        return {"motif_cloture": e.motif.value}
-    if isinstance(e, EntreeEnregistree | DroitRouvert):
-        return {"soumis_droits_devoirs": e.soumis_droits_devoirs}
-    return {}
+    """The coded fields of an event; free texts and identifiers are never copied. Partial
+    fold: an event with no coded field (a right taken up again, a correction) adds none."""
+    match e:
+        case ev.OrientationDecidee():
+            return {
+                "type_orientation": e.type_orientation.value,
+                "organisme": e.organisme.value,
+                "structure_id": e.structure_id,
+                "mode": e.mode.value,
+            }
+        case ev.ReorientationDecidee():
+            return {
+                "type_orientation": e.type_orientation.value,
+                "organisme": e.organisme.value,
+                "structure_id": e.structure_id,
+            }
+        case ev.RdvPlanifie():
+            return {
+                "numero": e.numero,
+                "type_rdv": e.type_rdv.value,
+                "mode": e.mode.value,
+                "date_rdv": e.date_rdv,
+            }
+        case ev.IssueRdvEnregistree():
+            return {"numero": e.numero, "issue_rdv": e.issue.value}
+        case ev.CerSigne():
+            return {
+                "numero": e.numero,
+                "duree_cer_mois": e.duree_mois,
+                "renouvellement": e.renouvellement,
+            }
+        case ev.EntretienAscTenu():
+            return {"structure_id": e.structure_id}
+        case ev.SortieEnregistree():
+            return {"type_sortie": e.type_sortie.value}
+        case ev.SanctionDecidee():
+            return {"numero": e.numero, "type_sanction": e.type_sanction.value}
+        case ev.SanctionLevee():
+            return {"numero": e.numero}
+        case ev.DroitClos():
+            return {"motif_cloture": e.motif.value}
+        case ev.EntreeEnregistree() | ev.DroitRouvert():
+            return {"soumis_droits_devoirs": e.soumis_droits_devoirs}
+        case _:
+            return {}
 
 
 def lignes_evenements(cle: str, history: Sequence[Recorded]) -> list[Row]:
@@ -383,7 +374,7 @@ def lignes_evenements(cle: str, history: Sequence[Recorded]) -> list[Row]:
     episode = 0
     for rang, recorded in enumerate(effective_history(history), 1):
         e = recorded.event
-        episode += isinstance(e, EntreeEnregistree | DroitRouvert)
+        episode += isinstance(e, ev.Ouverture)
         recorded_at: datetime = e.meta.recorded_at
         row = {
             **_EMPTY_EVENT,

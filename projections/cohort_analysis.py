@@ -11,7 +11,7 @@ from datetime import date
 import msgspec
 
 from domain.corrections import effective_history
-from domain.events import DroitRouvert, EntreeEnregistree, Recorded
+from domain.events import Ouverture, Recorded
 from projections.cohort import Episode
 
 JALONS: tuple[str, ...] = ("orientation", "contrat", "sortie")
@@ -106,7 +106,7 @@ class Transitions:
         previous: Recorded | None = None
         episode = 0
         for recorded in effective_history(history):
-            episode += isinstance(recorded.event, EntreeEnregistree | DroitRouvert)
+            episode += isinstance(recorded.event, Ouverture)
             if episode < from_episode:
                 continue
             if previous is not None:

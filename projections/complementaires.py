@@ -5,20 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.vocabulary import IssueRdv, ModeRdv, TypeOrganisme, TypeOrientation
-from projections.indicateurs import (
-    Choix,
-    Colonne,
-    Groupes,
-    Periode,
-    Tableau,
-    cle,
-    colonnes_resume,
-    jours,
-    reference_entree,
-    resume,
-    tableau,
-    taux,
-)
+from projections import indicateurs as ind
 from projections.suivi import OrientationSuivie, Suivi
 
 
@@ -32,26 +19,26 @@ def accompagnement_global(o: OrientationSuivie) -> bool:
 
 
 COLONNES = [
-    Colonne("accompagnements_globaux", "Entrées en accompagnement global dans la période"),
-    Colonne("accompagnements_demarres", "dont démarrés (1er RDV honoré)"),
-    Colonne("demarres_dans_le_delai", "dont démarrés dans le délai"),
-    *colonnes_resume("delai_demarrage", "Délai de démarrage de l'accompagnement global"),
-    Colonne("entrants", "Nouveaux entrants"),
-    Colonne("convoques", "dont convoqués"),
-    Colonne("convoques_dans_le_delai", "dont convoqués dans le délai (15 jours)"),
-    Colonne("taux_convocation_dans_le_delai", "Part des entrants convoqués dans le délai (%)"),
-    Colonne("sanctions", "Sanctions décidées"),
-    Colonne("sanctions_reduction", "dont réductions"),
-    Colonne("sanctions_suspension", "dont suspensions"),
-    Colonne("sanctions_suspension_remobilisation", "dont suspensions-remobilisations"),
-    Colonne("sanctions_radiation", "dont radiations"),
+    ind.Colonne("accompagnements_globaux", "Entrées en accompagnement global dans la période"),
+    ind.Colonne("accompagnements_demarres", "dont démarrés (1er RDV honoré)"),
+    ind.Colonne("demarres_dans_le_delai", "dont démarrés dans le délai"),
+    *ind.colonnes_resume("delai_demarrage", "Délai de démarrage de l'accompagnement global"),
+    ind.Colonne("entrants", "Nouveaux entrants"),
+    ind.Colonne("convoques", "dont convoqués"),
+    ind.Colonne("convoques_dans_le_delai", "dont convoqués dans le délai (15 jours)"),
+    ind.Colonne("taux_convocation_dans_le_delai", "Part des entrants convoqués dans le délai (%)"),
+    ind.Colonne("sanctions", "Sanctions décidées"),
+    ind.Colonne("sanctions_reduction", "dont réductions"),
+    ind.Colonne("sanctions_suspension", "dont suspensions"),
+    ind.Colonne("sanctions_suspension_remobilisation", "dont suspensions-remobilisations"),
+    ind.Colonne("sanctions_radiation", "dont radiations"),
 ]
 
 
 def complementaires(
-    episodes: Sequence[Suivi], periode: Periode, par: str | None, choix: Choix
-) -> Tableau:
-    g = Groupes()
+    episodes: Sequence[Suivi], periode: ind.Periode, par: str | None, choix: ind.Choix
+) -> ind.Tableau:
+    g = ind.Groupes()
     used: set[str] = set()
     for s in episodes:
         regle = choix.pour(s)
@@ -59,7 +46,7 @@ def complementaires(
             if not accompagnement_global(o) or not periode.contient(o.le):
                 continue
             used.add(regle.nom)
-            key = cle(par, s, o, o.le)
+            key = ind.cle(par, s, o, o.le)
             g.add(key, "accompagnements_globaux")
             start = next(
                 (
@@ -72,13 +59,13 @@ def complementaires(
             if start is None:
                 continue
             g.add(key, "accompagnements_demarres")
-            g.sample(key, "demarrage", jours(o.le, start))
+            g.sample(key, "demarrage", ind.jours(o.le, start))
             if start <= regle.accompagnement_global.echeance(o.le):
                 g.add(key, "demarres_dans_le_delai")
-        ref = reference_entree(s, regle)
+        ref = ind.reference_entree(s, regle)
         if periode.contient(ref) and s.soumis[0][1]:
             used.add(regle.nom)
-            key = cle(par, s, s.premiere_orientation, ref)
+            key = ind.cle(par, s, s.premiere_orientation, ref)
             g.add(key, "entrants")
             convocation = next((r for r in s.rdvs if r.mode is ModeRdv.CONVOCATION), None)
             if convocation is not None:
@@ -87,19 +74,19 @@ def complementaires(
                     g.add(key, "convoques_dans_le_delai")
         for day, kind in s.sanctions:
             if periode.contient(day):
-                key = cle(par, s, s.orientation_le(day), day)
+                key = ind.cle(par, s, s.orientation_le(day), day)
                 g.add(key, "sanctions")
                 g.add(key, f"sanctions_{kind.value}")
 
-    def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
+    def build(groupes: ind.Groupes, key: str | None) -> dict[str, Any]:
         line: dict[str, Any] = {c.nom: groupes.count(key, c.nom) for c in COLONNES}
-        line.update(resume("delai_demarrage", groupes.values(key, "demarrage")))
-        line["taux_convocation_dans_le_delai"] = taux(
+        line.update(ind.resume("delai_demarrage", groupes.values(key, "demarrage")))
+        line["taux_convocation_dans_le_delai"] = ind.taux(
             groupes.count(key, "convoques_dans_le_delai"), groupes.count(key, "entrants")
         )
         return line
 
-    return tableau(
+    return ind.tableau(
         "complementaires",
         "Accompagnement global, convocation dans les 15 jours, sanctions",
         periode,

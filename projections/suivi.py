@@ -3,37 +3,21 @@
 One `Suivi` per episode (an entry or re-entry and what followed), with each step's dates kept in
 lists, so that the state on any date (open, suspended, bound to rights and duties, oriented, under
 contract) can be read back: the DREES survey asks for the situation on 31/12, worklists for today.
-`avancer` folds one event into a case's episodes; `suivre` folds a whole history, corrections
+`evolve` folds one event into a case's episodes; `suivre` folds a whole history, corrections
 applied. Both are pure; the store only keeps their result.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
 import msgspec
 
+from domain import events as ev
 from domain.bitemporal import as_of as effective_as_of
 from domain.corrections import effective_history
 from domain.dates import fin_contrat
-from domain.events import (
-    CerSigne,
-    DroitClos,
-    DroitRepris,
-    DroitRouvert,
-    DroitsDevoirsModifies,
-    DroitSuspendu,
-    EntreeEnregistree,
-    Evenement,
-    IssueRdvEnregistree,
-    OrientationDecidee,
-    RdvPlanifie,
-    Recorded,
-    ReferentDesigne,
-    ReorientationDecidee,
-    SanctionDecidee,
-    SortieEnregistree,
-)
+from domain.events import Evenement, Recorded
 from domain.vocabulary import (
     RDV_AVANT_ORIENTATION,
     IssueRdv,
@@ -80,7 +64,9 @@ class CerSuivi(msgspec.Struct, kw_only=True, array_like=True):
     structure_id: str | None
 
 
-class Periode(msgspec.Struct, kw_only=True, array_like=True):
+class Suspension(msgspec.Struct, kw_only=True, array_like=True):
+    """A suspension of the right, from `debut` to the day it was taken up again (if it was)."""
+
     debut: date
     fin: date | None = None
 
@@ -96,7 +82,7 @@ class Suivi(msgspec.Struct, kw_only=True):
     code_commune: str | None = None
     soumis: list[tuple[date, bool]] = msgspec.field(default_factory=list)
     """Each change of the rights-and-duties flag, from the entry on."""
-    suspensions: list[Periode] = msgspec.field(default_factory=list)
+    suspensions: list[Suspension] = msgspec.field(default_factory=list)
     orientations: list[OrientationSuivie] = msgspec.field(default_factory=list)
     referents: list[tuple[date, str]] = msgspec.field(default_factory=list)
     rdvs: list[RdvSuivi] = msgspec.field(default_factory=list)
@@ -165,143 +151,112 @@ class Suivi(msgspec.Struct, kw_only=True):
 # --- the fold -------------------------------------------------------------------------------
 
 
-def avancer(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
-    """Fold one event of a case into its episodes (in place; returns them)."""
-    return avancer_evenement(episodes, recorded.originator_id, recorded.event)
+def evolve(episodes: list[Suivi], recorded: Recorded) -> list[Suivi]:
+    """Fold one event of a case into its episodes (in place; returns them). Partial fold, as
+    `evolve_event`."""
+    return evolve_event(episodes, recorded.originator_id, recorded.event)
 
 
-def avancer_evenement(episodes: list[Suivi], case_id: UUID, e: Evenement) -> list[Suivi]:
-    """`avancer` without the event's place in the log (what a full rebuild folds)."""
-    step = _STEPS.get(type(e))
-    if step is not None:
-        if episodes:
-            step(episodes[-1], e)
-    elif isinstance(e, _ENTRIES):
-        if episodes and episodes[-1].date_fin is None:
-            # A re-entry without a recorded end closes the previous episode that day.
-            episodes[-1].date_cloture = e.effective_on
-        commune = e.profil.code_commune if e.profil else None
-        if commune is None and episodes:
-            commune = episodes[-1].code_commune
-        episodes.append(
-            Suivi(
-                case_id=case_id,
-                episode=len(episodes) + 1,
-                date_entree=e.effective_on,
-                date_flux=e.date_flux,
-                date_reception_flux=e.date_reception_flux,
-                code_commune=commune,
-                soumis=[(e.effective_on, e.soumis_droits_devoirs)],
-            )
-        )
+def evolve_event(episodes: list[Suivi], case_id: UUID, e: Evenement) -> list[Suivi]:
+    """`evolve` without the event's place in the log (what a full rebuild folds). Partial fold:
+    the events of `IGNORED` leave the follow-up as it is (a step before any entry too)."""
+    if isinstance(e, ev.Ouverture):
+        _entree(episodes, case_id, e)
+    elif episodes:
+        _step(episodes[-1], e)
     return episodes
 
 
-_ENTRIES = (EntreeEnregistree, DroitRouvert)
-
-
-def _orientation(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, OrientationDecidee | ReorientationDecidee)
-    s.orientations.append(
-        OrientationSuivie(
-            le=e.effective_on,
-            type_orientation=e.type_orientation,
-            organisme=e.organisme,
-            structure_id=e.structure_id,
-            reorientation=isinstance(e, ReorientationDecidee),
+def _entree(episodes: list[Suivi], case_id: UUID, e: ev.Ouverture) -> None:
+    if episodes and episodes[-1].date_fin is None:
+        # A re-entry without a recorded end closes the previous episode that day.
+        episodes[-1].date_cloture = e.effective_on
+    commune = e.profil.code_commune if e.profil else None
+    if commune is None and episodes:
+        commune = episodes[-1].code_commune
+    episodes.append(
+        Suivi(
+            case_id=case_id,
+            episode=len(episodes) + 1,
+            date_entree=e.effective_on,
+            date_flux=e.date_flux,
+            date_reception_flux=e.date_reception_flux,
+            code_commune=commune,
+            soumis=[(e.effective_on, e.soumis_droits_devoirs)],
         )
     )
 
 
-def _rdv(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, RdvPlanifie)
-    s.rdvs.append(
-        RdvSuivi(
-            numero=e.numero,
-            type_rdv=e.type_rdv,
-            mode=e.mode,
-            planifie_le=e.effective_on,
-            date_rdv=e.date_rdv,
-            structure_id=s.orientations[-1].structure_id if s.orientations else None,
-        )
-    )
+def _step(s: Suivi, e: Evenement) -> None:
+    """What a step changes in its episode."""
+    structure = s.orientations[-1].structure_id if s.orientations else None
+    match e:
+        case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            s.orientations.append(
+                OrientationSuivie(
+                    le=e.effective_on,
+                    type_orientation=e.type_orientation,
+                    organisme=e.organisme,
+                    structure_id=e.structure_id,
+                    reorientation=isinstance(e, ev.ReorientationDecidee),
+                )
+            )
+        case ev.RdvPlanifie():
+            s.rdvs.append(
+                RdvSuivi(
+                    numero=e.numero,
+                    type_rdv=e.type_rdv,
+                    mode=e.mode,
+                    planifie_le=e.effective_on,
+                    date_rdv=e.date_rdv,
+                    structure_id=structure,
+                )
+            )
+        case ev.IssueRdvEnregistree():
+            for rdv in s.rdvs:
+                if rdv.numero == e.numero:
+                    rdv.issue = e.issue
+                    rdv.issue_le = e.effective_on
+        case ev.CerSigne():
+            s.cers.append(
+                CerSuivi(
+                    numero=e.numero,
+                    signe_le=e.effective_on,
+                    date_debut=e.date_debut,
+                    date_fin=fin_contrat(e.date_debut, e.duree_mois),
+                    renouvellement=e.renouvellement,
+                    structure_id=structure,
+                )
+            )
+        case ev.ReferentDesigne():
+            s.referents.append((e.effective_on, e.referent_id))
+        case ev.DroitSuspendu():
+            s.suspensions.append(Suspension(debut=e.effective_on))
+        case ev.DroitRepris():
+            if s.suspensions and s.suspensions[-1].fin is None:
+                s.suspensions[-1].fin = e.effective_on
+        case ev.DroitsDevoirsModifies():
+            s.soumis.append((e.effective_on, e.soumis_droits_devoirs))
+        case ev.SanctionDecidee():
+            s.sanctions.append((e.effective_on, e.type_sanction))
+        case ev.SortieEnregistree():
+            s.date_sortie = e.effective_on
+            s.type_sortie = e.type_sortie
+        case ev.DroitClos():
+            s.date_cloture = e.effective_on
+        case _:
+            pass
 
 
-def _issue(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, IssueRdvEnregistree)
-    for rdv in s.rdvs:
-        if rdv.numero == e.numero:
-            rdv.issue = e.issue
-            rdv.issue_le = e.effective_on
+IGNORED: tuple[type[Evenement], ...] = (
+    ev.SanctionLevee,
+    ev.EntretienAscTenu,
+    *ev.CORRECTION_TYPES,
+)
+"""The case events the follow-up does not read (a correction refolds the case instead)."""
 
-
-def _cer(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, CerSigne)
-    s.cers.append(
-        CerSuivi(
-            numero=e.numero,
-            signe_le=e.effective_on,
-            date_debut=e.date_debut,
-            date_fin=fin_contrat(e.date_debut, e.duree_mois),
-            renouvellement=e.renouvellement,
-            structure_id=s.orientations[-1].structure_id if s.orientations else None,
-        )
-    )
-
-
-def _referent(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, ReferentDesigne)
-    s.referents.append((e.effective_on, e.referent_id))
-
-
-def _suspension(s: Suivi, e: Evenement) -> None:
-    s.suspensions.append(Periode(debut=e.effective_on))
-
-
-def _reprise(s: Suivi, e: Evenement) -> None:
-    if s.suspensions and s.suspensions[-1].fin is None:
-        s.suspensions[-1].fin = e.effective_on
-
-
-def _droits_devoirs(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, DroitsDevoirsModifies)
-    s.soumis.append((e.effective_on, e.soumis_droits_devoirs))
-
-
-def _sanction(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, SanctionDecidee)
-    s.sanctions.append((e.effective_on, e.type_sanction))
-
-
-def _sortie(s: Suivi, e: Evenement) -> None:
-    assert isinstance(e, SortieEnregistree)
-    s.date_sortie = e.effective_on
-    s.type_sortie = e.type_sortie
-
-
-def _cloture(s: Suivi, e: Evenement) -> None:
-    s.date_cloture = e.effective_on
-
-
-_STEPS: dict[type[Evenement], Callable[[Suivi, Evenement], None]] = {
-    OrientationDecidee: _orientation,
-    ReorientationDecidee: _orientation,
-    RdvPlanifie: _rdv,
-    IssueRdvEnregistree: _issue,
-    CerSigne: _cer,
-    ReferentDesigne: _referent,
-    DroitSuspendu: _suspension,
-    DroitRepris: _reprise,
-    DroitsDevoirsModifies: _droits_devoirs,
-    SanctionDecidee: _sanction,
-    SortieEnregistree: _sortie,
-    DroitClos: _cloture,
-}
-"""What each event type changes in its episode; the others (a sanction lifted, an ASC
-interview) leave the follow-up as it is."""
-
-FOLDED: tuple[type[Evenement], ...] = (*_ENTRIES, *_STEPS)
-"""Every event type the follow-up reads (besides corrections, which refold a case)."""
+FOLDED: tuple[type[Evenement], ...] = tuple(t for t in ev.EVENT_TYPES if t not in IGNORED)
+"""Every event type the follow-up reads: what a rebuild decodes from the log."""
 
 
 def suivre(history: Sequence[Recorded], as_of: date | None = None) -> list[Suivi]:
@@ -312,5 +267,5 @@ def suivre(history: Sequence[Recorded], as_of: date | None = None) -> list[Suivi
         effective = effective_as_of(effective, as_of)
     episodes: list[Suivi] = []
     for recorded in effective:
-        avancer(episodes, recorded)
+        evolve(episodes, recorded)
     return episodes

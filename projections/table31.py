@@ -4,49 +4,41 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.vocabulary import TypeOrientation
-from projections.indicateurs import (
-    Choix,
-    Colonne,
-    Groupes,
-    Periode,
-    Tableau,
-    cle,
-    hors_france_travail,
-    reference_entree,
-    tableau,
-)
+from projections import indicateurs as ind
 from projections.suivi import Suivi
 
 ACCOMPAGNEMENT_SOCIAL = frozenset({TypeOrientation.SOCIALE, TypeOrientation.SOCIO_PROFESSIONNELLE})
 
 COLONNES = [
-    Colonne("nouveaux_entrants", "Nouveaux entrants"),
-    Colonne("orientes_dans_le_delai", "Nouveaux entrants orientés dans le délai"),
-    Colonne("premiers_rdv", "Nombre total de 1ers RDV d'accompagnement fixés"),
-    Colonne("premiers_rdv_dans_le_delai", "dont 1ers RDV dans le délai"),
-    Colonne("premiers_cer", "Nombre total de 1ers CER"),
-    Colonne("premiers_cer_dans_le_delai", "dont 1ers CER dans le délai"),
+    ind.Colonne("nouveaux_entrants", "Nouveaux entrants"),
+    ind.Colonne("orientes_dans_le_delai", "Nouveaux entrants orientés dans le délai"),
+    ind.Colonne("premiers_rdv", "Nombre total de 1ers RDV d'accompagnement fixés"),
+    ind.Colonne("premiers_rdv_dans_le_delai", "dont 1ers RDV dans le délai"),
+    ind.Colonne("premiers_cer", "Nombre total de 1ers CER"),
+    ind.Colonne("premiers_cer_dans_le_delai", "dont 1ers CER dans le délai"),
 ]
 
 
-def table31(episodes: Sequence[Suivi], periode: Periode, par: str | None, choix: Choix) -> Tableau:
-    g = Groupes()
+def table31(
+    episodes: Sequence[Suivi], periode: ind.Periode, par: str | None, choix: ind.Choix
+) -> ind.Tableau:
+    g = ind.Groupes()
     used: set[str] = set()
     for s in episodes:
         regle = choix.pour(s)
-        ref = reference_entree(s, regle)
+        ref = ind.reference_entree(s, regle)
         entrant = periode.contient(ref) and s.soumis[0][1]
         if entrant:
             used.add(regle.nom)
             first = s.premiere_orientation
-            key = cle(par, s, first, ref)
+            key = ind.cle(par, s, first, ref)
             g.add(key, "nouveaux_entrants")
             if first is not None and first.le <= regle.table31_orientation.echeance(ref):
                 g.add(key, "orientes_dans_le_delai")
             cer = s.premier_cer()
             orientation = s.orientation_le(cer.signe_le) if cer else None
-            if cer is not None and orientation is not None and hors_france_travail(orientation):
-                key = cle(par, s, orientation, ref)
+            if cer is not None and orientation is not None and ind.hors_france_travail(orientation):
+                key = ind.cle(par, s, orientation, ref)
                 g.add(key, "premiers_cer")
                 if cer.signe_le <= regle.table31_cer.echeance(orientation.le):
                     g.add(key, "premiers_cer_dans_le_delai")
@@ -56,20 +48,20 @@ def table31(episodes: Sequence[Suivi], periode: Periode, par: str | None, choix:
         orientation = s.orientation_le(rdv.planifie_le)
         if (
             orientation is None
-            or not hors_france_travail(orientation)
+            or not ind.hors_france_travail(orientation)
             or orientation.type_orientation not in ACCOMPAGNEMENT_SOCIAL
         ):
             continue
         used.add(regle.nom)
-        key = cle(par, s, orientation, rdv.planifie_le)
+        key = ind.cle(par, s, orientation, rdv.planifie_le)
         g.add(key, "premiers_rdv")
         if rdv.date_rdv <= regle.table31_premier_rdv.echeance(orientation.le):
             g.add(key, "premiers_rdv_dans_le_delai")
 
-    def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
+    def build(groupes: ind.Groupes, key: str | None) -> dict[str, Any]:
         return {c.nom: groupes.count(key, c.nom) for c in COLONNES}
 
-    return tableau(
+    return ind.tableau(
         "table-3-1",
         "Tableau 3.1: orienter et accompagner les allocataires du RSA",
         periode,

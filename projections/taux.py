@@ -5,46 +5,34 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from projections.indicateurs import (
-    Choix,
-    Colonne,
-    Groupes,
-    Periode,
-    Tableau,
-    cle,
-    colonnes_resume,
-    episode_le,
-    jours,
-    reference_entree,
-    resume,
-    tableau,
-    taux,
-)
+from projections import indicateurs as ind
 from projections.suivi import Suivi
 
 COLONNES = [
-    Colonne("soumis_droits_devoirs", "Soumis aux droits et devoirs en fin de période"),
-    Colonne("orientes", "dont orientés"),
-    Colonne("taux_orientation", "Taux d'orientation (%)"),
-    Colonne("orientations", "Premières orientations décidées dans la période"),
-    Colonne("orientations_dans_le_delai", "dont dans le délai"),
-    Colonne("taux_orientation_dans_le_delai", "Part orientée dans le délai (%)"),
-    *colonnes_resume("delai_orientation", "Délai d'orientation"),
-    Colonne("orientes_contrat_attendu", "Orientés devant signer un contrat, en fin de période"),
-    Colonne("sous_contrat", "dont avec un contrat en cours"),
-    Colonne("taux_contractualisation", "Taux de contractualisation (%)"),
-    Colonne("premiers_contrats", "Premiers contrats signés dans la période"),
-    Colonne("premiers_contrats_dans_le_delai", "dont dans le délai"),
-    *colonnes_resume("delai_contractualisation", "Délai de contractualisation"),
+    ind.Colonne("soumis_droits_devoirs", "Soumis aux droits et devoirs en fin de période"),
+    ind.Colonne("orientes", "dont orientés"),
+    ind.Colonne("taux_orientation", "Taux d'orientation (%)"),
+    ind.Colonne("orientations", "Premières orientations décidées dans la période"),
+    ind.Colonne("orientations_dans_le_delai", "dont dans le délai"),
+    ind.Colonne("taux_orientation_dans_le_delai", "Part orientée dans le délai (%)"),
+    *ind.colonnes_resume("delai_orientation", "Délai d'orientation"),
+    ind.Colonne("orientes_contrat_attendu", "Orientés devant signer un contrat, en fin de période"),
+    ind.Colonne("sous_contrat", "dont avec un contrat en cours"),
+    ind.Colonne("taux_contractualisation", "Taux de contractualisation (%)"),
+    ind.Colonne("premiers_contrats", "Premiers contrats signés dans la période"),
+    ind.Colonne("premiers_contrats_dans_le_delai", "dont dans le délai"),
+    *ind.colonnes_resume("delai_contractualisation", "Délai de contractualisation"),
 ]
 
 
-def _stock(g: Groupes, par: str | None, history: list[Suivi], jour: date, choix: Choix) -> None:
-    s = episode_le(history, jour)
+def _stock(
+    g: ind.Groupes, par: str | None, history: list[Suivi], jour: date, choix: ind.Choix
+) -> None:
+    s = ind.episode_le(history, jour)
     if s is None or not (s.ouvert_le(jour) and not s.suspendu_le(jour) and s.soumis_le(jour)):
         return
     o = s.orientation_le(jour)
-    key = cle(par, s, o, jour)
+    key = ind.cle(par, s, o, jour)
     g.add(key, "soumis_droits_devoirs")
     if o is None:
         return
@@ -57,9 +45,9 @@ def _stock(g: Groupes, par: str | None, history: list[Suivi], jour: date, choix:
 
 
 def taux_et_delais(
-    episodes: Sequence[Suivi], periode: Periode, par: str | None, choix: Choix
-) -> Tableau:
-    g = Groupes()
+    episodes: Sequence[Suivi], periode: ind.Periode, par: str | None, choix: ind.Choix
+) -> ind.Tableau:
+    g = ind.Groupes()
     used: set[str] = set()
     cases: dict[object, list[Suivi]] = {}
     for s in episodes:
@@ -68,10 +56,10 @@ def taux_et_delais(
         first = s.premiere_orientation
         if first is not None and periode.contient(first.le):
             used.add(regle.nom)
-            ref = reference_entree(s, regle)
-            key = cle(par, s, first, first.le)
+            ref = ind.reference_entree(s, regle)
+            key = ind.cle(par, s, first, first.le)
             g.add(key, "orientations")
-            g.sample(key, "orientation", jours(ref, first.le))
+            g.sample(key, "orientation", ind.jours(ref, first.le))
             if first.le <= regle.orientation.echeance(ref):
                 g.add(key, "orientations_dans_le_delai")
         cer = s.premier_cer()
@@ -84,9 +72,9 @@ def taux_et_delais(
         if target is None:
             continue
         used.add(regle.nom)
-        key = cle(par, s, o, cer.signe_le)
+        key = ind.cle(par, s, o, cer.signe_le)
         g.add(key, "premiers_contrats")
-        g.sample(key, "contrat", jours(o.le, cer.signe_le))
+        g.sample(key, "contrat", ind.jours(o.le, cer.signe_le))
         if cer.signe_le <= target.echeance(o.le):
             g.add(key, "premiers_contrats_dans_le_delai")
     stock_days = periode.fins_de_mois() if par == "mois" else [periode.au]
@@ -95,29 +83,29 @@ def taux_et_delais(
         for jour in stock_days:
             _stock(g, par, history, jour, choix)
 
-    def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
+    def build(groupes: ind.Groupes, key: str | None) -> dict[str, Any]:
         c = groupes.count
         return {
             "soumis_droits_devoirs": c(key, "soumis_droits_devoirs"),
             "orientes": c(key, "orientes"),
-            "taux_orientation": taux(c(key, "orientes"), c(key, "soumis_droits_devoirs")),
+            "taux_orientation": ind.taux(c(key, "orientes"), c(key, "soumis_droits_devoirs")),
             "orientations": c(key, "orientations"),
             "orientations_dans_le_delai": c(key, "orientations_dans_le_delai"),
-            "taux_orientation_dans_le_delai": taux(
+            "taux_orientation_dans_le_delai": ind.taux(
                 c(key, "orientations_dans_le_delai"), c(key, "orientations")
             ),
-            **resume("delai_orientation", groupes.values(key, "orientation")),
+            **ind.resume("delai_orientation", groupes.values(key, "orientation")),
             "orientes_contrat_attendu": c(key, "orientes_contrat_attendu"),
             "sous_contrat": c(key, "sous_contrat"),
-            "taux_contractualisation": taux(
+            "taux_contractualisation": ind.taux(
                 c(key, "sous_contrat"), c(key, "orientes_contrat_attendu")
             ),
             "premiers_contrats": c(key, "premiers_contrats"),
             "premiers_contrats_dans_le_delai": c(key, "premiers_contrats_dans_le_delai"),
-            **resume("delai_contractualisation", groupes.values(key, "contrat")),
+            **ind.resume("delai_contractualisation", groupes.values(key, "contrat")),
         }
 
-    return tableau(
+    return ind.tableau(
         "taux-et-delais",
         "Taux d'orientation et de contractualisation, délais",
         periode,

@@ -141,9 +141,6 @@ def _sans_issue(s: Suivi, today: date) -> list[Alerte]:
     ]
 
 
-TRIS = ("depuis", "-depuis", "jours", "-jours", "motif", "echeance", "-echeance")
-
-
 def trier(lines: Iterable[Alerte], tri: str) -> list[Alerte]:
     """Sort by a field, `-` for descending; ties by case id, for stable pages."""
     field = tri.removeprefix("-")

@@ -19,7 +19,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters.collector import collector_paused
-from projections.activity import Activite, Dossier
+from projections.activity import Activite
+from projections.activity import FicheActivite as Dossier
 from projections.suivi import Suivi
 
 _encode = msgspec.msgpack.Encoder().encode

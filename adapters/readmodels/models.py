@@ -29,7 +29,7 @@ from domain.corrections import is_correction
 from domain.events import Recorded
 from projections import activity as financing
 from projections.case_state import CaseRow, HistoryOf, case_row, fold
-from projections.suivi import Suivi, avancer, suivre
+from projections.suivi import Suivi, evolve, suivre
 
 T = TypeVar("T")
 
@@ -175,7 +175,7 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
         return []
 
     def advance(self, value: list[Suivi], recorded: Recorded) -> None:
-        avancer(value, recorded)
+        evolve(value, recorded)
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
         self.store.save(cases, tracking)
@@ -197,7 +197,7 @@ def open_activite_store(app: Parcours) -> ActiviteStore:
     return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
 
 
-class ActiviteModel(PerCaseModel[financing.Dossier]):
+class ActiviteModel(PerCaseModel[financing.FicheActivite]):
     """Each case's priced activity (contracts, interviews, exits…): what financing prices, so
     that re-pricing reads these facts and not the log."""
 
@@ -207,19 +207,19 @@ class ActiviteModel(PerCaseModel[financing.Dossier]):
     def __init__(self, app: Parcours, store: ActiviteStore) -> None:
         super().__init__(app, store)
 
-    def fold_history(self, history: Sequence[Recorded]) -> financing.Dossier:
+    def fold_history(self, history: Sequence[Recorded]) -> financing.FicheActivite:
         return financing.activite(history)
 
-    def new(self, case_id: UUID) -> financing.Dossier:
+    def new(self, case_id: UUID) -> financing.FicheActivite:
         return financing.nouveau(case_id)
 
-    def advance(self, value: financing.Dossier, recorded: Recorded) -> None:
-        financing.avancer(value, recorded)
+    def advance(self, value: financing.FicheActivite, recorded: Recorded) -> None:
+        financing.evolve(value, recorded)
 
-    def save(self, cases: dict[UUID, financing.Dossier], tracking: Tracking) -> None:
+    def save(self, cases: dict[UUID, financing.FicheActivite], tracking: Tracking) -> None:
         self.store.save(cases.values(), tracking)
 
-    def probe(self, values: dict[UUID, financing.Dossier]) -> None:
+    def probe(self, values: dict[UUID, financing.FicheActivite]) -> None:
         self.store.probe(values.values())
 
 

@@ -35,7 +35,7 @@ from adapters.readmodels.quarantine import (
     open_quarantine,
 )
 from domain.events import Recorded
-from projections.case_state import apply
+from projections.case_state import evolve
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +49,7 @@ class CaseStateProjection(Projection[Any]):
         recorded = cast(Recorded, domain_event)
         view = cast(CaseStateView, self.view)
         row = view.get(recorded.originator_id)
-        view.save([apply(row, recorded)], tracking)
+        view.save([evolve(row, recorded)], tracking)
 
 
 class Projector:

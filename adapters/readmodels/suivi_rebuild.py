@@ -45,9 +45,8 @@ from adapters.readmodels.suivi_store import (
     copy_cases,
     refused,
 )
-from domain.corrections import CORRECTION_TYPES
-from domain.events import Recorded
-from projections.suivi import FOLDED, Suivi, avancer_evenement, suivre
+from domain.events import CORRECTION_TYPES, Recorded
+from projections.suivi import FOLDED, Suivi, evolve_event, suivre
 
 CORRECTIONS = frozenset(topic_of(kind) for kind in CORRECTION_TYPES)
 READ = sorted({topic_of(kind) for kind in FOLDED} | CORRECTIONS)
@@ -118,7 +117,7 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
                     if case is None:
                         case = folded[key] = (UUID(bytes=key), [])
                     try:
-                        avancer_evenement(case[1], case[0], decoders[topic].decode(state))
+                        evolve_event(case[1], case[0], decoders[topic].decode(state))
                     except Exception:
                         failed.add(case[0])
         cases = dict(folded.values())

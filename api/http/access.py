@@ -15,6 +15,8 @@ from fastapi import Request
 from adapters.readmodels.quarantine import describe
 from api.http.auth import Principal, Role, forbidden, log_case_access
 from api.http.problems import ProblemError
+from api.http.steps import ENTREE, STEPS
+from domain.commands import Famille
 from domain.dossier import Dossier
 from domain.errors import DomainError
 
@@ -22,28 +24,14 @@ log = structlog.get_logger("api")
 
 RIGHTS = frozenset({Role.FLUX, Role.ORIENTATION})
 PATH = frozenset({Role.ORIENTATION, Role.AGENT})
+FAMILY_ROLES: dict[Famille, frozenset[Role]] = {
+    Famille.DROITS: RIGHTS,
+    Famille.ORIENTATION: frozenset({Role.ORIENTATION}),
+    Famille.PARCOURS: PATH,
+}
+
 STEP_ROLES: dict[str, frozenset[Role]] = {
-    "": RIGHTS,
-    "suspension": RIGHTS,
-    "reprise": RIGHTS,
-    "cloture": RIGHTS,
-    "reouverture": RIGHTS,
-    "orientation": frozenset({Role.ORIENTATION}),
-    **{
-        slug: PATH
-        for slug in (
-            "reorientation",
-            "sanction",
-            "levee-sanction",
-            "rdv",
-            "issue-rdv",
-            "referent",
-            "cer",
-            "renouvellement-cer",
-            "entretien-asc",
-            "sortie",
-        )
-    },
+    step.slug: FAMILY_ROLES[step.famille] for step in [ENTREE, *STEPS] if step.famille is not None
 }
 """Roles admitted by each command route (slug; "" is the entry). An agent only on its cases."""
 

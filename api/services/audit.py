@@ -30,8 +30,9 @@ from domain.bitemporal import known_at as known_part
 from domain.catalogue import is_case_event
 from domain.corrections import corrected_version, is_correction
 from domain.events import Recorded
-from projections.case_state import CaseRow, apply, case_row
-from projections.suivi import Suivi, avancer, suivre
+from projections import case_state, suivi
+from projections.case_state import CaseRow, case_row
+from projections.suivi import Suivi, suivre
 from projections.timeline import CaseExport, TimelineEntry, timeline
 
 S = TypeVar("S")
@@ -220,7 +221,7 @@ def states_at(
     moment = None if known_at is None else aware(app, known_at)
 
     def compute() -> StatesAt:
-        fold = _fold_at(app, apply, case_row, moment, as_of)
+        fold = _fold_at(app, case_state.evolve, case_row, moment, as_of)
         return StatesAt(
             position=fold.position,
             rows=fold.rows,
@@ -231,8 +232,8 @@ def states_at(
     return _cached(app, ("etats", moment, as_of, app.max_position()), compute)
 
 
-def _advance(episodes: list[Suivi] | None, r: Recorded) -> list[Suivi]:
-    return avancer([] if episodes is None else episodes, r)
+def _evolve_suivi(episodes: list[Suivi] | None, r: Recorded) -> list[Suivi]:
+    return suivi.evolve([] if episodes is None else episodes, r)
 
 
 def _resuivre(history: Sequence[Recorded], as_of: date | None) -> list[Suivi] | None:
@@ -248,7 +249,7 @@ def episodes_at(
     moment = None if known_at is None else aware(app, known_at)
 
     def compute() -> EpisodesAt:
-        fold = _fold_at(app, _advance, _resuivre, moment, as_of)
+        fold = _fold_at(app, _evolve_suivi, _resuivre, moment, as_of)
         return EpisodesAt(
             position=fold.position,
             cases=fold.rows,

@@ -19,7 +19,7 @@ from domain.vocabulary import (
     TypeRdv,
     TypeSortie,
 )
-from projections.case_state import CaseRow, apply, fold
+from projections.case_state import CaseRow, evolve, fold
 
 CASE = UUID(int=7)
 
@@ -134,6 +134,6 @@ def test_folding_in_stored_chunks_equals_one_pass() -> None:
     encode, decode = msgspec.json.encode, msgspec.json.Decoder(CaseRow).decode
     stored: CaseRow | None = None
     for record in RECORDS:
-        row = apply(stored, record)
+        row = evolve(stored, record)
         stored = decode(encode(row))
     assert stored == fold(RECORDS)[CASE]
