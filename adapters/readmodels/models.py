@@ -8,22 +8,19 @@ here and one line in `open_read_models`.
 """
 
 from collections.abc import Iterable, Sequence, Set
-from typing import Generic, Protocol, TypeVar, cast
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
 from adapters.eventlog.store import Parcours
-from adapters.readmodels.activity_store import (
-    ActiviteStore,
-    PostgresActiviteStore,
-    SQLiteActiviteStore,
-)
-from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.activity_store import ACTIVITE, ActiviteStore
+from adapters.readmodels.case_store import CASE_STATE, CaseStateView
 from adapters.readmodels.quarantine import CaseModel
 from adapters.readmodels.recording_index import RecordingIndexModel, open_recording_index
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
-from adapters.readmodels.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
+from adapters.readmodels.suivi_store import SUIVI, SuiviStore
+from adapters.readmodels.tables import PostgresTable, open_table
 from domain.catalogue import is_case_event
 from domain.corrections import is_correction
 from domain.events import Recorded
@@ -43,8 +40,7 @@ class ReadModel(CaseModel, Protocol):
 
 
 def open_case_view(app: Parcours) -> CaseStateView:
-    view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
-    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
+    return CaseStateView(open_table(app, CASE_STATE))
 
 
 def history_of(app: Parcours) -> HistoryOf:
@@ -72,7 +68,7 @@ class CaseStateModel:
     def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, CaseRow]:
         records = [r for r in records if is_case_event(r.event)]
         last = {r.originator_id: r.originator_version for r in records}
-        rows = self.view.rows(last.keys() - refold)
+        rows = self.view.cases(last.keys() - refold)
         for case_id in refold & last.keys():
             row = case_row(self.history(case_id, last[case_id]))
             if row is not None:
@@ -91,8 +87,7 @@ class CaseStateModel:
 
 
 def open_suivi_store(app: Parcours) -> SuiviStore:
-    store_class = SQLiteSuiviStore if app.settings.store == "sqlite" else PostgresSuiviStore
-    return cast(SuiviStore, app.factory.tracking_recorder(store_class))
+    return SuiviStore(open_table(app, SUIVI))
 
 
 class _CaseStore(Protocol[T]):
@@ -187,14 +182,14 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
         in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any model."""
         mapper = self.app.mapper
-        if not isinstance(self.store, PostgresSuiviStore) or mapper.cipher or mapper.compressor:
+        table = self.store.table
+        if not isinstance(table, PostgresTable) or mapper.cipher or mapper.compressor:
             return None
-        return rebuild_suivi(self.app, self.store, tracking_name, self.app.settings.rebuild_workers)
+        return rebuild_suivi(self.app, table, tracking_name, self.app.settings.rebuild_workers)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:
-    store_class = SQLiteActiviteStore if app.settings.store == "sqlite" else PostgresActiviteStore
-    return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
+    return ActiviteStore(open_table(app, ACTIVITE))
 
 
 class ActiviteModel(PerCaseModel[financing.Dossier]):
