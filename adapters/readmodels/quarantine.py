@@ -15,7 +15,6 @@ until its next event.
 """
 
 import sqlite3
-import weakref
 from collections.abc import Iterable, Sequence, Set
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -146,15 +145,9 @@ class QuarantineStore:
             tx.insert(map(_row, entries))
 
 
-_STORES: "weakref.WeakKeyDictionary[Parcours, QuarantineStore]" = weakref.WeakKeyDictionary()
-
-
 def open_quarantine(app: Parcours) -> QuarantineStore:
-    """The application's quarantine (one per application, its table created on first use)."""
-    store = _STORES.get(app)
-    if store is None:
-        store = _STORES[app] = QuarantineStore(open_table(app, QUARANTINE))
-    return store
+    """The application's quarantine (its table created on first use)."""
+    return QuarantineStore(open_table(app, QUARANTINE))
 
 
 # --- applying a batch case by case -----------------------------------------------------------

@@ -19,7 +19,6 @@ before one stamped 10:00:00.050), and imported histories keep their original tim
   keeps.
 """
 
-import weakref
 from collections.abc import Iterator, Sequence, Set
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -134,15 +133,9 @@ def _ordered(values: dict[UUID, list[tuple[int, int]]]) -> list[tuple[int, int]]
     return sorted(row for rows in values.values() for row in rows)
 
 
-_VIEWS: "weakref.WeakKeyDictionary[Parcours, RecordingIndexView]" = weakref.WeakKeyDictionary()
-
-
 def open_recording_index(app: Parcours) -> RecordingIndexView:
-    """The application's index store (one per application, tables created on first use)."""
-    view = _VIEWS.get(app)
-    if view is None:
-        view = _VIEWS[app] = RecordingIndexView(open_table(app, RECORDING_INDEX))
-    return view
+    """The application's index store (its tables created on first use)."""
+    return RecordingIndexView(open_table(app, RECORDING_INDEX))
 
 
 def _tracking_name(app: Parcours) -> str:

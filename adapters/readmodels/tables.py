@@ -11,6 +11,7 @@ position, and a batch already applied is refused (IntegrityError) instead of app
 """
 
 import functools
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -583,11 +584,18 @@ def _bound(kind: type[T], spec: TableSpec) -> type[T]:
     return type(f"{kind.__name__}_{spec.name}", (kind,), {"spec": spec})
 
 
+_OPEN: "weakref.WeakKeyDictionary[Parcours, dict[TableSpec, Table]]" = weakref.WeakKeyDictionary()
+
+
 def open_table(app: Parcours, spec: TableSpec) -> Table:
-    """The application's table of `spec` on its store (created on first use), with the
-    tracking table the library's factory names."""
-    kind = SQLiteTable if app.settings.store == "sqlite" else PostgresTable
-    return cast(Table, app.factory.tracking_recorder(_bound(kind, spec)))
+    """The application's table of `spec` on its store, with the tracking table the library's
+    factory names (one per application, created on first use)."""
+    tables = _OPEN.setdefault(app, {})
+    table = tables.get(spec)
+    if table is None:
+        kind = SQLiteTable if app.settings.store == "sqlite" else PostgresTable
+        table = tables[spec] = cast(Table, app.factory.tracking_recorder(_bound(kind, spec)))
+    return table
 
 
 V = TypeVar("V")
