@@ -197,10 +197,18 @@ class Table:
         return ""
 
     def select(
-        self, columns: Sequence[str], where: str = "", params: Sequence[Any] = (), **kw: Any
+        self,
+        columns: Sequence[str],
+        where: str = "",
+        params: Sequence[Any] = (),
+        *,
+        order: str = "",
+        limit: int | None = None,
+        index: str | None = None,
     ) -> list[tuple[Any, ...]]:
+        """`Tx.select` in a transaction of its own."""
         with self.reading() as tx:
-            return tx.select(columns, where, params, **kw)
+            return tx.select(columns, where, params, order=order, limit=limit, index=index)
 
     def by_key(self, columns: Sequence[str], keys: Iterable[Any]) -> list[tuple[Any, ...]]:
         with self.reading() as tx:
@@ -366,6 +374,7 @@ class SQLiteTable(SQLiteTrackingRecorder, Table):
 
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Tx]:
+        # Every SQLite transaction is a snapshot: its reads see the file as at its first one.
         with self.datastore.transaction(commit=False) as c:
             yield SQLiteTx(self, c)
 
