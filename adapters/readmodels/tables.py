@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar, Unpack, cast
 from uuid import UUID
 
 import psycopg
@@ -83,6 +83,16 @@ class TableSpec:
 Row = Sequence[Any]
 
 
+class Options(TypedDict, total=False):
+    """How a select orders and bounds its rows; `index`: the index it must use (a hint SQLite
+    needs, PostgreSQL does not)."""
+
+    order: str
+    limit: int
+    offset: int
+    index: str
+
+
 class Tx:
     """The statements of one transaction on one table; `%s` placeholders on both stores."""
 
@@ -124,24 +134,17 @@ class Tx:
         columns: Sequence[str],
         where: str = "",
         params: Sequence[Any] = (),
-        *,
-        order: str = "",
-        limit: int | None = None,
-        offset: int | None = None,
-        index: str | None = None,
+        **options: Unpack[Options],
     ) -> list[tuple[Any, ...]]:
-        """`index`: the index the query must use (a hint SQLite needs, PostgreSQL does not)."""
-        query = f"SELECT {', '.join(columns)} FROM {self.table.ref}{self.table.hint(index)}"
-        query += _where(where)
+        query = f"SELECT {', '.join(columns)} FROM {self.table.ref}"
+        query += self.table.hint(options.get("index")) + _where(where)
         values = list(params)
-        if order:
+        if order := options.get("order"):
             query += f" ORDER BY {order}"
-        if limit is not None:
-            query += " LIMIT %s"
-            values.append(limit)
-        if offset is not None:
-            query += " OFFSET %s"
-            values.append(offset)
+        for clause in ("limit", "offset"):
+            if (value := options.get(clause)) is not None:
+                query += f" {clause.upper()} %s"
+                values.append(value)
         return self.fetch(query, values, columns)
 
     def count(self, where: str = "", params: Sequence[Any] = ()) -> int:
@@ -201,14 +204,11 @@ class Table:
         columns: Sequence[str],
         where: str = "",
         params: Sequence[Any] = (),
-        *,
-        order: str = "",
-        limit: int | None = None,
-        index: str | None = None,
+        **options: Unpack[Options],
     ) -> list[tuple[Any, ...]]:
         """`Tx.select` in a transaction of its own."""
         with self.reading() as tx:
-            return tx.select(columns, where, params, order=order, limit=limit, index=index)
+            return tx.select(columns, where, params, **options)
 
     def by_key(self, columns: Sequence[str], keys: Iterable[Any]) -> list[tuple[Any, ...]]:
         with self.reading() as tx:
