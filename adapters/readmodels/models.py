@@ -8,26 +8,23 @@ here and one line in `open_read_models`.
 """
 
 from collections.abc import Iterable, Sequence, Set
-from typing import Generic, Protocol, TypeVar, cast
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
 from adapters.eventlog.store import Parcours
-from adapters.readmodels.activity_store import (
-    ActiviteStore,
-    PostgresActiviteStore,
-    SQLiteActiviteStore,
-)
-from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.activity_store import ACTIVITE, ActiviteStore
+from adapters.readmodels.case_store import CASE_STATE, CaseStateView
 from adapters.readmodels.quarantine import CaseModel
 from adapters.readmodels.recording_index import RecordingIndexModel, open_recording_index
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
-from adapters.readmodels.suivi_store import PostgresSuiviStore, SQLiteSuiviStore, SuiviStore
+from adapters.readmodels.suivi_store import SUIVI, SuiviStore
+from adapters.readmodels.tables import PostgresTable, open_table
 from domain.catalogue import is_case_event
 from domain.corrections import is_correction
 from domain.events import Recorded
-from projections import activity as financing
+from projections import activity
 from projections.case_state import CaseRow, HistoryOf, case_row, fold
 from projections.suivi import Suivi, evolve, suivre
 
@@ -43,8 +40,7 @@ class ReadModel(CaseModel, Protocol):
 
 
 def open_case_view(app: Parcours) -> CaseStateView:
-    view_class = SQLiteCaseStateView if app.settings.store == "sqlite" else PostgresCaseStateView
-    return cast(CaseStateView, app.factory.tracking_recorder(view_class))
+    return CaseStateView(open_table(app, CASE_STATE))
 
 
 def history_of(app: Parcours) -> HistoryOf:
@@ -72,7 +68,7 @@ class CaseStateModel:
     def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, CaseRow]:
         records = [r for r in records if is_case_event(r.event)]
         last = {r.originator_id: r.originator_version for r in records}
-        rows = self.view.rows(last.keys() - refold)
+        rows = self.view.cases(last.keys() - refold)
         for case_id in refold & last.keys():
             row = case_row(self.history(case_id, last[case_id]))
             if row is not None:
@@ -91,8 +87,7 @@ class CaseStateModel:
 
 
 def open_suivi_store(app: Parcours) -> SuiviStore:
-    store_class = SQLiteSuiviStore if app.settings.store == "sqlite" else PostgresSuiviStore
-    return cast(SuiviStore, app.factory.tracking_recorder(store_class))
+    return SuiviStore(open_table(app, SUIVI))
 
 
 class _CaseStore(Protocol[T]):
@@ -121,7 +116,7 @@ class PerCaseModel(Generic[T]):
     def new(self, case_id: UUID) -> T:
         raise NotImplementedError
 
-    def advance(self, value: T, recorded: Recorded) -> None:
+    def evolve(self, value: T, recorded: Recorded) -> None:
         raise NotImplementedError
 
     def save(self, cases: dict[UUID, T], tracking: Tracking) -> None:
@@ -148,7 +143,7 @@ class PerCaseModel(Generic[T]):
             if value is None:
                 value = known.get(r.originator_id) or self.new(r.originator_id)
                 cases[r.originator_id] = value
-            self.advance(value, r)
+            self.evolve(value, r)
         return cases
 
     def probe(self, values: dict[UUID, T]) -> None:
@@ -174,7 +169,7 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
     def new(self, case_id: UUID) -> list[Suivi]:
         return []
 
-    def advance(self, value: list[Suivi], recorded: Recorded) -> None:
+    def evolve(self, value: list[Suivi], recorded: Recorded) -> None:
         evolve(value, recorded)
 
     def save(self, cases: dict[UUID, list[Suivi]], tracking: Tracking) -> None:
@@ -187,17 +182,17 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
         in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any model."""
         mapper = self.app.mapper
-        if not isinstance(self.store, PostgresSuiviStore) or mapper.cipher or mapper.compressor:
+        table = self.store.table
+        if not isinstance(table, PostgresTable) or mapper.cipher or mapper.compressor:
             return None
-        return rebuild_suivi(self.app, self.store, tracking_name, self.app.settings.rebuild_workers)
+        return rebuild_suivi(self.app, table, tracking_name, self.app.settings.rebuild_workers)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:
-    store_class = SQLiteActiviteStore if app.settings.store == "sqlite" else PostgresActiviteStore
-    return cast(ActiviteStore, app.factory.tracking_recorder(store_class))
+    return ActiviteStore(open_table(app, ACTIVITE))
 
 
-class ActiviteModel(PerCaseModel[financing.FicheActivite]):
+class ActiviteModel(PerCaseModel[activity.FicheActivite]):
     """Each case's priced activity (contracts, interviews, exits…): what financing prices, so
     that re-pricing reads these facts and not the log."""
 
@@ -207,19 +202,19 @@ class ActiviteModel(PerCaseModel[financing.FicheActivite]):
     def __init__(self, app: Parcours, store: ActiviteStore) -> None:
         super().__init__(app, store)
 
-    def fold_history(self, history: Sequence[Recorded]) -> financing.FicheActivite:
-        return financing.activite(history)
+    def fold_history(self, history: Sequence[Recorded]) -> activity.FicheActivite:
+        return activity.activite(history)
 
-    def new(self, case_id: UUID) -> financing.FicheActivite:
-        return financing.nouveau(case_id)
+    def new(self, case_id: UUID) -> activity.FicheActivite:
+        return activity.nouveau(case_id)
 
-    def advance(self, value: financing.FicheActivite, recorded: Recorded) -> None:
-        financing.evolve(value, recorded)
+    def evolve(self, value: activity.FicheActivite, recorded: Recorded) -> None:
+        activity.evolve(value, recorded)
 
-    def save(self, cases: dict[UUID, financing.FicheActivite], tracking: Tracking) -> None:
+    def save(self, cases: dict[UUID, activity.FicheActivite], tracking: Tracking) -> None:
         self.store.save(cases.values(), tracking)
 
-    def probe(self, values: dict[UUID, financing.FicheActivite]) -> None:
+    def probe(self, values: dict[UUID, activity.FicheActivite]) -> None:
         self.store.probe(values.values())
 
 

@@ -14,13 +14,12 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 import psycopg
 import structlog
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
-from eventsourcing.projection import Projection
 from psycopg import sql
 
 from adapters.eventlog.reading import IllegibleEvent, read_batch
@@ -35,21 +34,8 @@ from adapters.readmodels.quarantine import (
     open_quarantine,
 )
 from domain.events import Recorded
-from projections.case_state import evolve
 
 log = structlog.get_logger(__name__)
-
-
-class CaseStateProjection(Projection[Any]):
-    """One event at a time, as the library's projection runner drives it."""
-
-    name = "case_state"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        recorded = cast(Recorded, domain_event)
-        view = cast(CaseStateView, self.view)
-        row = view.get(recorded.originator_id)
-        view.save([evolve(row, recorded)], tracking)
 
 
 class Projector:

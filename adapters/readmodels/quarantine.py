@@ -15,10 +15,9 @@ until its next event.
 """
 
 import sqlite3
-import weakref
 from collections.abc import Iterable, Sequence, Set
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -32,12 +31,10 @@ from eventsourcing.persistence import (
     PersistenceError,
     Tracking,
 )
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
 
 from adapters.eventlog.reading import IllegibleEvent
 from adapters.eventlog.store import Parcours
+from adapters.readmodels.tables import Column, Kind, Table, TableSpec, open_table
 from domain.events import Recorded
 
 log = structlog.get_logger("projection")
@@ -87,184 +84,70 @@ def describe(error: BaseException) -> str:
     return text[:ERROR_LENGTH]
 
 
-class QuarantineStore(Protocol):
-    def hold(self, entries: Iterable[Quarantined]) -> None: ...
-    def release(self, model: str, case_ids: Iterable[UUID]) -> None: ...
-    def held(self, model: str) -> set[UUID]: ...
-    def held_by_model(self) -> dict[str, set[UUID]]: ...
-    def entries(self, model: str | None = None) -> list[Quarantined]: ...
-    def clear(self, model: str) -> None: ...
+QUARANTINE = TableSpec(
+    "projection_quarantine",
+    columns=(
+        Column("model", Kind.TEXT),
+        Column("case_id", Kind.UUID),
+        Column("position", Kind.INT),
+        Column("event_type", Kind.TEXT),
+        Column("error", Kind.TEXT),
+        Column("since", Kind.TIME),
+    ),
+    key=("model", "case_id"),
+    keep=("since",),
+)
+
+
+def _row(e: Quarantined) -> tuple[Any, ...]:
+    return (e.model, e.case_id, e.position, e.event_type, e.error, e.since)
+
+
+class QuarantineStore:
+    """The quarantined cases of every read model (a case held again keeps its `since`)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def hold(self, entries: Iterable[Quarantined]) -> None:
+        with self.table.writing() as tx:
+            tx.upsert(map(_row, entries))
+
+    def release(self, model: str, case_ids: Iterable[UUID]) -> None:
+        with self.table.writing() as tx:
+            tx.delete_keys([(model, i) for i in case_ids])
+
+    def held(self, model: str) -> set[UUID]:
+        return {i for (i,) in self.table.select(("case_id",), "model = %s", (model,))}
+
+    def held_by_model(self) -> dict[str, set[UUID]]:
+        out: dict[str, set[UUID]] = {}
+        for model, case_id in self.table.select(("model", "case_id")):
+            out.setdefault(model, set()).add(case_id)
+        return out
+
+    def entries(self, model: str | None = None) -> list[Quarantined]:
+        where, values = ("model = %s", (model,)) if model else ("", ())
+        rows = self.table.select(QUARANTINE.names, where, values, order="position")
+        return [
+            Quarantined(model=m, case_id=i, position=int(p), event_type=t, error=e, since=since)
+            for m, i, p, t, e, since in rows
+        ]
+
+    def clear(self, model: str) -> None:
+        with self.table.writing() as tx:
+            tx.delete("model = %s", (model,))
+
     def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
         """The model's entries become `entries`, in one transaction (after a rebuild)."""
-        ...
-
-
-_COLUMNS = "model, case_id, position, event_type, error, since"
-
-
-class SQLiteQuarantine(SQLiteTrackingRecorder):
-    table = "projection_quarantine"
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {self.table} (model TEXT NOT NULL, "
-            "case_id TEXT NOT NULL, position INTEGER NOT NULL, event_type TEXT NOT NULL, "
-            "error TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (model, case_id))",
-        ]
-
-    def hold(self, entries: Iterable[Quarantined]) -> None:
-        rows = [
-            (e.model, e.case_id.hex, e.position, e.event_type, e.error, e.since.isoformat())
-            for e in entries
-        ]
-        with self.datastore.transaction(commit=True) as c:
-            c.executemany(
-                f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows
-            )
-
-    def release(self, model: str, case_ids: Iterable[UUID]) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.executemany(
-                f"DELETE FROM {self.table} WHERE model=? AND case_id=?",
-                [(model, i.hex) for i in case_ids],
-            )
-
-    def held(self, model: str) -> set[UUID]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT case_id FROM {self.table} WHERE model=?", (model,))
-            return {UUID(r[0]) for r in c.fetchall()}
-
-    def held_by_model(self) -> dict[str, set[UUID]]:
-        out: dict[str, set[UUID]] = {}
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT model, case_id FROM {self.table}")
-            for model, case_id in c.fetchall():
-                out.setdefault(model, set()).add(UUID(case_id))
-        return out
-
-    def entries(self, model: str | None = None) -> list[Quarantined]:
-        where, values = ("WHERE model=?", (model,)) if model else ("", ())
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT {_COLUMNS} FROM {self.table} {where} ORDER BY position", values)
-            rows = c.fetchall()
-        return [
-            Quarantined(
-                model=m,
-                case_id=UUID(i),
-                position=int(p),
-                event_type=t,
-                error=e,
-                since=datetime.fromisoformat(s),
-            )
-            for m, i, p, t, e, s in rows
-        ]
-
-    def clear(self, model: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
-
-    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
-        rows = [
-            (e.model, e.case_id.hex, e.position, e.event_type, e.error, e.since.isoformat())
-            for e in entries
-        ]
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self.table} WHERE model=?", (model,))
-            c.executemany(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?)", rows)
-
-
-class PostgresQuarantine(PostgresTrackingRecorder):
-    def __init__(
-        self,
-        datastore: PostgresDatastore,
-        *,
-        tracking_table_name: str = "projection_quarantine_tracking",
-        table: str = "projection_quarantine",
-    ):
-        super().__init__(datastore, tracking_table_name=tracking_table_name)
-        self.table = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table))
-        self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} (model text NOT NULL, case_id uuid NOT NULL, "
-                "position bigint NOT NULL, event_type text NOT NULL, error text NOT NULL, "
-                "since timestamptz NOT NULL, PRIMARY KEY (model, case_id))"
-            ).format(self.table)
-        ]
-
-    def hold(self, entries: Iterable[Quarantined]) -> None:
-        rows = [(e.model, e.case_id, e.position, e.event_type, e.error, e.since) for e in entries]
-        if not rows:
-            return
-        with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(
-                SQL(
-                    "INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s) "
-                    "ON CONFLICT (model, case_id) DO UPDATE SET position = EXCLUDED.position, "
-                    "event_type = EXCLUDED.event_type, error = EXCLUDED.error"
-                ).format(self.table),
-                rows,
-            )
-
-    def release(self, model: str, case_ids: Iterable[UUID]) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL("DELETE FROM {} WHERE model=%s AND case_id = ANY(%s)").format(self.table),
-                (model, list(case_ids)),
-            )
-
-    def held(self, model: str) -> set[UUID]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT case_id FROM {} WHERE model=%s").format(self.table), (model,))
-            return {r["case_id"] for r in curs.fetchall()}
-
-    def held_by_model(self) -> dict[str, set[UUID]]:
-        out: dict[str, set[UUID]] = {}
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT model, case_id FROM {}").format(self.table))
-            for r in curs.fetchall():
-                out.setdefault(r["model"], set()).add(r["case_id"])
-        return out
-
-    def entries(self, model: str | None = None) -> list[Quarantined]:
-        where = SQL("WHERE model=%s") if model else SQL("")
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL("SELECT " + _COLUMNS + " FROM {} {} ORDER BY position").format(
-                    self.table, where
-                ),
-                (model,) if model else (),
-            )
-            rows = curs.fetchall()
-        return [Quarantined(**r) for r in rows]
-
-    def clear(self, model: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
-
-    def replace(self, model: str, entries: Iterable[Quarantined]) -> None:
-        rows = [(e.model, e.case_id, e.position, e.event_type, e.error, e.since) for e in entries]
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {} WHERE model=%s").format(self.table), (model,))
-            if rows:
-                curs.executemany(
-                    SQL("INSERT INTO {} (" + _COLUMNS + ") VALUES (%s,%s,%s,%s,%s,%s)").format(
-                        self.table
-                    ),
-                    rows,
-                )
-
-
-_STORES: "weakref.WeakKeyDictionary[Parcours, QuarantineStore]" = weakref.WeakKeyDictionary()
+        with self.table.writing() as tx:
+            tx.delete("model = %s", (model,))
+            tx.insert(map(_row, entries))
 
 
 def open_quarantine(app: Parcours) -> QuarantineStore:
-    """The application's quarantine (one per application, its table created on first use)."""
-    store = _STORES.get(app)
-    if store is None:
-        kind: Any = SQLiteQuarantine if app.settings.store == "sqlite" else PostgresQuarantine
-        store = _STORES[app] = cast(QuarantineStore, app.factory.tracking_recorder(kind))
-    return store
+    """The application's quarantine (its table created on first use)."""
+    return QuarantineStore(open_table(app, QUARANTINE))
 
 
 # --- applying a batch case by case -----------------------------------------------------------

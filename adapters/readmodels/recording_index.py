@@ -19,20 +19,17 @@ before one stamped 10:00:00.050), and imported histories keep their original tim
   keeps.
 """
 
-import weakref
 from collections.abc import Iterator, Sequence, Set
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol, cast
+from typing import NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
 
 from adapters.eventlog.reading import read_batch, read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import apply_isolated, open_quarantine
+from adapters.readmodels.tables import Column, Index, Kind, Store, TableSpec, Tx, open_table
 from domain.events import Recorded
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,148 +43,46 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
-class RecordingIndexView(Protocol):
-    def max_tracking_id(self, application_name: str) -> int | None: ...
-    def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None: ...
-    def probe(self, rows: Sequence[tuple[int, int]]) -> None: ...
-    def prefix_known_at(self, moment: int) -> int: ...
-    def last_known_at(self, moment: int, after: int) -> int: ...
-    def reset(self, tracking_name: str) -> None: ...
+RECORDING_INDEX = TableSpec(
+    "recording_index",
+    columns=(
+        Column("position", Kind.INT),
+        Column("recorded_at", Kind.INT),
+        Column("high_water", Kind.INT),
+    ),
+    key=("position",),
+    indexes=(
+        Index("high_water", ("high_water", "position")),
+        Index("late", ("position", "recorded_at"), where="recorded_at < high_water"),
+    ),
+)
 
 
-class SQLiteRecordingIndex(SQLiteTrackingRecorder):
-    table = "recording_index"
+class RecordingIndexView(Store[Sequence[tuple[int, int]]]):
+    """Rows of (position, recorded_at), each given the running maximum of the times up to it."""
 
-    def construct_create_table_statements(self) -> list[str]:
-        t = self.table
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {t} (position INTEGER PRIMARY KEY, "
-            "recorded_at INTEGER NOT NULL, high_water INTEGER NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {t}_high_water ON {t} (high_water, position)",
-            f"CREATE INDEX IF NOT EXISTS {t}_late ON {t} (position, recorded_at) "
-            "WHERE recorded_at < high_water",
-        ]
-
-    def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            self._insert_tracking(c, tracking)
-            self._write(c, rows)
-
-    def probe(self, rows: Sequence[tuple[int, int]]) -> None:
-        with self.datastore.transaction(commit=False) as c:
-            self._write(c, rows)
-
-    def _write(self, c: Any, rows: Sequence[tuple[int, int]]) -> None:
-        c.execute(f"SELECT high_water FROM {self.table} ORDER BY position DESC LIMIT 1")
-        last = c.fetchone()
-        c.executemany(
-            f"INSERT INTO {self.table} VALUES (?,?,?)",
-            _with_high_water(rows, int(last[0]) if last else None),
-        )
+    def write(self, tx: Tx, values: Sequence[tuple[int, int]]) -> None:
+        last = tx.select(("high_water",), order="position DESC", limit=1)
+        tx.insert(_with_high_water(values, int(last[0][0]) if last else None))
 
     def prefix_known_at(self, moment: int) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT position FROM {self.table} WHERE high_water <= ? "
-                "ORDER BY high_water DESC, position DESC LIMIT 1",
-                (moment,),
-            )
-            row = c.fetchone()
-        return int(row[0]) if row else 0
-
-    def last_known_at(self, moment: int, after: int) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT max(position) FROM {self.table} INDEXED BY {self.table}_late "
-                "WHERE recorded_at < high_water AND position > ? AND recorded_at <= ?",
-                (after, moment),
-            )
-            row = c.fetchone()
-        return int(row[0]) if row and row[0] is not None else after
-
-    def reset(self, tracking_name: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self.table}")
-            c.execute("DELETE FROM tracking WHERE application_name=?", (tracking_name,))
-
-
-class PostgresRecordingIndex(PostgresTrackingRecorder):
-    def __init__(
-        self,
-        datastore: PostgresDatastore,
-        *,
-        tracking_table_name: str = "recording_index_tracking",
-        table: str = "recording_index",
-    ):
-        super().__init__(datastore, tracking_table_name=tracking_table_name)
-        s, t = Identifier(self.datastore.schema), Identifier(table)
-        self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {s}.{t} (position bigint PRIMARY KEY, "
-                "recorded_at bigint NOT NULL, high_water bigint NOT NULL)"
-            ).format(s=s, t=t),
-            SQL("CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (high_water, position)").format(
-                i=Identifier(f"{table}_high_water"), s=s, t=t
-            ),
-            SQL(
-                "CREATE INDEX IF NOT EXISTS {i} ON {s}.{t} (position, recorded_at) "
-                "WHERE recorded_at < high_water"
-            ).format(i=Identifier(f"{table}_late"), s=s, t=t),
-        ]
-        self._last = SQL("SELECT high_water FROM {s}.{t} ORDER BY position DESC LIMIT 1").format(
-            s=s, t=t
+        found = self.table.select(
+            ("position",),
+            "high_water <= %s",
+            (moment,),
+            order="high_water DESC, position DESC",
+            limit=1,
         )
-        self._insert = SQL(
-            "INSERT INTO {s}.{t} SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[])"
-        ).format(s=s, t=t)
-        self._prefix = SQL(
-            "SELECT position FROM {s}.{t} WHERE high_water <= %s "
-            "ORDER BY high_water DESC, position DESC LIMIT 1"
-        ).format(s=s, t=t)
-        self._late = SQL(
-            "SELECT max(position) AS position FROM {s}.{t} "
-            "WHERE recorded_at < high_water AND position > %s AND recorded_at <= %s"
-        ).format(s=s, t=t)
-        self._reset = [
-            SQL("DELETE FROM {s}.{t}").format(s=s, t=t),
-            SQL("DELETE FROM {s}.{t} WHERE application_name=%s").format(
-                s=s, t=Identifier(tracking_table_name)
-            ),
-        ]
-
-    def save(self, rows: Sequence[tuple[int, int]], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            self._insert_tracking(curs, tracking)
-            self._write(curs, rows)
-
-    def probe(self, rows: Sequence[tuple[int, int]]) -> None:
-        with self.datastore.transaction(commit=False) as curs:
-            self._write(curs, rows)
-
-    def _write(self, curs: Any, rows: Sequence[tuple[int, int]]) -> None:
-        curs.execute(self._last)
-        last = curs.fetchone()
-        full = _with_high_water(rows, int(last["high_water"]) if last else None)
-        if full:
-            curs.execute(self._insert, [list(column) for column in zip(*full, strict=True)])
-
-    def prefix_known_at(self, moment: int) -> int:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._prefix, (moment,))
-            row = curs.fetchone()
-        return int(row["position"]) if row else 0
+        return int(found[0][0]) if found else 0
 
     def last_known_at(self, moment: int, after: int) -> int:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._late, (after, moment))
-            row = curs.fetchone()
-        return int(row["position"]) if row and row["position"] is not None else after
-
-    def reset(self, tracking_name: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._reset[0])
-            curs.execute(self._reset[1], (tracking_name,))
+        found = self.table.select(
+            ("max(position)",),
+            "recorded_at < high_water AND position > %s AND recorded_at <= %s",
+            (after, moment),
+            index="late",
+        )
+        return int(found[0][0]) if found and found[0][0] is not None else after
 
 
 def _with_high_water(
@@ -238,18 +133,9 @@ def _ordered(values: dict[UUID, list[tuple[int, int]]]) -> list[tuple[int, int]]
     return sorted(row for rows in values.values() for row in rows)
 
 
-_VIEWS: "weakref.WeakKeyDictionary[Parcours, RecordingIndexView]" = weakref.WeakKeyDictionary()
-
-
 def open_recording_index(app: Parcours) -> RecordingIndexView:
-    """The application's index store (one per application, tables created on first use)."""
-    view = _VIEWS.get(app)
-    if view is None:
-        kind: Any = (
-            SQLiteRecordingIndex if app.settings.store == "sqlite" else PostgresRecordingIndex
-        )
-        view = _VIEWS[app] = cast(RecordingIndexView, app.factory.tracking_recorder(kind))
-    return view
+    """The application's index store (its tables created on first use)."""
+    return RecordingIndexView(open_table(app, RECORDING_INDEX))
 
 
 def _tracking_name(app: Parcours) -> str:

@@ -6,7 +6,7 @@ worker process reads the events of its share of the cases (a pure function of th
 so every case's events reach one worker), only of the types the follow-up folds, folds them
 in memory, refolds from their histories the few cases with a correction, and copies its rows
 into a staging table by binary COPY. The staging table is then swapped in with the tracking
-position in one transaction (`PostgresSuiviRebuild`).
+position in one transaction (`PostgresTable.swap_in`).
 
 A case the fold cannot apply, or whose row the table would refuse (a NUL in a text column), is
 refolded from its history up to the event before the first it cannot apply and quarantined,
@@ -39,12 +39,8 @@ from adapters.readmodels.quarantine import (
     entry_for_illegible,
     open_quarantine,
 )
-from adapters.readmodels.suivi_store import (
-    PostgresSuiviRebuild,
-    PostgresSuiviStore,
-    copy_cases,
-    refused,
-)
+from adapters.readmodels.suivi_store import SUIVI, refused, suivi_rows
+from adapters.readmodels.tables import PostgresTable, copy_rows
 from domain.events import CORRECTION_TYPES, Recorded
 from projections.suivi import FOLDED, Suivi, evolve_event, suivre
 
@@ -134,7 +130,7 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
                 if entry is not None:
                     entries.append(entry)
         refold_s = time.perf_counter() - started - fold_s
-        copy_cases(conn, Identifier(share.schema, share.staging), cases)
+        copy_rows(conn, SUIVI, Identifier(share.schema, share.staging), suivi_rows(cases))
         conn.commit()
     log.info(
         "suivi.rebuild.share",
@@ -152,7 +148,7 @@ def fold_share(share: Share) -> tuple[int, list[Quarantined]]:
 
 def rebuild_suivi(
     app: Parcours,
-    store: PostgresSuiviStore,
+    table: PostgresTable,
     tracking_name: str,
     workers: int = 2,
     min_share: int = 50_000,
@@ -162,7 +158,6 @@ def rebuild_suivi(
     a process costs about a second); returns how many events were read."""
     stop = app.max_position()
     workers = max(1, min(workers, stop // max(min_share, 1)))
-    rebuild = PostgresSuiviRebuild(store)
     s = app.settings
     conninfo = {
         **s.postgres_conninfo(),
@@ -171,12 +166,12 @@ def rebuild_suivi(
         # before them, and a crash before the swap leaves only a staging table to drop.
         "options": "-c max_parallel_workers_per_gather=0 -c jit=off -c synchronous_commit=off",
     }
-    schema, events = store.datastore.schema, app.recorder.events_table_name
+    schema, events = table.schema, app.recorder.events_table_name
     shares = [
-        Share(conninfo, schema, events, rebuild.staging_name, stop, workers, k)
+        Share(conninfo, schema, events, table.staging_name, stop, workers, k)
         for k in range(workers)
     ]
-    rebuild.begin()
+    table.begin_staging()
     try:
         if workers == 1:
             read, entries = fold_share(shares[0])
@@ -195,7 +190,7 @@ def rebuild_suivi(
                     read += more_read
                     entries += more
         swap_started = time.perf_counter()
-        rebuild.swap_in(Tracking(tracking_name, stop))
+        table.swap_in(Tracking(tracking_name, stop))
         open_quarantine(app).replace(MODEL, entries)
         log.info(
             "suivi.rebuild.swapped",
@@ -203,6 +198,6 @@ def rebuild_suivi(
             swap_s=round(time.perf_counter() - swap_started, 2),
         )
     except BaseException:
-        rebuild.abandon()
+        table.abandon_staging()
         raise
     return read

@@ -15,7 +15,7 @@ from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import SuiviModel
 from adapters.readmodels.projector import Projector
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
-from adapters.readmodels.suivi_store import PostgresSuiviStore
+from adapters.readmodels.tables import PostgresTable
 from adapters.settings import Settings
 from api.services.statistics import FAMILLES, Statistiques
 from domain.events import Recorded
@@ -117,9 +117,9 @@ def test_the_follow_up_rebuilt_on_every_core_is_the_pure_fold(
     incremental = sorted_cases(app)
     model = projector.model("suivi")
     assert isinstance(model, SuiviModel)
-    assert isinstance(model.store, PostgresSuiviStore)
+    assert isinstance(model.store.table, PostgresTable)
     tracking = projector.tracking_name(model)
-    read = rebuild_suivi(app, model.store, tracking, workers=workers, min_share=1)
+    read = rebuild_suivi(app, model.store.table, tracking, workers=workers, min_share=1)
     assert read == len(events)
     assert sorted_cases(app) == incremental == sorted(folded_by_case(events).items())
     assert projector.positions()["suivi"] == app.max_position()
@@ -149,8 +149,8 @@ def test_a_payload_no_decoder_reads_is_set_aside_by_the_parallel_rebuild(
         )
     model = projector.model("suivi")
     assert isinstance(model, SuiviModel)
-    assert isinstance(model.store, PostgresSuiviStore)
-    rebuild_suivi(app, model.store, projector.tracking_name(model), workers=2, min_share=1)
+    assert isinstance(model.store.table, PostgresTable)
+    rebuild_suivi(app, model.store.table, projector.tracking_name(model), workers=2, min_share=1)
     assert sorted_cases(app) == before
     assert projector.positions()["suivi"] == app.max_position()
     assert {(e.model, e.case_id) for e in projector.quarantine.entries()} == {("suivi", broken)}

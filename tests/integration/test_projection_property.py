@@ -15,8 +15,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from adapters.eventlog.store import Parcours
-from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.case_store import CASE_STATE, CaseStateView
 from adapters.readmodels.projector import Projector
+from adapters.readmodels.tables import PostgresTable, SQLiteTable
 from adapters.settings import Settings
 from api.services.cases import handle
 from api.services.commands import Author
@@ -52,18 +53,20 @@ def _second_view(app: Parcours) -> Iterator[CaseStateView]:
     PostgreSQL tables), to rebuild into from zero."""
     if isinstance(app.recorder.datastore, SQLiteDatastore):
         datastore = SQLiteDatastore(db_name=str(app.settings.data_dir / "second_view.sqlite"))
-        view = SQLiteCaseStateView(datastore)
-        view.create_table()
+        table = SQLiteTable(datastore, spec=CASE_STATE)
+        table.create_table()
         try:
-            yield view
+            yield CaseStateView(table)
         finally:
             datastore.close()
         return
-    pg_view = PostgresCaseStateView(
-        app.recorder.datastore, tracking_table_name="second_tracking", table="second_case_state"
+    pg_table = PostgresTable(
+        app.recorder.datastore,
+        spec=CASE_STATE.named("second_case_state"),
+        tracking_table_name="second_tracking",
     )
-    pg_view.create_table()
-    yield pg_view
+    pg_table.create_table()
+    yield CaseStateView(pg_table)
 
 
 def _log(app: Parcours) -> list[Recorded]:

@@ -12,7 +12,8 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence as library
 
 from adapters.eventlog.recorders import PostgresRecorder, SQLiteRecorder
-from adapters.readmodels.case_store import PostgresCaseStateView, SQLiteCaseStateView
+from adapters.readmodels.case_store import CASE_STATE
+from adapters.readmodels.tables import PostgresTable, SQLiteTable
 from adapters.settings import Settings
 from tests.conftest import POSTGRES_REQUIRED, fresh_schema, postgres_unavailable
 
@@ -85,15 +86,15 @@ class TestPostgresRecorder(PostgresSchema, library.ApplicationRecorderTestCase[P
         return recorder
 
 
-class TestSQLiteCaseStateView(SQLiteFile, library.TrackingRecorderTestCase):
-    def create_recorder(self) -> SQLiteCaseStateView:
-        view = SQLiteCaseStateView(self.datastore)
+class TestSQLiteCaseStateTable(SQLiteFile, library.TrackingRecorderTestCase):
+    def create_recorder(self) -> SQLiteTable:
+        view = SQLiteTable(self.datastore, spec=CASE_STATE)
         view.create_table()
         return view
 
 
-class TestPostgresCaseStateView(PostgresSchema, library.TrackingRecorderTestCase):
-    def create_recorder(self) -> PostgresCaseStateView:
-        view = PostgresCaseStateView(self.datastore)
+class TestPostgresCaseStateTable(PostgresSchema, library.TrackingRecorderTestCase):
+    def create_recorder(self) -> PostgresTable:
+        view = PostgresTable(self.datastore, spec=CASE_STATE)
         view.create_table()
         return view
