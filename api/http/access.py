@@ -22,6 +22,10 @@ log = structlog.get_logger("api")
 
 RIGHTS = frozenset({Role.FLUX, Role.ORIENTATION})
 PATH = frozenset({Role.ORIENTATION, Role.AGENT})
+CORRECTION_ROLES = RIGHTS | PATH
+"""Roles that may record some correction; each correction is admitted for the roles of the step
+it corrects (`STEP_ROLES`)."""
+
 STEP_ROLES: dict[str, frozenset[Role]] = {
     "": RIGHTS,
     "suspension": RIGHTS,
@@ -44,12 +48,11 @@ STEP_ROLES: dict[str, frozenset[Role]] = {
             "sortie",
         )
     },
+    "annulation": CORRECTION_ROLES,
+    "rectification": CORRECTION_ROLES,
 }
-"""Roles admitted by each command route (slug; "" is the entry). An agent only on its cases."""
-
-CORRECTION_ROLES = RIGHTS | PATH
-"""Roles that may record some correction; each correction is admitted for the roles of the step
-it corrects (`STEP_ROLES`)."""
+"""Roles admitted by each command route (slug; "" is the entry), declared on the route
+(`api.http.cases`): a step without an entry here has no route. An agent only on its cases."""
 
 READ_ROLES = frozenset({Role.AGENT, Role.ORIENTATION, Role.AUDITEUR})
 """Roles that read cases; an agent only its structures' cases."""

@@ -2,17 +2,16 @@
 
 import hashlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Author, IdempotencyKeyReused, Outcome, Parcours, VersionConflict
 from adapters.readmodels.case_store import CaseFilter
-from adapters.readmodels.projector import Projector
 from api.http import examples
 from api.http.access import (
     CORRECTION_ROLES,
@@ -25,18 +24,13 @@ from api.http.access import (
     only_as_agent,
     unknown_case,
 )
-from api.http.auth import Caller, Principal, Role, require
+from api.http.auth import Principal, Role
+from api.http.deps import Caller, ReadModel, Store, require
 from api.http.limits import decode, if_match_version, json_body
+from api.http.params import AsOf, KnownAt, Page, Paged, Position
 from api.http.problems import ProblemError
-from api.http.schemas import (
-    AsOf,
-    KnownAt,
-    Offset,
-    Position,
-    error_responses,
-    json_response,
-    request_body,
-)
+from api.http.responses import MsgspecJSONResponse
+from api.http.schemas import error_responses, json_response, request_body
 from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from api.services.audit import case_at, case_history
 from domain.commands import AnnulerEtape, Commande, RectifierEtape
@@ -61,31 +55,23 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     replayed: bool
 
 
-class CasePage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[CaseRow]
-    total: int
-    limit: int
-    offset: int
+class CasePage(Page[CaseRow], frozen=True, kw_only=True):
     position: int
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        msgspec.json.encode(payload),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
+    """The log position the read model reflects."""
 
 
 def _admit(
-    request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
+    request: Request,
+    app: Parcours,
+    caller: Principal,
+    case_id: UUID,
+    step: Step,
+    command: Commande | None,
 ) -> str | None:
     """Check the caller may record `step` on the case; returns the structure to record as the
     author's (the case's own for an agent, whose token may list several). A correction is
     admitted for the roles that may record the step it corrects."""
-    app: Parcours = request.app.state.parcours
-    allowed = STEP_ROLES.get(step.slug, CORRECTION_ROLES)
+    allowed = STEP_ROLES[step.slug]
     history: list[Recorded] | None = None
     if isinstance(command, AnnulerEtape | RectifierEtape):
         history = app.history(case_id)
@@ -130,6 +116,7 @@ def _command(step: Step, raw: bytes) -> Commande:
 
 async def _run(
     request: Request,
+    app: Parcours,
     case_id: UUID,
     step: Step,
     if_match: str | None,
@@ -140,9 +127,9 @@ async def _run(
     expected_version = if_match_version(if_match)
     if step in CORRECTIONS:
         command = _command(step, raw)
-        structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
+        structure = await run_in_threadpool(_admit, request, app, caller, case_id, step, command)
     else:
-        structure = await run_in_threadpool(_admit, request, caller, case_id, step, None)
+        structure = await run_in_threadpool(_admit, request, app, caller, case_id, step, None)
         command = _command(step, raw)
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
@@ -155,7 +142,6 @@ async def _run(
     fingerprint = hashlib.sha256(
         b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
     ).hexdigest()
-    app: Parcours = request.app.state.parcours
     try:
         outcome: Outcome = await run_in_threadpool(
             app.handle,
@@ -182,7 +168,7 @@ async def _run(
         position=outcome.position,
         replayed=outcome.replayed,
     )
-    return _json(result, 201 if outcome.created else 200, headers)
+    return MsgspecJSONResponse(result, 201 if outcome.created else 200, headers)
 
 
 IfMatch = Annotated[
@@ -207,9 +193,11 @@ AccessReason = Annotated[
         201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
         **error_responses(400, 401, 403, 409, 422),
     },
+    dependencies=[Depends(require(*STEP_ROLES[ENTREE.slug]))],
 )
 async def create_case(
     request: Request,
+    app: Store,
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
     reason: AccessReason = None,
@@ -218,19 +206,20 @@ async def create_case(
         case_id = uuid.uuid5(uuid.NAMESPACE_URL, f"parcours:idempotency:{idempotency_key}")
     else:
         case_id = uuid.uuid4()
-    return await _run(request, case_id, ENTREE, None, idempotency_key, caller)
+    return await _run(request, app, case_id, ENTREE, None, idempotency_key, caller)
 
 
 def _register(step: Step) -> None:
     async def endpoint(
         request: Request,
+        app: Store,
         case_id: UUID,
         caller: Caller,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
         reason: AccessReason = None,
     ) -> Response:
-        return await _run(request, case_id, step, if_match, idempotency_key, caller)
+        return await _run(request, app, case_id, step, if_match, idempotency_key, caller)
 
     router.add_api_route(
         f"/{{case_id}}/{step.slug}",
@@ -243,6 +232,7 @@ def _register(step: Step) -> None:
             200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
             **error_responses(400, 401, 403, 404, 409, 422),
         },
+        dependencies=[Depends(require(*STEP_ROLES[step.slug]))],
     )
 
 
@@ -250,10 +240,12 @@ for _step in [*STEPS, *CORRECTIONS]:
     _register(_step)
 
 
-def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -> list[Recorded]:
+def _history(
+    request: Request, app: Parcours, caller: Principal, case_id: UUID, purpose: str
+) -> list[Recorded]:
     """The case's events with their log positions, once the caller is admitted to read it
     (404 for an agent outside its structures, as for an unknown case)."""
-    history = case_history(request.app.state.parcours, case_id)
+    history = case_history(app, case_id)
     structure = None
     unfoldable: ProblemError | None = None
     try:
@@ -280,20 +272,21 @@ def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -
 )
 def get_case(
     request: Request,
+    app: Store,
     case_id: UUID,
     caller: Caller,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     reason: AccessReason = None,
 ) -> Response:
-    history = _history(request, caller, case_id, "lecture de l'état du dossier")
+    history = _history(request, app, caller, case_id, "lecture de l'état du dossier")
     if as_of is None and known_at is None:
         with folding(case_id):
             row = case_row(history)
         assert row is not None  # an entry is never voided
-        return _json(row, headers={"ETag": f'"{row.version}"'})
+        return MsgspecJSONResponse(row, headers={"ETag": f'"{row.version}"'})
     with folding(case_id):
-        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+        at = case_at(app, case_id, as_of, known_at, history)
     if at.state is None:
         raise ProblemError(
             404,
@@ -303,7 +296,7 @@ def get_case(
             "instant.",
             "as_of" if known_at is None else "known_at",
         )
-    return _json(at.state, headers={"X-Log-Position": str(at.position)})
+    return MsgspecJSONResponse(at.state, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(
@@ -318,16 +311,17 @@ def get_case(
 )
 def get_timeline(
     request: Request,
+    app: Store,
     case_id: UUID,
     caller: Caller,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     reason: AccessReason = None,
 ) -> Response:
-    history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
+    history = _history(request, app, caller, case_id, "lecture de la chronologie du dossier")
     with folding(case_id):
-        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
-    return _json(at.timeline, headers={"X-Log-Position": str(at.position)})
+        at = case_at(app, case_id, as_of, known_at, history)
+    return MsgspecJSONResponse(at.timeline, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(
@@ -340,17 +334,15 @@ def get_timeline(
     dependencies=_readers,
 )
 def list_cases(
-    request: Request,
+    projector: ReadModel,
     caller: Caller,
+    paging: Paged,
     structure_id: str | None = None,
     referent_id: str | None = None,
     statut: Statut | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
     after: Position = None,
 ) -> Response:
     structure_id = listing_structure(caller, structure_id)
-    projector: Projector = request.app.state.projector
     if after is not None and projector.position() < after:
         projector.catch_up(until=after)
     rows, total = projector.view.find(
@@ -359,10 +351,14 @@ def list_cases(
             referent_id=referent_id,
             statut=statut.value if statut else None,
         ),
-        limit,
-        offset,
+        paging.limit,
+        paging.offset,
     )
     page = CasePage(
-        items=rows, total=total, limit=limit, offset=offset, position=projector.position()
+        items=rows,
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+        position=projector.position(),
     )
-    return _json(page)
+    return MsgspecJSONResponse(page)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Author, Parcours
-from api.http.auth import Caller, Role, require
+from api.http.auth import Role
+from api.http.deps import Authored, Store, require
 from api.http.limits import read_json
 from api.http.problems import ProblemError
+from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
 from api.services.structures import declare_structure, load_structures
 from domain.structures import Structure
@@ -39,10 +40,6 @@ class Declaration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 EXAMPLE = {"nom": "AAVE Melun", "type_organisme": "aave", "etp": 3.5, "effective_on": "2022-01-01"}
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
-
-
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     responses = error_responses(*codes)
     if 404 in responses:
@@ -61,12 +58,10 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         **_problems(400, 401, 403, 422),
     },
 )
-async def put_structure(structure_id: str, request: Request, caller: Caller) -> Response:
+async def put_structure(
+    structure_id: str, request: Request, app: Store, author: Authored
+) -> Response:
     body = await read_json(request, Declaration)
-    app: Parcours = request.app.state.parcours
-    author = Author(
-        user=caller.sub, structure_id=caller.primary_structure, request_id=request.state.request_id
-    )
     _, created = await run_in_threadpool(
         declare_structure,
         app,
@@ -78,7 +73,7 @@ async def put_structure(structure_id: str, request: Request, caller: Caller) -> 
         author,
     )
     found = load_structures(app).get(structure_id)
-    return _json(found, 201 if created else 200)
+    return MsgspecJSONResponse(found, 201 if created else 200)
 
 
 @router.get(
@@ -86,8 +81,8 @@ async def put_structure(structure_id: str, request: Request, caller: Caller) -> 
     summary="Les structures déclarées",
     responses={200: json_response(list[Structure], "Structures", []), **_problems(401, 403)},
 )
-def get_structures(request: Request) -> Response:
-    return _json(load_structures(request.app.state.parcours).all())
+def get_structures(app: Store) -> Response:
+    return MsgspecJSONResponse(load_structures(app).all())
 
 
 @router.get(
@@ -95,8 +90,8 @@ def get_structures(request: Request) -> Response:
     summary="Une structure et ses déclarations datées",
     responses={200: json_response(Structure, "Structure", None), **_problems(401, 403, 404)},
 )
-def get_structure(structure_id: str, request: Request) -> Response:
-    found = load_structures(request.app.state.parcours).get(structure_id)
+def get_structure(structure_id: str, app: Store) -> Response:
+    found = load_structures(app).get(structure_id)
     if found is None:
         raise ProblemError(
             404,
@@ -105,4 +100,4 @@ def get_structure(structure_id: str, request: Request) -> Response:
             f"Aucune structure {structure_id!r}.",
             "structure_id",
         )
-    return _json(found)
+    return MsgspecJSONResponse(found)
