@@ -84,14 +84,7 @@ def quarantine(held: Quarantine, paging: Paged) -> Response:
     """Which case each read model set aside, at which event and why: what to correct (void
     the step) so that the case is folded again."""
     entries = held.entries()
-    return MsgspecJSONResponse(
-        QuarantinePage(
-            items=paging.window(entries),
-            total=len(entries),
-            limit=paging.limit,
-            offset=paging.offset,
-        )
-    )
+    return MsgspecJSONResponse(paging.cut(QuarantinePage, entries))
 
 
 @router.get(
@@ -119,18 +112,15 @@ def audit_cases(
         and (referent_id is None or r.referent_id == referent_id)
         and (statut is None or r.statut is statut)
     ]
-    return MsgspecJSONResponse(
-        AuditPage(
-            items=paging.window(rows),
-            total=len(rows),
-            limit=paging.limit,
-            offset=paging.offset,
-            position=states.position,
-            known_at=known_at,
-            as_of=as_of,
-            quarantaine=states.quarantaine,
-        )
+    page = paging.cut(
+        AuditPage,
+        rows,
+        position=states.position,
+        known_at=known_at,
+        as_of=as_of,
+        quarantaine=states.quarantaine,
     )
+    return MsgspecJSONResponse(page)
 
 
 @router.get(
@@ -143,20 +133,18 @@ def audit_cases(
 )
 def audit_diff(app: Store, known_at: Then, paging: Paged, as_of: AsOf = None) -> Response:
     result = diff(app, known_at, as_of)
-    page = [explain(app, change, result.known_at) for change in paging.window(result.changes)]
-    return MsgspecJSONResponse(
-        DiffPage(
-            items=page,
-            total=len(result.changes),
-            limit=paging.limit,
-            offset=paging.offset,
-            known_at=result.known_at,
-            as_of=result.as_of,
-            position_then=result.position_then,
-            position_now=result.position_now,
-            quarantaine=result.quarantaine,
-        )
+    explained = [explain(app, change, result.known_at) for change in paging.window(result.changes)]
+    page = paging.page(
+        DiffPage,
+        explained,
+        len(result.changes),
+        known_at=result.known_at,
+        as_of=result.as_of,
+        position_then=result.position_then,
+        position_now=result.position_now,
+        quarantaine=result.quarantaine,
     )
+    return MsgspecJSONResponse(page)
 
 
 @router.get(

@@ -2,7 +2,9 @@
 
 import hashlib
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -261,25 +263,45 @@ def _history(
     return history
 
 
+class CaseRead(NamedTuple):
+    """A case read by an admitted caller: its history and the moment asked for."""
+
+    case_id: UUID
+    history: list[Recorded]
+    as_of: date | None
+    known_at: datetime | None
+
+
+def _reading(purpose: str) -> Callable[..., CaseRead]:
+    """A dependency reading the case named by the path, for `purpose` (the access log's)."""
+
+    def read(
+        request: Request,
+        app: Store,
+        case_id: UUID,
+        caller: Caller,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        reason: AccessReason = None,
+    ) -> CaseRead:
+        return CaseRead(case_id, _history(request, app, caller, case_id, purpose), as_of, known_at)
+
+    return read
+
+
+_READ_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
 @router.get(
     "/{case_id}",
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
-    responses={
-        200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(401, 403, 404, 409, 422),
-    },
+    responses={200: json_response(CaseRow, "État du dossier", examples.CASE), **_READ_ERRORS},
     dependencies=_readers,
 )
 def get_case(
-    request: Request,
-    app: Store,
-    case_id: UUID,
-    caller: Caller,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    reason: AccessReason = None,
+    app: Store, read: Annotated[CaseRead, Depends(_reading("lecture de l'état du dossier"))]
 ) -> Response:
-    history = _history(request, app, caller, case_id, "lecture de l'état du dossier")
+    case_id, history, as_of, known_at = read
     if as_of is None and known_at is None:
         with folding(case_id):
             row = case_row(history)
@@ -305,22 +327,16 @@ def get_case(
     "telle que connue à un instant)",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(401, 403, 404, 409, 422),
+        **_READ_ERRORS,
     },
     dependencies=_readers,
 )
 def get_timeline(
-    request: Request,
     app: Store,
-    case_id: UUID,
-    caller: Caller,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    reason: AccessReason = None,
+    read: Annotated[CaseRead, Depends(_reading("lecture de la chronologie du dossier"))],
 ) -> Response:
-    history = _history(request, app, caller, case_id, "lecture de la chronologie du dossier")
-    with folding(case_id):
-        at = case_at(app, case_id, as_of, known_at, history)
+    with folding(read.case_id):
+        at = case_at(app, read.case_id, read.as_of, read.known_at, read.history)
     return MsgspecJSONResponse(at.timeline, headers={"X-Log-Position": str(at.position)})
 
 
@@ -354,11 +370,4 @@ def list_cases(
         paging.limit,
         paging.offset,
     )
-    page = CasePage(
-        items=rows,
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-        position=projector.position(),
-    )
-    return MsgspecJSONResponse(page)
+    return MsgspecJSONResponse(paging.page(CasePage, rows, total, position=projector.position()))

@@ -106,9 +106,7 @@ async def upload(
 )
 def list_imports(reports: FluxReports, paging: Paged) -> Response:
     items = reports.list(paging.limit, paging.offset)
-    return MsgspecJSONResponse(
-        ImportPage(items=items, total=reports.count(), limit=paging.limit, offset=paging.offset)
-    )
+    return MsgspecJSONResponse(paging.page(ImportPage, items, reports.count()))
 
 
 @router.get(

@@ -4,7 +4,7 @@ the statistics."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from fastapi import Depends, Query
@@ -53,6 +53,19 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Lignes de la page,
 Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Lignes sautées")]
 
 
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """The envelope of every list: the page's `items`, the `total` matching rows, and the
+    window asked for; a list adds its own fields (a log position, counts by motive…)."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+P = TypeVar("P", bound=Page[Any])
+
+
 class Paging(msgspec.Struct, frozen=True):
     """The window a list route answers: `limit` rows after the first `offset`."""
 
@@ -62,6 +75,14 @@ class Paging(msgspec.Struct, frozen=True):
     def window(self, rows: Sequence[T]) -> list[T]:
         return list(rows[self.offset : self.offset + self.limit])
 
+    def page(self, kind: type[P], items: Sequence[Any], total: int, **extra: Any) -> P:
+        """The page of a list its store already cut to the window (`items` of `total`)."""
+        return kind(items=list(items), total=total, limit=self.limit, offset=self.offset, **extra)
+
+    def cut(self, kind: type[P], rows: Sequence[Any], **extra: Any) -> P:
+        """The page of a whole list held in memory."""
+        return self.page(kind, self.window(rows), len(rows), **extra)
+
 
 def paging(limit: Limit = 50, offset: Offset = 0) -> Paging:
     return Paging(limit, offset)
@@ -69,16 +90,6 @@ def paging(limit: Limit = 50, offset: Offset = 0) -> Paging:
 
 Paged = Annotated[Paging, Depends(paging)]
 """Every list pages by `limit` (1 to 500, default 50) and `offset` (default 0)."""
-
-
-class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
-    """The envelope of every list: the page's `items`, the `total` matching rows, and the
-    window asked for; a list adds its own fields (a log position, counts by motive…)."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 # --- statistics ---------------------------------------------------------------------------------

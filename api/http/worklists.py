@@ -65,12 +65,4 @@ async def get_worklist(
     ordered = trier(lines, tri)
     if wants_csv(request):
         return csv_response(worklist_csv(ordered))
-    return MsgspecJSONResponse(
-        WorklistPage(
-            items=paging.window(ordered),
-            total=len(ordered),
-            limit=paging.limit,
-            offset=paging.offset,
-            par_motif=counts,
-        )
-    )
+    return MsgspecJSONResponse(paging.cut(WorklistPage, ordered, par_motif=counts))
