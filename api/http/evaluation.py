@@ -13,6 +13,7 @@ from adapters.render.extracts import MEDIA_TYPES, Format
 from api.http.auth import Role
 from api.http.deps import Authored, Store, require
 from api.http.limits import content_disposition, read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
@@ -103,10 +104,18 @@ async def put_cohort(nom: str, request: Request, app: Store, author: Authored) -
     )
 
 
-@router.get("", summary="Les définitions enregistrées")
-def get_cohorts(app: Store) -> Response:
+class CohortPage(Page[Cohorte], frozen=True, kw_only=True):
+    """The saved definitions, by name."""
+
+
+@router.get(
+    "",
+    summary="Les définitions enregistrées (paginées)",
+    responses={200: json_response(CohortPage, "Page de définitions", None), **_problems(422)},
+)
+def get_cohorts(app: Store, paging: Paged) -> Response:
     items = [Cohorte(nom=n, definition=d) for n, d in list_definitions(app).items()]
-    return MsgspecJSONResponse(items)
+    return MsgspecJSONResponse(paging.cut(CohortPage, items))
 
 
 @router.get("/{nom}", summary="Une définition", responses=_problems(404, 422))

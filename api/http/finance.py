@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.auth import Role
 from api.http.deps import Authored, Financing, Store, require
 from api.http.limits import read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import CSV, MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response, request_body
@@ -166,16 +167,25 @@ async def post_simulation(request: Request, finance: Financing) -> Response:
 # --- statements ---------------------------------------------------------------------------------
 
 
+class EtatPage(Page[Etat], frozen=True, kw_only=True):
+    """Issued statements, partner by partner in the order of their issue."""
+
+
 @router.get(
     "/etats",
-    summary="Les états émis (d'un partenaire ou de tous)",
-    responses={200: json_response(list[Etat], "États émis", []), **error_responses(401, 403)},
+    summary="Les états émis (d'un partenaire ou de tous, paginés)",
+    responses={
+        200: json_response(EtatPage, "Page d'états émis", None),
+        **error_responses(401, 403, 422),
+    },
 )
 async def get_statements(
     finance: Financing,
+    paging: Paged,
     partenaire: Annotated[str | None, Query(description="Une structure")] = None,
 ) -> Response:
-    return MsgspecJSONResponse(await run_in_threadpool(finance.statements, partenaire))
+    issued = await run_in_threadpool(finance.statements, partenaire)
+    return MsgspecJSONResponse(paging.cut(EtatPage, issued))
 
 
 def _unknown(partenaire: str) -> ProblemError:

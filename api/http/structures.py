@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.auth import Role
 from api.http.deps import Authored, Store, require
 from api.http.limits import read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
@@ -76,13 +77,20 @@ async def put_structure(
     return MsgspecJSONResponse(found, 201 if created else 200)
 
 
+class StructurePage(Page[Structure], frozen=True, kw_only=True):
+    """The declared structures, by identifier."""
+
+
 @router.get(
     "",
-    summary="Les structures déclarées",
-    responses={200: json_response(list[Structure], "Structures", []), **_problems(401, 403)},
+    summary="Les structures déclarées (paginées)",
+    responses={
+        200: json_response(StructurePage, "Page de structures", None),
+        **_problems(401, 403, 422),
+    },
 )
-def get_structures(app: Store) -> Response:
-    return MsgspecJSONResponse(load_structures(app).all())
+def get_structures(app: Store, paging: Paged) -> Response:
+    return MsgspecJSONResponse(paging.cut(StructurePage, load_structures(app).all()))
 
 
 @router.get(

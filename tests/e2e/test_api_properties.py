@@ -133,7 +133,7 @@ LIST_ROUTES: dict[str, list[str]] = {
     "/statistiques/aave": ["du", "au", "structure_id", "known_at", "as_of"],
     "/statistiques/ecarts": ["famille", "du", "au", "known_at", "as_of", "par", "limit"],
     "/finance/lignes": ["periode", "partenaire"],
-    "/finance/etats": ["partenaire"],
+    "/finance/etats": ["partenaire", "limit", "offset"],
     "/flux/imports": ["limit", "offset"],
 }
 """The list and statistics routes and their query parameters (charts are left out: drawing
