@@ -16,10 +16,9 @@ from adapters.render.audit_html import render
 from api.http.access import check_case, folding, unknown_case
 from api.http.auth import Role
 from api.http.deps import Caller, Quarantine, Store, require
-from api.http.limits import content_disposition
 from api.http.params import AsOf, InWindow, KnownAt, Page, Paged, Then
 from api.http.problems import ProblemError
-from api.http.responses import MsgspecJSONResponse
+from api.http.responses import MsgspecJSONResponse, content_disposition
 from api.http.schemas import error_responses, json_response
 from api.services.audit import (
     CaseChange,

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from adapters.eventlog.store import Parcours
 from adapters.render.extracts import MEDIA_TYPES, Format
 from api.http.auth import Role
-from api.http.deps import Authored, Store, require
-from api.http.limits import content_disposition, read_json
+from api.http.deps import AppSettings, Authored, Store, require
+from api.http.limits import read_json
 from api.http.params import Page, Paged
 from api.http.problems import ProblemError
-from api.http.responses import MsgspecJSONResponse
+from api.http.responses import MsgspecJSONResponse, content_disposition
 from api.http.schemas import error_responses, json_response, request_body
 from api.services.cohorts import (
     Cle,
@@ -135,6 +135,7 @@ def get_cohort(nom: str, app: Store) -> Response:
 def get_extract(
     nom: str,
     app: Store,
+    settings: AppSettings,
     forme: Forme = Forme.EPISODES,
     format: Format = Format.PARQUET,
     cle: Cle = Cle.ROTATIVE,
@@ -146,7 +147,7 @@ def get_extract(
         definition,
         forme=forme,
         fmt=format,
-        key=key_for(app.settings, cle),
+        key=key_for(settings, cle),
         communes=communes,
     )
     filename = f"{nom}-{forme.value}.{format.value}"

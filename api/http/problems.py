@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.eventlog.store import IdempotencyKeyReused, VersionConflict
+from api.http.responses import MsgspecJSONResponse
 from domain.errors import DomainError, DossierInconnu
 
 PROBLEM = "application/problem+json"
@@ -65,12 +66,7 @@ def problem_response(
 ) -> Response:
     if request is not None and problem.instance is None:
         problem = msgspec.structs.replace(problem, instance=request.url.path)
-    return Response(
-        msgspec.json.encode(problem),
-        status_code=problem.status,
-        media_type=PROBLEM,
-        headers=headers,
-    )
+    return MsgspecJSONResponse(problem, problem.status, headers, media_type=PROBLEM)
 
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
