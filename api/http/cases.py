@@ -27,7 +27,7 @@ from api.http.access import (
     unknown_case,
 )
 from api.http.auth import Principal, Role
-from api.http.deps import Caller, ReadModel, Store, require
+from api.http.deps import Caller, ReadModel, Store, parcours, require
 from api.http.limits import decode, if_match_version, json_body
 from api.http.params import AsOf, KnownAt, Page, Paged, Position
 from api.http.problems import ProblemError
@@ -63,16 +63,12 @@ class CasePage(Page[CaseRow], frozen=True, kw_only=True):
 
 
 def _admit(
-    request: Request,
-    app: Parcours,
-    caller: Principal,
-    case_id: UUID,
-    step: Step,
-    command: Commande | None,
+    request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
 ) -> str | None:
     """Check the caller may record `step` on the case; returns the structure to record as the
     author's (the case's own for an agent, whose token may list several). A correction is
     admitted for the roles that may record the step it corrects."""
+    app = parcours(request)
     allowed = STEP_ROLES[step.slug]
     history: list[Recorded] | None = None
     if isinstance(command, AnnulerEtape | RectifierEtape):
@@ -118,7 +114,6 @@ def _command(step: Step, raw: bytes) -> Commande:
 
 async def _run(
     request: Request,
-    app: Parcours,
     case_id: UUID,
     step: Step,
     if_match: str | None,
@@ -129,9 +124,9 @@ async def _run(
     expected_version = if_match_version(if_match)
     if step in CORRECTIONS:
         command = _command(step, raw)
-        structure = await run_in_threadpool(_admit, request, app, caller, case_id, step, command)
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
     else:
-        structure = await run_in_threadpool(_admit, request, app, caller, case_id, step, None)
+        structure = await run_in_threadpool(_admit, request, caller, case_id, step, None)
         command = _command(step, raw)
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
@@ -144,6 +139,7 @@ async def _run(
     fingerprint = hashlib.sha256(
         b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
     ).hexdigest()
+    app = parcours(request)
     try:
         outcome: Outcome = await run_in_threadpool(
             app.handle,
@@ -199,7 +195,6 @@ AccessReason = Annotated[
 )
 async def create_case(
     request: Request,
-    app: Store,
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
     reason: AccessReason = None,
@@ -208,20 +203,19 @@ async def create_case(
         case_id = uuid.uuid5(uuid.NAMESPACE_URL, f"parcours:idempotency:{idempotency_key}")
     else:
         case_id = uuid.uuid4()
-    return await _run(request, app, case_id, ENTREE, None, idempotency_key, caller)
+    return await _run(request, case_id, ENTREE, None, idempotency_key, caller)
 
 
 def _register(step: Step) -> None:
     async def endpoint(
         request: Request,
-        app: Store,
         case_id: UUID,
         caller: Caller,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
         reason: AccessReason = None,
     ) -> Response:
-        return await _run(request, app, case_id, step, if_match, idempotency_key, caller)
+        return await _run(request, case_id, step, if_match, idempotency_key, caller)
 
     router.add_api_route(
         f"/{{case_id}}/{step.slug}",
