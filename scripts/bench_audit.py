@@ -32,13 +32,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.logging import configure_logging
 from adapters.readmodels.projector import Projector
 from adapters.readmodels.recording_index import position_known_at
 from adapters.settings import Settings, ensure_postgres_database
 from adapters.synthetic import generate
 from api.services.audit import case_at, episodes_at, states_at
+from api.services.cases import handle
+from api.services.commands import Author
 from api.services.statistics import Statistiques
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
@@ -93,7 +95,7 @@ def correct(app: Parcours, cases: list[uuid.UUID], count: int, rng: random.Rando
                 motif="date rectifiée",
             )
         try:
-            app.handle(case_id, command, author)
+            handle(app, case_id, command, author)
             done += 1
         except DomainError:
             continue

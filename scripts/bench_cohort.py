@@ -20,10 +20,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Format
 from adapters.settings import Settings, ensure_postgres_database
 from api.services.cohorts import Forme, extract_to, load_definition, save_definition
+from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
 
 DB = "parcours_bench_cohort"

@@ -30,9 +30,10 @@ import psycopg
 from psycopg import sql
 
 from adapters.eventlog.reading import read_log
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
+from api.services.commands import Author
 from api.services.finance import Finance
 from api.services.schedules import adopt, en_vigueur, shipped
 from api.services.structures import declare_structure

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Format
 from adapters.settings import Settings
 from api.services.cohorts import (
@@ -25,6 +25,7 @@ from api.services.cohorts import (
     load_definition,
     save_definition,
 )
+from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte, TrancheAge
 from domain.errors import DomainError
 from domain.vocabulary import Sexe, TypeOrientation

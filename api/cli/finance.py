@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
+from adapters.render.csv import etat_csv, euros, simulation_csv
 from adapters.settings import Settings
-from api.services.finance import Finance, etat_csv, euros, simulation_csv, table
+from api.services.commands import Author
+from api.services.finance import Finance, table
 from api.services.schedules import adopt, read_schedule
 from api.services.structures import declare_structure
 from domain.errors import DomainError

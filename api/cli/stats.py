@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
+from adapters.render.csv import cell, table_csv, worklist_csv
 from adapters.settings import Settings
 from api.cli.audit import moment
-from api.services.statistics import FAMILLES, Ecarts, Statistiques, cell, table_csv, worklist_csv
+from api.services.statistics import FAMILLES, Ecarts, Statistiques
 from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
 from projections.worklists import trier
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Author, IdempotencyKeyReused, Outcome, Parcours, VersionConflict
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.case_store import CaseFilter
 from api.http import examples
 from api.http.access import (
@@ -35,6 +35,8 @@ from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
 from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from api.services.audit import case_at, case_history
+from api.services.cases import Outcome, handle
+from api.services.commands import Author, IdempotencyKeyReused, VersionConflict
 from domain.commands import AnnulerEtape, Commande, RectifierEtape
 from domain.dossier import Statut, fold_history
 from domain.errors import DomainError
@@ -64,26 +66,26 @@ class CasePage(Page[CaseRow], frozen=True, kw_only=True):
 
 def _admit(
     request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
-) -> str | None:
+) -> tuple[str | None, list[Recorded]]:
     """Check the caller may record `step` on the case; returns the structure to record as the
-    author's (the case's own for an agent, whose token may list several). A correction is
-    admitted for the roles that may record the step it corrects."""
+    author's (the case's own for an agent, whose token may list several) and the history read
+    to admit it (the command is decided on it). A correction is admitted for the roles that
+    may record the step it corrects."""
     app = parcours(request)
     allowed = STEP_ROLES[step.slug]
-    history: list[Recorded] | None = None
+    history = app.history(case_id)
     if isinstance(command, AnnulerEtape | RectifierEtape):
-        history = app.history(case_id)
         allowed = _correction_roles(history, command)
     scoped = step is not ENTREE and only_as_agent(caller, allowed)
     structure = None
     if scoped:
         try:
             with folding(case_id):
-                structure = current_structure(fold_history(history or app.history(case_id)))
+                structure = current_structure(fold_history(history))
         except ProblemError:
             structure = None  # an unfoldable case is no agent's: corrected by orientation
     check_case(request, caller, case_id, allowed, structure, step.summary)
-    return structure if scoped else caller.primary_structure
+    return (structure if scoped else caller.primary_structure), history
 
 
 def _refold(app: Parcours, case_id: UUID) -> None:
@@ -124,9 +126,11 @@ async def _run(
     expected_version = if_match_version(if_match)
     if step in CORRECTIONS:
         command = _command(step, raw)
-        structure = await run_in_threadpool(_admit, request, caller, case_id, step, command)
+        structure, history = await run_in_threadpool(
+            _admit, request, caller, case_id, step, command
+        )
     else:
-        structure = await run_in_threadpool(_admit, request, caller, case_id, step, None)
+        structure, history = await run_in_threadpool(_admit, request, caller, case_id, step, None)
         command = _command(step, raw)
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
@@ -142,10 +146,12 @@ async def _run(
     app = parcours(request)
     try:
         outcome: Outcome = await run_in_threadpool(
-            app.handle,
+            handle,
+            app,
             case_id,
             command,
             Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
+            history=history,
             expected_version=expected_version,
             idempotency_key=key,
             fingerprint=fingerprint,

@@ -18,7 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
 from adapters.readmodels.projector import Projector
@@ -34,6 +34,7 @@ from api.http.auth import (
     unauthenticated,
 )
 from api.http.problems import ProblemError
+from api.services.commands import Author
 from api.services.finance import Finance
 from api.services.statistics import Statistiques
 

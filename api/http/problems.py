@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.eventlog.store import IdempotencyKeyReused, VersionConflict
 from api.http.responses import MsgspecJSONResponse
+from api.services.commands import IdempotencyKeyReused, VersionConflict
 from domain.errors import DomainError, DossierInconnu
 
 PROBLEM = "application/problem+json"

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from adapters.render.csv import table_csv
 from api.http.auth import Role
 from api.http.deps import Statistics, require, under_rules
 from api.http.params import AsOf, Au, Communes, Du, InYear, KnownAt, ParQ, Regles, Then
 from api.http.problems import ProblemError
 from api.http.responses import CSV, MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response
-from api.services.statistics import FAMILLES, Ecarts, Statistiques, table_csv
+from api.services.statistics import FAMILLES, Ecarts, Statistiques
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
 

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from adapters.render.csv import worklist_csv
 from api.http.access import listing_structure
 from api.http.auth import Role
 from api.http.deps import Caller, Statistics, Store, require, under_rules
 from api.http.params import Page, Paged, Regles
 from api.http.responses import MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response
-from api.services.statistics import worklist_csv
 from projections.worklists import Alerte, Motif, trier
 
 router = APIRouter(

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
-from eventsourcing.persistence import IntegrityError
 
 from adapters.eventlog.histories import decoded, stored_histories
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.private_files import read_or_create_secret
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
 from adapters.settings import Settings
+from api.services.commands import Author, execute, refused
 from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
-from domain.errors import DomainError
-from domain.events import Meta, Recorded
+from domain.decide import Contexte
+from domain.events import Recorded
 from projections.cohort import (
     COLONNES_EPISODES,
     COLONNES_EVENEMENTS,
@@ -87,27 +87,23 @@ def save_definition(
     app: Parcours, nom: str, definition: DefinitionCohorte, author: Author
 ) -> tuple[int, bool]:
     """Record the definition under its name; returns (version, created)."""
-    valider(nom, definition, app.today())
-    aggregate = cohort_id(nom)
-    for _ in range(3):
-        version = len(_event_list(app, nom))
-        event = CohorteEnregistree(
-            effective_on=app.today(),
-            meta=Meta(
-                recorded_at=app.clock(),
-                recorded_by=author.user,
-                structure_id=author.structure_id,
-                request_id=author.request_id,
-            ),
-            nom=nom,
-            definition=definition,
-        )
-        try:
-            app.events.put([Recorded(aggregate, version + 1, event)])
-        except IntegrityError:
-            continue
-        return version + 1, version == 0
-    raise DomainError("cohorte_concurrente", "Définition modifiée en même temps.", field="nom")
+
+    def decide(_: list[Recorded], ctx: Contexte) -> list[CohorteEnregistree]:
+        valider(nom, definition, ctx.today)
+        return [
+            CohorteEnregistree(
+                effective_on=ctx.today, meta=ctx.meta, nom=nom, definition=definition
+            )
+        ]
+
+    appended = execute(
+        app,
+        cohort_id(nom),
+        decide,
+        author,
+        lost_race=refused("cohorte_concurrente", "Définition modifiée en même temps.", "nom"),
+    )
+    return appended.version, appended.created
 
 
 def _event_list(app: Parcours, nom: str) -> list[Recorded]:
@@ -126,16 +122,7 @@ def load_definition(app: Parcours, nom: str) -> DefinitionCohorte | None:
 
 def list_definitions(app: Parcours) -> dict[str, DefinitionCohorte]:
     """Every saved name and its current definition."""
-    out: dict[str, DefinitionCohorte] = {}
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[CohorteEnregistree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, CohorteEnregistree)
-            out[event.nom] = event.definition
-        start = notes[-1].id
+    out = {event.nom: event.definition for event in app.of_kind(CohorteEnregistree)}
     return dict(sorted(out.items()))
 
 

@@ -1,27 +1,26 @@
 """Financing on the store: pricing the activity read model under the adopted schedules (or a
-candidate one), statements drafted, issued and read back as issued, and their CSV.
+candidate one), statements drafted, issued and read back as issued.
 
 Priced lines are not stored: they are recomputed from the activity facts at each read, so an
 adoption (even retroactive) takes effect at once, while an issued statement, stored whole in
 the log, stays exactly as issued.
 """
 
-import csv
-import io
-from collections.abc import Iterable
 from datetime import date
 
 import msgspec
-from eventsourcing.persistence import IntegrityError
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.activity_store import ActiviteStore, Snapshot
 from adapters.readmodels.models import ActiviteModel, open_activite_store
+from adapters.render.csv import euros
+from api.services.commands import Author, execute, refused
 from api.services.schedules import en_vigueur
 from api.services.structures import load_structures
+from domain.decide import Contexte
 from domain.errors import DomainError
-from domain.events import Meta, Recorded
-from domain.payments import LIBELLES_ETAPE, Etat, EtatEmis, Ligne, bornes, statements_id
+from domain.events import Recorded
+from domain.payments import Etat, EtatEmis, Ligne, bornes, statements_id
 from domain.structures import StructureRegistry
 from domain.tariffs import Bareme, Simule, Tarification
 from domain.vocabulary import TypeOrganisme
@@ -57,6 +56,11 @@ def _needs_aave(
         tarification.pour(date(y, 1, 1), TypeOrganisme.AAVE) is not None
         for y in range(du.year, au.year + 1)
     )
+
+
+def _etat(recorded: Recorded) -> Etat:
+    assert isinstance(recorded.event, EtatEmis)
+    return recorded.event.etat
 
 
 class Finance:
@@ -120,23 +124,23 @@ class Finance:
 
     def issued(self, partenaire: str) -> list[Etat]:
         """The partner's issued statements, in the order issued."""
-        out = []
-        for r in self.app.events.get(statements_id(partenaire)):
-            assert isinstance(r, Recorded)
-            assert isinstance(r.event, EtatEmis)
-            out.append(r.event.etat)
-        return out
+        return [_etat(r) for r in self.app.history(statements_id(partenaire))]
 
     def draft(
-        self, partenaire: str, periode: str, registry: StructureRegistry | None = None
+        self,
+        partenaire: str,
+        periode: str,
+        registry: StructureRegistry | None = None,
+        emis: list[Etat] | None = None,
     ) -> Etat:
-        """The statement as it would be issued now."""
+        """The statement as it would be issued now (after `emis`, the partner's statements
+        issued, when the caller has read them)."""
         registry = registry or self.registry()
         kind = registry.type_of(partenaire)
         if kind is None:
             raise PartenaireInconnu(partenaire)
         du, au = bornes(periode)
-        emis = self.issued(partenaire)
+        emis = self.issued(partenaire) if emis is None else emis
         tarification = en_vigueur(self.app)
         aave = kind is TypeOrganisme.AAVE and _needs_aave(tarification, registry, du, au)
         snapshot = self.snapshot(aave)
@@ -168,204 +172,29 @@ class Finance:
 
     def issue(self, partenaire: str, periode: str, author: Author) -> Etat:
         """Issue the statement: recorded whole, it is read back exactly as issued."""
-        aggregate = statements_id(partenaire)
-        for _ in range(3):
-            emis = self.issued(partenaire)
+
+        def decide(history: list[Recorded], ctx: Contexte) -> list[EtatEmis]:
+            emis = [_etat(r) for r in history]
             if any(e.periode == periode for e in emis):
                 raise EtatDejaEmis(f"{partenaire}/{periode}")
-            draft = self.draft(partenaire, periode)
-            now = self.app.clock()
+            draft = self.draft(partenaire, periode, emis=emis)
+            now = ctx.meta.recorded_at
             etat = msgspec.structs.replace(draft, statut="emis", emis_le=now, emis_par=author.user)
-            event = EtatEmis(
-                effective_on=now.astimezone(self.app.tz).date(),
-                meta=Meta(
-                    recorded_at=now,
-                    recorded_by=author.user,
-                    structure_id=author.structure_id,
-                    request_id=author.request_id,
-                ),
-                etat=etat,
-            )
-            try:
-                self.app.events.put([Recorded(aggregate, len(emis) + 1, event)])
-            except IntegrityError:
-                continue
-            return etat
-        raise DomainError("etat_concurrent", "État émis en même temps.", field="periode")
+            return [EtatEmis(effective_on=ctx.today, meta=ctx.meta, etat=etat)]
+
+        appended = execute(
+            self.app,
+            statements_id(partenaire),
+            decide,
+            author,
+            lost_race=refused("etat_concurrent", "État émis en même temps.", "periode"),
+        )
+        return _etat(appended.recorded[-1])
 
     def statements(self, partenaire: str | None = None) -> list[Etat]:
         """Issued statements of one partner, or of every declared structure."""
         partners = [partenaire] if partenaire else [s.structure_id for s in self.registry().all()]
         return [e for p in partners for e in self.issued(p)]
-
-
-# --- CSV --------------------------------------------------------------------------------------
-
-
-def euros(cents: int) -> str:
-    """Cents as a French spreadsheet reads euros: `1234,50`."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}{whole},{rest:02d}"
-
-
-COLONNES_ETAT = (
-    "Nature",
-    "Partenaire",
-    "Dossier",
-    "Étape",
-    "Référence",
-    "Du",
-    "Au",
-    "Date",
-    "Montant (€)",
-    "Montant déjà payé (€)",
-    "Règle",
-    "Événements (versions)",
-    "Détail",
-)
-
-
-def _line_row(nature: str, line: Ligne) -> list[str]:
-    return [
-        nature,
-        line.partenaire,
-        str(line.case_id or ""),
-        LIBELLES_ETAPE[line.etape],
-        line.reference,
-        line.du.isoformat(),
-        line.au.isoformat(),
-        line.le.isoformat(),
-        euros(line.montant),
-        "",
-        line.regle,
-        " ".join(map(str, line.evenements)),
-        line.detail,
-    ]
-
-
-MOTIFS = {"annulee": "étape annulée", "modifiee": "montant modifié", "tardive": "ligne tardive"}
-
-
-def etat_csv(etat: Etat) -> str:
-    """The statement for a spreadsheet: `;` separated, French headers, decimal commas; lines,
-    then adjustments, then the totals."""
-    buffer = io.StringIO()
-    w = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    w.writerow(COLONNES_ETAT)
-    for line in etat.lignes:
-        w.writerow(_line_row("Ligne", line))
-    for adj in etat.ajustements:
-        row = (
-            _line_row(f"Ajustement ({MOTIFS[adj.motif]})", adj.ligne)
-            if adj.ligne is not None
-            else [
-                f"Ajustement ({MOTIFS[adj.motif]})",
-                adj.partenaire,
-                str(adj.case_id or ""),
-                LIBELLES_ETAPE[adj.etape],
-                adj.reference,
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "payé par " + ", ".join(adj.etats),
-            ]
-        )
-        row[8] = euros(adj.montant)
-        row[9] = euros(adj.montant_emis)
-        w.writerow(row)
-    blank = [""] * (len(COLONNES_ETAT) - 9)
-    w.writerow(
-        [
-            "Total des lignes",
-            etat.partenaire,
-            "",
-            "",
-            etat.periode,
-            etat.du.isoformat(),
-            etat.au.isoformat(),
-            "",
-            euros(etat.total_lignes),
-            *blank,
-        ]
-    )
-    w.writerow(
-        [
-            "Total des ajustements",
-            etat.partenaire,
-            "",
-            "",
-            etat.periode,
-            "",
-            "",
-            "",
-            euros(etat.total_ajustements),
-            *blank,
-        ]
-    )
-    w.writerow(
-        ["Total", etat.partenaire, "", "", etat.periode, "", "", "", euros(etat.total), *blank]
-    )
-    return buffer.getvalue()
-
-
-def simulation_csv(sim: Simulation) -> str:
-    """Per partner, per step, then line by line: in force, simulated, difference (euros)."""
-    buffer = io.StringIO()
-    w = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    w.writerow(
-        [
-            "Niveau",
-            "Partenaire ou étape",
-            "Dossier",
-            "Référence",
-            "En vigueur (€)",
-            "Simulé (€)",
-            "Écart (€)",
-            "Règle en vigueur",
-            "Règle simulée",
-        ]
-    )
-    for e in sim.par_partenaire:
-        w.writerow(
-            [
-                "Partenaire",
-                e.groupe,
-                "",
-                "",
-                euros(e.actuel),
-                euros(e.simule),
-                euros(e.ecart),
-                "",
-                "",
-            ]
-        )
-    for e in sim.par_etape:
-        w.writerow(
-            ["Étape", e.groupe, "", "", euros(e.actuel), euros(e.simule), euros(e.ecart), "", ""]
-        )
-    for line in sim.lignes_modifiees:
-        w.writerow(
-            [
-                f"Ligne ({line.etape.value})",
-                line.partenaire,
-                str(line.case_id or ""),
-                line.reference,
-                euros(line.actuel),
-                euros(line.simule),
-                euros(line.ecart),
-                line.regle_actuelle or "",
-                line.regle_simulee or "",
-            ]
-        )
-    w.writerow(
-        ["Total", "", "", "", euros(sim.actuel), euros(sim.simule), euros(sim.ecart), "", ""]
-    )
-    return buffer.getvalue()
 
 
 def table(sim: Simulation, lines: int = 20) -> str:
@@ -389,10 +218,3 @@ def table(sim: Simulation, lines: int = 20) -> str:
             f"{line.reference:<18}{euros(line.actuel):>12} → {euros(line.simule):>10}"
         )
     return "\n".join(out)
-
-
-def totals_by_partner(lines: Iterable[Ligne]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in lines:
-        out[line.partenaire] = out.get(line.partenaire, 0) + line.montant
-    return out

@@ -30,12 +30,13 @@ from adapters.flux.scanning import Scanning
 from adapters.flux.writer import BatchStore, Payload
 from adapters.identity import Identite, IdentityStore
 from adapters.readmodels.quarantine import describe
+from api.services.commands import Author, context, retrying
 from domain.commands import DeciderOrientation
 from domain.corrections import effective_events
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier, evolve, fold
 from domain.errors import DomainError
-from domain.events import Evenement, Meta, Recorded
+from domain.events import Evenement, Recorded
 from domain.orientation_auto import JEUX, JeuDeRegles, Situation, en_vigueur, orienter
 
 Progress = Callable[[int], None]
@@ -177,12 +178,10 @@ class FluxImporter:
             read = 0
             for header, upto in scanning.parts():
                 if ctx is None:
-                    meta = Meta(
-                        recorded_at=self.app.clock(),
-                        recorded_by=f"flux-{header.type_flux.lower()}",
-                        request_id=f"flux:{rapport.id}",
+                    flux = Author(
+                        user=f"flux-{header.type_flux.lower()}", request_id=f"flux:{rapport.id}"
                     )
-                    ctx = Contexte(today=self.app.today(), meta=meta)
+                    ctx = context(self.app, flux)
                 if upto > read:
                     batch = list(households(spill, read, upto))
                     pickle.dump(self._prepare(batch, header, ctx), prepared)
@@ -214,24 +213,23 @@ class FluxImporter:
     # --- one batch ------------------------------------------------------------------------
 
     def _run(self, batch: list[FoyerFlux], header: EnTete, ctx: Contexte, rapport: Rapport) -> None:
-        for attempt in range(3):
-            try:
-                self._write(batch, header, ctx, rapport)
+        """Write the batch; when it loses a race, each household on its own, tried again on
+        the new state of its cases (reported rejected if it keeps losing)."""
+        try:
+            retrying(lambda _: self._write(batch, header, ctx, rapport), 1 if len(batch) > 1 else 3)
+        except IntegrityError:
+            if len(batch) > 1:
+                for foyer in batch:
+                    self._run([foyer], header, ctx, rapport)
                 return
-            except IntegrityError:
-                if len(batch) > 1:
-                    for foyer in batch:
-                        self._run([foyer], header, ctx, rapport)
-                    return
-                if attempt == 2:
-                    rapport.foyers_rejetes += 1
-                    rapport.rejets.append(
-                        Rejet(
-                            ligne=batch[0].line,
-                            foyer=batch[0].rank,
-                            motif="écriture concurrente sur le même dossier: réimporter le fichier",
-                        )
-                    )
+            rapport.foyers_rejetes += 1
+            rapport.rejets.append(
+                Rejet(
+                    ligne=batch[0].line,
+                    foyer=batch[0].rank,
+                    motif="écriture concurrente sur le même dossier: réimporter le fichier",
+                )
+            )
 
     def _write(
         self, batch: list[FoyerFlux], header: EnTete, ctx: Contexte, rapport: Rapport

@@ -3,11 +3,10 @@ document read from any file, and adoptions appended to the département's tariff
 
 from pathlib import Path
 
-from eventsourcing.persistence import IntegrityError
-
-from adapters.eventlog.store import Author, Parcours
-from domain.errors import DomainError
-from domain.events import Meta, Recorded
+from adapters.eventlog.store import Parcours
+from api.services.commands import Author, execute, refused
+from domain.decide import Contexte
+from domain.events import Recorded
 from domain.tariffs import (
     TARIFF_BOOK_ID,
     Adoption,
@@ -40,28 +39,29 @@ def shipped() -> dict[str, Bareme]:
 
 def adopt(app: Parcours, bareme: Bareme, motif: str, author: Author) -> Adoption:
     """Record the adoption of `bareme` from its start date; returns the adoption."""
-    valider_adoption(bareme, motif, app.today())
-    for _ in range(3):
-        version = len(list(app.events.get(TARIFF_BOOK_ID)))
-        now = app.clock()
-        event = BaremeAdopte(
-            effective_on=bareme.du,
-            meta=Meta(
-                recorded_at=now,
-                recorded_by=author.user,
-                structure_id=author.structure_id,
-                request_id=author.request_id,
-            ),
-            motif=motif,
-            empreinte=bareme.empreinte(),
-            bareme=bareme,
-        )
-        try:
-            app.events.put([Recorded(TARIFF_BOOK_ID, version + 1, event)])
-        except IntegrityError:
-            continue
-        return _adoption(version + 1, event)
-    raise DomainError("adoption_concurrente", "Barème adopté en même temps.", field="bareme")
+
+    def decide(_: list[Recorded], ctx: Contexte) -> list[BaremeAdopte]:
+        valider_adoption(bareme, motif, ctx.today)
+        return [
+            BaremeAdopte(
+                effective_on=bareme.du,
+                meta=ctx.meta,
+                motif=motif,
+                empreinte=bareme.empreinte(),
+                bareme=bareme,
+            )
+        ]
+
+    appended = execute(
+        app,
+        TARIFF_BOOK_ID,
+        decide,
+        author,
+        lost_race=refused("adoption_concurrente", "Barème adopté en même temps.", "bareme"),
+    )
+    event = appended.recorded[-1].event
+    assert isinstance(event, BaremeAdopte)
+    return _adoption(appended.version, event)
 
 
 def _adoption(version: int, event: BaremeAdopte) -> Adoption:

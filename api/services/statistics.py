@@ -2,12 +2,10 @@
 
 The indicators are pure functions of the episodes; this module only fetches the episodes (every
 case for the statistics, one structure's or référent's open cases for a worklist) and the rule
-book, and renders tables as CSV.
+book (their CSV is adapters/render/csv.py).
 """
 
-import csv
-import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -241,46 +239,3 @@ class Statistiques:
             last = case[-1]
             out.extend(alertes(last, today, choix.pour(last)))
         return out
-
-
-def cell(value: Any, empty: str = "") -> str:
-    """A value as a French reader expects it: oui/non, decimal comma, `empty` for none."""
-    if value is None:
-        return empty
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
-
-
-def table_csv(tableau: Tableau) -> str:
-    """The table as CSV for a spreadsheet: `;` separated, French headers and decimal commas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow([c.libelle for c in tableau.colonnes])
-    for line in tableau.lignes:
-        writer.writerow([cell(line.get(c.nom)) for c in tableau.colonnes])
-    return buffer.getvalue()
-
-
-WORKLIST_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("case_id", "Dossier"),
-    ("motif", "Motif"),
-    ("libelle", "Libellé"),
-    ("echeance", "Échéance"),
-    ("depuis", "Depuis le"),
-    ("jours", "Jours"),
-    ("structure_id", "Structure"),
-    ("referent_id", "Référent"),
-    ("detail", "Détail"),
-)
-
-
-def worklist_csv(lines: Iterable[Alerte]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow([label for _, label in WORKLIST_COLUMNS])
-    for a in lines:
-        writer.writerow([cell(getattr(a, name)) for name, _ in WORKLIST_COLUMNS])
-    return buffer.getvalue()

@@ -3,11 +3,10 @@ and the registry read back from every declaration in the log."""
 
 from datetime import date, datetime
 
-from eventsourcing.persistence import IntegrityError
-
-from adapters.eventlog.store import Author, Parcours
-from domain.errors import DomainError
-from domain.events import Meta, Recorded
+from adapters.eventlog.store import Parcours
+from api.services.commands import Author, execute, refused
+from domain.decide import Contexte
+from domain.events import Recorded
 from domain.structures import (
     StructureDeclaree,
     StructureRegistry,
@@ -27,31 +26,30 @@ def declare_structure(
     author: Author,
 ) -> tuple[int, bool]:
     """Record the declaration; returns (version, created)."""
-    valider(structure_id, nom, etp, effective_on, app.today())
-    aggregate = structure_aggregate_id(structure_id)
-    for _ in range(3):
-        version = len(list(app.events.get(aggregate)))
-        event = StructureDeclaree(
-            effective_on=effective_on,
-            meta=Meta(
-                recorded_at=app.clock(),
-                recorded_by=author.user,
-                structure_id=author.structure_id,
-                request_id=author.request_id,
-            ),
-            structure_id=structure_id,
-            nom=nom,
-            type_organisme=type_organisme,
-            etp=etp,
-        )
-        try:
-            app.events.put([Recorded(aggregate, version + 1, event)])
-        except IntegrityError:
-            continue
-        return version + 1, version == 0
-    raise DomainError(
-        "structure_concurrente", "Structure déclarée en même temps.", field="structure_id"
+
+    def decide(_: list[Recorded], ctx: Contexte) -> list[StructureDeclaree]:
+        valider(structure_id, nom, etp, effective_on, ctx.today)
+        return [
+            StructureDeclaree(
+                effective_on=effective_on,
+                meta=ctx.meta,
+                structure_id=structure_id,
+                nom=nom,
+                type_organisme=type_organisme,
+                etp=etp,
+            )
+        ]
+
+    appended = execute(
+        app,
+        structure_aggregate_id(structure_id),
+        decide,
+        author,
+        lost_race=refused(
+            "structure_concurrente", "Structure déclarée en même temps.", "structure_id"
+        ),
     )
+    return appended.version, appended.created
 
 
 def declarations(app: Parcours, structure_id: str) -> list[StructureDeclaree]:
@@ -67,15 +65,9 @@ def declarations(app: Parcours, structure_id: str) -> list[StructureDeclaree]:
 def load_structures(app: Parcours, known_at: datetime | None = None) -> StructureRegistry:
     """Every structure as declared, from the log's declarations in recording order (only
     those recorded by `known_at` when given, for a report regenerated as it was known)."""
-    found: list[StructureDeclaree] = []
-    start = 0
-    while notes := app.recorder.select_notifications(
-        start=start, limit=1000, topics=[StructureDeclaree.__name__], inclusive_of_start=False
-    ):
-        for note in notes:
-            event = app.mapper.decode_state(note)
-            assert isinstance(event, StructureDeclaree)
-            if known_at is None or event.meta.recorded_at <= known_at:
-                found.append(event)
-        start = notes[-1].id
+    found = [
+        event
+        for event in app.of_kind(StructureDeclaree)
+        if known_at is None or event.meta.recorded_at <= known_at
+    ]
     return StructureRegistry(found)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
 from adapters.eventlog.histories import histories
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Format
 from adapters.settings import Settings
 from api.services.cohorts import (
@@ -30,6 +30,7 @@ from api.services.cohorts import (
     save_definition,
     stable_key,
 )
+from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
 from domain.errors import DomainError
 from projections.cohort import COLONNES_EPISODES, COLONNES_EVENEMENTS

@@ -10,13 +10,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from adapters.eventlog.recorders import IdempotencyRecord
-from adapters.eventlog.store import (
-    Author,
-    IdempotencyKeyReused,
-    Outcome,
-    Parcours,
-    VersionConflict,
-)
+from adapters.eventlog.store import Parcours
+from api.services.cases import Outcome, handle
+from api.services.commands import Author, IdempotencyKeyReused, VersionConflict
 from domain.commands import DesignerReferent, EnregistrerEntree, PlanifierRdv
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier
@@ -41,13 +37,13 @@ INFO = PlanifierRdv(
 
 def _race(parcours: Parcours, clients: int, expected_version: int | None) -> list[object]:
     case_id = uuid4()
-    parcours.handle(case_id, ENTREE, AUTHOR)
+    handle(parcours, case_id, ENTREE, AUTHOR)
     start = Barrier(clients)
 
     def client(n: int) -> object:
         start.wait()
         try:
-            return parcours.handle(case_id, INFO, AUTHOR, expected_version=expected_version)
+            return handle(parcours, case_id, INFO, AUTHOR, expected_version=expected_version)
         except VersionConflict as conflict:
             return conflict
 
@@ -75,14 +71,14 @@ def test_without_expected_version_every_write_lands_once(parcours: Parcours) -> 
 
 def test_a_replayed_key_writes_nothing_and_a_reused_key_is_refused(parcours: Parcours) -> None:
     case_id = uuid4()
-    parcours.handle(case_id, ENTREE, AUTHOR)
+    handle(parcours, case_id, ENTREE, AUTHOR)
     referent = DesignerReferent(effective_on=date(2024, 1, 29), referent_id="ref-1")
-    first = parcours.handle(case_id, INFO, AUTHOR, idempotency_key="k", fingerprint="f1")
-    again = parcours.handle(case_id, INFO, AUTHOR, idempotency_key="k", fingerprint="f1")
+    first = handle(parcours, case_id, INFO, AUTHOR, idempotency_key="k", fingerprint="f1")
+    again = handle(parcours, case_id, INFO, AUTHOR, idempotency_key="k", fingerprint="f1")
     assert again.replayed
     assert (again.version, again.position) == (first.version, first.position)
     with pytest.raises(IdempotencyKeyReused):
-        parcours.handle(case_id, referent, AUTHOR, idempotency_key="k", fingerprint="f2")
+        handle(parcours, case_id, referent, AUTHOR, idempotency_key="k", fingerprint="f2")
     assert parcours.load(case_id)[1] == 2
     assert parcours.max_position() == first.position
 
@@ -90,7 +86,7 @@ def test_a_replayed_key_writes_nothing_and_a_reused_key_is_refused(parcours: Par
 def test_a_key_and_its_events_commit_together(parcours: Parcours) -> None:
     """A write whose key already exists rolls its events back too."""
     case_id = uuid4()
-    parcours.handle(case_id, ENTREE, AUTHOR, idempotency_key="same", fingerprint="f")
+    handle(parcours, case_id, ENTREE, AUTHOR, idempotency_key="same", fingerprint="f")
     other = uuid4()
     record = parcours.recorder.find_idempotency("same")
     assert record is not None
@@ -117,7 +113,7 @@ def _same_key_race(parcours: Parcours, clients: int, key: str) -> tuple[UUID, li
 
     def client(_: int) -> Outcome:
         start.wait()
-        return parcours.handle(case_id, ENTREE, AUTHOR, idempotency_key=key, fingerprint="f")
+        return handle(parcours, case_id, ENTREE, AUTHOR, idempotency_key=key, fingerprint="f")
 
     with ThreadPoolExecutor(clients) as pool:
         return case_id, list(pool.map(client, range(clients)))

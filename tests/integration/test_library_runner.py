@@ -9,10 +9,12 @@ from uuid import uuid4
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.case_store import PostgresCaseStateView
 from adapters.readmodels.projector import CaseStateProjection
 from adapters.settings import Settings
+from api.services.cases import handle
+from api.services.commands import Author
 from domain.commands import DeciderOrientation, EnregistrerEntree
 from domain.vocabulary import OrganismePayeur, TypeOrganisme, TypeOrientation
 from projections.case_state import fold
@@ -44,7 +46,8 @@ def test_library_runner_keeps_the_case_state_view(pg_settings: Settings) -> None
         app = runner.app
         cases = [uuid4() for _ in range(3)]
         for case in cases:
-            app.handle(
+            handle(
+                app,
                 case,
                 EnregistrerEntree(
                     effective_on=date(2024, 1, 3),
@@ -55,7 +58,8 @@ def test_library_runner_keeps_the_case_state_view(pg_settings: Settings) -> None
                 ),
                 author,
             )
-        outcome = app.handle(
+        outcome = handle(
+            app,
             cases[0],
             DeciderOrientation(
                 effective_on=date(2024, 1, 25),

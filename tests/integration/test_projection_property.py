@@ -14,10 +14,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.case_store import CaseStateView, PostgresCaseStateView, SQLiteCaseStateView
 from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
+from api.services.cases import handle
+from api.services.commands import Author
 from domain.errors import DomainError
 from domain.events import Recorded
 from projections.case_state import fold
@@ -94,7 +96,7 @@ def test_incremental_rebuild_and_pure_fold_agree(
             projector = Projector(app, batch=batch)
             for n, (case, command) in enumerate(history.steps):
                 with suppress(DomainError):
-                    app.handle(cases[case], command, AUTHOR)
+                    handle(app, cases[case], command, AUTHOR)
                 if n in catch_up_after:
                     projector.catch_up()
             projector.catch_up()

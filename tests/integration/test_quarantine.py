@@ -23,12 +23,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import CaseStateModel, history_of, open_case_view
 from adapters.readmodels.projector import Projector, health
 from adapters.readmodels.quarantine import Quarantined, SystemicFailure
 from adapters.settings import Settings
 from api.cli.main import cmd_status
+from api.services.cases import handle
+from api.services.commands import Author
 from domain.commands import AnnulerEtape, DeciderOrientation, EnregistrerEntree
 from domain.errors import DomainError
 from domain.events import CerSigne, DroitSuspendu, Evenement, Meta, Recorded, ReferentDesigne
@@ -48,14 +50,14 @@ def open_case(app: Parcours) -> UUID:
         date_flux=date(2024, 1, 4),
         date_reception_flux=date(2024, 1, 8),
     )
-    app.handle(case, entree, AUTHOR)
+    handle(app, case, entree, AUTHOR)
     orientation = DeciderOrientation(
         effective_on=date(2024, 1, 25),
         type_orientation=TypeOrientation("sociale"),
         organisme=TypeOrganisme("ccas"),
         structure_id="ccas-creteil",
     )
-    app.handle(case, orientation, AUTHOR)
+    handle(app, case, orientation, AUTHOR)
     return case
 
 
@@ -94,7 +96,7 @@ def void(app: Parcours, case: UUID, version: int) -> None:
     command = AnnulerEtape(
         effective_on=date.today(), version_annulee=version, motif="saisie erronée"
     )
-    app.handle(case, command, AUTHOR)
+    handle(app, case, command, AUTHOR)
 
 
 def held(projector: Projector) -> dict[str, set[UUID]]:
@@ -244,7 +246,7 @@ def test_incremental_and_rebuilt_agree_with_a_bad_event(
                 date_flux=START,
                 date_reception_flux=START,
             )
-            app.handle(case, entree, AUTHOR)
+            handle(app, case, entree, AUTHOR)
         day = START
         poisoned: int | None = None
         for i, (index, command, gap, catch_up) in enumerate(steps):
@@ -254,7 +256,7 @@ def test_incremental_and_rebuilt_agree_with_a_bad_event(
             if poisoned is not None and i == voided_at:
                 void(app, cases[0], poisoned)
             with suppress(DomainError, ValueError):  # the rules cannot fold a poisoned case
-                app.handle(cases[index], at(command, day), AUTHOR)
+                handle(app, cases[index], at(command, day), AUTHOR)
             if catch_up:
                 projector.catch_up()
         if poisoned is None:

@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
+from api.services.cases import handle
+from api.services.commands import Author
 from domain.commands import EnregistrerEntree
 from domain.errors import DomainError
 from domain.events import Recorded
@@ -58,7 +60,8 @@ def test_rebuild_equals_incremental(store: Store, steps: list, batch: int) -> No
         app = Parcours(settings)
         projector = Projector(app, batch=batch)
         for case in cases:  # every case exists, so most commands can apply
-            app.handle(
+            handle(
+                app,
                 case,
                 EnregistrerEntree(
                     effective_on=START,
@@ -73,7 +76,7 @@ def test_rebuild_equals_incremental(store: Store, steps: list, batch: int) -> No
         for index, command, gap, catch_up in steps:
             day += timedelta(days=gap)
             with suppress(DomainError):
-                app.handle(cases[index], at(command, day), AUTHOR)
+                handle(app, cases[index], at(command, day), AUTHOR)
             if catch_up:
                 projector.catch_up()
         projector.catch_up()

@@ -9,7 +9,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from adapters.eventlog.store import Author, Parcours
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import open_suivi_store
 from adapters.readmodels.projector import Projector
 from adapters.readmodels.recording_index import (
@@ -20,6 +20,8 @@ from adapters.readmodels.recording_index import (
 )
 from adapters.synthetic import load
 from api.services.audit import case_history, episodes_at, states_at
+from api.services.cases import handle
+from api.services.commands import Author
 from domain.bitemporal import known_at
 from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
@@ -133,7 +135,7 @@ def _corrected_departement(app: Parcours) -> None:
                     effective_on_corrige=step.effective_on - timedelta(days=1),
                     motif="date",
                 )
-            app.handle(case_id, command, author)
+            handle(app, case_id, command, author)
         except DomainError:
             continue
 
@@ -172,7 +174,8 @@ def test_the_departement_as_known_at_equals_each_case_folded_alone(parcours: Par
         (k, h) for k, h in sorted(histories.items(), key=lambda kv: str(kv[0])) if len(h) > 3
     )
     try:
-        app.handle(
+        handle(
+            app,
             case_id,
             AnnulerEtape(effective_on=app.today(), version_annulee=len(history), motif="x"),
             Author(user="controleur", request_id="audit-2"),
