@@ -79,9 +79,15 @@ class ReportStore:
             rows = tx.execute("SELECT rapport FROM flux_import WHERE id = %s", (import_id.hex,))
         return msgspec.json.decode(rows[0][0], type=Rapport) if rows else None
 
-    def list(self, limit: int = 100) -> list[Resume]:
+    def list(self, limit: int = 100, offset: int = 0) -> list[Resume]:
         with self.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT rapport FROM flux_import ORDER BY recu_le DESC LIMIT %s", (limit,)
+                "SELECT rapport FROM flux_import ORDER BY recu_le DESC, id LIMIT %s OFFSET %s",
+                (limit, offset),
             )
         return [msgspec.json.decode(r[0], type=Resume) for r in rows]
+
+    def count(self) -> int:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT count(*) FROM flux_import")
+        return int(rows[0][0])

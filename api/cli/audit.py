@@ -15,16 +15,7 @@ from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import describe
 from adapters.render.audit_html import render
 from adapters.settings import Settings
-from api.services.audit import (
-    case_at,
-    case_history,
-    diff,
-    explain,
-    export,
-    export_json,
-    log_lines,
-    log_window,
-)
+from api.services import audit as audits
 
 if TYPE_CHECKING:
     from api.cli.types import Subcommands
@@ -44,10 +35,10 @@ def _show(value: object) -> str:
 def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     started = time.perf_counter()
-    result = diff(app, args.known_at, args.as_of)
+    result = audits.diff(app, args.known_at, args.as_of)
     out = sys.stdout
     for change in result.changes:
-        change = explain(app, change, result.known_at)
+        change = audits.explain(app, change, result.known_at)
         if args.json:
             out.write(msgspec.json.encode(change).decode() + "\n")
             continue
@@ -80,10 +71,10 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
-    window = log_window(app, args.start, args.end)
+    window = audits.log_window(app, args.start, args.end)
     sink = sys.stdout.buffer
     lines = 0
-    for chunk in log_lines(app, window):
+    for chunk in audits.log_lines(app, window):
         sink.write(chunk)
         lines += chunk.count(b"\n")
     sink.flush()
@@ -93,15 +84,15 @@ def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
-    history = case_history(app, args.case_id)
+    history = audits.case_history(app, args.case_id)
     if not history:
         sys.exit(f"Aucun dossier {args.case_id}.")
     try:
-        at = case_at(app, args.case_id, args.as_of, args.known_at, history)
+        at = audits.case_at(app, args.case_id, args.as_of, args.known_at, history)
     except Exception as e:
         sys.exit(f"Dossier {args.case_id} en quarantaine: {describe(e)}")
-    document = export(app, at, "cli")
-    data = render(document).encode() if args.format == "html" else export_json(document)
+    document = audits.export(app, at, "cli")
+    data = render(document).encode() if args.format == "html" else audits.export_json(document)
     if args.sortie:
         Path(args.sortie).write_bytes(data)
         print(f"Historique écrit dans {args.sortie}", file=sys.stderr)

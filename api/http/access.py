@@ -15,7 +15,7 @@ from fastapi import Request
 from adapters.readmodels.quarantine import describe
 from api.http.auth import Principal, Role, forbidden, log_case_access
 from api.http.problems import ProblemError
-from api.http.steps import ENTREE, STEPS
+from api.http.steps import CORRECTIONS, ENTREE, STEPS
 from domain.commands import Famille
 from domain.dossier import Dossier
 from domain.errors import DomainError
@@ -29,15 +29,18 @@ FAMILY_ROLES: dict[Famille, frozenset[Role]] = {
     Famille.ORIENTATION: frozenset({Role.ORIENTATION}),
     Famille.PARCOURS: PATH,
 }
-
-STEP_ROLES: dict[str, frozenset[Role]] = {
-    step.slug: FAMILY_ROLES[step.famille] for step in [ENTREE, *STEPS] if step.famille is not None
-}
-"""Roles admitted by each command route (slug; "" is the entry). An agent only on its cases."""
+"""Roles admitted by each family of steps (declared on each command's route)."""
 
 CORRECTION_ROLES = RIGHTS | PATH
 """Roles that may record some correction; each correction is admitted for the roles of the step
 it corrects (`STEP_ROLES`)."""
+
+STEP_ROLES: dict[str, frozenset[Role]] = {
+    step.slug: CORRECTION_ROLES if step.famille is None else FAMILY_ROLES[step.famille]
+    for step in [ENTREE, *STEPS, *CORRECTIONS]
+}
+"""Roles admitted by each command route (slug; "" is the entry), from its command's family, and
+declared on the route (`api.http.cases`). An agent only on its cases."""
 
 READ_ROLES = frozenset({Role.AGENT, Role.ORIENTATION, Role.AUDITEUR})
 """Roles that read cases; an agent only its structures' cases."""

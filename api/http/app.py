@@ -5,8 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import msgspec
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.eventlog.store import Parcours
@@ -15,9 +14,10 @@ from adapters.readmodels.projector import health as projection_health
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
 from api.http import audit, cases, evaluation, finance, flux, statistics, structures, worklists
-from api.http.auth import authenticate
+from api.http.deps import ReadModel, authenticate, undeclared
 from api.http.limits import Edge, check_parameters
 from api.http.problems import HANDLERS
+from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
 
 ROUTERS: list[APIRouter] = [
@@ -70,6 +70,7 @@ def create_app(
         version="0.1.0",
         description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
         lifespan=lifespan,
+        default_response_class=MsgspecJSONResponse,
     )
     app.state.verifier = TokenVerifier(resolved)
     app.add_middleware(Edge)
@@ -90,13 +91,9 @@ def create_app(
             ),
         },
     )
-    def health(request: Request) -> Response:
-        report = projection_health(request.app.state.projector).without_cases()
-        return Response(
-            msgspec.json.encode(report),
-            status_code=200 if report.status == "ok" else 503,
-            media_type="application/json",
-        )
+    def health(model: ReadModel) -> MsgspecJSONResponse:
+        report = projection_health(model).without_cases()
+        return MsgspecJSONResponse(report, 200 if report.status == "ok" else 503)
 
     @app.get("/health/live", tags=["santé"], summary="Le processus répond (vivacité)")
     def live() -> dict[str, str]:
@@ -115,4 +112,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if missing := undeclared(app):
+        raise RuntimeError(f"routes without declared roles: {', '.join(missing)}")
     return app

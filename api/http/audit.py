@@ -3,7 +3,7 @@ moment, what changed since a moment and why, a case's history to file (JSON or H
 log of a recording-time window as JSON lines. Read only."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -11,16 +11,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import Quarantined
 from adapters.render.audit_html import render
 from api.http.access import check_case, folding, unknown_case
-from api.http.auth import Caller, Role, require
-from api.http.limits import content_disposition
+from api.http.auth import Role
+from api.http.deps import Caller, Quarantine, Store, require
+from api.http.params import AsOf, InWindow, KnownAt, Page, Paged, Then
 from api.http.problems import ProblemError
-from api.http.schemas import AsOf, InWindow, KnownAt, Offset, error_responses, json_response
+from api.http.responses import MsgspecJSONResponse, content_disposition
+from api.http.schemas import error_responses, json_response
 from api.services.audit import (
-    Diff,
+    CaseChange,
     aware,
     case_at,
     case_history,
@@ -45,41 +46,29 @@ router = APIRouter(
     dependencies=[Depends(require(*AUDIT_ROLES))],
 )
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
 
-
-class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[CaseRow]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[CaseRow], frozen=True, kw_only=True):
     position: int
     """The last log position folded (the prefix known at `known_at`)."""
     known_at: datetime | None
     as_of: date | None
-    quarantaine: list[UUID] = []
+    quarantaine: list[UUID] = msgspec.field(default_factory=list)
     """Cases left out of the listing: their history cannot be folded (see `parcours status`)."""
 
 
-class DiffPage(msgspec.Struct, frozen=True, kw_only=True):
-    diff: Diff
-    total: int
-    limit: int
-    offset: int
+class DiffPage(Page[CaseChange], frozen=True, kw_only=True):
+    """A page of the changes (`items`), with what they were compared between."""
+
+    known_at: datetime
+    as_of: date | None
+    position_then: int
+    position_now: int
+    quarantaine: list[UUID] = msgspec.field(default_factory=list)
+    """Cases left out of the comparison: their history, then or now, cannot be folded."""
 
 
-def _json(payload: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(msgspec.json.encode(payload), media_type="application/json", headers=headers)
-
-
-def _app(request: Request) -> Parcours:
-    app: Parcours = request.app.state.parcours
-    return app
-
-
-class QuarantinePage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[Quarantined]
-    total: int
+class QuarantinePage(Page[Quarantined], frozen=True, kw_only=True):
+    pass
 
 
 @router.get(
@@ -90,11 +79,11 @@ class QuarantinePage(msgspec.Struct, frozen=True, kw_only=True):
         **error_responses(401, 403),
     },
 )
-def quarantine(request: Request) -> Response:
+def quarantine(held: Quarantine, paging: Paged) -> Response:
     """Which case each read model set aside, at which event and why: what to correct (void
     the step) so that the case is folded again."""
-    entries = request.app.state.projector.quarantine.entries()
-    return _json(QuarantinePage(items=entries, total=len(entries)))
+    entries = held.entries()
+    return MsgspecJSONResponse(paging.cut(QuarantinePage, entries))
 
 
 @router.get(
@@ -106,17 +95,14 @@ def quarantine(request: Request) -> Response:
     },
 )
 def audit_cases(
-    request: Request,
-    caller: Caller,
+    app: Store,
+    paging: Paged,
     known_at: KnownAt = None,
     as_of: AsOf = None,
     structure_id: str | None = None,
     referent_id: str | None = None,
     statut: Statut | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> Response:
-    app = _app(request)
     states = states_at(app, known_at, as_of)
     rows = [
         r
@@ -125,18 +111,15 @@ def audit_cases(
         and (referent_id is None or r.referent_id == referent_id)
         and (statut is None or r.statut is statut)
     ]
-    return _json(
-        AuditPage(
-            items=rows[offset : offset + limit],
-            total=len(rows),
-            limit=limit,
-            offset=offset,
-            position=states.position,
-            known_at=known_at,
-            as_of=as_of,
-            quarantaine=states.quarantaine,
-        )
+    page = paging.cut(
+        AuditPage,
+        rows,
+        position=states.position,
+        known_at=known_at,
+        as_of=as_of,
+        quarantaine=states.quarantaine,
     )
+    return MsgspecJSONResponse(page)
 
 
 @router.get(
@@ -147,29 +130,20 @@ def audit_cases(
         **error_responses(401, 403, 422),
     },
 )
-def audit_diff(
-    request: Request,
-    caller: Caller,
-    known_at: Annotated[
-        datetime, Query(description="L'instant comparé à maintenant (ISO 8601)"), InWindow
-    ],
-    as_of: AsOf = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> Response:
-    app = _app(request)
+def audit_diff(app: Store, known_at: Then, paging: Paged, as_of: AsOf = None) -> Response:
     result = diff(app, known_at, as_of)
-    page = [
-        explain(app, change, result.known_at) for change in result.changes[offset : offset + limit]
-    ]
-    return _json(
-        DiffPage(
-            diff=msgspec.structs.replace(result, changes=page),
-            total=len(result.changes),
-            limit=limit,
-            offset=offset,
-        )
+    explained = [explain(app, change, result.known_at) for change in paging.window(result.changes)]
+    page = paging.page(
+        DiffPage,
+        explained,
+        len(result.changes),
+        known_at=result.known_at,
+        as_of=result.as_of,
+        position_then=result.position_then,
+        position_now=result.position_now,
+        quarantaine=result.quarantaine,
     )
+    return MsgspecJSONResponse(page)
 
 
 @router.get(
@@ -188,13 +162,13 @@ def audit_diff(
 )
 def audit_export(
     request: Request,
+    app: Store,
     case_id: UUID,
     caller: Caller,
     format: Literal["json", "html"] = "json",
     known_at: KnownAt = None,
     as_of: AsOf = None,
 ) -> Response:
-    app = _app(request)
     check_case(request, caller, case_id, AUDIT_ROLES, None, "export d'audit du dossier")
     history = case_history(app, case_id)
     if not history:
@@ -229,8 +203,7 @@ def audit_export(
     },
 )
 async def audit_log(
-    request: Request,
-    caller: Caller,
+    app: Store,
     start: Annotated[
         datetime | None,
         Query(alias="from", description="Connus après cet instant (défaut: le début)"),
@@ -242,7 +215,6 @@ async def audit_log(
         InWindow,
     ] = None,
 ) -> StreamingResponse:
-    app = _app(request)
     if start is not None and end is not None and aware(app, end) < aware(app, start):
         raise ProblemError(
             422, "fenetre_inversee", "Fenêtre inversée", "`to` précède `from`.", "to"

@@ -1,22 +1,17 @@
 """Who is calling: every route needs a valid bearer token (default deny) except the open ones,
-and a router or route states the roles it admits in one line:
-
-    router = APIRouter(dependencies=[Depends(require(Role.FINANCE, Role.AUDITEUR))])
+and each route states the roles it admits (`api.http.deps.require`).
 
 The token's claims carry the caller's id (`sub`), roles (`roles`) and, for agents, the structures
 they work for (`structures`). docs/security.md has the whole policy.
 """
 
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import structlog
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
-from adapters.tokens import InvalidToken, TokenVerifier
 from api.http.problems import ProblemError
 
 log = structlog.get_logger("access")
@@ -88,52 +83,6 @@ def unauthenticated(detail: str) -> ProblemError:
 
 def forbidden(detail: str) -> ProblemError:
     return ProblemError(403, "acces_refuse", "Accès refusé", detail, "Authorization")
-
-
-_bearer = HTTPBearer(auto_error=False, description="Jeton JWT du fournisseur d'identité")
-
-
-def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """App-level dependency: every route but the open ones needs a valid token."""
-    if request.url.path in OPEN_PATHS:
-        return
-    if credentials is None:
-        raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
-    verifier: TokenVerifier = request.app.state.verifier
-    try:
-        claims = verifier.verify(credentials.credentials)
-    except InvalidToken as e:
-        log.warning("auth.refused", path=request.url.path, reason=str(e))
-        raise unauthenticated(f"Jeton refusé: {e}.") from None
-    principal = principal_from_claims(claims)
-    request.state.principal = principal
-    structlog.contextvars.bind_contextvars(user=principal.sub)
-
-
-def principal(request: Request) -> Principal:
-    found: Principal | None = getattr(request.state, "principal", None)
-    if found is None:  # an open route asking for a caller
-        raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
-    return found
-
-
-Caller = Annotated[Principal, Depends(principal)]
-
-
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting callers with at least one of `roles`; 403 otherwise."""
-    allowed = frozenset(roles)
-
-    def check(caller: Caller) -> Principal:
-        if caller.roles.isdisjoint(allowed):
-            names = ", ".join(sorted(allowed))
-            raise forbidden(f"Réservé aux rôles: {names}.")
-        return caller
-
-    return check
 
 
 def access_reason(request: Request, purpose: str) -> str:

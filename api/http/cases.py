@@ -2,17 +2,18 @@
 
 import hashlib
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, NamedTuple
 from uuid import UUID
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.case_store import CaseFilter
-from adapters.readmodels.projector import Projector
 from api.http import examples
 from api.http.access import (
     CORRECTION_ROLES,
@@ -25,18 +26,13 @@ from api.http.access import (
     only_as_agent,
     unknown_case,
 )
-from api.http.auth import Caller, Principal, Role, require
+from api.http.auth import Principal, Role
+from api.http.deps import Caller, ReadModel, Store, parcours, require
 from api.http.limits import decode, if_match_version, json_body
+from api.http.params import AsOf, KnownAt, Page, Paged, Position
 from api.http.problems import ProblemError
-from api.http.schemas import (
-    AsOf,
-    KnownAt,
-    Offset,
-    Position,
-    error_responses,
-    json_response,
-    request_body,
-)
+from api.http.responses import MsgspecJSONResponse
+from api.http.schemas import error_responses, json_response, request_body
 from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from api.services.audit import case_at, case_history
 from api.services.cases import Outcome, handle
@@ -63,21 +59,9 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     replayed: bool
 
 
-class CasePage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[CaseRow]
-    total: int
-    limit: int
-    offset: int
+class CasePage(Page[CaseRow], frozen=True, kw_only=True):
     position: int
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        msgspec.json.encode(payload),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
+    """The log position the read model reflects."""
 
 
 def _admit(
@@ -87,8 +71,8 @@ def _admit(
     author's (the case's own for an agent, whose token may list several) and the history read
     to admit it (the command is decided on it). A correction is admitted for the roles that
     may record the step it corrects."""
-    app: Parcours = request.app.state.parcours
-    allowed = STEP_ROLES.get(step.slug, CORRECTION_ROLES)
+    app = parcours(request)
+    allowed = STEP_ROLES[step.slug]
     history = app.history(case_id)
     if isinstance(command, AnnulerEtape | RectifierEtape):
         allowed = _correction_roles(history, command)
@@ -159,7 +143,7 @@ async def _run(
     fingerprint = hashlib.sha256(
         b"%s %s\n%s" % (request.method.encode(), request.url.path.encode(), raw)
     ).hexdigest()
-    app: Parcours = request.app.state.parcours
+    app = parcours(request)
     try:
         outcome: Outcome = await run_in_threadpool(
             handle,
@@ -188,7 +172,7 @@ async def _run(
         position=outcome.position,
         replayed=outcome.replayed,
     )
-    return _json(result, 201 if outcome.created else 200, headers)
+    return MsgspecJSONResponse(result, 201 if outcome.created else 200, headers)
 
 
 IfMatch = Annotated[
@@ -213,6 +197,7 @@ AccessReason = Annotated[
         201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
         **error_responses(400, 401, 403, 409, 422),
     },
+    dependencies=[Depends(require(*STEP_ROLES[ENTREE.slug]))],
 )
 async def create_case(
     request: Request,
@@ -249,6 +234,7 @@ def _register(step: Step) -> None:
             200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
             **error_responses(400, 401, 403, 404, 409, 422),
         },
+        dependencies=[Depends(require(*STEP_ROLES[step.slug]))],
     )
 
 
@@ -256,10 +242,12 @@ for _step in [*STEPS, *CORRECTIONS]:
     _register(_step)
 
 
-def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -> list[Recorded]:
+def _history(
+    request: Request, app: Parcours, caller: Principal, case_id: UUID, purpose: str
+) -> list[Recorded]:
     """The case's events with their log positions, once the caller is admitted to read it
     (404 for an agent outside its structures, as for an unknown case)."""
-    history = case_history(request.app.state.parcours, case_id)
+    history = case_history(app, case_id)
     structure = None
     unfoldable: ProblemError | None = None
     try:
@@ -275,31 +263,52 @@ def _history(request: Request, caller: Principal, case_id: UUID, purpose: str) -
     return history
 
 
+class CaseRead(NamedTuple):
+    """A case read by an admitted caller: its history and the moment asked for."""
+
+    case_id: UUID
+    history: list[Recorded]
+    as_of: date | None
+    known_at: datetime | None
+
+
+def _reading(purpose: str) -> Callable[..., CaseRead]:
+    """A dependency reading the case named by the path, for `purpose` (the access log's)."""
+
+    def read(
+        request: Request,
+        app: Store,
+        case_id: UUID,
+        caller: Caller,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        reason: AccessReason = None,
+    ) -> CaseRead:
+        return CaseRead(case_id, _history(request, app, caller, case_id, purpose), as_of, known_at)
+
+    return read
+
+
+_READ_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
 @router.get(
     "/{case_id}",
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
-    responses={
-        200: json_response(CaseRow, "État du dossier", examples.CASE),
-        **error_responses(401, 403, 404, 409, 422),
-    },
+    responses={200: json_response(CaseRow, "État du dossier", examples.CASE), **_READ_ERRORS},
     dependencies=_readers,
 )
 def get_case(
-    request: Request,
-    case_id: UUID,
-    caller: Caller,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    reason: AccessReason = None,
+    app: Store, read: Annotated[CaseRead, Depends(_reading("lecture de l'état du dossier"))]
 ) -> Response:
-    history = _history(request, caller, case_id, "lecture de l'état du dossier")
+    case_id, history, as_of, known_at = read
     if as_of is None and known_at is None:
         with folding(case_id):
             row = case_row(history)
         assert row is not None  # an entry is never voided
-        return _json(row, headers={"ETag": f'"{row.version}"'})
+        return MsgspecJSONResponse(row, headers={"ETag": f'"{row.version}"'})
     with folding(case_id):
-        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
+        at = case_at(app, case_id, as_of, known_at, history)
     if at.state is None:
         raise ProblemError(
             404,
@@ -309,7 +318,7 @@ def get_case(
             "instant.",
             "as_of" if known_at is None else "known_at",
         )
-    return _json(at.state, headers={"X-Log-Position": str(at.position)})
+    return MsgspecJSONResponse(at.state, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(
@@ -318,22 +327,17 @@ def get_case(
     "telle que connue à un instant)",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
-        **error_responses(401, 403, 404, 409, 422),
+        **_READ_ERRORS,
     },
     dependencies=_readers,
 )
 def get_timeline(
-    request: Request,
-    case_id: UUID,
-    caller: Caller,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    reason: AccessReason = None,
+    app: Store,
+    read: Annotated[CaseRead, Depends(_reading("lecture de la chronologie du dossier"))],
 ) -> Response:
-    history = _history(request, caller, case_id, "lecture de la chronologie du dossier")
-    with folding(case_id):
-        at = case_at(request.app.state.parcours, case_id, as_of, known_at, history)
-    return _json(at.timeline, headers={"X-Log-Position": str(at.position)})
+    with folding(read.case_id):
+        at = case_at(app, read.case_id, read.as_of, read.known_at, read.history)
+    return MsgspecJSONResponse(at.timeline, headers={"X-Log-Position": str(at.position)})
 
 
 @router.get(
@@ -346,17 +350,15 @@ def get_timeline(
     dependencies=_readers,
 )
 def list_cases(
-    request: Request,
+    projector: ReadModel,
     caller: Caller,
+    paging: Paged,
     structure_id: str | None = None,
     referent_id: str | None = None,
     statut: Statut | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
     after: Position = None,
 ) -> Response:
     structure_id = listing_structure(caller, structure_id)
-    projector: Projector = request.app.state.projector
     if after is not None and projector.position() < after:
         projector.catch_up(until=after)
     rows, total = projector.view.find(
@@ -365,10 +367,7 @@ def list_cases(
             referent_id=referent_id,
             statut=statut.value if statut else None,
         ),
-        limit,
-        offset,
+        paging.limit,
+        paging.offset,
     )
-    page = CasePage(
-        items=rows, total=total, limit=limit, offset=offset, position=projector.position()
-    )
-    return _json(page)
+    return MsgspecJSONResponse(paging.page(CasePage, rows, total, position=projector.position()))

@@ -10,9 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
 from adapters.render.extracts import MEDIA_TYPES, Format
-from api.http.auth import Caller, Role, require
-from api.http.limits import content_disposition, read_json
+from api.http.auth import Role
+from api.http.deps import AppSettings, Authored, Store, require
+from api.http.limits import read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
+from api.http.responses import MsgspecJSONResponse, content_disposition
 from api.http.schemas import error_responses, json_response, request_body
 from api.services.cohorts import (
     Cle,
@@ -24,7 +27,6 @@ from api.services.cohorts import (
     load_definition,
     save_definition,
 )
-from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
 from projections.cohort_analysis import CourbesCohorte, Transition
 from projections.pseudonym import NiveauCommune
@@ -57,10 +59,6 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     if 404 in responses:
         responses[404] = {**responses[404], "description": "Cohorte inconnue"}
     return responses
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
 
 
 def _definition(app: Parcours, nom: str) -> DefinitionCohorte:
@@ -98,29 +96,31 @@ def _days(raw: str) -> list[int]:
         **_problems(400, 422),
     },
 )
-async def put_cohort(nom: str, request: Request, caller: Caller) -> Response:
+async def put_cohort(nom: str, request: Request, app: Store, author: Authored) -> Response:
     definition = await read_json(request, DefinitionCohorte)
-    app: Parcours = request.app.state.parcours
-    author = Author(
-        user=caller.sub,
-        structure_id=caller.primary_structure,
-        request_id=request.state.request_id,
-    )
     version, created = await run_in_threadpool(save_definition, app, nom, definition, author)
-    return _json(Cohorte(nom=nom, definition=definition, version=version), 201 if created else 200)
+    return MsgspecJSONResponse(
+        Cohorte(nom=nom, definition=definition, version=version), 201 if created else 200
+    )
 
 
-@router.get("", summary="Les définitions enregistrées")
-def get_cohorts(request: Request) -> Response:
-    app: Parcours = request.app.state.parcours
+class CohortPage(Page[Cohorte], frozen=True, kw_only=True):
+    """The saved definitions, by name."""
+
+
+@router.get(
+    "",
+    summary="Les définitions enregistrées (paginées)",
+    responses={200: json_response(CohortPage, "Page de définitions", None), **_problems(422)},
+)
+def get_cohorts(app: Store, paging: Paged) -> Response:
     items = [Cohorte(nom=n, definition=d) for n, d in list_definitions(app).items()]
-    return _json(items)
+    return MsgspecJSONResponse(paging.cut(CohortPage, items))
 
 
 @router.get("/{nom}", summary="Une définition", responses=_problems(404, 422))
-def get_cohort(nom: str, request: Request) -> Response:
-    app: Parcours = request.app.state.parcours
-    return _json(Cohorte(nom=nom, definition=_definition(app, nom)))
+def get_cohort(nom: str, app: Store) -> Response:
+    return MsgspecJSONResponse(Cohorte(nom=nom, definition=_definition(app, nom)))
 
 
 @router.get(
@@ -134,20 +134,20 @@ def get_cohort(nom: str, request: Request) -> Response:
 )
 def get_extract(
     nom: str,
-    request: Request,
+    app: Store,
+    settings: AppSettings,
     forme: Forme = Forme.EPISODES,
     format: Format = Format.PARQUET,
     cle: Cle = Cle.ROTATIVE,
     communes: NiveauCommune = NiveauCommune.COMMUNE,
 ) -> StreamingResponse:
-    app: Parcours = request.app.state.parcours
     definition = _definition(app, nom)
     body = extract_stream(
         app,
         definition,
         forme=forme,
         fmt=format,
-        key=key_for(app.settings, cle),
+        key=key_for(settings, cle),
         communes=communes,
     )
     filename = f"{nom}-{forme.value}.{format.value}"
@@ -162,9 +162,8 @@ Compare = Annotated[str | None, Query(description="Une seconde cohorte à compar
 
 
 def _curves(
-    request: Request, nom: str, comparer: str | None, jours: list[int]
+    app: Parcours, nom: str, comparer: str | None, jours: list[int]
 ) -> list[CourbesCohorte]:
-    app: Parcours = request.app.state.parcours
     names = [nom] if comparer is None or comparer == nom else [nom, comparer]
     definitions = {n: _definition(app, n) for n in names}
     results = analyse(app, definitions)
@@ -177,9 +176,9 @@ def _curves(
     responses=_problems(404, 422),
 )
 def get_curves(
-    nom: str, request: Request, jours: str = "30,60,90,180,365", comparer: Compare = None
+    nom: str, app: Store, jours: str = "30,60,90,180,365", comparer: Compare = None
 ) -> Response:
-    return _json(_curves(request, nom, comparer, _days(jours)))
+    return MsgspecJSONResponse(_curves(app, nom, comparer, _days(jours)))
 
 
 @router.get(
@@ -189,14 +188,14 @@ def get_curves(
 )
 def get_chart(
     nom: str,
-    request: Request,
+    app: Store,
     format: Literal["png", "svg"] = "png",
     jusqu_a: Annotated[int, Query(ge=1, le=3650, description="Dernier jour tracé")] = 730,
     comparer: Compare = None,
 ) -> Response:
     from adapters.render.charts import curves_chart  # matplotlib: loaded on the first chart asked
 
-    cohorts = _curves(request, nom, comparer, list(range(jusqu_a + 1)))
+    cohorts = _curves(app, nom, comparer, list(range(jusqu_a + 1)))
     media = "image/svg+xml" if format == "svg" else "image/png"
     return Response(curves_chart(cohorts, format), media_type=media)
 
@@ -209,7 +208,6 @@ def get_chart(
         **_problems(404, 422),
     },
 )
-def get_transitions(nom: str, request: Request) -> Response:
-    app: Parcours = request.app.state.parcours
+def get_transitions(nom: str, app: Store) -> Response:
     definition = _definition(app, nom)
-    return _json(analyse(app, {nom: definition})[nom].transitions.table())
+    return MsgspecJSONResponse(analyse(app, {nom: definition})[nom].transitions.table())

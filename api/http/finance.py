@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Parcours
 from adapters.render.csv import etat_csv, simulation_csv
-from api.http.auth import Caller, Role, require
-from api.http.limits import content_disposition, read_json
+from api.http.auth import Role
+from api.http.deps import Authored, Financing, Store, require
+from api.http.limits import read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
+from api.http.responses import CSV, MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response, request_body
-from api.services.commands import Author
-from api.services.finance import Finance
 from api.services.schedules import adopt, adoptions, shipped
 from domain.payments import Etat, Ligne, bornes
 from domain.tariffs import Adoption, Bareme, TariffError, bareme_from
@@ -33,26 +33,6 @@ router = APIRouter(
 
 _adopters = [Depends(require(Role.FINANCE, Role.ADMIN))]
 _issuers = [Depends(require(Role.FINANCE))]
-CSV = "text/csv"
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
-
-
-def _finance(request: Request) -> Finance:
-    state = request.app.state
-    if getattr(state, "finance", None) is None:
-        parcours: Parcours = state.parcours
-        state.finance = Finance(parcours)
-    finance: Finance = state.finance
-    return finance
-
-
-def _author(request: Request, caller: Caller) -> Author:
-    return Author(
-        user=caller.sub, structure_id=caller.primary_structure, request_id=request.state.request_id
-    )
 
 
 def _periode(periode: str, field: str = "periode") -> tuple[date, date]:
@@ -68,18 +48,6 @@ def _bareme(raw: Any, field: str = "bareme") -> Bareme:
     except TariffError as e:
         path = f"{field}.{e.field}" if e.field != "bareme" else field
         raise ProblemError(422, e.code, "Barème invalide", f"{path}: {e}", path) from None
-
-
-def _csv(body: str, name: str) -> Response:
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": content_disposition(name)},
-    )
-
-
-def _wants_csv(request: Request) -> bool:
-    return CSV in request.headers.get("accept", "")
 
 
 def _with_csv(kind: Any, description: str) -> dict[str, Any]:
@@ -116,9 +84,8 @@ _BAREME_EXAMPLE = {
     summary="Les barèmes adoptés (qui, quand, à partir de quand, pourquoi) et les barèmes livrés",
     responses={200: json_response(Baremes, "Barèmes", None), **error_responses(401, 403)},
 )
-def get_schedules(request: Request) -> Response:
-    app: Parcours = request.app.state.parcours
-    return _json(Baremes(adoptes=adoptions(app), livres=list(shipped().values())))
+def get_schedules(app: Store) -> Response:
+    return MsgspecJSONResponse(Baremes(adoptes=adoptions(app), livres=list(shipped().values())))
 
 
 @router.post(
@@ -133,12 +100,11 @@ def get_schedules(request: Request) -> Response:
         **error_responses(400, 401, 403, 422),
     },
 )
-async def post_schedule(request: Request, caller: Caller) -> Response:
+async def post_schedule(request: Request, app: Store, author: Authored) -> Response:
     body = await read_json(request, Adopter)
     bareme = _bareme(body.bareme)
-    app: Parcours = request.app.state.parcours
-    adopted = await run_in_threadpool(adopt, app, bareme, body.motif, _author(request, caller))
-    return _json(adopted, 201)
+    adopted = await run_in_threadpool(adopt, app, bareme, body.motif, author)
+    return MsgspecJSONResponse(adopted, 201)
 
 
 # --- lines and simulations ------------------------------------------------------------------------
@@ -158,16 +124,16 @@ class Lignes(msgspec.Struct, frozen=True, kw_only=True):
     responses={200: json_response(Lignes, "Lignes", None), **error_responses(401, 403, 422)},
 )
 async def get_lines(
-    request: Request,
+    finance: Financing,
     periode: Annotated[str, Query(description="AAAA, AAAA-Tn ou AAAA-MM")],
     partenaire: Annotated[str | None, Query(description="Une structure")] = None,
 ) -> Response:
     du, au = _periode(periode)
-    position, lines = await run_in_threadpool(_finance(request).price, Periode(du, au))
+    position, lines = await run_in_threadpool(finance.price, Periode(du, au))
     if partenaire is not None:
         lines = [line for line in lines if line.partenaire == partenaire]
     lines = ordered(lines)
-    return _json(
+    return MsgspecJSONResponse(
         Lignes(du=du, au=au, position=position, total=sum(x.montant for x in lines), lignes=lines)
     )
 
@@ -188,29 +154,38 @@ class Simuler(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         **error_responses(400, 401, 403, 422),
     },
 )
-async def post_simulation(request: Request) -> Response:
+async def post_simulation(request: Request, finance: Financing) -> Response:
     body = await read_json(request, Simuler)
     du, au = _periode(body.periode)
     bareme = _bareme(body.bareme)
-    sim = await run_in_threadpool(_finance(request).simulate, bareme, Periode(du, au))
-    if _wants_csv(request):
-        return _csv(simulation_csv(sim), f"simulation-{bareme.nom}-{body.periode}.csv")
-    return _json(sim)
+    sim = await run_in_threadpool(finance.simulate, bareme, Periode(du, au))
+    if wants_csv(request):
+        return csv_response(simulation_csv(sim), f"simulation-{bareme.nom}-{body.periode}.csv")
+    return MsgspecJSONResponse(sim)
 
 
 # --- statements ---------------------------------------------------------------------------------
 
 
+class EtatPage(Page[Etat], frozen=True, kw_only=True):
+    """Issued statements, partner by partner in the order of their issue."""
+
+
 @router.get(
     "/etats",
-    summary="Les états émis (d'un partenaire ou de tous)",
-    responses={200: json_response(list[Etat], "États émis", []), **error_responses(401, 403)},
+    summary="Les états émis (d'un partenaire ou de tous, paginés)",
+    responses={
+        200: json_response(EtatPage, "Page d'états émis", None),
+        **error_responses(401, 403, 422),
+    },
 )
 async def get_statements(
-    request: Request,
+    finance: Financing,
+    paging: Paged,
     partenaire: Annotated[str | None, Query(description="Une structure")] = None,
 ) -> Response:
-    return _json(await run_in_threadpool(_finance(request).statements, partenaire))
+    issued = await run_in_threadpool(finance.statements, partenaire)
+    return MsgspecJSONResponse(paging.cut(EtatPage, issued))
 
 
 def _unknown(partenaire: str) -> ProblemError:
@@ -224,10 +199,10 @@ def _unknown(partenaire: str) -> ProblemError:
 
 
 def _render(request: Request, etat: Etat, status: int = 200) -> Response:
-    if _wants_csv(request):
+    if wants_csv(request):
         name = f"etat-{etat.partenaire}-{etat.periode}-{etat.statut}.csv"
-        return _csv(etat_csv(etat), name)
-    return _json(etat, status)
+        return csv_response(etat_csv(etat), name)
+    return MsgspecJSONResponse(etat, status)
 
 
 _ETAT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -241,9 +216,10 @@ _ETAT_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="L'état d'un partenaire pour une période: tel qu'émis, sinon le projet du jour",
     responses=_ETAT_RESPONSES,
 )
-async def get_statement(partenaire: str, periode: str, request: Request) -> Response:
+async def get_statement(
+    partenaire: str, periode: str, request: Request, finance: Financing
+) -> Response:
     _periode(periode)
-    finance = _finance(request)
     if finance.registry().get(partenaire) is None:
         raise _unknown(partenaire)
     return _render(request, await run_in_threadpool(finance.statement, partenaire, periode))
@@ -260,10 +236,9 @@ async def get_statement(partenaire: str, periode: str, request: Request) -> Resp
     },
 )
 async def post_statement(
-    partenaire: str, periode: str, request: Request, caller: Caller
+    partenaire: str, periode: str, request: Request, finance: Financing, author: Authored
 ) -> Response:
     _periode(periode)
-    finance = _finance(request)
     if finance.registry().get(partenaire) is None:
         raise _unknown(partenaire)
     if any(e.periode == periode for e in finance.issued(partenaire)):
@@ -274,5 +249,5 @@ async def post_statement(
             f"L'état {partenaire}/{periode} est déjà émis; les écarts iront sur l'état suivant.",
             "periode",
         )
-    etat = await run_in_threadpool(finance.issue, partenaire, periode, _author(request, caller))
+    etat = await run_in_threadpool(finance.issue, partenaire, periode, author)
     return _render(request, etat, 201)

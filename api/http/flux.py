@@ -2,21 +2,21 @@
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Parcours
-from adapters.flux.reports import ReportStore
-from adapters.identity import IdentityStore
+from adapters.flux.reports import Resume
 from api.http.access import READ_ROLES, check_case, current_structure, folding
-from api.http.auth import Caller, Role, log_case_access, require
+from api.http.auth import Role, log_case_access
+from api.http.deps import Caller, FluxReports, Identities, Store, require
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
-from api.http.schemas import error_responses
+from api.http.responses import MsgspecJSONResponse
+from api.http.schemas import error_responses, json_response
 from api.services.flux_import import FluxImporter
 from domain.dossier import Dossier, fold_history
 from domain.events import Recorded
@@ -39,32 +39,8 @@ def _dossier(history: list[Recorded]) -> Dossier:
     return fold_history(history)
 
 
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        msgspec.json.encode(payload),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
-def _parcours(request: Request) -> Parcours:
-    app: Parcours = request.app.state.parcours
-    return app
-
-
-def _reports(request: Request) -> ReportStore:
-    store = getattr(request.app.state, "flux_reports", None)
-    if store is None:
-        store = request.app.state.flux_reports = ReportStore(_parcours(request).settings)
-    return store
-
-
-def _identities(request: Request) -> IdentityStore:
-    store = getattr(request.app.state, "identities", None)
-    if store is None:
-        store = request.app.state.identities = IdentityStore(_parcours(request).settings)
-    return store
+class ImportPage(Page[Resume], frozen=True, kw_only=True):
+    """The imports, the latest first."""
 
 
 @router.post(
@@ -82,6 +58,9 @@ def _identities(request: Request) -> IdentityStore:
 )
 async def upload(
     request: Request,
+    app: Store,
+    identities: Identities,
+    reports: FluxReports,
     fichier: Annotated[str, Query(max_length=200, description="nom du fichier reçu")] = "flux.xml",
     orientation_auto: Annotated[
         bool, Query(description="orientation automatique à l'entrée")
@@ -100,12 +79,7 @@ async def upload(
             raise ProblemError(
                 400, "flux_vide", "Flux vide", "Le corps de la requête est vide.", "body"
             )
-        importer = FluxImporter(
-            _parcours(request),
-            _identities(request),
-            _reports(request),
-            orientation_auto=orientation_auto,
-        )
+        importer = FluxImporter(app, identities, reports, orientation_auto=orientation_auto)
         rapport = await run_in_threadpool(importer.import_file, path, fichier)
     if rapport.statut == "rejete":
         rejet = rapport.rejets[0]
@@ -118,17 +92,21 @@ async def upload(
             f"Rien n'a été importé (rapport {rapport.id}).",
             "body",
         )
-    return _json(rapport, 201, {"Location": f"/flux/imports/{rapport.id}"})
+    return MsgspecJSONResponse(rapport, 201, {"Location": f"/flux/imports/{rapport.id}"})
 
 
 @router.get(
     "/flux/imports",
-    summary="Les derniers imports de flux",
-    responses=error_responses(422),
+    summary="Les imports de flux, les derniers d'abord (paginés)",
+    responses={
+        200: json_response(ImportPage, "Page d'imports", None),
+        **error_responses(401, 403, 422),
+    },
     dependencies=_report_readers,
 )
-def list_imports(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
-    return _json(_reports(request).list(limit))
+def list_imports(reports: FluxReports, paging: Paged) -> Response:
+    items = reports.list(paging.limit, paging.offset)
+    return MsgspecJSONResponse(paging.page(ImportPage, items, reports.count()))
 
 
 @router.get(
@@ -137,13 +115,13 @@ def list_imports(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
     responses=error_responses(404, 422),
     dependencies=_report_readers,
 )
-def get_import(request: Request, import_id: UUID) -> Response:
-    rapport = _reports(request).get(import_id)
+def get_import(reports: FluxReports, import_id: UUID) -> Response:
+    rapport = reports.get(import_id)
     if rapport is None:
         raise ProblemError(
             404, "import_inconnu", "Import inconnu", f"Aucun import {import_id}.", "import_id"
         )
-    return _json(rapport)
+    return MsgspecJSONResponse(rapport)
 
 
 @router.get(
@@ -151,17 +129,20 @@ def get_import(request: Request, import_id: UUID) -> Response:
     tags=["personnes"],
     summary="Identité d'une personne",
     responses=error_responses(404, 422),
+    dependencies=[Depends(require(*READ_ROLES))],
 )
-def get_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
+def get_identity(
+    request: Request, app: Store, identities: Identities, caller: Caller, case_id: UUID
+) -> Response:
     """Who the person is: for those who follow the case (an agent, its structures' cases)."""
-    history = _parcours(request).history(case_id)
+    history = app.history(case_id)
     try:
         with folding(case_id):
             structure = current_structure(_dossier(history)) if history else None
     except ProblemError:
         structure = None  # a case in quarantine is no agent's; staff still reach the identity
     check_case(request, caller, case_id, READ_ROLES, structure, "identité de la personne")
-    identite = _identities(request).read(case_id)
+    identite = identities.read(case_id)
     if identite is None:
         raise ProblemError(
             404,
@@ -170,7 +151,7 @@ def get_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
             f"Aucune identité conservée pour le dossier {case_id} (jamais reçue ou effacée).",
             "case_id",
         )
-    return _json(identite)
+    return MsgspecJSONResponse(identite)
 
 
 @router.delete(
@@ -181,9 +162,11 @@ def get_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
     responses=error_responses(404, 422),
     dependencies=[Depends(require(Role.ADMIN))],
 )
-def erase_identity(request: Request, caller: Caller, case_id: UUID) -> Response:
+def erase_identity(
+    request: Request, identities: Identities, caller: Caller, case_id: UUID
+) -> Response:
     log_case_access(request, caller, case_id, "effacement de l'identité", "granted")
-    if not _identities(request).erase(case_id):
+    if not identities.erase(case_id):
         raise ProblemError(
             404,
             "identite_inconnue",

@@ -5,12 +5,10 @@ request's line. Refusals are problem+json naming the field; nothing is written."
 
 import re
 import time
-import unicodedata
 import uuid
 from datetime import date, datetime
 from itertools import accumulate
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import msgspec
 import structlog
@@ -174,18 +172,6 @@ def too_large(limit: int) -> ProblemError:
         f"Le corps de la requête dépasse {limit} octets.",
         "body",
     )
-
-
-# --- downloads ------------------------------------------------------------------------------
-
-
-def content_disposition(filename: str, disposition: str = "attachment") -> str:
-    """RFC 6266 `Content-Disposition`: an ASCII fallback, and the exact name as RFC 5987
-    `filename*` (UTF-8, percent-encoded), so any name travels in a latin-1 header."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_name).strip() or "export"
-    encoded = quote(filename, safe="")
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 # --- the boundary ---------------------------------------------------------------------------

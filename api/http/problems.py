@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.http.responses import MsgspecJSONResponse
 from api.services.commands import IdempotencyKeyReused, VersionConflict
 from domain.errors import DomainError, DossierInconnu
 
@@ -65,12 +66,7 @@ def problem_response(
 ) -> Response:
     if request is not None and problem.instance is None:
         problem = msgspec.structs.replace(problem, instance=request.url.path)
-    return Response(
-        msgspec.json.encode(problem),
-        status_code=problem.status,
-        media_type=PROBLEM,
-        headers=headers,
-    )
+    return MsgspecJSONResponse(problem, problem.status, headers, media_type=PROBLEM)
 
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")

@@ -1,14 +1,10 @@
 """OpenAPI for msgspec types: request bodies and responses are msgspec Structs, so their JSON
 schemas come from msgspec and are merged into the document FastAPI builds."""
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from fastapi import Query
-from pydantic import AfterValidator
 
-from api.http.limits import MAX_INT64, in_window, year_in_window
 from api.http.problems import PROBLEM, Problem
 
 REF = "#/components/schemas/{name}"
@@ -54,28 +50,3 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"description": _DESCRIPTIONS[code], "content": {PROBLEM: {"schema": schema}}}
         for code in codes
     }
-
-
-InWindow = AfterValidator(in_window)
-InYear = AfterValidator(year_in_window)
-"""Dates and instants named by a query lie in `api.http.limits.date_window()`."""
-KnownAt = Annotated[
-    datetime | None,
-    Query(
-        description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
-        "défaut: maintenant)"
-    ),
-    InWindow,
-]
-AsOf = Annotated[
-    date | None,
-    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
-    InWindow,
-]
-Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Lignes sautées")]
-Position = Annotated[
-    int | None,
-    Query(
-        ge=0, le=MAX_INT64, description="Position du journal à refléter (renvoyée par une commande)"
-    ),
-]

@@ -4,17 +4,17 @@ territory, structure, orientation kind or month; JSON by default, CSV on `Accept
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Parcours
 from adapters.render.csv import table_csv
-from api.http.auth import Role, require
-from api.http.limits import content_disposition
+from api.http.auth import Role
+from api.http.deps import Statistics, require, under_rules
+from api.http.params import AsOf, Au, Communes, Du, InYear, KnownAt, ParQ, Regles, Then
 from api.http.problems import ProblemError
-from api.http.schemas import AsOf, InWindow, InYear, KnownAt, error_responses, json_response
+from api.http.responses import CSV, MsgspecJSONResponse, csv_response, wants_csv
+from api.http.schemas import error_responses, json_response
 from api.services.statistics import FAMILLES, Ecarts, Statistiques
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
@@ -24,31 +24,6 @@ router = APIRouter(
     tags=["statistiques"],
     dependencies=[Depends(require(Role.ORIENTATION, Role.AUDITEUR, Role.FINANCE))],
 )
-
-Par = Literal["territoire", "structure", "type_orientation", "mois"]
-Du = Annotated[date, Query(description="Premier jour de la période"), InWindow]
-Au = Annotated[date, Query(description="Dernier jour de la période"), InWindow]
-ParQ = Annotated[Par | None, Query(description="Ventilation des lignes")]
-Regles = Annotated[
-    str | None,
-    Query(description="Relire sous un jeu de règles nommé (par défaut: celui en vigueur)"),
-]
-Communes = Annotated[
-    list[str] | None,
-    Query(description="Limiter à ces communes (codes INSEE): un territoire"),
-]
-CSV = "text/csv"
-
-
-def statistiques(request: Request) -> Statistiques:
-    """One per application: the rule book is read once."""
-    state = request.app.state
-    if getattr(state, "statistiques", None) is None:
-        parcours: Parcours = state.parcours
-        state.statistiques = Statistiques(parcours)
-    stats: Statistiques = state.statistiques
-    return stats
-
 
 MAX_MONTHS = 240
 """Longest period read (20 years): enough for any report, bounded for a monthly breakdown."""
@@ -76,33 +51,15 @@ def periode(du: date, au: date) -> Periode:
 
 
 def render(request: Request, tableau: Tableau) -> Response:
-    if CSV in request.headers.get("accept", ""):
+    if wants_csv(request):
         name = f"{tableau.indicateur}-{tableau.du}-{tableau.au}.csv"
-        return Response(
-            table_csv(tableau).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": content_disposition(name)},
-        )
-    return Response(msgspec.json.encode(tableau), media_type="application/json")
-
-
-def checked(request: Request, regles: str | None) -> Statistiques:
-    """The statistics, once the rule set asked for is known to exist."""
-    stats = statistiques(request)
-    if regles is not None and regles not in stats.reglement.noms:
-        known = ", ".join(stats.reglement.noms)
-        raise ProblemError(
-            422,
-            "regles_inconnues",
-            "Règles inconnues",
-            f"{regles!r}: choisir parmi {known}.",
-            "regles",
-        )
-    return stats
+        return csv_response(table_csv(tableau), name)
+    return MsgspecJSONResponse(tableau)
 
 
 async def compute(
     request: Request,
+    stats: Statistiques,
     famille: str,
     p: Periode,
     par: str | None = None,
@@ -112,7 +69,7 @@ async def compute(
     known_at: datetime | None = None,
     as_of: date | None = None,
 ) -> Response:
-    stats = checked(request, regles)
+    under_rules(stats, regles)
     tableau = await run_in_threadpool(
         stats.calculer, famille, p, par, regles, None, None, structures, communes, known_at, as_of
     )
@@ -127,9 +84,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/regles", summary="Les jeux de règles de délais et leur période d'effet")
-def get_rules(request: Request) -> Response:
-    rules: list[RegleDelais] = list(statistiques(request).reglement.regles)
-    return Response(msgspec.json.encode(rules), media_type="application/json")
+def get_rules(stats: Statistics) -> Response:
+    rules: list[RegleDelais] = list(stats.reglement.regles)
+    return MsgspecJSONResponse(rules)
 
 
 def _period_family(famille: str, summary: str) -> None:
@@ -137,6 +94,7 @@ def _period_family(famille: str, summary: str) -> None:
 
     async def route(
         request: Request,
+        stats: Statistics,
         du: Du,
         au: Au,
         par: ParQ = None,
@@ -146,7 +104,7 @@ def _period_family(famille: str, summary: str) -> None:
         as_of: AsOf = None,
     ) -> Response:
         return await compute(
-            request, famille, periode(du, au), par, regles, None, commune, known_at, as_of
+            request, stats, famille, periode(du, au), par, regles, None, commune, known_at, as_of
         )
 
     router.add_api_route(
@@ -177,6 +135,7 @@ _period_family(
 )
 async def get_drees(
     request: Request,
+    stats: Statistics,
     annee: Annotated[int, Query(ge=2000, le=2100, description="L'année de l'enquête"), InYear],
     par: Annotated[
         Literal["territoire", "structure", "type_orientation"] | None,
@@ -187,7 +146,7 @@ async def get_drees(
     as_of: AsOf = None,
 ) -> Response:
     year = periode(date(annee, 1, 1), date(annee, 12, 31))
-    return await compute(request, "drees", year, par, None, None, commune, known_at, as_of)
+    return await compute(request, stats, "drees", year, par, None, None, commune, known_at, as_of)
 
 
 @router.get(
@@ -197,6 +156,7 @@ async def get_drees(
 )
 async def get_aave(
     request: Request,
+    stats: Statistics,
     du: Du,
     au: Au,
     structure_id: Annotated[
@@ -206,7 +166,7 @@ async def get_aave(
     as_of: AsOf = None,
 ) -> Response:
     return await compute(
-        request, "aave", periode(du, au), None, None, structure_id, None, known_at, as_of
+        request, stats, "aave", periode(du, au), None, None, structure_id, None, known_at, as_of
     )
 
 
@@ -216,7 +176,7 @@ async def get_aave(
     responses=error_responses(401, 403, 422),
 )
 async def get_chart(
-    request: Request,
+    stats: Statistics,
     du: Du,
     au: Au,
     commune: Communes = None,
@@ -227,7 +187,7 @@ async def get_chart(
 ) -> Response:
     from adapters.render.charts import delays_chart  # matplotlib: loaded on the first chart asked
 
-    stats = checked(request, regles)
+    under_rules(stats, regles)
     p = periode(du, au)
     tableau = await run_in_threadpool(
         stats.calculer, "taux", p, "mois", regles, None, None, None, commune, known_at, as_of
@@ -254,15 +214,11 @@ assert set(get_args(Famille)) == set(FAMILLES)
     },
 )
 async def get_differences(
-    request: Request,
+    stats: Statistics,
     famille: Annotated[Famille, Query(description="La famille d'indicateurs")],
     du: Du,
     au: Au,
-    known_at: Annotated[
-        datetime,
-        Query(description="L'instant où le tableau a été produit (ISO 8601)"),
-        InWindow,
-    ],
+    known_at: Then,
     as_of: AsOf = None,
     par: ParQ = None,
     regles: Regles = None,
@@ -270,9 +226,9 @@ async def get_differences(
     structure_id: Annotated[list[str] | None, Query(description="Structures (AAVE)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Dossiers listés au plus")] = 100,
 ) -> Response:
-    stats = checked(request, regles)
+    under_rules(stats, regles)
     p = periode(du, au)
     result = await run_in_threadpool(
         stats.ecarts, famille, p, known_at, par, regles, structure_id, commune, as_of, limit
     )
-    return Response(msgspec.json.encode(result), media_type="application/json")
+    return MsgspecJSONResponse(result)

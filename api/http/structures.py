@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.eventlog.store import Parcours
-from api.http.auth import Caller, Role, require
+from api.http.auth import Role
+from api.http.deps import Authored, Store, require
 from api.http.limits import read_json
+from api.http.params import Page, Paged
 from api.http.problems import ProblemError
+from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
-from api.services.commands import Author
 from api.services.structures import declare_structure, load_structures
 from domain.structures import Structure
 from domain.vocabulary import TypeOrganisme
@@ -40,10 +41,6 @@ class Declaration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 EXAMPLE = {"nom": "AAVE Melun", "type_organisme": "aave", "etp": 3.5, "effective_on": "2022-01-01"}
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
-
-
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     responses = error_responses(*codes)
     if 404 in responses:
@@ -62,12 +59,10 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         **_problems(400, 401, 403, 422),
     },
 )
-async def put_structure(structure_id: str, request: Request, caller: Caller) -> Response:
+async def put_structure(
+    structure_id: str, request: Request, app: Store, author: Authored
+) -> Response:
     body = await read_json(request, Declaration)
-    app: Parcours = request.app.state.parcours
-    author = Author(
-        user=caller.sub, structure_id=caller.primary_structure, request_id=request.state.request_id
-    )
     _, created = await run_in_threadpool(
         declare_structure,
         app,
@@ -79,16 +74,23 @@ async def put_structure(structure_id: str, request: Request, caller: Caller) -> 
         author,
     )
     found = load_structures(app).get(structure_id)
-    return _json(found, 201 if created else 200)
+    return MsgspecJSONResponse(found, 201 if created else 200)
+
+
+class StructurePage(Page[Structure], frozen=True, kw_only=True):
+    """The declared structures, by identifier."""
 
 
 @router.get(
     "",
-    summary="Les structures déclarées",
-    responses={200: json_response(list[Structure], "Structures", []), **_problems(401, 403)},
+    summary="Les structures déclarées (paginées)",
+    responses={
+        200: json_response(StructurePage, "Page de structures", None),
+        **_problems(401, 403, 422),
+    },
 )
-def get_structures(request: Request) -> Response:
-    return _json(load_structures(request.app.state.parcours).all())
+def get_structures(app: Store, paging: Paged) -> Response:
+    return MsgspecJSONResponse(paging.cut(StructurePage, load_structures(app).all()))
 
 
 @router.get(
@@ -96,8 +98,8 @@ def get_structures(request: Request) -> Response:
     summary="Une structure et ses déclarations datées",
     responses={200: json_response(Structure, "Structure", None), **_problems(401, 403, 404)},
 )
-def get_structure(structure_id: str, request: Request) -> Response:
-    found = load_structures(request.app.state.parcours).get(structure_id)
+def get_structure(structure_id: str, app: Store) -> Response:
+    found = load_structures(app).get(structure_id)
     if found is None:
         raise ProblemError(
             404,
@@ -106,4 +108,4 @@ def get_structure(structure_id: str, request: Request) -> Response:
             f"Aucune structure {structure_id!r}.",
             "structure_id",
         )
-    return _json(found)
+    return MsgspecJSONResponse(found)

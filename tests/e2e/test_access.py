@@ -15,8 +15,12 @@ from fastapi.testclient import TestClient
 
 from adapters.logging import configure_logging
 from adapters.settings import Settings
+from api.http.access import STEP_ROLES
 from api.http.app import create_app
-from api.http.auth import Role, require
+from api.http.auth import OPEN_PATHS, Role
+from api.http.deps import api_routes, declared_roles, require, undeclared
+from api.http.steps import CORRECTIONS, STEPS
+from api.http.steps import ENTREE as ENTREE_STEP
 from tests.auth import bearer, token
 from tests.e2e.helpers import (
     AGENT_AAVE,
@@ -297,3 +301,30 @@ def test_every_access_to_a_case_is_logged_with_who_and_why(
     assert accesses[0]["roles"] == ["agent"]
     assert accesses[0]["structures"] == ["ccas-creteil"]
     assert accesses[1]["reason"] == "lecture de la chronologie du dossier"
+
+
+# --- declared roles -------------------------------------------------------------------------
+
+
+def test_every_route_but_the_open_ones_declares_its_roles(settings: Settings) -> None:
+    app = create_app(settings)
+    routes = list(api_routes(app))
+    assert len(routes) > 50
+    for route in routes:
+        assert route.path in OPEN_PATHS or declared_roles(route.dependant), route
+    assert undeclared(app) == []
+    careless = APIRouter(prefix="/sans-roles")
+
+    @careless.get("")
+    def anyone() -> dict[str, str]:
+        return {"ok": "tous"}
+
+    app.include_router(careless)
+    assert undeclared(app) == ["GET /sans-roles"]
+
+
+def test_each_step_route_declares_the_roles_of_its_step(settings: Settings) -> None:
+    posts = {r.path: r for r in api_routes(create_app(settings)) if r.method == "POST"}
+    for step in [ENTREE_STEP, *STEPS, *CORRECTIONS]:
+        path = "/dossiers" + (f"/{{case_id}}/{step.slug}" if step.slug else "")
+        assert STEP_ROLES[step.slug] in declared_roles(posts[path].dependant), path

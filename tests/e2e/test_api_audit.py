@@ -258,10 +258,9 @@ def _uuid(text: str) -> Any:
 def test_the_diff_lists_what_changed_and_why(told: tuple[TestClient, Parcours, str, str]) -> None:
     client, _, a, b = told
     page = get(client, "/audit/diff", known_at=REPORT)
-    d = page["diff"]
-    assert (d["position_then"], d["position_now"], page["total"]) == (4, 7, 2)
-    changes = {c["case_id"]: c for c in d["changes"]}
-    assert [c["case_id"] for c in d["changes"]] == sorted([a, b])
+    assert (page["position_then"], page["position_now"], page["total"]) == (4, 7, 2)
+    changes = {c["case_id"]: c for c in page["items"]}
+    assert [c["case_id"] for c in page["items"]] == sorted([a, b])
     assert changes[a]["change"] == "modifie"
     assert {f["field"]: (f["then"], f["now"]) for f in changes[a]["fields"]} == {
         "date_orientation": ("2024-01-25", "2024-01-20"),
@@ -281,8 +280,8 @@ def test_the_diff_lists_what_changed_and_why(told: tuple[TestClient, Parcours, s
     )
     assert [(e["version"], e["position"]) for e in changes[b]["events"]] == [(1, 7)]
     # As of 31 January only the orientation's date and B's absence… B entered in March.
-    january = get(client, "/audit/diff", known_at=REPORT, as_of="2024-01-31")["diff"]
-    assert [(c["case_id"], [f["field"] for f in c["fields"]]) for c in january["changes"]] == [
+    january = get(client, "/audit/diff", known_at=REPORT, as_of="2024-01-31")
+    assert [(c["case_id"], [f["field"] for f in c["fields"]]) for c in january["items"]] == [
         (a, ["date_orientation", "date_premiere_orientation"])
     ]
     assert get(client, "/audit/diff", known_at="2024-06-01T00:00:00Z")["total"] == 0

@@ -227,7 +227,7 @@ OUT_OF_BOUNDS: list[tuple[str, dict[str, Any], str]] = [
     ("/dossiers", {"after": 2**63}, "after"),
     ("/audit/dossiers", {"offset": 10**21}, "offset"),
     ("/audit/diff", {"known_at": "2024-01-01T00:00:00", "offset": 2**64}, "offset"),
-    ("/a-traiter", {"page": 10**21}, "page"),
+    ("/a-traiter", {"offset": 10**21}, "offset"),
     ("/statistiques/taux", {"du": "9999-01-01", "au": "9999-12-31", "par": "mois"}, "du"),
     ("/statistiques/graphique", {"du": "2024-01-01", "au": "9999-12-31"}, "au"),
     ("/statistiques/table-3-1", {"du": "0001-01-01", "au": "0001-12-31"}, "du"),

@@ -93,7 +93,16 @@ def _totals(lines: list[Any]) -> dict[str, int]:
 
 def test_structures_registry_over_http(client: TestClient) -> None:
     listed = client.get("/structures", headers=ORIENTEUR).json()
-    assert [s["structure_id"] for s in listed] == ["aave-c", "aave-d", "asso-b", "ccas-a", "mds-1"]
+    assert [s["structure_id"] for s in listed["items"]] == [
+        "aave-c",
+        "aave-d",
+        "asso-b",
+        "ccas-a",
+        "mds-1",
+    ]
+    assert (listed["total"], listed["limit"], listed["offset"]) == (5, 50, 0)
+    second = client.get("/structures", params={"limit": 2, "offset": 2}, headers=ORIENTEUR).json()
+    assert [s["structure_id"] for s in second["items"]] == ["asso-b", "ccas-a"]
     again = client.put(
         "/structures/aave-c",
         json={"nom": "AAVE C", "type_organisme": "aave", "etp": 0.1, "effective_on": "2022-07-01"},
@@ -346,7 +355,7 @@ def test_statement_refusals_and_roles(client: TestClient, app: Parcours) -> None
     assert refused.status_code == 403
     assert refused.headers["content-type"] == PROBLEM
     assert app.max_position() == before
-    assert client.get("/finance/etats", params={"partenaire": "ccas-a"}).json() == []
+    assert client.get("/finance/etats", params={"partenaire": "ccas-a"}).json()["items"] == []
 
 
 # --- simulations --------------------------------------------------------------------------------

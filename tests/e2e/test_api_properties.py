@@ -125,7 +125,7 @@ LIST_ROUTES: dict[str, list[str]] = {
     ],
     "/audit/diff": ["known_at", "as_of", "limit", "offset"],
     "/audit/journal": ["from", "to"],
-    "/a-traiter": ["structure_id", "referent_id", "motif", "tri", "page", "taille", "regles"],
+    "/a-traiter": ["structure_id", "referent_id", "motif", "tri", "limit", "offset", "regles"],
     "/statistiques/table-3-1": ["du", "au", "par", "regles", "commune", "known_at", "as_of"],
     "/statistiques/taux": ["du", "au", "par", "regles", "commune", "known_at", "as_of"],
     "/statistiques/complementaires": ["du", "au", "par", "commune", "known_at", "as_of"],
@@ -133,8 +133,8 @@ LIST_ROUTES: dict[str, list[str]] = {
     "/statistiques/aave": ["du", "au", "structure_id", "known_at", "as_of"],
     "/statistiques/ecarts": ["famille", "du", "au", "known_at", "as_of", "par", "limit"],
     "/finance/lignes": ["periode", "partenaire"],
-    "/finance/etats": ["partenaire"],
-    "/flux/imports": ["limit"],
+    "/finance/etats": ["partenaire", "limit", "offset"],
+    "/flux/imports": ["limit", "offset"],
 }
 """The list and statistics routes and their query parameters (charts are left out: drawing
 them costs seconds, and their parameters are those of `/statistiques/taux`)."""
@@ -157,7 +157,7 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
-NUMERIC = frozenset({"limit", "offset", "after", "page", "taille", "annee"})
+NUMERIC = frozenset({"limit", "offset", "after", "annee"})
 DATES = frozenset({"du", "au", "as_of"})
 INSTANTS = frozenset({"known_at", "from", "to"})
 

@@ -116,24 +116,24 @@ def test_roles(client: TestClient) -> None:
 
 
 def test_worklist_paged_sorted_and_scoped(client: TestClient) -> None:
-    everyone = client.get("/a-traiter", params={"taille": 4}).json()
-    assert (everyone["total"], len(everyone["lignes"])) == (10, 4)
-    assert [line["jours"] for line in everyone["lignes"]] == [259, 173, 137, 90]
+    everyone = client.get("/a-traiter", params={"limit": 4}).json()
+    assert (everyone["total"], len(everyone["items"])) == (10, 4)
+    assert [line["jours"] for line in everyone["items"]] == [259, 173, 137, 90]
     assert everyone["par_motif"]["sans_rdv"] == 3
-    page3 = client.get("/a-traiter", params={"taille": 4, "page": 3}).json()
-    assert [line["jours"] for line in page3["lignes"]] == [25, 9]
+    page3 = client.get("/a-traiter", params={"limit": 4, "offset": 8}).json()
+    assert [line["jours"] for line in page3["items"]] == [25, 9]
     late = client.get("/a-traiter", params={"motif": "orientation_en_retard", "tri": "depuis"})
-    assert [(line["depuis"], line["jours"]) for line in late.json()["lignes"]] == [
+    assert [(line["depuis"], line["jours"]) for line in late.json()["items"]] == [
         ("2024-11-03", 58),
         ("2024-12-22", 9),
     ]
     mine = client.get("/a-traiter", headers=AGENT_AAVE).json()
-    assert sorted((line["motif"], line["jours"]) for line in mine["lignes"]) == [
+    assert sorted((line["motif"], line["jours"]) for line in mine["items"]) == [
         ("cer_echu", 72),
         ("sans_rdv", 71),
         ("sans_rdv", 173),
     ]
-    assert {line["structure_id"] for line in mine["lignes"]} == {"aave-1"}
+    assert {line["structure_id"] for line in mine["items"]} == {"aave-1"}
     other = client.get("/a-traiter", params={"structure_id": "ccas-creteil"}, headers=AGENT_AAVE)
     assert other.status_code == 403
     csv = client.get("/a-traiter", headers={**AGENT_AAVE, "Accept": "text/csv"})

@@ -60,7 +60,8 @@ def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -
         assert parcours.max_position() == 2
 
         listed = client.get("/flux/imports").json()
-        assert sorted((r["fichier"], r["statut"]) for r in listed) == [
+        assert (listed["total"], listed["limit"], listed["offset"]) == (2, 50, 0)
+        assert sorted((r["fichier"], r["statut"]) for r in listed["items"]) == [
             ("RSABEI_invalid.xml", "rejete"),
             ("RSABEM.xml", "importe"),
         ]

@@ -1,0 +1,108 @@
+"""The query parameters shared by several routes, declared once: dates and instants (checked to
+lie in `api.http.limits.date_window()`), the paging of every list, the period and breakdown of
+the statistics."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+from fastapi import Depends, Query
+from pydantic import AfterValidator
+
+from api.http.limits import MAX_INT64, in_window, year_in_window
+
+T = TypeVar("T")
+
+InWindow = AfterValidator(in_window)
+InYear = AfterValidator(year_in_window)
+
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="Tel que connu à cet instant (ISO 8601; sans fuseau, heure du département; "
+        "défaut: maintenant)"
+    ),
+    InWindow,
+]
+AsOf = Annotated[
+    date | None,
+    Query(description="La situation à cette date d'effet (défaut: aujourd'hui)"),
+    InWindow,
+]
+Then = Annotated[
+    datetime,
+    Query(
+        description="L'instant comparé à maintenant (ISO 8601; sans fuseau, heure du département)"
+    ),
+    InWindow,
+]
+"""A required `known_at`: the moment a comparison starts from."""
+
+Position = Annotated[
+    int | None,
+    Query(
+        ge=0, le=MAX_INT64, description="Position du journal à refléter (renvoyée par une commande)"
+    ),
+]
+
+# --- paging -------------------------------------------------------------------------------------
+
+MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Lignes de la page, au plus")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="Lignes sautées")]
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """The envelope of every list: the page's `items`, the `total` matching rows, and the
+    window asked for; a list adds its own fields (a log position, counts by motive…)."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+P = TypeVar("P", bound=Page[Any])
+
+
+class Paging(msgspec.Struct, frozen=True):
+    """The window a list route answers: `limit` rows after the first `offset`."""
+
+    limit: int
+    offset: int
+
+    def window(self, rows: Sequence[T]) -> list[T]:
+        return list(rows[self.offset : self.offset + self.limit])
+
+    def page(self, kind: type[P], items: Sequence[Any], total: int, **extra: Any) -> P:
+        """The page of a list its store already cut to the window (`items` of `total`)."""
+        return kind(items=list(items), total=total, limit=self.limit, offset=self.offset, **extra)
+
+    def cut(self, kind: type[P], rows: Sequence[Any], **extra: Any) -> P:
+        """The page of a whole list held in memory."""
+        return self.page(kind, self.window(rows), len(rows), **extra)
+
+
+def paging(limit: Limit = 50, offset: Offset = 0) -> Paging:
+    return Paging(limit, offset)
+
+
+Paged = Annotated[Paging, Depends(paging)]
+"""Every list pages by `limit` (1 to 500, default 50) and `offset` (default 0)."""
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+Du = Annotated[date, Query(description="Premier jour de la période"), InWindow]
+Au = Annotated[date, Query(description="Dernier jour de la période"), InWindow]
+Par = Literal["territoire", "structure", "type_orientation", "mois"]
+ParQ = Annotated[Par | None, Query(description="Ventilation des lignes")]
+Regles = Annotated[
+    str | None,
+    Query(description="Relire sous un jeu de règles nommé (par défaut: celui en vigueur)"),
+]
+Communes = Annotated[
+    list[str] | None,
+    Query(description="Limiter à ces communes (codes INSEE): un territoire"),
+]
