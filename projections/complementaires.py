@@ -40,8 +40,7 @@ def complementaires(
 ) -> ind.Tableau:
     g = ind.Groupes()
     used: set[str] = set()
-    for s in episodes:
-        regle = choix.pour(s)
+    for s, regle in choix.lus(episodes):
         for o in s.orientations:
             if not accompagnement_global(o) or not periode.contient(o.le):
                 continue

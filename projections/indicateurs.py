@@ -7,7 +7,7 @@ a breakdown and the rule book; `docs/indicators.md` states each formula and this
 
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -89,6 +89,11 @@ class Choix(msgspec.Struct, frozen=True):
         if self.nom is not None:
             return self.reglement.par_nom(self.nom)
         return self.reglement.en_vigueur(s.date_flux)
+
+    def lus(self, episodes: Sequence[Suivi]) -> Iterator[tuple[Suivi, RegleDelais]]:
+        """Each episode with the rule set that reads it."""
+        for s in episodes:
+            yield s, self.pour(s)
 
 
 def reference_entree(s: Suivi, regle: RegleDelais) -> date:

@@ -24,8 +24,7 @@ def table31(
 ) -> ind.Tableau:
     g = ind.Groupes()
     used: set[str] = set()
-    for s in episodes:
-        regle = choix.pour(s)
+    for s, regle in choix.lus(episodes):
         ref = ind.reference_entree(s, regle)
         entrant = periode.contient(ref) and s.soumis[0][1]
         if entrant:
