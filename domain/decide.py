@@ -124,7 +124,9 @@ def _current_orientation(state: Dossier, command: Commande) -> Orientation:
         raise DomainError(
             "orientation_requise", "Cette étape demande une orientation en cours.", "effective_on"
         )
-    _not_before(command.effective_on, state.orientation.depuis, "effective_on", "l'orientation")
+    _not_before(
+        command.effective_on, state.orientation.date_orientation, "effective_on", "l'orientation"
+    )
     return state.orientation
 
 
@@ -319,7 +321,7 @@ def _cer(
     state: Dossier, c: cmd.SignerCer | cmd.RenouvelerCer, ctx: Contexte, renouvellement: bool
 ) -> list[Evenement]:
     orientation = _current_orientation(state, c)
-    _not_before(c.date_debut, orientation.depuis, "date_debut", "l'orientation")
+    _not_before(c.date_debut, orientation.date_orientation, "date_debut", "l'orientation")
     return [
         ev.CerSigne(
             effective_on=c.effective_on,

@@ -34,7 +34,7 @@ class Orientation(msgspec.Struct, frozen=True, kw_only=True):
     type_orientation: TypeOrientation
     organisme: TypeOrganisme
     structure_id: str
-    depuis: date
+    date_orientation: date
 
 
 class Rdv(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,7 +114,7 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
                 type_orientation=e.type_orientation,
                 organisme=e.organisme,
                 structure_id=e.structure_id,
-                depuis=e.effective_on,
+                date_orientation=e.effective_on,
             )
             return replace(d, statut=Statut.ORIENTE, orientation=orientation, referent_id=None)
         case ev.ReferentDesigne():

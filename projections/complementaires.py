@@ -42,24 +42,26 @@ def complementaires(
     used: set[str] = set()
     for s, regle in choix.lus(episodes):
         for o in s.orientations:
-            if not accompagnement_global(o) or not periode.contient(o.le):
+            if not accompagnement_global(o) or not periode.contient(o.date_orientation):
                 continue
             used.add(regle.nom)
-            key = ind.cle(par, s, o, o.le)
+            key = ind.cle(par, s, o, o.date_orientation)
             g.add(key, "accompagnements_globaux")
             start = next(
                 (
                     r.date_rdv
                     for r in s.rdvs
-                    if r.accompagnement and r.issue is IssueRdv.SEEN and r.date_rdv >= o.le
+                    if r.accompagnement
+                    and r.issue is IssueRdv.SEEN
+                    and r.date_rdv >= o.date_orientation
                 ),
                 None,
             )
             if start is None:
                 continue
             g.add(key, "accompagnements_demarres")
-            g.sample(key, "demarrage", ind.jours(o.le, start))
-            if start <= regle.accompagnement_global.echeance(o.le):
+            g.sample(key, "demarrage", ind.jours(o.date_orientation, start))
+            if start <= regle.accompagnement_global.echeance(o.date_orientation):
                 g.add(key, "demarres_dans_le_delai")
         ref = ind.reference_entree(s, regle)
         if periode.contient(ref) and s.soumis[0][1]:

@@ -65,11 +65,11 @@ def drees(episodes: Sequence[Suivi], an: int, par: str | None) -> Tableau:
         if not year.contient(s.date_entree):
             continue
         g.add(key, "entrants_primo_orientes")
-        g.sample(key, "orientation", jours(s.date_entree, o.le))
+        g.sample(key, "orientation", jours(s.date_entree, o.date_orientation))
         cer = s.cer_en_cours_le(fin)
         if hors_france_travail(o) and cer is not None and not cer.renouvellement:
             g.add(key, "avec_premier_cer")
-            g.sample(key, "cer", jours(o.le, cer.signe_le))
+            g.sample(key, "cer", jours(o.date_orientation, cer.signe_le))
 
     def build(groupes: Groupes, key: str | None) -> dict[str, Any]:
         line: dict[str, Any] = {c.nom: groupes.count(key, c.nom) for c in COLONNES}
@@ -94,10 +94,10 @@ def _reorientation(g: Groupes, par: str | None, history: list[Suivi], year: Peri
     last: tuple[Suivi, OrientationSuivie, OrientationSuivie] | None = None
     for s in history:
         for before, after in zip(s.orientations, s.orientations[1:], strict=False):
-            if year.contient(after.le) and spe(before) != spe(after):
+            if year.contient(after.date_orientation) and spe(before) != spe(after):
                 last = (s, before, after)
     if last is None:
         return
     s, before, after = last
     name = "reorientations_spe_vers_hors_spe" if spe(before) else "reorientations_hors_spe_vers_spe"
-    g.add(cle(par, s, after, after.le), name)
+    g.add(cle(par, s, after, after.date_orientation), name)

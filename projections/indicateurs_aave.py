@@ -105,12 +105,13 @@ def indicateurs_structure(
             dates.sort()
             intervals.append(jours(dates[0], dates[-1]) / (len(dates) - 1))
         for o in s.orientations:
-            if o.structure_id != structure_id or not periode.contient(o.le):
+            if o.structure_id != structure_id or not periode.contient(o.date_orientation):
                 continue
             oriented += 1
-            deadline = ref.delai_contrat.echeance(o.le)
+            deadline = ref.delai_contrat.echeance(o.date_orientation)
             in_month += any(
-                o.le <= c.signe_le <= deadline and c.structure_id == structure_id for c in s.cers
+                o.date_orientation <= c.signe_le <= deadline and c.structure_id == structure_id
+                for c in s.cers
             )
     months = periode.nb_mois
     per_etp = round(caseload / etp, 1) if etp else None

@@ -31,7 +31,7 @@ from domain.vocabulary import (
 
 
 class OrientationSuivie(msgspec.Struct, kw_only=True, array_like=True):
-    le: date
+    date_orientation: date
     type_orientation: TypeOrientation
     organisme: TypeOrganisme
     structure_id: str
@@ -117,7 +117,7 @@ class Suivi(msgspec.Struct, kw_only=True):
     def orientation_le(self, jour: date) -> OrientationSuivie | None:
         found = None
         for o in self.orientations:
-            if o.le <= jour:
+            if o.date_orientation <= jour:
                 found = o
         return found
 
@@ -130,7 +130,7 @@ class Suivi(msgspec.Struct, kw_only=True):
         orientation = self.orientation_le(jour)
         found = None
         for since, referent in self.referents:
-            if since <= jour and (orientation is None or since >= orientation.le):
+            if since <= jour and (orientation is None or since >= orientation.date_orientation):
                 found = referent
         return found
 
@@ -194,7 +194,7 @@ def _step(s: Suivi, e: Evenement) -> None:
         case ev.OrientationDecidee() | ev.ReorientationDecidee():
             s.orientations.append(
                 OrientationSuivie(
-                    le=e.effective_on,
+                    date_orientation=e.effective_on,
                     type_orientation=e.type_orientation,
                     organisme=e.organisme,
                     structure_id=e.structure_id,

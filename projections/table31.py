@@ -32,14 +32,16 @@ def table31(
             first = s.premiere_orientation
             key = ind.cle(par, s, first, ref)
             g.add(key, "nouveaux_entrants")
-            if first is not None and first.le <= regle.table31_orientation.echeance(ref):
+            if first is not None and first.date_orientation <= regle.table31_orientation.echeance(
+                ref
+            ):
                 g.add(key, "orientes_dans_le_delai")
             cer = s.premier_cer()
             orientation = s.orientation_le(cer.signe_le) if cer else None
             if cer is not None and orientation is not None and ind.hors_france_travail(orientation):
                 key = ind.cle(par, s, orientation, ref)
                 g.add(key, "premiers_cer")
-                if cer.signe_le <= regle.table31_cer.echeance(orientation.le):
+                if cer.signe_le <= regle.table31_cer.echeance(orientation.date_orientation):
                     g.add(key, "premiers_cer_dans_le_delai")
         rdv = s.premier_rdv_accompagnement()
         if rdv is None or not periode.contient(rdv.planifie_le):
@@ -54,7 +56,7 @@ def table31(
         used.add(regle.nom)
         key = ind.cle(par, s, orientation, rdv.planifie_le)
         g.add(key, "premiers_rdv")
-        if rdv.date_rdv <= regle.table31_premier_rdv.echeance(orientation.le):
+        if rdv.date_rdv <= regle.table31_premier_rdv.echeance(orientation.date_orientation):
             g.add(key, "premiers_rdv_dans_le_delai")
 
     def build(groupes: ind.Groupes, key: str | None) -> dict[str, Any]:

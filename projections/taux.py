@@ -54,13 +54,13 @@ def taux_et_delais(
         cases.setdefault(s.case_id, []).append(s)
         regle = choix.pour(s)
         first = s.premiere_orientation
-        if first is not None and periode.contient(first.le):
+        if first is not None and periode.contient(first.date_orientation):
             used.add(regle.nom)
             ref = ind.reference_entree(s, regle)
-            key = ind.cle(par, s, first, first.le)
+            key = ind.cle(par, s, first, first.date_orientation)
             g.add(key, "orientations")
-            g.sample(key, "orientation", ind.jours(ref, first.le))
-            if first.le <= regle.orientation.echeance(ref):
+            g.sample(key, "orientation", ind.jours(ref, first.date_orientation))
+            if first.date_orientation <= regle.orientation.echeance(ref):
                 g.add(key, "orientations_dans_le_delai")
         cer = s.premier_cer()
         if cer is None or not periode.contient(cer.signe_le):
@@ -74,8 +74,8 @@ def taux_et_delais(
         used.add(regle.nom)
         key = ind.cle(par, s, o, cer.signe_le)
         g.add(key, "premiers_contrats")
-        g.sample(key, "contrat", ind.jours(o.le, cer.signe_le))
-        if cer.signe_le <= target.echeance(o.le):
+        g.sample(key, "contrat", ind.jours(o.date_orientation, cer.signe_le))
+        if cer.signe_le <= target.echeance(o.date_orientation):
             g.add(key, "premiers_contrats_dans_le_delai")
     stock_days = periode.fins_de_mois() if par == "mois" else [periode.au]
     for history in cases.values():

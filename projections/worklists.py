@@ -90,20 +90,24 @@ def alertes(s: Suivi, today: date, regle: RegleDelais) -> list[Alerte]:
             detail = f"Entrée le {ref}, orientation attendue sous {regle.orientation.libelle}"
             out.append(_alerte(s, Motif.ORIENTATION_EN_RETARD, due, due + day, today, detail))
         return out + _sans_issue(s, today)
-    since_orientation = [r for r in s.rdvs if r.accompagnement and r.planifie_le >= o.le]
+    since_orientation = [
+        r for r in s.rdvs if r.accompagnement and r.planifie_le >= o.date_orientation
+    ]
     followed = hors_france_travail(o)
     if followed and o.type_orientation in ACCOMPAGNEMENT_SOCIAL and not since_orientation:
-        due = regle.premier_rdv.echeance(o.le)
+        due = regle.premier_rdv.echeance(o.date_orientation)
         if today > due:
-            detail = f"Orienté le {o.le}, premier RDV attendu sous {regle.premier_rdv.libelle}"
+            detail = f"Orienté le {o.date_orientation}, premier RDV attendu sous {regle.premier_rdv.libelle}"
             out.append(_alerte(s, Motif.PREMIER_RDV_EN_RETARD, due, due + day, today, detail))
     target = regle.delai_cer(o.type_orientation, o.organisme)
     signed = [c for c in s.cers if c.signe_le <= today]
-    if target is not None and not any(c.signe_le >= o.le for c in signed):
+    if target is not None and not any(c.signe_le >= o.date_orientation for c in signed):
         current = s.cer_en_cours_le(today)
-        due = target.echeance(o.le)
+        due = target.echeance(o.date_orientation)
         if current is None and today > due:
-            detail = f"Orienté le {o.le}, {regle.contrat} attendu sous {target.libelle}"
+            detail = (
+                f"Orienté le {o.date_orientation}, {regle.contrat} attendu sous {target.libelle}"
+            )
             out.append(_alerte(s, Motif.CER_EN_RETARD, due, due + day, today, detail))
     if signed:
         last = max(signed, key=lambda c: c.date_fin)

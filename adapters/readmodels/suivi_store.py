@@ -38,7 +38,7 @@ def _columns(episodes: list[Suivi]) -> tuple[str | None, str | None, bool]:
     last = episodes[-1]
     o = last.orientations[-1] if last.orientations else None
     referent = None
-    if last.referents and (o is None or last.referents[-1][0] >= o.le):
+    if last.referents and (o is None or last.referents[-1][0] >= o.date_orientation):
         referent = last.referents[-1][1]
     return (o.structure_id if o else None), referent, last.date_fin is None
 

@@ -246,7 +246,7 @@ def test_the_case_state_follows_the_steps() -> None:
         type_orientation=TypeOrientation.SOCIALE,
         organisme=TypeOrganisme.CCAS,
         structure_id="ccas-1",
-        depuis=D(2024, 1, 25),
+        date_orientation=D(2024, 1, 25),
     )
     assert state.referent_id == "ref-1"
     assert state.rdvs[1].issue is IssueRdv.SEEN
@@ -388,7 +388,7 @@ def test_a_reorientation_replaces_the_orientation_and_ends_the_referent() -> Non
         type_orientation=TypeOrientation.PROFESSIONNELLE,
         organisme=TypeOrganisme.FRANCE_TRAVAIL,
         structure_id="ft-1",
-        depuis=D(2024, 3, 1),
+        date_orientation=D(2024, 3, 1),
     )
     assert state.referent_id is None
 

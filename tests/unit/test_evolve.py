@@ -108,7 +108,7 @@ ORIENTEE = Orientation(
     type_orientation=TypeOrientation.SOCIALE,
     organisme=TypeOrganisme.DEPARTEMENT,
     structure_id="mds-1",
-    depuis=D(2024, 1, 25),
+    date_orientation=D(2024, 1, 25),
 )
 
 
@@ -186,7 +186,7 @@ def test_a_reorientation_moves_the_case_and_ends_the_referent() -> None:
         type_orientation=TypeOrientation.PROFESSIONNELLE,
         organisme=TypeOrganisme.FRANCE_TRAVAIL,
         structure_id="ft-1",
-        depuis=D(2024, 5, 2),
+        date_orientation=D(2024, 5, 2),
     )
     assert (state.statut, state.referent_id) == (Statut.ORIENTE, None)
 
