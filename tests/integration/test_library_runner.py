@@ -65,7 +65,7 @@ def test_library_runner_keeps_the_case_state_view(pg_settings: Settings) -> None
             ),
             author,
         )
-        runner.wait(outcome.position, timeout=10)
+        runner.wait(outcome.position, timeout=300)
         rows = runner.view.all_rows()
         expected = fold(
             app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(None, 100)
