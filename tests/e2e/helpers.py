@@ -423,12 +423,7 @@ def wait_projected(client: httpx.Client, timeout: float = 300) -> None:
 def assert_read_models_healthy(client: httpx.Client, timeout: float = 300) -> None:
     """The read models keep up with what was accepted: the projection reaches the log's
     position within `timeout` seconds, with no case in quarantine (`/health` answers 200)."""
-
-    def caught_up() -> bool:
-        health = client.get("/health").json()
-        return bool(health["projection_position"] == health["log_position"])
-
-    wait_until(caught_up, timeout, "the read models to reach the log position", pause=0.05)
+    wait_projected(client, timeout)
     response = client.get("/health")
     assert response.status_code == 200, response.text
     assert all(not model["quarantaine"] for model in response.json()["models"]), response.text
