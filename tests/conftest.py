@@ -30,12 +30,15 @@ LONGEST_FIRST = (
     "tests/e2e/test_server_restart_loop.py",
     "tests/e2e/test_worker_crash.py",
     "tests/e2e/test_worker_crash_loop.py",
-    "tests/e2e/test_api_properties.py",
-    "tests/e2e/test_api_fuzz.py",
-    "tests/e2e/test_api_errors.py",
     "tests/integration/test_rebuild_property.py",
-    "tests/unit/test_domain_fuzz.py",
+    "tests/e2e/test_api_fuzz.py",
+    "tests/e2e/test_api_concurrency.py",
+    "tests/e2e/test_api_properties.py",
+    "tests/e2e/test_api_audit.py",
+    "tests/flux/test_concurrent_imports.py",
     "tests/integration/test_projection_property.py",
+    "tests/e2e/test_api_errors.py",
+    "tests/unit/test_domain_fuzz.py",
 )
 """The files that take longest (measured with --durations), longest first. The test processes
 take whole files in collection order (`--dist loadfile --no-loadscope-reorder`): starting with
