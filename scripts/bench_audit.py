@@ -23,20 +23,14 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
-
-import psycopg
-from psycopg import sql
 
 from adapters.eventlog.store import Parcours
 from adapters.logging import configure_logging
 from adapters.readmodels.projector import Projector
 from adapters.readmodels.recording_index import position_known_at
-from adapters.settings import Settings, ensure_postgres_database
 from adapters.synthetic import generate
 from api.services.audit import case_at, episodes_at, states_at
 from api.services.cases import handle
@@ -46,9 +40,8 @@ from domain.commands import AnnulerEtape, RectifierEtape
 from domain.errors import DomainError
 from domain.events import Recorded
 from projections.indicateurs import annee
-from scripts.bench_store import machine
+from scripts.benchlib import bench_settings, drop_schema, machine, timed, write_section
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_audit: begin -->"
 END = "<!-- bench_audit: end -->"
 START = date(2021, 1, 1)
@@ -58,12 +51,6 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return statistics.median(ordered), p99, ordered[-1]
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - started
 
 
 def in_recording_order(n: int, seed: int) -> list[Recorded]:
@@ -113,16 +100,9 @@ def main() -> None:
     rng = random.Random(args.seed)
 
     schema = f"bench_audit_{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(
-        {
-            **os.environ,
-            "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": "parcours_bench",
-            "POSTGRES_SCHEMA": schema,
-            "PARCOURS_JWT_SECRET": "bench-only-local-signing-key-0123456789",
-        }
+    settings = bench_settings(
+        "parcours_bench", schema, PARCOURS_JWT_SECRET="bench-only-local-signing-key-0123456789"
     )
-    ensure_postgres_database(settings)
     configure_logging("WARNING")  # one log line per request would be measured too
     print(f"generating {args.events:,} events…", flush=True)
     started = time.perf_counter()
@@ -222,19 +202,11 @@ def main() -> None:
         figures["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     finally:
         app.close()
-        with psycopg.connect(
-            host=settings.postgres_host,
-            port=settings.postgres_port,
-            user=settings.postgres_user,
-            password=settings.postgres_password,
-            dbname=settings.postgres_dbname,
-            autocommit=True,
-        ) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(settings)
     lines = report(figures)
     print("\n".join(lines))
     if not args.no_doc:
-        write(lines)
+        write_section(BEGIN, END, lines)
 
 
 def _ms(p: tuple[float, float, float]) -> str:
@@ -293,17 +265,6 @@ def report(f: dict[str, Any]) -> list[str]:
         "```",
         END,
     ]
-
-
-def write(lines: list[str]) -> None:
-    text = DOC.read_text() if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + "\n".join(lines) + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
-    DOC.write_text(text)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ section of docs/benchmarks.md.
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from adapters.settings import Settings, ensure_postgres_database
 from api.services.cohorts import Forme, extract_to, load_definition, save_definition
 from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
+from scripts.benchlib import platform_summary
 
 DB = "parcours_bench_cohort"
 COHORTS = {
@@ -126,7 +126,7 @@ def memory_summary(results: list[dict[str, object]]) -> list[str]:
 
 
 def record(results: list[dict[str, object]], events: int) -> None:
-    machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    machine = platform_summary()
     lines = [
         BEGIN,
         "## Cohort extracts (`scripts/bench_cohort.py`)",

@@ -15,24 +15,16 @@ diff). Writes its section of docs/benchmarks.md.
 """
 
 import argparse
-import os
-import platform
 import random
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import takewhile
-from pathlib import Path
-from typing import Any, TypeVar
-
-import psycopg
-from psycopg import sql
+from typing import Any
 
 from adapters.eventlog.reading import read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
-from adapters.settings import Settings, ensure_postgres_database
 from api.services.commands import Author
 from api.services.finance import Finance
 from api.services.schedules import adopt, en_vigueur, shipped
@@ -51,12 +43,11 @@ from domain.vocabulary import (
     TypeSortie,
 )
 from projections.indicateurs import Periode
+from scripts.benchlib import bench_settings, drop_schema, platform_summary, timed, write_section
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_finance: begin -->"
 END = "<!-- bench_finance: end -->"
 YEAR = 2022
-T = TypeVar("T")
 
 CANDIDATE = b"""
 nom = "val-de-marne-2023-projet"
@@ -82,12 +73,6 @@ STRUCTURES = (
     + [(f"asso-{i}", TypeOrganisme.ASSOCIATION, None) for i in range(1, 21)]
     + [(f"aave-{i}", TypeOrganisme.AAVE, 3.0) for i in range(1, 15)]
 )
-
-
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    started = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - started
 
 
 class _Case:
@@ -246,23 +231,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args()
     schema = f"bench_fin_{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(
-        {
-            **os.environ,
-            "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": "parcours_bench",
-            "POSTGRES_SCHEMA": schema,
-            "PARCOURS_LOG_LEVEL": "WARNING",
-        }
-    )
-    ensure_postgres_database(settings)
-    conninfo: dict[str, Any] = dict(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        dbname=settings.postgres_dbname,
-    )
+    settings = bench_settings("parcours_bench", schema, PARCOURS_LOG_LEVEL="WARNING")
     app = Parcours(settings)
     try:
         n, load_s = timed(lambda: load(app, args.people, args.seed))
@@ -303,14 +272,10 @@ def main() -> None:
         )
     finally:
         app.close()
-        with psycopg.connect(**conninfo, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(settings)
     if args.no_doc:
         return
-    machine = (
-        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}"
-    )
+    machine = platform_summary()
     section = [
         BEGIN,
         "## Partner financing (`scripts/bench_finance.py`)",
@@ -341,14 +306,7 @@ def main() -> None:
         "Re-run with `python3 -m uv run python -m scripts.bench_finance --people 65000`.",
         END,
     ]
-    text = DOC.read_text()
-    if BEGIN in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + "\n".join(section) + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, section)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ from psycopg import sql
 
 from adapters.eventlog.store import Parcours
 from adapters.flux import reader
-from adapters.settings import Settings, ensure_postgres_database
+from adapters.settings import Settings
 from api.services.flux_import import FluxImporter
-from scripts.bench_store import machine
+from scripts.benchlib import bench_settings, copy_rows, drop_schema, machine, raw_events_table
 from scripts.flux_generator import write, write_unknown
 
 
@@ -57,22 +57,8 @@ def main() -> None:
     args = parser.parse_args()
 
     schema = f"flux_{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(
-        {
-            **os.environ,
-            "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": os.environ.get("POSTGRES_DBNAME", "parcours_bench_flux"),
-            "POSTGRES_SCHEMA": schema,
-        }
-    )
-    ensure_postgres_database(settings)
-    conninfo = dict(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        dbname=settings.postgres_dbname,
-    )
+    settings = bench_settings(os.environ.get("POSTGRES_DBNAME", "parcours_bench_flux"), schema)
+    conninfo = settings.postgres_conninfo()
     if args.unknown_mb:
         unknown(settings, args.unknown_mb)
         return
@@ -112,37 +98,20 @@ def main() -> None:
             peak_children = sampler.peak_kb / 1024
             n = rapport.evenements_total
             assert n == app.max_position()
-            with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
-                table = sql.Identifier(schema, "raw_events")
-                conn.execute(
-                    sql.SQL(
-                        "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint"
-                        " NOT NULL, topic text, state bytea, notification_id bigserial, "
-                        "PRIMARY KEY (originator_id, originator_version))"
-                    ).format(table)
-                )
+            with psycopg.connect(**conninfo, autocommit=True) as conn:
+                table = raw_events_table(conn, schema)
                 rows = conn.execute(
                     sql.SQL(
                         "SELECT originator_id, originator_version, topic, state FROM {}"
                     ).format(sql.Identifier(schema, "parcours_events"))
                 ).fetchall()
                 started = time.perf_counter()
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(
-                        sql.SQL(
-                            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN"
-                        ).format(table)
-                    ) as cp,
-                ):
-                    for row in rows:
-                        cp.write_row(row)
+                copy_rows(conn, table, rows)
                 raw = time.perf_counter() - started
                 del rows
         finally:
             app.close()
-            with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            drop_schema(settings)
 
     write_phase = total - importer.validated_after
     print(f"machine: {machine()}")
@@ -211,12 +180,7 @@ def unknown(settings: Settings, megabytes: int) -> None:
             written = app.max_position()
         finally:
             app.close()
-            with psycopg.connect(**settings.postgres_conninfo(), autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE").format(
-                        sql.Identifier(settings.postgres_schema)
-                    )
-                )
+            drop_schema(settings)
     print(f"machine: {machine()}")
     print(f"file: valid header then {size / 1e6:,.0f} MB of unknown elements")
     print(

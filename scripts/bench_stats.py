@@ -13,12 +13,8 @@ docs/benchmarks.md.
 
 import argparse
 import os
-import platform
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -29,21 +25,14 @@ from adapters.eventlog.mapper import TOPICS
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import SuiviModel, open_suivi_store
 from adapters.readmodels.projector import Projector
-from adapters.settings import Settings, ensure_postgres_database
 from adapters.synthetic import generate
 from api.services.statistics import FAMILLES, Statistiques
 from projections.indicateurs import annee
+from scripts.benchlib import bench_settings, drop_schema, platform_summary, timed, write_section
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench_stats: begin -->"
 END = "<!-- bench_stats: end -->"
 BREAKDOWNS = (None, "territoire", "structure", "type_orientation", "mois")
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - started
 
 
 def load(app: Parcours, n: int) -> int:
@@ -105,23 +94,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(
-        {
-            **os.environ,
-            "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": args.dbname,
-            "POSTGRES_SCHEMA": schema,
-            "PARCOURS_LOG_LEVEL": "WARNING",
-        }
-    )
-    ensure_postgres_database(settings)
-    conninfo = dict(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        dbname=settings.postgres_dbname,
-    )
+    settings = bench_settings(args.dbname, schema, PARCOURS_LOG_LEVEL="WARNING")
+    conninfo = settings.postgres_conninfo()
     app = Parcours(settings)
     load_before = os.getloadavg()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -158,15 +132,11 @@ def main() -> None:
         print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}")
     finally:
         app.close()
-        with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(settings)
     if args.no_doc:
         return
     raw_best = min(raw_s, raw2_s)
-    machine = (
-        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}"
-    )
+    machine = platform_summary()
     section = [
         BEGIN,
         "## Délais statistics (`scripts/bench_stats.py`)",
@@ -207,14 +177,7 @@ def main() -> None:
         "Re-run with `python3 -m uv run python -m scripts.bench_stats --events 1000000`.",
         END,
     ]
-    text = DOC.read_text()
-    if BEGIN in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + "\n".join(section) + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, section)
 
 
 if __name__ == "__main__":

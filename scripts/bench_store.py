@@ -9,13 +9,8 @@ Results are printed and written to docs/benchmarks.md (rows owned by this script
 """
 
 import argparse
-import os
-import platform
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import msgspec
 import psycopg
@@ -24,29 +19,19 @@ from psycopg import sql
 from adapters.eventlog.mapper import TOPICS
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
-from adapters.settings import Settings, ensure_postgres_database
 from adapters.synthetic import generate
 from domain.events import Recorded
+from scripts.benchlib import (
+    DOC,
+    bench_settings,
+    copy_rows,
+    drop_schema,
+    machine,
+    raw_events_table,
+    timed,
+)
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADER = "| what | ours | raw | ratio | machine | date |\n|---|---|---|---|---|---|\n"
-
-
-def machine() -> str:
-    model = "unknown cpu"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
-
-
-def timed(fn: Callable[[], int]) -> tuple[int, float]:
-    started = time.perf_counter()
-    count = fn()
-    return count, time.perf_counter() - started
 
 
 def events(n: int) -> list[Recorded]:
@@ -66,22 +51,8 @@ def main() -> None:
     args = parser.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env(
-        {
-            **os.environ,
-            "PARCOURS_STORE": "postgres",
-            "POSTGRES_DBNAME": "parcours_bench",
-            "POSTGRES_SCHEMA": schema,
-        }
-    )
-    ensure_postgres_database(settings)
-    conninfo = dict(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        dbname=settings.postgres_dbname,
-    )
+    settings = bench_settings("parcours_bench", schema)
+    conninfo = settings.postgres_conninfo()
     print(f"generating {args.events:,} events…")
     recorded = events(args.events)
     app = Parcours(settings)
@@ -95,27 +66,15 @@ def main() -> None:
 
         n, ours = timed(append)
         stored = [app.mapper.to_stored_event(r) for r in recorded]
-        with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
-            table = sql.Identifier(schema, "raw_events")
-            conn.execute(
-                sql.SQL(
-                    "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
-                    " topic text, state bytea, notification_id bigserial, "
-                    "PRIMARY KEY (originator_id, originator_version))"
-                ).format(table)
-            )
+        with psycopg.connect(**conninfo, autocommit=True) as conn:
+            table = raw_events_table(conn, schema)
 
             def copy() -> int:
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(
-                        sql.SQL(
-                            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN"
-                        ).format(table)
-                    ) as cp,
-                ):
-                    for s in stored:
-                        cp.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+                copy_rows(
+                    conn,
+                    table,
+                    ((s.originator_id, s.originator_version, s.topic, s.state) for s in stored),
+                )
                 return len(stored)
 
             _, raw = timed(copy)
@@ -137,7 +96,7 @@ def main() -> None:
 
         def read_raw() -> int:
             count = 0
-            with psycopg.connect(**conninfo) as conn, conn.cursor(name="raw") as cur:  # type: ignore[arg-type]
+            with psycopg.connect(**conninfo) as conn, conn.cursor(name="raw") as cur:
                 cur.itersize = 5000
                 cur.execute(
                     sql.SQL(
@@ -160,8 +119,7 @@ def main() -> None:
         rows.append(("case-state rebuild events/s (vs raw read+decode)", n / rebuild, m / raw))
     finally:
         app.close()
-        with psycopg.connect(**conninfo, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(settings)
 
     label = f"{args.events:,} events, PostgreSQL"
     lines = [

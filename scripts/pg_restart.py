@@ -23,14 +23,13 @@ from typing import Any
 
 import httpx
 import jwt
-import psycopg
-from psycopg import sql
 
 from adapters.eventlog.reading import read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
 from adapters.settings import Settings, ensure_postgres_database
 from projections.case_state import fold
+from scripts.benchlib import drop_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTREE = {
@@ -217,14 +216,7 @@ def main() -> int:
             if p.poll() is None:
                 p.terminate()
                 p.wait(timeout=20)
-        with psycopg.connect(
-            host=settings.postgres_host,
-            port=settings.postgres_port,
-            user=settings.postgres_user,
-            dbname=settings.postgres_dbname,
-            autocommit=True,
-        ) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(settings)
     print(f"logs: {logs}")
     return 0 if ok else 1
 

@@ -322,7 +322,7 @@ class ParcoursProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20) -> int:
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 120) -> int:
         """Send `sig` and wait for the exit; returns the exit code (-9 after SIGKILL)."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -330,7 +330,7 @@ class ParcoursProcess:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=60)
             raise AssertionError(
                 f"no exit {timeout} s after {sig.name}:\n{self.output()}"
             ) from None
@@ -338,7 +338,7 @@ class ParcoursProcess:
     def kill_if_running(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=60)
 
 
 def wait_until(
@@ -365,7 +365,7 @@ class Server(ParcoursProcess):
             PARCOURS_API_PORT=str(self.port),
             **{"PARCOURS_LOG_LEVEL": "INFO", **env},
         )
-        wait_until(self._healthy, timeout=90, what=f"the server on {self.base_url}", pause=0.05)
+        wait_until(self._healthy, timeout=300, what=f"the server on {self.base_url}", pause=0.05)
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
@@ -378,7 +378,7 @@ class Server(ParcoursProcess):
             return False
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10, headers=STAFF)
+        return httpx.Client(base_url=self.base_url, timeout=120, headers=STAFF)
 
     def stop_gracefully(self) -> None:
         """SIGTERM: uvicorn finishes the requests under way, runs the app's shutdown (closing
@@ -410,25 +410,20 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def wait_projected(client: httpx.Client) -> None:
+def wait_projected(client: httpx.Client, timeout: float = 300) -> None:
     """Wait until the in-process projector has folded every event of the log."""
-    for _ in range(400):
-        health = client.get("/health").json()
-        if health["projection_position"] == health["log_position"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the projection did not catch up")
-
-
-def assert_read_models_healthy(client: httpx.Client, timeout: float = 60) -> None:
-    """The read models keep up with what was accepted: the projection reaches the log's
-    position within `timeout` seconds, with no case in quarantine (`/health` answers 200)."""
 
     def caught_up() -> bool:
         health = client.get("/health").json()
         return bool(health["projection_position"] == health["log_position"])
 
-    wait_until(caught_up, timeout, "the read models to reach the log position", pause=0.05)
+    wait_until(caught_up, timeout, "the projection to catch up", pause=0.05)
+
+
+def assert_read_models_healthy(client: httpx.Client, timeout: float = 300) -> None:
+    """The read models keep up with what was accepted: the projection reaches the log's
+    position within `timeout` seconds, with no case in quarantine (`/health` answers 200)."""
+    wait_projected(client, timeout)
     response = client.get("/health")
     assert response.status_code == 200, response.text
     assert all(not model["quarantaine"] for model in response.json()["models"]), response.text

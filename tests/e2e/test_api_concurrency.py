@@ -48,7 +48,7 @@ def race(
     def writer(i: int) -> None:
         with server.client() as client:
             client.get("/health")  # connected before the start
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=300)
             response = request(client, i)
             try:
                 body = response.json()
@@ -60,7 +60,7 @@ def race(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=300)
     assert all(answer for answer in answers), "a writer did not answer"
     return answers
 
@@ -214,7 +214,7 @@ def test_agents_racing_round_after_round_record_exactly_the_winners_steps(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=300)
 
     assert len(wins) + losses[0] == 8 * 15
     with server.client() as client:

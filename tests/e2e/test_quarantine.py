@@ -57,7 +57,7 @@ def settled(client: TestClient, ok: bool = False) -> Json:
     """/health once the projector has reached the end of the log, and with `ok` once it
     answers 200 (a case leaves quarantine just after its model's batch commits); polled,
     60 s at most."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while True:
         answer = client.get("/health")
         health: Json = answer.json()

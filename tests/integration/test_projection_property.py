@@ -6,6 +6,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,14 @@ from domain.errors import DomainError
 from domain.events import Recorded
 from projections.case_state import fold
 from tests.conftest import fresh_schema
-from tests.strategies import History, histories
+from tests.strategies import LAST_DAY, History, histories
 
 AUTHOR = Author(user="agent-1", structure_id="ccas-1", request_id="req")
 FreshStore = Callable[[], AbstractContextManager[Settings]]
+
+DECIDED_ON = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, 12, tzinfo=UTC)
+"""The store's clock: the day `histories()` decides on, whatever the machine's date, so that the
+versions it expects are comparable."""
 
 
 @contextmanager
@@ -94,7 +99,7 @@ def test_incremental_rebuild_and_pure_fold_agree(
 ) -> None:
     cases = [uuid.UUID(int=n + 1) for n in range(history.cases)]
     with fresh_store() as settings:
-        app = Parcours(settings)
+        app = Parcours(settings, clock=lambda: DECIDED_ON)
         try:
             projector = Projector(app, batch=batch)
             for n, (case, command) in enumerate(history.steps):

@@ -181,7 +181,7 @@ def test_the_projector_loop_outlives_a_bad_event(parcours: Parcours) -> None:
         broken = open_case(parcours)
         under_the_rules_back(parcours, broken, far_cer)
         other = open_case(parcours)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while projector.position() < parcours.max_position():
             assert loop.is_alive()
             assert time.monotonic() < deadline, projector.positions()
