@@ -27,7 +27,7 @@ from api.http.access import (
     unknown_case,
 )
 from api.http.auth import Principal, Role
-from api.http.deps import Caller, ReadModel, Store, parcours, require
+from api.http.deps import Caller, ReadModel, Store, checked_on_case, parcours, require
 from api.http.limits import decode, if_match_version, json_body
 from api.http.params import AsOf, KnownAt, Page, Paged, Position
 from api.http.problems import ProblemError
@@ -197,7 +197,7 @@ AccessReason = Annotated[
         201: json_response(CommandResult, "Dossier créé", {**examples.RESULT, "version": 1}),
         **error_responses(400, 401, 403, 409, 422),
     },
-    dependencies=[Depends(require(*STEP_ROLES[ENTREE.slug]))],
+    dependencies=[Depends(checked_on_case(*STEP_ROLES[ENTREE.slug]))],
 )
 async def create_case(
     request: Request,
@@ -234,7 +234,7 @@ def _register(step: Step) -> None:
             200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
             **error_responses(400, 401, 403, 404, 409, 422),
         },
-        dependencies=[Depends(require(*STEP_ROLES[step.slug]))],
+        dependencies=[Depends(checked_on_case(*STEP_ROLES[step.slug]))],
     )
 
 

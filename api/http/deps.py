@@ -194,10 +194,25 @@ class Require:
         return caller
 
 
+class CheckedOnCase(Require):
+    """The roles a case route admits, declared on the route but checked by the route itself
+    (`api.http.access.check_case`) once the case is known, so that a refusal is written to the
+    access log with the case it was about, as every access to a case is."""
+
+    def __call__(self, caller: Caller) -> Principal:
+        return caller
+
+
 def require(*roles: Role) -> Require:
     if not roles:
         raise ValueError("a route admits at least one role")
     return Require(frozenset(roles))
+
+
+def checked_on_case(*roles: Role) -> CheckedOnCase:
+    if not roles:
+        raise ValueError("a route admits at least one role")
+    return CheckedOnCase(frozenset(roles))
 
 
 def declared_roles(dependant: Dependant) -> list[frozenset[Role]]:

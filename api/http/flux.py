@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.flux.reports import Resume
 from api.http.access import READ_ROLES, check_case, current_structure, folding
 from api.http.auth import Role, log_case_access
-from api.http.deps import Caller, FluxReports, Identities, Store, require
+from api.http.deps import Caller, FluxReports, Identities, Store, checked_on_case, require
 from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
@@ -129,7 +129,7 @@ def get_import(reports: FluxReports, import_id: UUID) -> Response:
     tags=["personnes"],
     summary="Identité d'une personne",
     responses=error_responses(404, 422),
-    dependencies=[Depends(require(*READ_ROLES))],
+    dependencies=[Depends(checked_on_case(*READ_ROLES))],
 )
 def get_identity(
     request: Request, app: Store, identities: Identities, caller: Caller, case_id: UUID

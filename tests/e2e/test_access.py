@@ -303,6 +303,34 @@ def test_every_access_to_a_case_is_logged_with_who_and_why(
     assert accesses[1]["reason"] == "lecture de la chronologie du dossier"
 
 
+def test_a_refusal_on_a_case_is_logged_with_the_case(
+    sqlite_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A step or an identity read refused for the caller's role names the case in the access
+    log, as every access to a case does, granted or not."""
+    configure_logging("INFO")
+    try:
+        with TestClient(create_app(sqlite_settings)) as client:
+            case_id = create_case(client, headers=FLUX_CAF)
+            orient(client, case_id)
+            capsys.readouterr()
+            referent = {"effective_on": "2024-02-01", "referent_id": "ref-1"}
+            posted = client.post(f"/dossiers/{case_id}/referent", json=referent, headers=AUDITEUR)
+            _problem(posted, 403, "acces_refuse")
+            _problem(
+                client.get(f"/personnes/{case_id}/identite", headers=FINANCE), 403, "acces_refuse"
+            )
+            lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    accesses = [line for line in lines if line.get("event") == "case.access"]
+    assert [(a["case_id"], a["outcome"], a["reason"]) for a in accesses] == [
+        (case_id, "refused", "Désigner le référent unique"),
+        (case_id, "refused", "identité de la personne"),
+    ]
+
+
 # --- declared roles -------------------------------------------------------------------------
 
 
