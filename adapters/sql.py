@@ -12,6 +12,11 @@ from psycopg import sql
 from adapters.private_files import private_sqlite
 from adapters.settings import Settings
 
+SQLITE_CHUNK = 500
+"""Keys per `IN (…)` list on SQLite, under its bound on the parameters of one statement."""
+FETCH = 5000
+"""Rows per round trip of a server-side cursor (a scan, the key-ordered read of the log)."""
+
 
 class Db:
     """One connection per transaction; `%s` placeholders on both stores."""

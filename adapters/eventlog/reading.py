@@ -36,6 +36,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from adapters.eventlog.mapper import TOPICS, EventMapper
 from adapters.eventlog.recorders import PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
+from adapters.sql import FETCH, SQLITE_CHUNK
 from domain.catalogue import CASE_EVENT_TYPES
 from domain.events import Evenement, Recorded
 
@@ -204,9 +205,6 @@ def read_log(
 
 # --- some cases' histories ------------------------------------------------------------------
 
-SQLITE_CHUNK = 500
-"""Case ids per query on SQLite (an `IN` list, under its bound on parameters)."""
-
 
 def _cases_query(table: Identifier, bounded: bool) -> Composed:
     query = SQL(
@@ -319,8 +317,6 @@ def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
 # --- every case's history, in key order -----------------------------------------------------
 
 CASE_TOPICS = frozenset(kind.__name__ for kind in CASE_EVENT_TYPES)
-FETCH = 5000
-"""Rows fetched per round trip of the key-ordered read."""
 
 
 class StoredRow(NamedTuple):

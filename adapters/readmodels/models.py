@@ -2,8 +2,8 @@
 
 A read model folds a batch of the log into per-case values (`fold`) and saves them with the
 position it reached in one transaction (`save`); a batch applied twice is refused by its
-tracking row (IntegrityError). `adapters.readmodels.quarantine` drives both, so that a case the fold or
-the store refuses is set aside and every other case goes on. Adding a read model is one class
+tracking row (IntegrityError). `adapters.readmodels.quarantine` drives both, so that a case the
+fold or the store refuses is set aside and every other case goes on. Adding a read model is one class
 here and one line in `open_read_models`.
 """
 
@@ -180,7 +180,8 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
 
     def rebuild(self, tracking_name: str) -> int | None:
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
-        in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any model."""
+        in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any
+        model."""
         mapper = self.app.mapper
         table = self.store.table
         if not isinstance(table, PostgresTable) or mapper.cipher or mapper.compressor:

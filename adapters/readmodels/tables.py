@@ -28,6 +28,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.eventlog.store import Parcours
+from adapters.sql import FETCH, SQLITE_CHUNK
 
 
 class Kind(Enum):
@@ -243,8 +244,6 @@ _FROM_SQLITE: dict[Kind, Callable[[Any], Any]] = {
     Kind.DATE: date.fromisoformat,
     Kind.TIME: datetime.fromisoformat,
 }
-SQLITE_CHUNK = 500
-"""Keys per `IN (…)` list (SQLite bounds the parameters of one statement)."""
 
 
 def _nullable(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -402,8 +401,6 @@ _PG_TYPES = {
     Kind.TIME: "timestamptz",
     Kind.BYTES: "bytea",
 }
-FETCH = 5000
-"""Rows per round trip of a scan's server-side cursor."""
 
 
 def _quoted(*names: str) -> str:
