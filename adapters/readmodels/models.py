@@ -3,8 +3,8 @@
 A read model folds a batch of the log into per-case values (`fold`) and saves them with the
 position it reached in one transaction (`save`); a batch applied twice is refused by its
 tracking row (IntegrityError). `adapters.readmodels.quarantine` drives both, so that a case the
-fold or the store refuses is set aside and every other case goes on. Adding a read model is one class
-here and one line in `open_read_models`.
+fold or the store refuses is set aside and every other case goes on. Adding a read model is one
+class here and one line in `open_read_models`.
 """
 
 from collections.abc import Iterable, Sequence, Set
