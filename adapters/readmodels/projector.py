@@ -7,7 +7,8 @@ second one's position write is refused and its transaction rolled back.
 
 A case a model cannot apply is quarantined (`adapters.readmodels.quarantine`) and the model
 goes on; the loop of `run_forever` outlives any error, logged, so a worker or the demo's
-projector thread never stops for good. `health` says how far each model lags and which cases it set aside.
+projector thread never stops for good. `health` says how far each model lags and which cases
+it set aside.
 """
 
 import threading
