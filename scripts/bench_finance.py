@@ -25,9 +25,10 @@ from typing import Any
 from adapters.eventlog.reading import read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
+from adapters.schedule_files import shipped
 from api.services.commands import Author
 from api.services.finance import Finance
-from api.services.schedules import adopt, en_vigueur, shipped
+from api.services.schedules import adopt, en_vigueur
 from api.services.structures import declare_structure
 from domain import events as ev
 from domain.payments import Etape

@@ -37,8 +37,7 @@ from adapters.eventlog.mapper import TOPICS, EventMapper
 from adapters.eventlog.recorders import PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
 from adapters.sql import FETCH, SQLITE_CHUNK
-from domain.catalogue import CASE_EVENT_TYPES
-from domain.events import Evenement, Recorded
+from domain.events import EVENT_TYPES, Evenement, Recorded
 
 
 class Log(Protocol):
@@ -316,7 +315,7 @@ def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
 
 # --- every case's history, in key order -----------------------------------------------------
 
-CASE_TOPICS = frozenset(kind.__name__ for kind in CASE_EVENT_TYPES)
+CASE_TOPICS = frozenset(kind.__name__ for kind in EVENT_TYPES)
 
 
 class StoredRow(NamedTuple):

@@ -3,14 +3,16 @@ the idempotency keys it stored, and the append of pre-decided events. Deciding w
 is the service layer's (api/services/commands.py).
 """
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, PersistenceError
 
 from adapters.eventlog.mapper import EventMapper
 from adapters.eventlog.recorders import IdempotencyRecord, PostgresRecorder, SQLiteRecorder
@@ -20,6 +22,10 @@ from domain.dossier import Dossier, fold_history
 from domain.events import Evenement, Recorded
 
 Clock = Callable[[], datetime]
+
+STORE_ERRORS: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
+"""What either store raises when it fails (not a refusal, not a broken history): the callers
+that quarantine what a fold raises let these through."""
 E = TypeVar("E", bound=Evenement)
 
 

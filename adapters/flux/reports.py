@@ -79,15 +79,17 @@ class ReportStore:
             rows = tx.execute("SELECT rapport FROM flux_import WHERE id = %s", (import_id.hex,))
         return msgspec.json.decode(rows[0][0], type=Rapport) if rows else None
 
-    def list(self, limit: int = 100, offset: int = 0) -> list[Resume]:
+    def page(self, limit: int = 100, offset: int = 0) -> tuple[list[Resume], int]:
+        """The reports from `offset`, newest first, and how many there are: one statement, so
+        one snapshot (an import saving its report meanwhile is in both or in neither); a page
+        past the end is one row with the total and no report."""
         with self.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT rapport FROM flux_import ORDER BY recu_le DESC, id LIMIT %s OFFSET %s",
+                "SELECT n.total, page.rapport FROM (SELECT count(*) AS total FROM flux_import) n "
+                "LEFT JOIN (SELECT rapport, recu_le, id FROM flux_import "
+                "ORDER BY recu_le DESC, id LIMIT %s OFFSET %s) page ON 1 = 1 "
+                "ORDER BY page.recu_le DESC, page.id",
                 (limit, offset),
             )
-        return [msgspec.json.decode(r[0], type=Resume) for r in rows]
-
-    def count(self) -> int:
-        with self.db.transaction() as tx:
-            rows = tx.execute("SELECT count(*) FROM flux_import")
-        return int(rows[0][0])
+        items = [msgspec.json.decode(r[1], type=Resume) for r in rows if r[1] is not None]
+        return items, int(rows[0][0])

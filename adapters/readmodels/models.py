@@ -21,9 +21,8 @@ from adapters.readmodels.recording_index import RecordingIndexModel, open_record
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
 from adapters.readmodels.suivi_store import SUIVI, SuiviStore
 from adapters.readmodels.tables import PostgresTable, open_table
-from domain.catalogue import is_case_event
 from domain.corrections import is_correction
-from domain.events import Recorded
+from domain.events import Recorded, is_fait
 from projections import activity
 from projections.case_state import CaseRow, HistoryOf, case_row, fold
 from projections.suivi import Suivi, evolve, suivre
@@ -66,7 +65,7 @@ class CaseStateModel:
         return self.view.max_tracking_id(tracking_name) or 0
 
     def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, CaseRow]:
-        records = [r for r in records if is_case_event(r.event)]
+        records = [r for r in records if is_fait(r.event)]
         last = {r.originator_id: r.originator_version for r in records}
         rows = self.view.cases(last.keys() - refold)
         for case_id in refold & last.keys():
@@ -123,7 +122,7 @@ class PerCaseModel(Generic[T]):
         raise NotImplementedError
 
     def fold(self, records: Sequence[Recorded], refold: Set[UUID]) -> dict[UUID, T]:
-        records = [r for r in records if is_case_event(r.event)]
+        records = [r for r in records if is_fait(r.event)]
         last_version: dict[UUID, int] = {}
         corrected: set[UUID] = set(refold)
         for r in records:

@@ -28,12 +28,11 @@ from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    PersistenceError,
     Tracking,
 )
 
 from adapters.eventlog.reading import IllegibleEvent
-from adapters.eventlog.store import Parcours
+from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.readmodels.tables import Column, Kind, Table, TableSpec, open_table
 from domain.events import Recorded
 
@@ -198,9 +197,7 @@ _REFUSALS = (
 def _infrastructure(error: BaseException) -> bool:
     if isinstance(error, _INFRASTRUCTURE):
         return True
-    return isinstance(error, PersistenceError | psycopg.Error | sqlite3.Error) and not isinstance(
-        error, _REFUSALS
-    )
+    return isinstance(error, STORE_ERRORS) and not isinstance(error, _REFUSALS)
 
 
 def _by_case(records: Sequence[Recorded]) -> dict[UUID, list[Recorded]]:

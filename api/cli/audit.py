@@ -11,6 +11,7 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.eventlog.reading import case_history
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import describe
 from adapters.render.audit_html import render
@@ -84,7 +85,7 @@ def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
-    history = audits.case_history(app, args.case_id)
+    history = case_history(app, args.case_id)
     if not history:
         sys.exit(f"Aucun dossier {args.case_id}.")
     try:

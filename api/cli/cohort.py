@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from adapters.eventlog.store import Parcours
+from adapters.pseudonym_key import stable_key
 from adapters.render.extracts import Format
 from adapters.settings import Settings
 from api.services.cohorts import (
@@ -100,7 +102,7 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
             sink,
             forme=Forme(args.forme),
             fmt=Format(args.format),
-            key=key_for(settings, Cle(args.cle)),
+            key=key_for(Cle(args.cle), partial(stable_key, settings)),
             communes=NiveauCommune(args.communes),
             progress=progress,
         )

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
 from adapters.render.csv import etat_csv, euros, simulation_csv
+from adapters.render.text import simulation_table
+from adapters.schedule_files import read_schedule
 from adapters.settings import Settings
 from api.services.commands import Author
-from api.services.finance import Finance, table
-from api.services.schedules import adopt, read_schedule
+from api.services.finance import Finance
+from api.services.schedules import adopt
 from api.services.structures import declare_structure
 from domain.errors import DomainError
 from domain.payments import bornes
@@ -57,7 +59,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> None:
         sim = finance.simulate(bareme, periode)
     finally:
         app.close()
-    print(table(sim, args.lines))
+    print(simulation_table(sim, args.lines))
     if args.csv:
         Path(args.csv).write_text(simulation_csv(sim), encoding="utf-8")
         print(f"CSV écrit: {args.csv}")

@@ -2,16 +2,14 @@
 cases currently oriented to one of its structures (anything else answers 404, as an unknown case
 would, so that existence does not leak)."""
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import UUID
 
-import psycopg
 import structlog
-from eventsourcing.persistence import PersistenceError
 from fastapi import Request
 
+from adapters.eventlog.store import STORE_ERRORS
 from adapters.readmodels.quarantine import describe
 from api.http.auth import Principal, Role, forbidden, log_case_access
 from api.http.problems import ProblemError
@@ -63,6 +61,10 @@ def case_in_quarantine(case_id: UUID, error: BaseException) -> ProblemError:
     )
 
 
+_PASSING: tuple[type[Exception], ...] = (ProblemError, DomainError, *STORE_ERRORS)
+"""Refusals and store errors: not the case's own."""
+
+
 @contextmanager
 def folding(case_id: UUID) -> Iterator[None]:
     """A case's history folded at request time: an error of the fold is the case's own
@@ -70,7 +72,7 @@ def folding(case_id: UUID) -> Iterator[None]:
     refusals and store errors pass through."""
     try:
         yield
-    except (ProblemError, DomainError, PersistenceError, psycopg.Error, sqlite3.Error):
+    except _PASSING:
         raise
     except Exception as e:
         log.warning("case.unfoldable", case_id=str(case_id), error=describe(e))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from adapters.eventlog.reading import case_history
 from adapters.readmodels.quarantine import Quarantined
 from adapters.render.audit_html import render
 from api.http.access import check_case, folding, unknown_case
@@ -24,7 +25,6 @@ from api.services.audit import (
     CaseChange,
     aware,
     case_at,
-    case_history,
     diff,
     explain,
     export,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from adapters.eventlog.reading import case_history
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.case_store import CaseFilter
 from api.http import examples
@@ -34,7 +35,7 @@ from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
 from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
-from api.services.audit import case_at, case_history
+from api.services.audit import case_at
 from api.services.cases import Outcome, handle
 from api.services.commands import Author, IdempotencyKeyReused, VersionConflict
 from domain.commands import AnnulerEtape, Commande, RectifierEtape

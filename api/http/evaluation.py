@@ -1,6 +1,7 @@
 """Routes for evaluation teams: named cohort definitions, streamed pseudonymised extracts, and
 the analyses (time-to-event curves as JSON or a chart, transitions between steps)."""
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -9,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
+from adapters.pseudonym_key import stable_key
 from adapters.render.extracts import MEDIA_TYPES, Format
 from api.http.auth import Role
 from api.http.deps import AppSettings, Authored, Store, require
@@ -147,7 +149,7 @@ def get_extract(
         definition,
         forme=forme,
         fmt=format,
-        key=key_for(settings, cle),
+        key=key_for(cle, partial(stable_key, settings)),
         communes=communes,
     )
     filename = f"{nom}-{forme.value}.{format.value}"

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.render.csv import etat_csv, simulation_csv
+from adapters.schedule_files import shipped
 from api.http.auth import Role
 from api.http.deps import Authored, Financing, Store, require
 from api.http.limits import read_json
@@ -17,7 +18,7 @@ from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import CSV, MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response, request_body
-from api.services.schedules import adopt, adoptions, shipped
+from api.services.schedules import adopt, adoptions
 from domain.payments import Etat, Ligne, bornes
 from domain.tariffs import Adoption, Bareme, TariffError, bareme_from
 from projections.indicateurs import Periode

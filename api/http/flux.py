@@ -105,8 +105,8 @@ async def upload(
     dependencies=_report_readers,
 )
 def list_imports(reports: FluxReports, paging: Paged) -> Response:
-    items = reports.list(paging.limit, paging.offset)
-    return MsgspecJSONResponse(paging.page(ImportPage, items, reports.count()))
+    items, total = reports.page(paging.limit, paging.offset)
+    return MsgspecJSONResponse(paging.page(ImportPage, items, total))
 
 
 @router.get(

@@ -7,7 +7,6 @@ and for the département (`adapters.readmodels.recording_index`, which bounds th
 always agree: the events recorded by t, each case's up to its first version recorded later.
 """
 
-import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
@@ -17,19 +16,15 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-import psycopg
-from eventsourcing.persistence import PersistenceError
 
-from adapters.eventlog.reading import case_history as read_case_history
-from adapters.eventlog.reading import read_log
-from adapters.eventlog.store import Parcours
+from adapters.eventlog.reading import case_history, read_log
+from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.readmodels.models import history_of
 from adapters.readmodels.quarantine import describe
 from adapters.readmodels.recording_index import KnownFilter, known_bounds
 from domain.bitemporal import known_at as known_part
-from domain.catalogue import is_case_event
 from domain.corrections import corrected_version, is_correction
-from domain.events import Recorded
+from domain.events import Recorded, is_fait
 from projections import case_state, suivi
 from projections.case_state import CaseRow, case_row
 from projections.suivi import Suivi, suivre
@@ -45,11 +40,6 @@ def aware(app: Parcours, moment: datetime) -> datetime:
 
 
 # --- one case -------------------------------------------------------------------------------
-
-
-def case_history(app: Parcours, case_id: UUID) -> list[Recorded]:
-    """The case's raw history with each event's log position."""
-    return read_case_history(app, case_id)
 
 
 class CaseAt(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,7 +111,7 @@ class _LogFold(Generic[S]):
             return
         for batch in read_log(self.app, self.position, stop):
             for r in batch if self.known is None else self.known(batch):
-                if is_case_event(r.event):
+                if is_fait(r.event):
                     self._apply(r)
             self.position = batch[-1].position
             self.read += len(batch)
@@ -143,7 +133,7 @@ class _LogFold(Generic[S]):
                 return
             elif self.as_of is None or r.event.effective_on <= self.as_of:
                 self.rows[case] = self.step(self.rows.get(case), r)
-        except (PersistenceError, psycopg.Error, sqlite3.Error):
+        except STORE_ERRORS:
             raise
         except Exception as e:
             self.rows.pop(case, None)

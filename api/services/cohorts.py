@@ -1,22 +1,18 @@
-"""Cohorts on the store: saved definitions, the pseudonymisation key, streamed extracts and the
+"""Cohorts on the store: saved definitions, the extract's key, streamed extracts and the
 analyses, each one pass over the histories in key order with flat memory.
 """
 
-import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
 
 from adapters.eventlog.reading import decoded, events_of, stored_histories
 from adapters.eventlog.store import Parcours
-from adapters.private_files import read_or_create_secret
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
-from adapters.settings import Settings
 from api.services.commands import Author, execute, refused
 from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
 from domain.decide import Contexte
@@ -37,8 +33,6 @@ from projections.cohort_analysis import Delais, Transitions
 from projections.pseudonym import NiveauCommune, cle_personne
 
 ENTRY_TOPICS = frozenset(kind.__name__ for kind in ENTRY_TYPES)
-KEY_ENV = "PARCOURS_CLE_PSEUDONYMISATION"
-KEY_FILE = "cle_pseudonymisation.key"
 
 
 class Forme(StrEnum):
@@ -60,24 +54,10 @@ COLONNES: dict[Forme, tuple[Colonne, ...]] = {
 }
 
 
-def stable_key(settings: Settings, environ: Mapping[str, str] | None = None) -> bytes:
-    """The département's key: from the environment (hex), else (local mode only: production
-    refuses to start without the variable) from a file under the data directory, created with
-    256 random bits and owner-only rights on first use."""
-    env = os.environ if environ is None else environ
-    raw = env.get(KEY_ENV, "").strip() or settings.cle_pseudonymisation
-    if raw:
-        key = bytes.fromhex(raw)
-        if len(key) < 16:
-            msg = f"{KEY_ENV} must hold at least 16 bytes (32 hex characters)"
-            raise ValueError(msg)
-        return key
-    path = Path(settings.data_dir) / KEY_FILE
-    return bytes.fromhex(read_or_create_secret(path, lambda: secrets.token_hex(32)))
-
-
-def key_for(settings: Settings, cle: Cle) -> bytes:
-    return secrets.token_bytes(32) if cle is Cle.ROTATIVE else stable_key(settings)
+def key_for(cle: Cle, stable: Callable[[], bytes]) -> bytes:
+    """The extract's key: a fresh random one, or the département's `stable()` one (asked for
+    only then, so a rotating extract never creates the key file)."""
+    return secrets.token_bytes(32) if cle is Cle.ROTATIVE else stable()
 
 
 # --- saved definitions ----------------------------------------------------------------------

@@ -13,7 +13,6 @@ import msgspec
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.activity_store import ActiviteStore, Snapshot
 from adapters.readmodels.models import ActiviteModel, open_activite_store
-from adapters.render.csv import euros
 from api.services.commands import Author, execute, refused
 from api.services.schedules import en_vigueur
 from api.services.structures import load_structures
@@ -195,26 +194,3 @@ class Finance:
         """Issued statements of one partner, or of every declared structure."""
         partners = [partenaire] if partenaire else [s.structure_id for s in self.registry().all()]
         return [e for p in partners for e in self.issued(p)]
-
-
-def table(sim: Simulation, lines: int = 20) -> str:
-    """The simulation as a terminal reads it."""
-    out = [
-        f"Simulation du {sim.du} au {sim.au} sous {sim.bareme}",
-        f"en vigueur: {'; '.join(sim.en_vigueur) or 'aucun barème adopté'}",
-        "",
-        f"{'partenaire':<24}{'en vigueur':>16}{'simulé':>16}{'écart':>16}",
-    ]
-    for e in sim.par_partenaire:
-        out.append(f"{e.groupe:<24}{euros(e.actuel):>16}{euros(e.simule):>16}{euros(e.ecart):>16}")
-    out.append(f"{'total':<24}{euros(sim.actuel):>16}{euros(sim.simule):>16}{euros(sim.ecart):>16}")
-    out += ["", f"{'étape':<24}{'en vigueur':>16}{'simulé':>16}{'écart':>16}"]
-    for e in sim.par_etape:
-        out.append(f"{e.groupe:<24}{euros(e.actuel):>16}{euros(e.simule):>16}{euros(e.ecart):>16}")
-    out += ["", f"{len(sim.lignes_modifiees)} ligne(s) modifiée(s)"]
-    for line in sim.lignes_modifiees[:lines]:
-        out.append(
-            f"  {line.partenaire:<14} {str(line.case_id or '-')[-8:]:<9} {line.etape.value:<24}"
-            f"{line.reference:<18}{euros(line.actuel):>12} → {euros(line.simule):>10}"
-        )
-    return "\n".join(out)

@@ -7,9 +7,6 @@ and reported, the rest of its batch is written. A batch that loses a race with a
 is replayed household by household, so nothing is half-imported and nothing accepted is lost.
 """
 
-import hashlib
-import pickle
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -24,9 +21,9 @@ from adapters.eventlog.reading import case_histories
 from adapters.eventlog.store import Parcours
 from adapters.flux.limits import LIMITES, Limites
 from adapters.flux.mapping import FoyerIncoherent, check, faits
-from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux, households
+from adapters.flux.reader import EnTete, FluxInvalide, FoyerFlux, PersonneFlux
 from adapters.flux.reports import Rapport, Rejet, ReportStore
-from adapters.flux.scanning import Scanning
+from adapters.flux.spool import PreparedSpool, sha256
 from adapters.flux.writer import BatchStore, Payload
 from adapters.identity import Identite, IdentityStore
 from adapters.readmodels.quarantine import describe
@@ -75,7 +72,7 @@ class _Prepared:
     rejected: list[Rejet] = field(default_factory=list)
     payload: Payload | None = None
     """The rows as the store will COPY them, when it does (then `people` and `recorded` are
-    dropped: a prepared batch waits in a temporary file, and bytes pickle fast)."""
+    dropped: a prepared batch waits in the spool, and bytes pickle fast)."""
     kinds: dict[str, int] = field(default_factory=dict)
     imported: int = 0
     unchanged: int = 0
@@ -129,32 +126,21 @@ class FluxImporter:
         """Import one file; the report is saved whatever happens and returned.
 
         The file is validated and read in another process; the batches it has read are
-        prepared meanwhile (decided, kept in a temporary file) and written, each in its own
+        prepared meanwhile (decided, kept in the spool) and written, each in its own
         transaction, only once the whole file has validated."""
         started = time.perf_counter()
-        with (
-            tempfile.TemporaryDirectory(prefix="flux-") as tmp,
-            Scanning(
-                path,
-                Path(tmp) / "foyers",
-                self.batch_size,
-                inline=path.stat().st_size < self.parallel_from,
-                limites=self.limites,
-            ) as scanning,
-        ):
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+        with PreparedSpool[_Prepared](
+            path, self.batch_size, parallel_from=self.parallel_from, limites=self.limites
+        ) as spool:
             rapport = Rapport(
                 id=uuid.uuid4(),
                 fichier=name or path.name,
-                sha256=digest.hexdigest(),
+                sha256=sha256(path),
                 recu_le=self.app.clock(),
             )
             self.reports.save(rapport)
             try:
-                self._import(scanning, Path(tmp) / "foyers", rapport, progress, started)
+                self._import(spool, rapport, progress, started)
             except FluxInvalide as e:
                 rapport.statut = "rejete"
                 rapport.rejets = [Rejet(ligne=e.line, motif=e.motif, code=e.code)]
@@ -164,46 +150,41 @@ class FluxImporter:
 
     def _import(
         self,
-        scanning: Scanning,
-        spill_path: Path,
+        spool: "PreparedSpool[_Prepared]",
         rapport: Rapport,
         progress: Callable[[int], Progress] | None,
         started: float,
     ) -> None:
         """Prepare each batch as soon as it is read; write them all once the file is valid."""
-        ranges: list[tuple[int, int]] = []
         header: EnTete | None = None
         ctx: Contexte | None = None
-        with tempfile.TemporaryFile() as prepared, open(spill_path, "rb") as spill:
-            read = 0
-            for header, upto in scanning.parts():
-                if ctx is None:
-                    flux = Author(
-                        user=f"flux-{header.type_flux.lower()}", request_id=f"flux:{rapport.id}"
-                    )
-                    ctx = context(self.app, flux)
-                if upto > read:
-                    batch = list(households(spill, read, upto))
-                    pickle.dump(self._prepare(batch, header, ctx), prepared)
-                    ranges.append((read, upto))
-                    read = upto
-            if header is None or ctx is None:  # parts() raises first
-                raise FluxInvalide(1, "bloc IdentificationFlux manquant")
-            self.validated_after = time.perf_counter() - started
-            rapport.type_flux = header.type_flux
-            rapport.date_flux = header.date_creation
-            rapport.foyers = scanning.total
-            advance = progress(scanning.total) if progress else None
-            prepared.seek(0)
-            for start, end in ranges:
-                batch_plan: _Prepared = pickle.load(prepared)  # noqa: S301 (our own temporary file)
-                try:
-                    self._commit(batch_plan, rapport)
-                except IntegrityError:  # another writer got there first: replay
-                    for foyer in households(spill, start, end):
-                        self._run([foyer], header, ctx, rapport)
-                if advance:
-                    advance(batch_plan.households)
+        read = 0
+        for header, upto in spool.parts():
+            if ctx is None:
+                flux = Author(
+                    user=f"flux-{header.type_flux.lower()}", request_id=f"flux:{rapport.id}"
+                )
+                ctx = context(self.app, flux)
+            if upto > read:
+                spool.put(
+                    self._prepare(list(spool.households(read, upto)), header, ctx), read, upto
+                )
+                read = upto
+        if header is None or ctx is None:  # parts() raises first
+            raise FluxInvalide(1, "bloc IdentificationFlux manquant")
+        self.validated_after = time.perf_counter() - started
+        rapport.type_flux = header.type_flux
+        rapport.date_flux = header.date_creation
+        rapport.foyers = spool.total
+        advance = progress(spool.total) if progress else None
+        for batch_plan, start, end in spool.prepared():
+            try:
+                self._commit(batch_plan, rapport)
+            except IntegrityError:  # another writer got there first: replay
+                for foyer in spool.households(start, end):
+                    self._run([foyer], header, ctx, rapport)
+            if advance:
+                advance(batch_plan.households)
 
     def _finish(self, rapport: Rapport) -> Rapport:
         rapport.termine_le = self.app.clock()

@@ -1,7 +1,5 @@
-"""Tariff schedules on disk and in the log: the shipped documents under `schedules/`, a
-document read from any file, and adoptions appended to the département's tariff book."""
-
-from pathlib import Path
+"""Tariff schedules in the log: adoptions appended to the département's tariff book, and the
+schedules in force they make (the documents on disk: adapters/schedule_files.py)."""
 
 from adapters.eventlog.store import Parcours
 from api.services.commands import Author, execute, refused
@@ -13,28 +11,8 @@ from domain.tariffs import (
     Bareme,
     BaremeAdopte,
     EnVigueur,
-    TariffError,
-    decode_bareme,
     valider_adoption,
 )
-
-SHIPPED = Path(__file__).resolve().parents[2] / "schedules"
-
-
-def read_schedule(path: Path) -> Bareme:
-    """A schedule from a TOML or JSON file; TariffError names the file and the field."""
-    try:
-        if path.suffix.lower() == ".json":
-            return decode_bareme(path.read_bytes(), "json")
-        return decode_bareme(path.read_bytes(), "toml")
-    except TariffError as e:
-        raise TariffError(f"{path.name}: {e.field}: {e}", e.field) from e
-
-
-def shipped() -> dict[str, Bareme]:
-    """The schedules shipped with parcours, by name."""
-    found = [read_schedule(p) for p in sorted(SHIPPED.glob("*.toml"))]
-    return {b.nom: b for b in found}
 
 
 def adopt(app: Parcours, bareme: Bareme, motif: str, author: Author) -> Adoption:

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from adapters.eventlog.store import Parcours
+from adapters.schedule_files import shipped
 from adapters.settings import Settings
 from api.cli.main import main
 from api.http.auth import Role
 from api.http.steps import CORRECTIONS, STEPS
-from api.services.schedules import shipped
 from domain.bounds import horizon
 from domain.dates import fin_contrat
 from tests.auth import bearer

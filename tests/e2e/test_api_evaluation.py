@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.eventlog.store import Parcours
+from adapters.pseudonym_key import KEY_ENV
 from adapters.settings import Settings
 from api.cli.main import main
 from api.http.app import create_app
 from api.http.auth import Role
-from api.services.cohorts import KEY_ENV
 from tests.auth import STAFF, bearer
 from tests.cohort_history import ALL, CASE_A, IDENTIFYING
 from tests.e2e.helpers import cli_env

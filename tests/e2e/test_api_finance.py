@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
+from adapters.schedule_files import shipped
 from adapters.settings import Settings
 from api.cli.main import main
 from api.http.app import create_app
 from api.http.auth import Role
-from api.services.schedules import shipped
 from domain import events as ev
 from domain.tariffs import Bareme
 from domain.vocabulary import TypeOrganisme

@@ -43,6 +43,8 @@ def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -
     parcours = Parcours(settings, clock=clock())
     with TestClient(create_app(settings, parcours), headers=FLUX) as client:
         body = (FIXTURES / "RSABEM.xml").read_bytes()
+        none = client.get("/flux/imports").json()
+        assert (none["items"], none["total"]) == ([], 0)
         created = client.post("/flux/imports?fichier=RSABEM.xml", content=body, headers=XML)
         assert created.status_code == 201, created.text
         rapport = created.json()
@@ -65,6 +67,11 @@ def test_upload_keeps_a_report_and_refuses_an_invalid_file(settings: Settings) -
             ("RSABEI_invalid.xml", "rejete"),
             ("RSABEM.xml", "importe"),
         ]
+        second = client.get("/flux/imports?limit=1&offset=1").json()
+        assert (len(second["items"]), second["total"]) == (1, 2)
+        assert second["items"][0]["fichier"] == listed["items"][1]["fichier"]
+        past = client.get("/flux/imports?offset=5").json()
+        assert (past["items"], past["total"]) == ([], 2)
         empty = client.post("/flux/imports", content=b"", headers=XML)
         assert (empty.status_code, empty.json()["field"]) == (400, "body")
         unknown = client.get("/flux/imports/00000000-0000-0000-0000-000000000000")

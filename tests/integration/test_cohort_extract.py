@@ -7,6 +7,7 @@ import json
 import os
 import stat
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -16,11 +17,10 @@ import pytest
 
 from adapters.eventlog.reading import histories
 from adapters.eventlog.store import Parcours
+from adapters.pseudonym_key import KEY_ENV, KEY_FILE, stable_key
 from adapters.render.extracts import Format
 from adapters.settings import Settings
 from api.services.cohorts import (
-    KEY_ENV,
-    KEY_FILE,
     Cle,
     Forme,
     extract_to,
@@ -28,7 +28,6 @@ from api.services.cohorts import (
     list_definitions,
     load_definition,
     save_definition,
-    stable_key,
 )
 from api.services.commands import Author
 from domain.cohorts import DefinitionCohorte
@@ -203,7 +202,8 @@ def test_stable_key_is_kept_and_rotating_key_differs(settings: Settings, tmp_pat
     assert stable_key(settings, {KEY_ENV: "ab" * 32}) == bytes.fromhex("ab" * 32)
     with pytest.raises(ValueError, match=KEY_ENV):
         stable_key(settings, {KEY_ENV: "abcd"})
-    assert key_for(settings, Cle.ROTATIVE) != key_for(settings, Cle.ROTATIVE)
+    stable = partial(stable_key, settings)
+    assert key_for(Cle.ROTATIVE, stable) != key_for(Cle.ROTATIVE, stable)
 
 
 def test_saved_definitions_are_not_cases_for_the_read_models(loaded: Parcours) -> None:

@@ -26,11 +26,11 @@ from fastapi.testclient import TestClient
 
 from adapters.eventlog.store import Parcours
 from adapters.identity import MASTER_INFO, Identite, IdentityStore, derive
+from adapters.pseudonym_key import stable_key
 from adapters.settings import SECRET_VARIABLES, Settings, UnsafeSettings
 from adapters.tokens import local_key_file, local_secret
 from api.cli.main import main
 from api.http.app import create_app
-from api.services.cohorts import stable_key
 from tests.e2e.helpers import ROOT
 
 PLACEHOLDER = "a-remplacer-par-64-caracteres-hexadecimaux"

@@ -9,6 +9,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from adapters.eventlog.reading import case_history
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import open_suivi_store
 from adapters.readmodels.projector import Projector
@@ -19,7 +20,7 @@ from adapters.readmodels.recording_index import (
     read_known_at,
 )
 from adapters.synthetic import load
-from api.services.audit import case_history, episodes_at, states_at
+from api.services.audit import episodes_at, states_at
 from api.services.cases import handle
 from api.services.commands import Author
 from domain.bitemporal import known_at

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.schedule_files import shipped
 from api.http.steps import CORRECTIONS, ENTREE, STEPS, Step
-from api.services.schedules import shipped
 from domain import commands as c
 from domain.bounds import (
     DATE_MIN,

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from api.services.schedules import read_schedule, shipped
+from adapters.schedule_files import read_schedule, shipped
 from domain.payments import Etape, Etat, Ligne
 from domain.structures import StructureRegistry
 from domain.tariffs import (

@@ -19,9 +19,10 @@ from api.http.access import STEP_ROLES
 from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS
 from domain import commands as cmd
 from domain import events as ev
-from domain.catalogue import ALL_EVENT_TYPES, CASE_EVENT_TYPES
+from domain.catalogue import ALL_EVENT_TYPES
 from domain.decide import command_of
 from domain.dossier import Dossier, evolve
+from domain.events import EVENT_TYPES
 from domain.vocabulary import OrganismePayeur
 from projections import activity, case_state, cohort, suivi
 
@@ -87,14 +88,14 @@ def _folds(event: ev.Evenement) -> None:
         assert len(cohort.lignes_evenements("k", records)) <= len(records)
 
 
-@pytest.mark.parametrize("kind", CASE_EVENT_TYPES, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("kind", EVENT_TYPES, ids=lambda k: k.__name__)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_every_fold_folds_every_event_type(kind: type[ev.Evenement], data: st.DataObject) -> None:
     _folds(data.draw(_instances(kind)))
 
 
-@pytest.mark.parametrize("kind", CASE_EVENT_TYPES, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("kind", EVENT_TYPES, ids=lambda k: k.__name__)
 @settings(max_examples=5, deadline=None)
 @given(data=st.data())
 def test_every_step_replays_as_a_command_and_corrections_as_none(
@@ -128,7 +129,7 @@ def _subclasses(kind: type) -> set[type]:
 
 def test_every_event_class_is_in_the_union_the_log_decodes() -> None:
     assert _subclasses(ev.Evenement) == set(ALL_EVENT_TYPES)
-    assert set(CASE_EVENT_TYPES) <= set(ALL_EVENT_TYPES)
+    assert set(EVENT_TYPES) <= set(ALL_EVENT_TYPES)
 
 
 def test_every_command_class_is_in_a_command_union() -> None:
