@@ -42,7 +42,7 @@ STEP_ROLES: dict[str, frozenset[Role]] = {
 declared on the route (`api.http.cases`). An agent only on its cases."""
 
 READ_ROLES = frozenset({Role.AGENT, Role.ORIENTATION, Role.AUDITEUR})
-"""Roles that read cases; an agent only its structures' cases."""
+"""Roles that read cases; an agent only the cases its structures accompany."""
 
 
 def unknown_case(case_id: UUID) -> ProblemError:
@@ -137,6 +137,24 @@ def check_case(
         raise forbidden("L'accompagnement de votre structure ne permet pas cette étape.")
     log_case_access(request, caller, case_id, purpose, "granted")
     return acting[0]
+
+
+def check_asc_author(
+    request: Request,
+    caller: Principal,
+    case_id: UUID,
+    accompagnants: Accompagnants,
+    acting: str,
+    command: TenirEntretienAsc,
+) -> None:
+    """An agent whose structure accompanies the person for an ASC alone records the interviews
+    its own structure held (the référent may key those of another structure)."""
+    if command.structure_id == acting or ObjetAccompagnement.REFERENT in accompagnants.get(
+        acting, frozenset()
+    ):
+        return
+    log_case_access(request, caller, case_id, "entretien d'une autre structure", "refused")
+    raise forbidden("Votre structure enregistre ses propres entretiens d'appui social.")
 
 
 def listing_structure(caller: Principal, requested: str | None) -> str | None:

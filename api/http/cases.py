@@ -21,6 +21,7 @@ from api.http.access import (
     READ_ROLES,
     STEP_ROLES,
     accompanying,
+    check_asc_author,
     check_case,
     folding,
     listing_structure,
@@ -38,7 +39,7 @@ from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from api.services.audit import case_at
 from api.services.cases import Outcome, handle
 from api.services.commands import Author, IdempotencyKeyReused, VersionConflict
-from domain.commands import AnnulerEtape, Commande, RectifierEtape
+from domain.commands import AnnulerEtape, Commande, RectifierEtape, TenirEntretienAsc
 from domain.decide import command_of
 from domain.dossier import Statut, fold_history
 from domain.errors import DomainError
@@ -91,6 +92,20 @@ def _admit(
     return (structure if scoped else caller.primary_structure), history
 
 
+def _asc_author(
+    request: Request,
+    caller: Principal,
+    case_id: UUID,
+    history: list[Recorded],
+    structure: str,
+    command: TenirEntretienAsc,
+) -> None:
+    """For an agent: an ASC interview is its own structure's unless it is the référent."""
+    if only_as_agent(caller, STEP_ROLES[TenirEntretienAsc.route.slug]):
+        accompagnants = accompanying(fold_history(history))
+        check_asc_author(request, caller, case_id, accompagnants, structure, command)
+
+
 def _refold(app: Parcours, case_id: UUID) -> None:
     """Fold the case's history again after its command failed unexpectedly: when the rules
     cannot fold it (a step that got into the log under their back), the answer is the case's
@@ -141,6 +156,10 @@ async def _run(
     else:
         structure, history = await run_in_threadpool(_admit, request, caller, case_id, step, None)
         command = _command(step, raw)
+        if isinstance(command, TenirEntretienAsc) and structure is not None:
+            await run_in_threadpool(
+                _asc_author, request, caller, case_id, history, structure, command
+            )
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
             400,

@@ -107,6 +107,9 @@ def test_an_association_accompanying_for_asc_records_its_interviews_and_nothing_
     annul = {"effective_on": "2024-04-11", "version_annulee": 2, "motif": "erreur"}
     _status(client.post(f"{url}/annulation", json=annul, headers=ASSO), 403, "acces_refuse")
     _status(client.post(f"{url}/fin-accompagnement", json=FIN, headers=ASSO), 403)
+    someone_else_s = {**ENTRETIEN, "structure_id": "asso-autre-94"}
+    refused = client.post(f"{url}/entretien-asc", json=someone_else_s, headers=ASSO)
+    _status(refused, 403, "acces_refuse")
     _status(client.get(url, headers=AGENT_AAVE), 404, "dossier_inconnu")
     _status(client.post(f"{url}/entretien-asc", json=ENTRETIEN, headers=AGENT_AAVE), 404)
     assert log_position(client) == before
@@ -114,6 +117,10 @@ def test_an_association_accompanying_for_asc_records_its_interviews_and_nothing_
     cer = client.post(f"{url}/cer", json=CER, headers=CONSEILLER_FT)
     _status(cer, 200)
     assert _timeline(client, ft_case)[-1]["structure_id"] == "ft-creteil"
+    keyed_by_referent = client.post(
+        f"{url}/entretien-asc", json=someone_else_s, headers=CONSEILLER_FT
+    )
+    _status(keyed_by_referent, 200)
 
     _status(client.post(f"{url}/fin-accompagnement", json=FIN, headers=ORIENTEUR), 200)
     _status(client.get(url, headers=ASSO), 404, "dossier_inconnu")
@@ -128,6 +135,7 @@ def test_an_association_accompanying_for_asc_records_its_interviews_and_nothing_
         ("AccompagnementDebute", "orienteur-cd94"),
         ("EntretienAscTenu", "benevole-4"),
         ("CerSigne", "conseiller-12"),
+        ("EntretienAscTenu", "conseiller-12"),
         ("AccompagnementTermine", "orienteur-cd94"),
     ]
     ended = _timeline(client, ft_case)[-1]
