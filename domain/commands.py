@@ -21,7 +21,8 @@ class Famille(StrEnum):
     DROITS = "droits"
     """The right and its changes: the CAF/MSA flux, or the orientation service."""
     ORIENTATION = "orientation"
-    """The first orientation: the orientation service alone."""
+    """The orientation service's decisions alone: the first orientation, and which structures
+    accompany the person beside the oriented one (an association does not declare itself)."""
     PARCOURS = "parcours"
     """The path once oriented: the referents' structures and the orientation service."""
 
@@ -256,6 +257,38 @@ class TenirEntretienAsc(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
     )
 
 
+class DebuterAccompagnement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    structure_id: str
+    objet: voc.ObjetAccompagnement
+
+    route = Route(
+        "debut-accompagnement",
+        "Enregistrer qu'une structure commence à accompagner la personne (ASC…)",
+        {"effective_on": "2024-04-02", "structure_id": "asso-insertion-94", "objet": "asc"},
+        famille=Famille.ORIENTATION,
+        records=(ev.AccompagnementDebute,),
+    )
+
+
+class TerminerAccompagnement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    structure_id: str
+    objet: voc.ObjetAccompagnement
+    motif: str | None = None
+
+    route = Route(
+        "fin-accompagnement",
+        "Enregistrer la fin d'un accompagnement par une structure",
+        {
+            "effective_on": "2024-09-30",
+            "structure_id": "asso-insertion-94",
+            "objet": "asc",
+            "motif": "objectifs atteints",
+        },
+        famille=Famille.ORIENTATION,
+        records=(ev.AccompagnementTermine,),
+    )
+
+
 class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     type_sortie: voc.TypeSortie
 
@@ -343,6 +376,8 @@ Etape = (
     | SignerCer
     | RenouvelerCer
     | TenirEntretienAsc
+    | DebuterAccompagnement
+    | TerminerAccompagnement
     | EnregistrerSortie
     | DeciderSanction
     | LeverSanction

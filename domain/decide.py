@@ -17,7 +17,12 @@ from domain.corrections import effective_history, is_correction
 from domain.dossier import Dossier, Orientation, Statut, evolve, fold_history
 from domain.errors import DomainError, DossierInconnu
 from domain.events import Evenement, Meta, Recorded
-from domain.vocabulary import RDV_AVANT_ORIENTATION, IssueRdv, TypeOrientation
+from domain.vocabulary import (
+    RDV_AVANT_ORIENTATION,
+    IssueRdv,
+    ObjetAccompagnement,
+    TypeOrientation,
+)
 
 
 class Contexte(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +92,10 @@ def _step(s: Dossier, c: Etape, ctx: Contexte) -> list[Evenement]:
             return _asc(s, c, ctx)
         case cmd.EnregistrerSortie():
             return _sortie(s, c, ctx)
+        case cmd.DebuterAccompagnement():
+            return _debut_accompagnement(s, c, ctx)
+        case cmd.TerminerAccompagnement():
+            return _fin_accompagnement(s, c, ctx)
         case cmd.DeciderSanction():
             return _sanction(s, c, ctx)
         case cmd.LeverSanction():
@@ -351,15 +360,70 @@ def _renouveler_cer(state: Dossier, c: cmd.RenouvelerCer, ctx: Contexte) -> list
     return _cer(state, c, ctx, renouvellement=True)
 
 
-def _asc(state: Dossier, c: cmd.TenirEntretienAsc, ctx: Contexte) -> list[Evenement]:
+def _professional_orientation(state: Dossier, c: Commande) -> None:
+    """The appui social complémentaire: for a person currently oriented to the professional
+    path."""
     orientation = _current_orientation(state, c)
     if orientation.type_orientation is not TypeOrientation.PROFESSIONNELLE:
         raise DomainError(
             "asc_hors_orientation_professionnelle",
             "L'appui social complémentaire concerne les personnes en orientation professionnelle.",
         )
+
+
+def _asc(state: Dossier, c: cmd.TenirEntretienAsc, ctx: Contexte) -> list[Evenement]:
+    _professional_orientation(state, c)
     return [
         ev.EntretienAscTenu(effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id)
+    ]
+
+
+def _debut_accompagnement(
+    state: Dossier, c: cmd.DebuterAccompagnement, ctx: Contexte
+) -> list[Evenement]:
+    _open_episode(state, c)
+    if c.objet is ObjetAccompagnement.ASC:
+        _professional_orientation(state, c)
+    if c.objet in state.accompagnants.get(c.structure_id, frozenset()):
+        raise DomainError(
+            "accompagnement_en_cours",
+            f"La structure {c.structure_id} accompagne déjà la personne ({c.objet.value}).",
+            "structure_id",
+        )
+    return [
+        ev.AccompagnementDebute(
+            effective_on=c.effective_on, meta=ctx.meta, structure_id=c.structure_id, objet=c.objet
+        )
+    ]
+
+
+def _fin_accompagnement(
+    state: Dossier, c: cmd.TerminerAccompagnement, ctx: Contexte
+) -> list[Evenement]:
+    """Ends an accompaniment started in this episode, also once the person has exited or the
+    right is closed (the structure says when it stopped); the orientation's own ends with a
+    réorientation, not here."""
+    _not_before(c.effective_on, state.date_entree, "effective_on", "l'entrée")
+    started = state.accompagnements.get((c.structure_id, c.objet))
+    if started is None:
+        implied = c.objet in state.accompagnants.get(c.structure_id, frozenset())
+        raise DomainError(
+            "accompagnement_non_ouvert",
+            f"La structure {c.structure_id} accompagne la personne au titre de son orientation: "
+            "enregistrer une réorientation."
+            if implied
+            else f"Aucun accompagnement {c.objet.value} en cours par {c.structure_id}.",
+            "structure_id",
+        )
+    _not_before(c.effective_on, started, "effective_on", "le début de l'accompagnement")
+    return [
+        ev.AccompagnementTermine(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            structure_id=c.structure_id,
+            objet=c.objet,
+            motif=c.motif,
+        )
     ]
 
 
@@ -581,6 +645,14 @@ def command_of(e: Evenement) -> Commande | None:
             return kind(effective_on=d, date_debut=e.date_debut, duree_mois=duree)
         case ev.EntretienAscTenu():
             return cmd.TenirEntretienAsc(effective_on=d, structure_id=e.structure_id)
+        case ev.AccompagnementDebute():
+            return cmd.DebuterAccompagnement(
+                effective_on=d, structure_id=e.structure_id, objet=e.objet
+            )
+        case ev.AccompagnementTermine():
+            return cmd.TerminerAccompagnement(
+                effective_on=d, structure_id=e.structure_id, objet=e.objet, motif=e.motif
+            )
         case ev.SortieEnregistree():
             return cmd.EnregistrerSortie(effective_on=d, type_sortie=e.type_sortie)
         case ev.SanctionDecidee():

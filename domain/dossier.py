@@ -16,7 +16,13 @@ from domain import events as ev
 from domain.corrections import effective_history
 from domain.dates import fin_contrat
 from domain.events import Evenement, Recorded
-from domain.vocabulary import IssueRdv, TypeOrganisme, TypeOrientation, TypeRdv
+from domain.vocabulary import (
+    IssueRdv,
+    ObjetAccompagnement,
+    TypeOrganisme,
+    TypeOrientation,
+    TypeRdv,
+)
 
 
 class Statut(StrEnum):
@@ -65,6 +71,11 @@ class Dossier(msgspec.Struct, frozen=True, kw_only=True):
     nb_cer: int = 0
     sanctions_en_cours: frozenset[int] = frozenset()
     nb_sanctions: int = 0
+    accompagnements: dict[tuple[str, ObjetAccompagnement], date] = msgspec.field(
+        default_factory=dict
+    )
+    """The accompaniments started explicitly in this episode and not ended: (structure, objet)
+    and the day each started."""
 
     @property
     def existe(self) -> bool:
@@ -73,6 +84,17 @@ class Dossier(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def episode_ouvert(self) -> bool:
         return self.statut in EPISODE_OUVERT
+
+    @property
+    def accompagnants(self) -> dict[str, frozenset[ObjetAccompagnement]]:
+        """The structures accompanying the person today and why: the current orientation's
+        structure as référent, with the accompaniments started and not ended."""
+        out: dict[str, frozenset[ObjetAccompagnement]] = {}
+        if self.orientation is not None:
+            out[self.orientation.structure_id] = frozenset({ObjetAccompagnement.REFERENT})
+        for structure_id, objet in self.accompagnements:
+            out[structure_id] = out.get(structure_id, frozenset()) | {objet}
+        return out
 
 
 def _nouvel_episode(d: Dossier, entree: date, soumis: bool) -> Dossier:
@@ -87,6 +109,7 @@ def _nouvel_episode(d: Dossier, entree: date, soumis: bool) -> Dossier:
         referent_id=None,
         cer=None,
         sanctions_en_cours=frozenset(),
+        accompagnements={},
     )
 
 
@@ -149,6 +172,12 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
             )
         case ev.SanctionLevee():
             return replace(d, sanctions_en_cours=d.sanctions_en_cours - {e.numero})
+        case ev.AccompagnementDebute():
+            started = {**d.accompagnements, (e.structure_id, e.objet): e.effective_on}
+            return replace(d, accompagnements=started)
+        case ev.AccompagnementTermine():
+            ended = {k: v for k, v in d.accompagnements.items() if k != (e.structure_id, e.objet)}
+            return replace(d, accompagnements=ended)
         case ev.EntretienAscTenu() | ev.EtapeAnnulee() | ev.EtapeRectifiee():
             return d  # an interview changes no rule's input; corrections are applied upstream
         case _:

@@ -128,6 +128,22 @@ class EntretienAscTenu(Evenement, frozen=True, kw_only=True):
     structure_id: str
 
 
+class AccompagnementDebute(Evenement, frozen=True, kw_only=True):
+    """A structure starts accompanying the person for `objet`, beside what the orientation
+    implies (the oriented structure accompanies as référent without this event)."""
+
+    structure_id: str
+    objet: voc.ObjetAccompagnement
+
+
+class AccompagnementTermine(Evenement, frozen=True, kw_only=True):
+    """An accompaniment started by `AccompagnementDebute` ends."""
+
+    structure_id: str
+    objet: voc.ObjetAccompagnement
+    motif: str | None = None
+
+
 class SortieEnregistree(Evenement, frozen=True, kw_only=True):
     type_sortie: voc.TypeSortie
 
@@ -175,6 +191,8 @@ Fait = (
     | IssueRdvEnregistree
     | CerSigne
     | EntretienAscTenu
+    | AccompagnementDebute
+    | AccompagnementTermine
     | SortieEnregistree
     | SanctionDecidee
     | SanctionLevee

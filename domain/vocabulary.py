@@ -27,6 +27,14 @@ class TypeOrientation(StrEnum):
     SOCIALE = "sociale"
 
 
+class ObjetAccompagnement(StrEnum):
+    """Why a structure accompanies a person: as référent (what an orientation implies for the
+    oriented structure), or to give an appui social complémentaire alongside France Travail."""
+
+    REFERENT = "referent"
+    ASC = "asc"
+
+
 class ModeOrientation(StrEnum):
     AUTOMATIQUE = "automatique"
     SEMI_AUTOMATIQUE = "semi_automatique"

@@ -251,6 +251,8 @@ def _step(s: Suivi, e: Evenement) -> None:
 IGNORED: tuple[type[Evenement], ...] = (
     ev.SanctionLevee,
     ev.EntretienAscTenu,
+    ev.AccompagnementDebute,
+    ev.AccompagnementTermine,
     *ev.CORRECTION_TYPES,
 )
 """The case events the follow-up does not read (a correction refolds the case instead)."""

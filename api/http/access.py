@@ -1,8 +1,8 @@
 """Who may do what to a case: the roles each step admits, and an agent's reach limited to the
-cases currently oriented to one of its structures (anything else answers 404, as an unknown case
-would, so that existence does not leak)."""
+cases one of its structures accompanies today (anything else answers 404, as an unknown case
+would, so that existence does not leak), and on those, to the steps its accompaniment admits."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from uuid import UUID
 
@@ -14,9 +14,10 @@ from adapters.readmodels.quarantine import describe
 from api.http.auth import Principal, Role, forbidden, log_case_access
 from api.http.problems import ProblemError
 from api.http.steps import CORRECTIONS, ENTREE, STEPS
-from domain.commands import Famille
+from domain.commands import Commande, Famille, TenirEntretienAsc
 from domain.dossier import Dossier
 from domain.errors import DomainError
+from domain.vocabulary import ObjetAccompagnement
 
 log = structlog.get_logger("api")
 
@@ -41,7 +42,7 @@ STEP_ROLES: dict[str, frozenset[Role]] = {
 declared on the route (`api.http.cases`). An agent only on its cases."""
 
 READ_ROLES = frozenset({Role.AGENT, Role.ORIENTATION, Role.AUDITEUR})
-"""Roles that read cases; an agent only its structures' cases."""
+"""Roles that read cases; an agent only the cases its structures accompany."""
 
 
 def unknown_case(case_id: UUID) -> ProblemError:
@@ -84,8 +85,23 @@ def only_as_agent(caller: Principal, allowed: frozenset[Role]) -> bool:
     return caller.roles.isdisjoint(allowed - {Role.AGENT})
 
 
-def current_structure(state: Dossier) -> str | None:
-    return state.orientation.structure_id if state.orientation else None
+Accompagnants = Mapping[str, frozenset[ObjetAccompagnement]]
+"""The structures accompanying a person today, each with why (`Dossier.accompagnants`)."""
+
+OBJET_STEPS: dict[ObjetAccompagnement, frozenset[type[Commande]] | None] = {
+    ObjetAccompagnement.REFERENT: None,
+    ObjetAccompagnement.ASC: frozenset({TenirEntretienAsc}),
+}
+"""The steps an agent records on a case its structure accompanies for each purpose (None:
+every step its role admits); reading the case comes with any."""
+
+
+def accompanying(state: Dossier) -> dict[str, frozenset[ObjetAccompagnement]]:
+    return state.accompagnants
+
+
+def _admits(objets: frozenset[ObjetAccompagnement], step: type[Commande]) -> bool:
+    return any((steps := OBJET_STEPS[objet]) is None or step in steps for objet in sorted(objets))
 
 
 def check_case(
@@ -93,18 +109,52 @@ def check_case(
     caller: Principal,
     case_id: UUID,
     allowed: frozenset[Role],
-    structure_id: str | None,
+    accompagnants: Accompagnants,
     purpose: str,
-) -> None:
+    step: type[Commande] | None = None,
+) -> str | None:
     """Admit the caller to the case, or refuse (403 for a role never admitted, 404 for an
-    agent outside the case's structure); logs the access either way."""
+    agent none of whose structures accompanies the person, 403 for a `step` its accompaniment
+    does not admit); logs the access either way. Returns, for an agent, the structure it acts
+    as: one of its structures accompanying the person (for `step`, one admitting it, the
+    référent first)."""
     if caller.roles.isdisjoint(allowed):
         log_case_access(request, caller, case_id, purpose, "refused")
         raise forbidden("Votre rôle ne permet pas cette action sur un dossier.")
-    if only_as_agent(caller, allowed) and structure_id not in caller.structures:
+    if not only_as_agent(caller, allowed):
+        log_case_access(request, caller, case_id, purpose, "granted")
+        return None
+    reach = {s: objets for s, objets in accompagnants.items() if s in caller.structures}
+    if not reach:
         log_case_access(request, caller, case_id, purpose, "hidden")
         raise unknown_case(case_id)
+    acting = sorted(
+        (s for s, objets in reach.items() if step is None or _admits(objets, step)),
+        key=lambda s: (ObjetAccompagnement.REFERENT not in reach[s], s),
+    )
+    if not acting:
+        log_case_access(request, caller, case_id, purpose, "refused")
+        raise forbidden("L'accompagnement de votre structure ne permet pas cette étape.")
     log_case_access(request, caller, case_id, purpose, "granted")
+    return acting[0]
+
+
+def check_asc_author(
+    request: Request,
+    caller: Principal,
+    case_id: UUID,
+    accompagnants: Accompagnants,
+    acting: str,
+    command: TenirEntretienAsc,
+) -> None:
+    """An agent whose structure accompanies the person for an ASC alone records the interviews
+    its own structure held (the référent may key those of another structure)."""
+    if command.structure_id == acting or ObjetAccompagnement.REFERENT in accompagnants.get(
+        acting, frozenset()
+    ):
+        return
+    log_case_access(request, caller, case_id, "entretien d'une autre structure", "refused")
+    raise forbidden("Votre structure enregistre ses propres entretiens d'appui social.")
 
 
 def listing_structure(caller: Principal, requested: str | None) -> str | None:

@@ -169,7 +169,7 @@ def audit_export(
     known_at: KnownAt = None,
     as_of: AsOf = None,
 ) -> Response:
-    check_case(request, caller, case_id, AUDIT_ROLES, None, "export d'audit du dossier")
+    check_case(request, caller, case_id, AUDIT_ROLES, {}, "export d'audit du dossier")
     history = case_history(app, case_id)
     if not history:
         raise unknown_case(case_id)

@@ -20,8 +20,9 @@ from api.http.access import (
     CORRECTION_ROLES,
     READ_ROLES,
     STEP_ROLES,
+    accompanying,
+    check_asc_author,
     check_case,
-    current_structure,
     folding,
     listing_structure,
     only_as_agent,
@@ -38,7 +39,8 @@ from api.http.steps import CORRECTIONS, ENTREE, EVENT_SLUGS, STEPS, Step
 from api.services.audit import case_at
 from api.services.cases import Outcome, handle
 from api.services.commands import Author, IdempotencyKeyReused, VersionConflict
-from domain.commands import AnnulerEtape, Commande, RectifierEtape
+from domain.commands import AnnulerEtape, Commande, RectifierEtape, TenirEntretienAsc
+from domain.decide import command_of
 from domain.dossier import Statut, fold_history
 from domain.errors import DomainError
 from domain.events import Recorded
@@ -69,24 +71,39 @@ def _admit(
     request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
 ) -> tuple[str | None, list[Recorded]]:
     """Check the caller may record `step` on the case; returns the structure to record as the
-    author's (the case's own for an agent, whose token may list several) and the history read
-    to admit it (the command is decided on it). A correction is admitted for the roles that
-    may record the step it corrects."""
+    author's (for an agent, its structure accompanying the person, whose token may list
+    several) and the history read to admit it (the command is decided on it). A correction is
+    admitted for the roles, and the accompaniments, that may record the step it corrects."""
     app = parcours(request)
     allowed = STEP_ROLES[step.slug]
+    checked: type[Commande] = step.command
     history = app.history(case_id)
     if isinstance(command, AnnulerEtape | RectifierEtape):
-        allowed = _correction_roles(history, command)
+        allowed, checked = _correction_roles(history, command)
     scoped = step is not ENTREE and only_as_agent(caller, allowed)
-    structure = None
+    accompagnants = {}
     if scoped:
         try:
             with folding(case_id):
-                structure = current_structure(fold_history(history))
+                accompagnants = accompanying(fold_history(history))
         except ProblemError:
-            structure = None  # an unfoldable case is no agent's: corrected by orientation
-    check_case(request, caller, case_id, allowed, structure, step.summary)
+            accompagnants = {}  # an unfoldable case is no agent's: corrected by orientation
+    structure = check_case(request, caller, case_id, allowed, accompagnants, step.summary, checked)
     return (structure if scoped else caller.primary_structure), history
+
+
+def _asc_author(
+    request: Request,
+    caller: Principal,
+    case_id: UUID,
+    history: list[Recorded],
+    structure: str,
+    command: TenirEntretienAsc,
+) -> None:
+    """For an agent: an ASC interview is its own structure's unless it is the référent."""
+    if only_as_agent(caller, STEP_ROLES[TenirEntretienAsc.route.slug]):
+        accompagnants = accompanying(fold_history(history))
+        check_asc_author(request, caller, case_id, accompagnants, structure, command)
 
 
 def _refold(app: Parcours, case_id: UUID) -> None:
@@ -100,14 +117,20 @@ def _refold(app: Parcours, case_id: UUID) -> None:
 
 def _correction_roles(
     history: list[Recorded], command: AnnulerEtape | RectifierEtape
-) -> frozenset[Role]:
+) -> tuple[frozenset[Role], type[Commande]]:
+    """The roles that may correct the step `command` names, and that step's command."""
     version = (
         command.version_annulee if isinstance(command, AnnulerEtape) else command.version_rectifiee
     )
     if not 1 <= version <= len(history):
-        return CORRECTION_ROLES  # the rules refuse the unknown version
-    slug = EVENT_SLUGS.get(type(history[version - 1].event))
-    return CORRECTION_ROLES if slug is None else STEP_ROLES[slug]
+        return CORRECTION_ROLES, type(command)  # the rules refuse the unknown version
+    event = history[version - 1].event
+    slug = EVENT_SLUGS.get(type(event))
+    corrected = command_of(event)
+    return (
+        CORRECTION_ROLES if slug is None else STEP_ROLES[slug],
+        type(command) if corrected is None else type(corrected),
+    )
 
 
 def _command(step: Step, raw: bytes) -> Commande:
@@ -133,6 +156,10 @@ async def _run(
     else:
         structure, history = await run_in_threadpool(_admit, request, caller, case_id, step, None)
         command = _command(step, raw)
+        if isinstance(command, TenirEntretienAsc) and structure is not None:
+            await run_in_threadpool(
+                _asc_author, request, caller, case_id, history, structure, command
+            )
     if key is not None and not 0 < len(key) <= 200:
         raise ProblemError(
             400,
@@ -249,14 +276,14 @@ def _history(
     """The case's events with their log positions, once the caller is admitted to read it
     (404 for an agent outside its structures, as for an unknown case)."""
     history = case_history(app, case_id)
-    structure = None
+    accompagnants = {}
     unfoldable: ProblemError | None = None
     try:
         with folding(case_id):
-            structure = current_structure(fold_history(history)) if history else None
+            accompagnants = accompanying(fold_history(history)) if history else {}
     except ProblemError as e:
         unfoldable = e  # answered once the caller is admitted (an agent learns nothing)
-    check_case(request, caller, case_id, READ_ROLES, structure, purpose)
+    check_case(request, caller, case_id, READ_ROLES, accompagnants, purpose)
     if not history:
         raise unknown_case(case_id)
     if unfoldable is not None:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.flux.reports import Resume
-from api.http.access import READ_ROLES, check_case, current_structure, folding
+from api.http.access import READ_ROLES, accompanying, check_case, folding
 from api.http.auth import Role, log_case_access
 from api.http.deps import Caller, FluxReports, Identities, Store, checked_on_case, require
 from api.http.params import Page, Paged
@@ -138,10 +138,10 @@ def get_identity(
     history = app.history(case_id)
     try:
         with folding(case_id):
-            structure = current_structure(_dossier(history)) if history else None
+            accompagnants = accompanying(_dossier(history)) if history else {}
     except ProblemError:
-        structure = None  # a case in quarantine is no agent's; staff still reach the identity
-    check_case(request, caller, case_id, READ_ROLES, structure, "identité de la personne")
+        accompagnants = {}  # a case in quarantine is no agent's; staff still reach the identity
+    check_case(request, caller, case_id, READ_ROLES, accompagnants, "identité de la personne")
     identite = identities.read(case_id)
     if identite is None:
         raise ProblemError(

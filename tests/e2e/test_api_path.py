@@ -139,6 +139,8 @@ STEP_SLUGS = [
     "cer",
     "renouvellement-cer",
     "entretien-asc",
+    "debut-accompagnement",
+    "fin-accompagnement",
     "sortie",
     "sanction",
     "levee-sanction",
@@ -411,11 +413,13 @@ EXAMPLES_IN_DATE_ORDER = [
     "cer",
     "reorientation",
     "suspension",
+    "debut-accompagnement",
     "entretien-asc",
     "reprise",
     "sanction",
     "levee-sanction",
     "renouvellement-cer",
+    "fin-accompagnement",
     "sortie",
     "cloture",
     "reouverture",
@@ -440,9 +444,9 @@ def test_the_documented_examples_posted_in_date_order_make_a_valid_path(
         steps = [(slug, example(slug), STAFF) for slug in EXAMPLES_IN_DATE_ORDER]
         case_id, _ = post_steps(client, steps)
         state, timeline, _ = read_case(client, case_id)
-    assert len(timeline) == 16
+    assert len(timeline) == 18
     assert (state["version"], state["statut"], state["episode"], state["date_entree"]) == (
-        16,
+        18,
         "a_orienter",
         2,
         "2025-03-03",

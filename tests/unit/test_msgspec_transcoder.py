@@ -33,6 +33,7 @@ from domain.vocabulary import (
     ModeOrientation,
     ModeRdv,
     MotifCloture,
+    ObjetAccompagnement,
     OrganismePayeur,
     TypeOrganisme,
     TypeOrientation,
@@ -134,6 +135,16 @@ EVENTS: list[ev.Evenement] = [
         effective_on=DAY, meta=META, numero=2, date_debut=DAY, duree_mois=9, renouvellement=True
     ),
     ev.EntretienAscTenu(effective_on=DAY, meta=META, structure_id="asso-1"),
+    ev.AccompagnementDebute(
+        effective_on=DAY, meta=META, structure_id="asso-1", objet=ObjetAccompagnement.ASC
+    ),
+    ev.AccompagnementTermine(
+        effective_on=DAY,
+        meta=META,
+        structure_id="asso-1",
+        objet=ObjetAccompagnement.ASC,
+        motif="fin",
+    ),
     ev.SortieEnregistree(effective_on=DAY, meta=META, type_sortie=TypeSortie.AAH),
     ev.SanctionDecidee(
         effective_on=DAY,
