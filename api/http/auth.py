@@ -21,6 +21,13 @@ OPEN_PATHS = frozenset(
 )
 """The only paths answered without a token."""
 
+SCREENS = "/ecrans"
+"""The browser screens' paths (`api.web`): a session cookie, not a token, says who calls."""
+PUBLIC_SCREENS = frozenset(
+    {"/", SCREENS, f"{SCREENS}/", f"{SCREENS}/connexion", f"{SCREENS}/deconnexion"}
+)
+"""The screens reached without a session: the way in and out."""
+
 
 class Role(StrEnum):
     AGENT = "agent"

@@ -27,6 +27,8 @@ from adapters.settings import Settings
 from adapters.tokens import InvalidToken, TokenVerifier
 from api.http.auth import (
     OPEN_PATHS,
+    PUBLIC_SCREENS,
+    SCREENS,
     Principal,
     Role,
     forbidden,
@@ -145,8 +147,10 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tokens: Verifier,
 ) -> None:
-    """App-level dependency: every route but the open ones needs a valid token."""
-    if request.url.path in OPEN_PATHS:
+    """App-level dependency: every route but the open ones needs a valid token (the screens
+    and `/` check their session themselves)."""
+    path = request.url.path
+    if path in OPEN_PATHS or path in PUBLIC_SCREENS or path.startswith(f"{SCREENS}/"):
         return
     if credentials is None:
         raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
@@ -244,5 +248,5 @@ def undeclared(app: FastAPI) -> list[str]:
     return [
         f"{route.method} {route.path}"
         for route in api_routes(app)
-        if route.path not in OPEN_PATHS and not declared_roles(route.dependant)
+        if route.path not in OPEN_PATHS | PUBLIC_SCREENS and not declared_roles(route.dependant)
     ]
