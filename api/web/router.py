@@ -32,6 +32,7 @@ from api.http.steps import STEPS
 from api.services.audit import case_at
 from api.services.cases import handle
 from api.services.commands import Author, VersionConflict
+from api.web import labels
 from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
 from domain import vocabulary as voc
 from domain.commands import PlanifierRdv
@@ -162,7 +163,11 @@ def login_page(request: Request) -> Response:
     return render(
         request,
         "connexion.html",
-        {"local": store.local, "identities": DEV_IDENTITIES if store.local else []},
+        {
+            "title": "Connexion",
+            "local": store.local,
+            "identities": DEV_IDENTITIES if store.local else [],
+        },
     )
 
 
@@ -354,6 +359,8 @@ def french_date(value: date | None) -> str:
 
 
 templates.env.filters["date_fr"] = french_date
+templates.env.filters["etape"] = labels.etape
+templates.env.filters["statut"] = labels.statut
 
 
 async def on_login_required(request: Request, exc: Exception) -> Response:
