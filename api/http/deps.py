@@ -27,7 +27,6 @@ from adapters.settings import Settings
 from adapters.tokens import InvalidToken, TokenVerifier
 from api.http.auth import (
     OPEN_PATHS,
-    PUBLIC_SCREENS,
     SCREENS,
     Principal,
     Role,
@@ -150,7 +149,7 @@ def authenticate(
     """App-level dependency: every route but the open ones needs a valid token (the screens
     and `/` check their session themselves)."""
     path = request.url.path
-    if path in OPEN_PATHS or path in PUBLIC_SCREENS or path.startswith(f"{SCREENS}/"):
+    if path in OPEN_PATHS or path.startswith(f"{SCREENS}/"):
         return
     if credentials is None:
         raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")
@@ -248,5 +247,5 @@ def undeclared(app: FastAPI) -> list[str]:
     return [
         f"{route.method} {route.path}"
         for route in api_routes(app)
-        if route.path not in OPEN_PATHS | PUBLIC_SCREENS and not declared_roles(route.dependant)
+        if route.path not in OPEN_PATHS and not declared_roles(route.dependant)
     ]
