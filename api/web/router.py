@@ -280,6 +280,7 @@ def _case_page(
             "name": name,
             "next_rdv": upcoming[0] if upcoming else None,
             "timeline": list(reversed(at.timeline)),
+            "tz": app.tz,
             "may_plan": may_plan,
             "form": form or {"effective_on": today.isoformat()},
             "errors": errors or {},

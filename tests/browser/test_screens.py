@@ -6,12 +6,22 @@ any screen. Screenshots of each screen go to docs/screens/."""
 
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.helpers import AGENT_CCAS, EPISODE_1, Server, post_steps, wait_projected
+from adapters.identity import Identite, IdentityStore
+from adapters.settings import Settings
+from tests.e2e.helpers import (
+    AGENT_CCAS,
+    EPISODE_1,
+    ISSUE_RDV,
+    Server,
+    post_steps,
+    wait_projected,
+)
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 AXE = Axe()
@@ -38,11 +48,16 @@ def shot(page: Any, name: str, store: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def case_id(server: Server) -> str:
-    """A case oriented to the CCAS of Créteil, a référent and a first RDV planned: v4."""
+def case_id(server: Server, store_settings: Settings) -> str:
+    """A case oriented to the CCAS of Créteil, a référent and a first RDV planned (v4), whose
+    person the identity vault knows."""
     with server.client() as client:
         found, _ = post_steps(client, EPISODE_1[:4])
         wait_projected(client)
+    vault = IdentityStore(store_settings)
+    person = Identite(organisme="caf", matricule="0123456", nom="Durand", prenoms=["Anne"])
+    with vault.db.transaction() as tx:
+        vault.insert(tx, [(vault.blind_index("caf", "0123456", None), UUID(found), person)])
     return found
 
 
@@ -77,7 +92,9 @@ def test_agent_plans_a_rdv_by_keyboard(
     table = page.locator("table")
     assert "ccas-creteil" in table.locator("caption").inner_text()
     assert table.locator("th[scope=col]").count() == 6
-    assert page.locator(f'a[href="/ecrans/dossiers/{case_id}"]').count() >= 1
+    links = page.locator(f'a[href="/ecrans/dossiers/{case_id}"]')
+    assert links.count() >= 1
+    assert links.first.inner_text() == "Anne Durand"  # the vault's name, for its agent
     accessible(page)
     shot(page, "a-traiter", store)
 
@@ -94,6 +111,7 @@ def test_agent_plans_a_rdv_by_keyboard(
     page.wait_for_url(f"**/ecrans/dossiers/{case_id}")
     assert page.title().endswith("— parcours")
     assert "ref-durand" in page.locator(".synthese").inner_text()
+    assert page.locator("h1").inner_text().startswith("Anne Durand")
     accessible(page)
     shot(page, "dossier", store)
 
@@ -191,3 +209,28 @@ def test_sessions_are_http_only_lax_cookies_and_every_form_needs_its_csrf_token(
         }
         assert browser.post(f"/ecrans/dossiers/{case_id}/rdv", data=form).status_code == 403
         assert case_version(server, case_id) == version
+
+
+def test_a_case_changed_since_it_was_shown_says_so_and_nothing_is_written(
+    chromium: Any, server: Server, case_id: str
+) -> None:
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "agent-7")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    shown = int(page.locator('input[name="version"]').input_value())
+    meanwhile = httpx.post(
+        f"{server.base_url}/dossiers/{case_id}/issue-rdv",
+        json=ISSUE_RDV,
+        headers={**AGENT_CCAS, "If-Match": f'"{shown}"'},
+        timeout=60,
+    )
+    assert meanwhile.status_code == 200, meanwhile.text
+    page.fill("#rdv-effective_on", "2024-02-06")
+    page.fill("#rdv-date_rdv", "2024-03-05")
+    page.get_by_role("button", name="Planifier le RDV").click()
+    page.wait_for_load_state()
+    conflict = page.locator("#erreur-version").inner_text()
+    assert f"version {shown + 1}" in conflict
+    assert page.locator("#rdv-date_rdv").input_value() == "2024-03-05"
+    assert case_version(server, case_id) == shown + 1
+    page.close()
