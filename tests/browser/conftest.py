@@ -42,7 +42,8 @@ def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--lang=fr-FR"])
+        french = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}  # jj/mm/aaaa fields
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--lang=fr"], env=french)
         yield browser
         browser.close()
 
