@@ -48,29 +48,21 @@ NOT_FOUND = "Dossier introuvable ou hors de votre portefeuille"
 
 templates = Jinja2Templates(directory=HERE / "templates")
 
-DEV_IDENTITIES: list[tuple[str, str, Principal]] = [
-    (
-        "agent-7",
-        "Agent du CCAS de Créteil",
-        Principal(
-            sub="agent-7", roles=frozenset({Role.AGENT}), structures=frozenset({"ccas-creteil"})
-        ),
-    ),
-    (
-        "conseiller-12",
-        "Conseiller de France Travail Créteil",
-        Principal(
-            sub="conseiller-12", roles=frozenset({Role.AGENT}), structures=frozenset({"ft-creteil"})
-        ),
-    ),
-    (
-        "orienteur-cd94",
-        "Chargé d'orientation du département",
-        Principal(sub="orienteur-cd94", roles=frozenset({Role.ORIENTATION})),
-    ),
-    ("auditeur-1", "Auditeur", Principal(sub="auditeur-1", roles=frozenset({Role.AUDITEUR}))),
-    ("finance-1", "Finances", Principal(sub="finance-1", roles=frozenset({Role.FINANCE}))),
-    ("admin-1", "Administrateur", Principal(sub="admin-1", roles=frozenset({Role.ADMIN}))),
+
+def _dev(
+    label: str, sub: str, role: Role, structure: str | None = None
+) -> tuple[str, str, Principal]:
+    structures = frozenset({structure} if structure else ())
+    return sub, label, Principal(sub=sub, roles=frozenset({role}), structures=structures)
+
+
+DEV_IDENTITIES = [
+    _dev("Agent du CCAS de Créteil", "agent-7", Role.AGENT, "ccas-creteil"),
+    _dev("Conseiller de France Travail Créteil", "conseiller-12", Role.AGENT, "ft-creteil"),
+    _dev("Chargé d'orientation du département", "orienteur-cd94", Role.ORIENTATION),
+    _dev("Auditeur", "auditeur-1", Role.AUDITEUR),
+    _dev("Finances", "finance-1", Role.FINANCE),
+    _dev("Administrateur", "admin-1", Role.ADMIN),
 ]
 """Who one may log in as in local mode: the roles and structures `parcours token` issues."""
 

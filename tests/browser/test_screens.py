@@ -69,6 +69,17 @@ def log_in(page: Any, server: Server, identity: str) -> None:
     page.wait_for_url("**/ecrans/a-traiter")
 
 
+def csrf_of(html: str) -> str:
+    return html.split('name="csrf" value="')[1].split('"')[0]
+
+
+def form_login(browser: httpx.Client, identity: str) -> None:
+    """Log in as a browser without JavaScript would: read the form, post it back."""
+    token = csrf_of(browser.get("/ecrans/connexion").text)
+    answer = browser.post("/ecrans/connexion", data={"identite": identity, "csrf": token})
+    assert answer.headers["location"] == "/ecrans/a-traiter"
+
+
 def case_version(server: Server, case_id: str) -> int:
     answer = httpx.get(f"{server.base_url}/dossiers/{case_id}", headers=AGENT_CCAS, timeout=60)
     assert answer.status_code == 200, answer.text
@@ -195,8 +206,7 @@ def test_sessions_are_http_only_lax_cookies_and_every_form_needs_its_csrf_token(
         refused = browser.post("/ecrans/connexion", data={"identite": "agent-7", "csrf": "x"})
         assert refused.status_code == 403
         assert browser.get("/ecrans/a-traiter").status_code == 303
-        token = login.text.split('name="csrf" value="')[1].split('"')[0]
-        browser.post("/ecrans/connexion", data={"identite": "agent-7", "csrf": token})
+        form_login(browser, "agent-7")
         page = browser.get(f"/ecrans/dossiers/{case_id}")
         assert page.status_code == 200
         version = case_version(server, case_id)
@@ -234,3 +244,19 @@ def test_a_case_changed_since_it_was_shown_says_so_and_nothing_is_written(
     assert page.locator("#rdv-date_rdv").input_value() == "2024-03-05"
     assert case_version(server, case_id) == shown + 1
     page.close()
+
+
+def test_an_orientation_officer_lists_every_structure_and_finance_has_no_screen_yet(
+    server: Server, case_id: str
+) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=60) as officer:
+        form_login(officer, "orienteur-cd94")
+        worklist = officer.get("/ecrans/a-traiter")
+        assert worklist.status_code == 200
+        assert f'href="/ecrans/dossiers/{case_id}"' in worklist.text
+        assert "Anne Durand" in worklist.text
+    with httpx.Client(base_url=server.base_url, timeout=60) as finance:
+        form_login(finance, "finance-1")
+        home = finance.get("/ecrans/a-traiter")
+        assert "<title>Accueil — parcours</title>" in home.text
+        assert finance.get(f"/ecrans/dossiers/{case_id}").status_code == 403
