@@ -7,7 +7,7 @@ Every form works without JavaScript, posts its session's CSRF token, and a refus
 back with the form as typed and the message next to the field at fault."""
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +15,7 @@ from uuid import UUID
 
 import msgspec
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -367,16 +368,22 @@ def install(app: FastAPI) -> None:
     app.include_router(screens)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
-    api_problem = app.exception_handlers[ProblemError]
+    for kind in (ProblemError, RequestValidationError):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
 
-    async def on_problem(request: Request, exc: Exception) -> Response:
-        if not request.url.path.startswith(PREFIX) or not isinstance(exc, ProblemError):
-            answer = api_problem(request, exc)
+
+def _as_page(api_handler: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+    """The JSON API's handler of a refusal, except on a screen: there, an error page (a
+    case out of reach or a malformed address reads as a case not found)."""
+
+    async def on_refusal(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(f"{PREFIX}/"):
+            answer = api_handler(request, exc)
             response: Response = await answer if inspect.isawaitable(answer) else answer
             return response
-        problem = exc.problem
-        title = NOT_FOUND if problem.status == 404 else problem.title
-        detail = None if problem.status == 404 else problem.detail
-        return render(request, "erreur.html", {"title": title, "detail": detail}, problem.status)
+        if isinstance(exc, ProblemError) and exc.problem.status != 404:
+            context = {"title": exc.problem.title, "detail": exc.problem.detail}
+            return render(request, "erreur.html", context, exc.problem.status)
+        return render(request, "erreur.html", {"title": NOT_FOUND, "detail": None}, 404)
 
-    app.add_exception_handler(ProblemError, on_problem)
+    return on_refusal

@@ -190,6 +190,10 @@ def test_another_structures_agent_does_not_reach_the_case(
     assert heading == "Dossier introuvable ou hors de votre portefeuille"
     assert page.title() == f"{heading} — parcours"
     accessible(page)
+    malformed = page.goto(f"{server.base_url}/ecrans/dossiers/pas-un-dossier")
+    assert malformed is not None
+    assert malformed.status == 404
+    assert page.locator("h1").inner_text() == heading
     page.close()
 
 

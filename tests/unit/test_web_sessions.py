@@ -58,3 +58,13 @@ def test_a_session_idle_longer_than_the_limit_is_over(
     assert sessions.read(_request(cookie)) is not None
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: now + IDLE_SECONDS + 5)
     assert sessions.read(_request(cookie)) is None
+
+
+def test_outside_local_mode_the_cookie_is_secure(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PARCOURS_DATA_DIR": str(tmp_path), "PARCOURS_AUTH_MODE": "oidc"})
+    response = Response()
+    Sessions(settings).write(response, opened(AGENT))
+    cookie = response.headers["set-cookie"].lower()
+    assert "; secure" in cookie
+    assert "; httponly" in cookie
+    assert "samesite=lax" in cookie
