@@ -19,6 +19,7 @@ from api.http.limits import Edge, check_parameters
 from api.http.problems import HANDLERS
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
+from api.web import router as web
 
 ROUTERS: list[APIRouter] = [
     cases.router,
@@ -78,6 +79,7 @@ def create_app(
         app.add_exception_handler(exc, handler)
     for router in ROUTERS:
         app.include_router(router)
+    web.install(app)
 
     @app.get(
         "/health",

@@ -16,10 +16,18 @@ from api.http.problems import ProblemError
 
 log = structlog.get_logger("access")
 
+SCREENS = "/ecrans"
+"""The browser screens' paths (`api.web`): a session cookie, not a token, says who calls."""
+PUBLIC_SCREENS = frozenset(
+    {"/", SCREENS, f"{SCREENS}/", f"{SCREENS}/connexion", f"{SCREENS}/deconnexion"}
+)
+"""The screens reached without a session: the way in and out."""
+
 OPEN_PATHS = frozenset(
     {"/health", "/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    | PUBLIC_SCREENS
 )
-"""The only paths answered without a token."""
+"""The only paths answered without a token (the other screens need a session)."""
 
 
 class Role(StrEnum):

@@ -67,7 +67,7 @@ class CasePage(Page[CaseRow], frozen=True, kw_only=True):
     """The log position the read model reflects."""
 
 
-def _admit(
+def admit_step(
     request: Request, caller: Principal, case_id: UUID, step: Step, command: Commande | None
 ) -> tuple[str | None, list[Recorded]]:
     """Check the caller may record `step` on the case; returns the structure to record as the
@@ -151,10 +151,12 @@ async def _run(
     if step in CORRECTIONS:
         command = _command(step, raw)
         structure, history = await run_in_threadpool(
-            _admit, request, caller, case_id, step, command
+            admit_step, request, caller, case_id, step, command
         )
     else:
-        structure, history = await run_in_threadpool(_admit, request, caller, case_id, step, None)
+        structure, history = await run_in_threadpool(
+            admit_step, request, caller, case_id, step, None
+        )
         command = _command(step, raw)
         if isinstance(command, TenirEntretienAsc) and structure is not None:
             await run_in_threadpool(
@@ -270,7 +272,7 @@ for _step in [*STEPS, *CORRECTIONS]:
     _register(_step)
 
 
-def _history(
+def admitted_history(
     request: Request, app: Parcours, caller: Principal, case_id: UUID, purpose: str
 ) -> list[Recorded]:
     """The case's events with their log positions, once the caller is admitted to read it
@@ -312,7 +314,9 @@ def _reading(purpose: str) -> Callable[..., CaseRead]:
         known_at: KnownAt = None,
         reason: AccessReason = None,
     ) -> CaseRead:
-        return CaseRead(case_id, _history(request, app, caller, case_id, purpose), as_of, known_at)
+        return CaseRead(
+            case_id, admitted_history(request, app, caller, case_id, purpose), as_of, known_at
+        )
 
     return read
 

@@ -27,6 +27,7 @@ from adapters.settings import Settings
 from adapters.tokens import InvalidToken, TokenVerifier
 from api.http.auth import (
     OPEN_PATHS,
+    SCREENS,
     Principal,
     Role,
     forbidden,
@@ -145,8 +146,10 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tokens: Verifier,
 ) -> None:
-    """App-level dependency: every route but the open ones needs a valid token."""
-    if request.url.path in OPEN_PATHS:
+    """App-level dependency: every route but the open ones needs a valid token (the screens
+    and `/` check their session themselves)."""
+    path = request.url.path
+    if path in OPEN_PATHS or path.startswith(f"{SCREENS}/"):
         return
     if credentials is None:
         raise unauthenticated("Un jeton Bearer est requis (en-tête Authorization).")

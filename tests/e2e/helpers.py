@@ -352,14 +352,14 @@ def wait_until(
 
 
 class Server(ParcoursProcess):
-    """`parcours serve` on a free port of 127.0.0.1, once it answers (`/health/live`)."""
+    """`parcours serve [args…]` on a free port of 127.0.0.1, once it answers (`/health/live`)."""
 
-    def __init__(self, settings: Settings, log: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, log: Path, *args: str, **env: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         super().__init__(
             settings,
-            ["serve"],
+            ["serve", *args],
             log,
             PARCOURS_API_HOST="127.0.0.1",
             PARCOURS_API_PORT=str(self.port),

@@ -1,0 +1,389 @@
+"""The screens: server-rendered HTML over the same use cases as the JSON API, under `/ecrans`.
+
+`/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
+`/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
+`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS).
+Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
+back with the form as typed and the message next to the field at fault."""
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from adapters.eventlog.store import Parcours
+from adapters.identity import IdentityStore
+from api.http.access import READ_ROLES, STEP_ROLES, listing_structure, only_as_agent
+from api.http.auth import SCREENS, Principal, Role
+from api.http.cases import admit_step, admitted_history
+from api.http.deps import Caller, Identities, Statistics, Store, identities, require
+from api.http.params import Limit, Offset, Paging
+from api.http.problems import ProblemError
+from api.http.steps import STEPS
+from api.services.audit import case_at
+from api.services.cases import handle
+from api.services.commands import Author, VersionConflict
+from api.web import labels
+from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
+from domain import vocabulary as voc
+from domain.commands import PlanifierRdv
+from domain.dossier import fold_history
+from domain.errors import DomainError
+from projections.worklists import trier
+
+HERE = Path(__file__).parent
+PREFIX = SCREENS
+LOGIN = f"{PREFIX}/connexion"
+HOME = f"{PREFIX}/a-traiter"
+NOT_FOUND = "Dossier introuvable ou hors de votre portefeuille"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _dev(
+    label: str, sub: str, role: Role, structure: str | None = None
+) -> tuple[str, str, Principal]:
+    structures = frozenset({structure} if structure else ())
+    return sub, label, Principal(sub=sub, roles=frozenset({role}), structures=structures)
+
+
+DEV_IDENTITIES = [
+    _dev("Agent du CCAS de Créteil", "agent-7", Role.AGENT, "ccas-creteil"),
+    _dev("Conseiller de France Travail Créteil", "conseiller-12", Role.AGENT, "ft-creteil"),
+    _dev("Chargé d'orientation du département", "orienteur-cd94", Role.ORIENTATION),
+    _dev("Auditeur", "auditeur-1", Role.AUDITEUR),
+    _dev("Finances", "finance-1", Role.FINANCE),
+    _dev("Administrateur", "admin-1", Role.ADMIN),
+]
+"""Who one may log in as in local mode: the roles and structures `parcours token` issues."""
+
+RDV_STEP = next(s for s in STEPS if s.slug == "rdv")
+RDV_FIELDS = ("effective_on", "type_rdv", "mode", "date_rdv")
+LABELS = {
+    "effective_on": "Date de la planification",
+    "type_rdv": "Type de RDV",
+    "mode": "Mode",
+    "date_rdv": "Date du RDV",
+}
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class LoginRequired(Exception):
+    """No session (or an idle one): back to the login page."""
+
+
+def sessions(request: Request) -> Sessions:
+    found: Sessions | None = getattr(request.app.state, "sessions", None)
+    if found is None:
+        found = Sessions(request.app.state.parcours.settings)
+        request.app.state.sessions = found
+    return found
+
+
+def session_principal(request: Request) -> Principal:
+    """The logged-in caller, set where the bearer token's would be (`Caller` reads it)."""
+    session = sessions(request).read(request)
+    principal = session.principal if session else None
+    if session is None or principal is None:
+        raise LoginRequired
+    request.state.session = session
+    request.state.principal = principal
+    return principal
+
+
+def render(
+    request: Request, template: str, context: Mapping[str, Any], status: int = 200
+) -> Response:
+    """A page, its session's cookie set again (the idle time starts over)."""
+    session: Session | None = getattr(request.state, "session", None)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"session": session, "principal": principal, "prefix": PREFIX, **context},
+        status_code=status,
+    )
+    if session is not None:
+        sessions(request).write(response, session)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
+    if not csrf_matches(getattr(request.state, "session", None), form.get("csrf")):
+        raise ProblemError(
+            403, "csrf_invalide", "Formulaire expiré", "Rechargez la page et recommencez.", "csrf"
+        )
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+public = APIRouter(include_in_schema=False)
+screens = APIRouter(
+    prefix=PREFIX,
+    include_in_schema=False,
+    dependencies=[Depends(session_principal), Depends(require(*Role))],
+)
+
+
+@public.get("/")
+@public.get(PREFIX)
+@public.get(f"{PREFIX}/")
+def root(request: Request) -> Response:
+    session = sessions(request).read(request)
+    return redirect(HOME if session and session.principal else LOGIN)
+
+
+@public.get(LOGIN)
+def login_page(request: Request) -> Response:
+    store = sessions(request)
+    request.state.session = store.read(request) or anonymous()
+    return render(
+        request,
+        "connexion.html",
+        {
+            "title": "Connexion",
+            "local": store.local,
+            "identities": DEV_IDENTITIES if store.local else [],
+        },
+    )
+
+
+@public.post(LOGIN)
+async def login(request: Request) -> Response:
+    store = sessions(request)
+    form = await request.form()
+    request.state.session = store.read(request)
+    check_csrf(request, form)
+    chosen = next((p for sub, _, p in DEV_IDENTITIES if sub == form.get("identite")), None)
+    if not store.local or chosen is None:
+        return redirect(LOGIN)
+    response = redirect(HOME)
+    store.write(response, opened(chosen))
+    return response
+
+
+@public.post(f"{PREFIX}/deconnexion")
+async def logout(request: Request) -> Response:
+    store = sessions(request)
+    request.state.session = store.read(request)
+    check_csrf(request, await request.form())
+    response = redirect(LOGIN)
+    store.write(response, None)
+    return response
+
+
+def person_name(
+    vault: IdentityStore, caller: Principal, case_id: UUID, structure: str | None
+) -> str | None:
+    """The person's name when the vault keeps it and the caller may read it (as
+    GET /personnes/{id}/identite admits: readers, an agent on its structures' cases)."""
+    if caller.roles.isdisjoint(READ_ROLES):
+        return None
+    if only_as_agent(caller, READ_ROLES) and structure not in caller.structures:
+        return None
+    identite = vault.read(case_id)
+    if identite is None or not identite.nom:
+        return None
+    return " ".join([*identite.prenoms, identite.nom])
+
+
+@screens.get("/a-traiter")
+async def worklist(
+    request: Request,
+    app: Store,
+    stats: Statistics,
+    vault: Identities,
+    caller: Caller,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    structure_id: Annotated[str | None, Query()] = None,
+) -> Response:
+    if caller.roles.isdisjoint(READ_ROLES):
+        return render(request, "accueil.html", {"title": "Accueil"})
+    structure = listing_structure(caller, structure_id)
+    lines = trier(
+        await run_in_threadpool(stats.worklist, app.today(), structure, None, None), "-jours"
+    )
+    paging = Paging(limit=limit, offset=offset)
+    page = paging.window(lines)
+    names = {
+        a.case_id: await run_in_threadpool(person_name, vault, caller, a.case_id, a.structure_id)
+        for a in page
+    }
+    return render(
+        request,
+        "a_traiter.html",
+        {
+            "title": "À traiter",
+            "lines": page,
+            "names": names,
+            "total": len(lines),
+            "limit": limit,
+            "offset": offset,
+            "structure": structure,
+        },
+    )
+
+
+def _case_page(
+    request: Request,
+    app: Parcours,
+    caller: Principal,
+    case_id: UUID,
+    form: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    history = admitted_history(request, app, caller, case_id, "écran du dossier")
+    at = case_at(app, case_id, None, None, history)
+    state = fold_history(history)
+    today = app.today()
+    upcoming = sorted(
+        (r for r in state.rdvs.values() if r.issue is None and r.date_rdv >= today),
+        key=lambda r: r.date_rdv,
+    )
+    vault = identities(request)
+    row = at.state
+    name = person_name(vault, caller, case_id, row.structure_id if row else None)
+    may_plan = not caller.roles.isdisjoint(STEP_ROLES[RDV_STEP.slug])
+    notice = request.query_params.get("ok")
+    return render(
+        request,
+        "dossier.html",
+        {
+            "title": f"Dossier {row.numero_dossier if row else case_id}",
+            "case_id": case_id,
+            "row": row,
+            "name": name,
+            "next_rdv": upcoming[0] if upcoming else None,
+            "timeline": list(reversed(at.timeline)),
+            "tz": app.tz,
+            "may_plan": may_plan,
+            "form": form or {"effective_on": today.isoformat()},
+            "errors": errors or {},
+            "labels": LABELS,
+            "types_rdv": list(voc.TypeRdv),
+            "modes": list(voc.ModeRdv),
+            "notice": "RDV planifié." if notice == "rdv" else None,
+        },
+        status,
+    )
+
+
+@screens.get("/dossiers/{case_id}")
+async def case_page(request: Request, app: Store, caller: Caller, case_id: UUID) -> Response:
+    return await run_in_threadpool(_case_page, request, app, caller, case_id)
+
+
+def _field_of(error: msgspec.ValidationError) -> str | None:
+    """The form field a decoding error names (`… - at `$.date_rdv``)."""
+    text = str(error)
+    for name in RDV_FIELDS:
+        if f"$.{name}" in text:
+            return name
+    return None
+
+
+def _plan(
+    request: Request, app: Parcours, caller: Principal, case_id: UUID, form: dict[str, str]
+) -> Response:
+    structure, history = admit_step(request, caller, case_id, RDV_STEP, None)
+    body = {name: form.get(name, "") for name in RDV_FIELDS}
+    try:
+        command = msgspec.convert(body, PlanifierRdv, strict=False)
+    except msgspec.ValidationError as e:
+        field = _field_of(e) or "effective_on"
+        message = f"{LABELS[field]} : valeur invalide."
+        return _case_page(request, app, caller, case_id, form, {field: message}, 422)
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        handle(
+            app,
+            case_id,
+            command,
+            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
+            history=history,
+            expected_version=version,
+        )
+    except DomainError as e:
+        field = e.field if e.field in RDV_FIELDS else "effective_on"
+        message = e.detail.removeprefix(f"{e.field}:").strip()
+        return _case_page(request, app, caller, case_id, form, {field: message}, 422)
+    except VersionConflict as e:
+        detail = (
+            f"Le dossier a changé depuis son affichage (version {e.actual}, vous aviez la "
+            f"version {e.expected}) : relisez la chronologie puis validez à nouveau."
+        )
+        return _case_page(request, app, caller, case_id, form, {"version": detail}, 409)
+    return redirect(f"{PREFIX}/dossiers/{case_id}?ok=rdv#chronologie")
+
+
+@screens.post("/dossiers/{case_id}/rdv")
+async def plan_rdv(request: Request, app: Store, caller: Caller, case_id: UUID) -> Response:
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    check_csrf(request, form)
+    return await run_in_threadpool(_plan, request, app, caller, case_id, form)
+
+
+# --- the application's side -----------------------------------------------------------------
+
+
+def french_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"
+
+
+templates.env.filters["date_fr"] = french_date
+templates.env.filters["etape"] = labels.etape
+templates.env.filters["statut"] = labels.statut
+
+
+async def on_login_required(request: Request, exc: Exception) -> Response:
+    return redirect(LOGIN)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the screens on the application: routes, static files, the login redirect, and
+    refusals on a screen answered as a page (the JSON API keeps its problem+json)."""
+    app.include_router(public)
+    app.include_router(screens)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(LoginRequired, on_login_required)
+    for kind in (ProblemError, RequestValidationError):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
+
+
+def _as_page(api_handler: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+    """The JSON API's handler of a refusal, except on a screen: there, an error page (a
+    case out of reach or a malformed address reads as a case not found)."""
+
+    async def on_refusal(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(f"{PREFIX}/"):
+            answer = api_handler(request, exc)
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            return response
+        if isinstance(exc, ProblemError) and exc.problem.status != 404:
+            context = {"title": exc.problem.title, "detail": exc.problem.detail}
+            return render(request, "erreur.html", context, exc.problem.status)
+        return render(request, "erreur.html", {"title": NOT_FOUND, "detail": None}, 404)
+
+    return on_refusal

@@ -1,0 +1,269 @@
+"""An agent of the CCAS at the screens, in a real browser: logs in (local mode), reads the
+worklist, opens a case by keyboard, plans a RDV and sees it in the timeline; a date out of
+bounds comes back next to its field with the form as typed and nothing written; another
+structure's agent does not reach the case. axe-core finds no serious or critical violation on
+any screen. With PARCOURS_SCREENSHOTS=docs/screens, a picture of each screen goes there."""
+
+import os
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from adapters.identity import Identite, IdentityStore
+from adapters.settings import Settings
+from tests.e2e.helpers import (
+    AGENT_CCAS,
+    EPISODE_1,
+    ISSUE_RDV,
+    Server,
+    post_steps,
+    wait_projected,
+)
+
+SCREENSHOTS = os.environ.get("PARCOURS_SCREENSHOTS")
+"""Where to save a picture of each screen (`docs/screens` to refresh the docs'); none unset, so
+that a test run leaves the work tree as it was."""
+AXE = Axe()
+BLOCKING = {"serious", "critical"}
+
+
+def accessible(page: Any) -> None:
+    """axe-core (WCAG 2.0/2.1 A and AA rules) reports nothing serious or critical."""
+    results = AXE.run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            "resultTypes": ["violations"],
+        },
+    )
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    assert not blocking, results.generate_report()
+
+
+def shot(page: Any, name: str, store: str) -> None:
+    if SCREENSHOTS and store == "sqlite":  # one set of pictures is enough
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def case_id(server: Server, store_settings: Settings) -> str:
+    """A case oriented to the CCAS of Créteil, a référent and a first RDV planned (v4), whose
+    person the identity vault knows."""
+    with server.client() as client:
+        found, _ = post_steps(client, EPISODE_1[:4])
+        wait_projected(client)
+    vault = IdentityStore(store_settings)
+    person = Identite(organisme="caf", matricule="0123456", nom="Durand", prenoms=["Anne"])
+    with vault.db.transaction() as tx:
+        vault.insert(tx, [(vault.blind_index("caf", "0123456", None), UUID(found), person)])
+    return found
+
+
+def log_in(page: Any, server: Server, identity: str) -> None:
+    page.goto(f"{server.base_url}/")
+    assert page.title() == "Connexion — parcours"
+    page.check(f"#identite-{identity}")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/ecrans/a-traiter")
+
+
+def csrf_of(html: str) -> str:
+    return html.split('name="csrf" value="')[1].split('"')[0]
+
+
+def form_login(browser: httpx.Client, identity: str) -> None:
+    """Log in as a browser without JavaScript would: read the form, post it back."""
+    token = csrf_of(browser.get("/ecrans/connexion").text)
+    answer = browser.post("/ecrans/connexion", data={"identite": identity, "csrf": token})
+    assert answer.headers["location"] == "/ecrans/a-traiter"
+
+
+def case_version(server: Server, case_id: str) -> int:
+    answer = httpx.get(f"{server.base_url}/dossiers/{case_id}", headers=AGENT_CCAS, timeout=60)
+    assert answer.status_code == 200, answer.text
+    version: int = answer.json()["version"]
+    return version
+
+
+def test_agent_plans_a_rdv_by_keyboard(
+    chromium: Any, server: Server, case_id: str, store_settings: Any
+) -> None:
+    store = store_settings.store
+    page = chromium.new_page(locale="fr-FR")
+    page.goto(f"{server.base_url}/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    accessible(page)
+    shot(page, "connexion", store)
+    log_in(page, server, "agent-7")
+
+    assert page.title() == "À traiter — parcours"
+    assert "agent-7" in page.locator("header").inner_text()
+    table = page.locator("table")
+    assert "ccas-creteil" in table.locator("caption").inner_text()
+    assert table.locator("th[scope=col]").count() == 6
+    links = page.locator(f'a[href="/ecrans/dossiers/{case_id}"]')
+    assert links.count() >= 1
+    assert links.first.inner_text() == "Anne Durand"  # the vault's name, for its agent
+    accessible(page)
+    shot(page, "a-traiter", store)
+
+    # The skip link comes first; then Tab until the first case link has the focus, and Enter.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        href = page.evaluate("document.activeElement.getAttribute('href') || ''")
+        if href.startswith("/ecrans/dossiers/"):
+            break
+    assert href == f"/ecrans/dossiers/{case_id}"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/ecrans/dossiers/{case_id}")
+    assert page.title().endswith("— parcours")
+    assert "ref-durand" in page.locator(".synthese").inner_text()
+    assert page.locator("h1").inner_text().startswith("Anne Durand")
+    accessible(page)
+    shot(page, "dossier", store)
+
+    version = case_version(server, case_id)
+    page.fill("#rdv-effective_on", "2024-02-06")
+    page.select_option("#rdv-type_rdv", "suivi")
+    page.select_option("#rdv-mode", "invitation")
+    page.fill("#rdv-date_rdv", "2024-02-27")
+    page.locator("#rdv-date_rdv").press("Enter")  # submits the form, as a keyboard user would
+    page.wait_for_url(f"**/ecrans/dossiers/{case_id}?ok=rdv*")
+    assert page.get_by_role("status").inner_text() == "RDV planifié."
+    latest = page.locator("#chronologie ~ table tbody tr").first.inner_text()
+    assert "RDV planifié" in latest, latest
+    assert "06/02/2024" in latest, latest
+    assert "agent-7" in latest, latest
+    assert case_version(server, case_id) == version + 1
+    accessible(page)
+    page.close()
+
+
+def test_a_date_out_of_bounds_is_shown_next_to_its_field_and_nothing_is_written(
+    chromium: Any, server: Server, case_id: str, store_settings: Any
+) -> None:
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "agent-7")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    version = case_version(server, case_id)
+    page.fill("#rdv-effective_on", "2024-02-06")
+    page.select_option("#rdv-mode", "convocation")
+    page.fill("#rdv-date_rdv", "1850-02-27")
+    page.get_by_role("button", name="Planifier le RDV").click()
+    page.wait_for_load_state()
+
+    assert page.title().startswith("Erreur : ")
+    summary = page.locator(".resume-erreurs")
+    link = summary.locator("a")
+    assert link.get_attribute("href") == "#rdv-date_rdv"
+    message = page.locator("#erreur-date_rdv").inner_text()
+    assert "1850-02-27" in message
+    assert message in link.inner_text()
+    field = page.locator("#rdv-date_rdv")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.get_attribute("aria-describedby") == "erreur-date_rdv"
+    assert field.input_value() == "1850-02-27"
+    assert page.locator("#rdv-mode").input_value() == "convocation"
+    assert page.locator("#rdv-effective_on").input_value() == "2024-02-06"
+    assert case_version(server, case_id) == version
+    accessible(page)
+    shot(page, "dossier-erreur", store_settings.store)
+
+    link.click()  # the summary leads to the field
+    assert page.evaluate("document.activeElement.id") == "rdv-date_rdv"
+    page.close()
+
+
+def test_another_structures_agent_does_not_reach_the_case(
+    chromium: Any, server: Server, case_id: str
+) -> None:
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "conseiller-12")
+    answer = page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    assert answer is not None
+    assert answer.status == 404
+    heading = page.locator("h1").inner_text()
+    assert heading == "Dossier introuvable ou hors de votre portefeuille"
+    assert page.title() == f"{heading} — parcours"
+    accessible(page)
+    malformed = page.goto(f"{server.base_url}/ecrans/dossiers/pas-un-dossier")
+    assert malformed is not None
+    assert malformed.status == 404
+    assert page.locator("h1").inner_text() == heading
+    page.close()
+
+
+def test_sessions_are_http_only_lax_cookies_and_every_form_needs_its_csrf_token(
+    server: Server, case_id: str
+) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=60) as browser:
+        assert browser.get("/ecrans/a-traiter").headers["location"] == "/ecrans/connexion"
+        login = browser.get("/ecrans/connexion")
+        cookie = login.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=lax" in cookie
+        assert "secure" not in cookie  # local mode: plain http on the developer's machine
+        refused = browser.post("/ecrans/connexion", data={"identite": "agent-7", "csrf": "x"})
+        assert refused.status_code == 403
+        assert browser.get("/ecrans/a-traiter").status_code == 303
+        form_login(browser, "agent-7")
+        page = browser.get(f"/ecrans/dossiers/{case_id}")
+        assert page.status_code == 200
+        version = case_version(server, case_id)
+        form = {
+            "version": str(version),
+            "effective_on": "2024-02-06",
+            "type_rdv": "suivi",
+            "mode": "invitation",
+            "date_rdv": "2024-02-27",
+        }
+        assert browser.post(f"/ecrans/dossiers/{case_id}/rdv", data=form).status_code == 403
+        assert case_version(server, case_id) == version
+
+
+def test_a_case_changed_since_it_was_shown_says_so_and_nothing_is_written(
+    chromium: Any, server: Server, case_id: str
+) -> None:
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "agent-7")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    shown = int(page.locator('input[name="version"]').input_value())
+    meanwhile = httpx.post(
+        f"{server.base_url}/dossiers/{case_id}/issue-rdv",
+        json=ISSUE_RDV,
+        headers={**AGENT_CCAS, "If-Match": f'"{shown}"'},
+        timeout=60,
+    )
+    assert meanwhile.status_code == 200, meanwhile.text
+    page.fill("#rdv-effective_on", "2024-02-06")
+    page.fill("#rdv-date_rdv", "2024-03-05")
+    page.get_by_role("button", name="Planifier le RDV").click()
+    page.wait_for_load_state()
+    conflict = page.locator("#erreur-version").inner_text()
+    assert f"version {shown + 1}" in conflict
+    assert page.locator("#rdv-date_rdv").input_value() == "2024-03-05"
+    assert case_version(server, case_id) == shown + 1
+    page.close()
+
+
+def test_an_orientation_officer_lists_every_structure_and_finance_has_no_screen_yet(
+    server: Server, case_id: str
+) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=60) as officer:
+        form_login(officer, "orienteur-cd94")
+        worklist = officer.get("/ecrans/a-traiter")
+        assert worklist.status_code == 200
+        assert f'href="/ecrans/dossiers/{case_id}"' in worklist.text
+        assert "Anne Durand" in worklist.text
+    with httpx.Client(base_url=server.base_url, timeout=60) as finance:
+        form_login(finance, "finance-1")
+        home = finance.get("/ecrans/a-traiter")
+        assert "<title>Accueil — parcours</title>" in home.text
+        assert finance.get(f"/ecrans/dossiers/{case_id}").status_code == 403
