@@ -135,7 +135,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Délai moyen entrée → orientation: {mean:.0f} jours")
     url = f"http://{settings.api_host}:{settings.api_port}"
     print(f"API: {url}  (documentation: {url}/docs)")
+    print(f"Écrans: {url}/ecrans/")
     if settings.auth_mode == "local":
+        print(
+            "  connexion: choisir une identité de développement (agent-7, agent du CCAS de Créteil…)"
+        )
         print("Jeton de développement: parcours token --sub moi --role orientation --role auditeur")
     _serve(settings, app, run_projector=True)
 
