@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Health, Projector
@@ -32,6 +33,11 @@ ROUTERS: list[APIRouter] = [
     structures.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
+
+DOCS_STATIC = "/docs/static"
+"""Swagger UI's and ReDoc's scripts and styles, served by parcours itself (from the
+fastapi-offline package) rather than a CDN, so that `/docs` and `/redoc` work on an intranet
+without internet. A static mount: no route dependency runs there, so it is open like `/docs`."""
 
 
 def create_app(
@@ -65,7 +71,8 @@ def create_app(
 
     resolved = settings or (parcours.settings if parcours else Settings.from_env())
     resolved.check_start()
-    app = FastAPI(
+    app = FastAPIOffline(
+        static_url=DOCS_STATIC,
         dependencies=[Depends(authenticate), Depends(check_parameters)],
         title="parcours",
         version="0.1.0",

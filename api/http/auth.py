@@ -27,7 +27,9 @@ OPEN_PATHS = frozenset(
     {"/health", "/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
     | PUBLIC_SCREENS
 )
-"""The only paths answered without a token (the other screens need a session)."""
+"""The only paths answered without a token (the other screens need a session). The static
+mounts (the documentation's `api.http.app.DOCS_STATIC`, the screens' styles) are open too: no
+route dependency runs there."""
 
 
 class Role(StrEnum):
