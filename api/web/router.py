@@ -2,7 +2,8 @@
 
 `/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
 `/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
-`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS).
+`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS);
+the statistics screen is `api.web.statistiques`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 

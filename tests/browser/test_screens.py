@@ -317,7 +317,7 @@ def test_the_orientation_officer_reads_table_3_1_and_downloads_it_as_csv(
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger ce tableau (CSV, tableur)").click()
     assert download.value.suggested_filename == "table-3-1-2024-01-01-2024-12-31.csv"
-    body = Path(download.value.path()).read_bytes().decode("utf-8")
+    body = Path(download.value.path()).read_bytes().decode("utf-8-sig")
     assert body.splitlines()[0] == ";".join(TABLE_31_HEADERS)  # a French spreadsheet's `;`
     page.close()
 
