@@ -21,6 +21,7 @@ from api.http.problems import HANDLERS
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
 from api.web import router as web
+from api.web import statistiques as statistics_screen
 
 ROUTERS: list[APIRouter] = [
     cases.router,
@@ -87,6 +88,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)
+    app.include_router(statistics_screen.router)
 
     @app.get(
         "/health",

@@ -19,10 +19,13 @@ from api.services.statistics import FAMILLES, Ecarts, Statistiques
 from domain.delais import RegleDelais
 from projections.indicateurs import Periode, Tableau
 
+ROLES = frozenset({Role.ORIENTATION, Role.AUDITEUR, Role.FINANCE})
+"""Who reads the statistics (the routes here and the statistics screen)."""
+
 router = APIRouter(
     prefix="/statistiques",
     tags=["statistiques"],
-    dependencies=[Depends(require(Role.ORIENTATION, Role.AUDITEUR, Role.FINANCE))],
+    dependencies=[Depends(require(*ROLES))],
 )
 
 MAX_MONTHS = 240
@@ -50,11 +53,32 @@ def periode(du: date, au: date) -> Periode:
     return p
 
 
+def as_csv(tableau: Tableau) -> Response:
+    """The table as a spreadsheet download (`adapters.render.csv`), named after it."""
+    name = f"{tableau.indicateur}-{tableau.du}-{tableau.au}.csv"
+    return csv_response(table_csv(tableau), name)
+
+
 def render(request: Request, tableau: Tableau) -> Response:
-    if wants_csv(request):
-        name = f"{tableau.indicateur}-{tableau.du}-{tableau.au}.csv"
-        return csv_response(table_csv(tableau), name)
-    return MsgspecJSONResponse(tableau)
+    return as_csv(tableau) if wants_csv(request) else MsgspecJSONResponse(tableau)
+
+
+async def table(
+    stats: Statistiques,
+    famille: str,
+    p: Periode,
+    par: str | None = None,
+    regles: str | None = None,
+    structures: list[str] | None = None,
+    communes: list[str] | None = None,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
+) -> Tableau:
+    """One family's table, once the rule set asked for is known (the routes and the screen)."""
+    under_rules(stats, regles)
+    return await run_in_threadpool(
+        stats.calculer, famille, p, par, regles, None, None, structures, communes, known_at, as_of
+    )
 
 
 async def compute(
@@ -69,10 +93,7 @@ async def compute(
     known_at: datetime | None = None,
     as_of: date | None = None,
 ) -> Response:
-    under_rules(stats, regles)
-    tableau = await run_in_threadpool(
-        stats.calculer, famille, p, par, regles, None, None, structures, communes, known_at, as_of
-    )
+    tableau = await table(stats, famille, p, par, regles, structures, communes, known_at, as_of)
     return render(request, tableau)
 
 

@@ -2,7 +2,8 @@
 
 `/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
 `/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
-`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS).
+`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS);
+the statistics screen is `api.web.statistiques`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 
@@ -23,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
+from api.http import statistics
 from api.http.access import READ_ROLES, STEP_ROLES, listing_structure, only_as_agent
 from api.http.auth import SCREENS, Principal, Role
 from api.http.cases import admit_step, admitted_history
@@ -75,6 +77,19 @@ LABELS = {
     "mode": "Mode",
     "date_rdv": "Date du RDV",
 }
+
+
+NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
+    ("/a-traiter", "À traiter", frozenset(Role)),
+    ("/statistiques", "Statistiques", statistics.ROLES),
+]
+"""The header's links (under `PREFIX`), each shown to the roles its screen admits."""
+
+
+def navigation(principal: Principal) -> list[tuple[str, str]]:
+    return [
+        (href, label) for href, label, roles in NAVIGATION if not principal.roles.isdisjoint(roles)
+    ]
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -355,6 +370,7 @@ def french_date(value: date | None) -> str:
 templates.env.filters["date_fr"] = french_date
 templates.env.filters["etape"] = labels.etape
 templates.env.filters["statut"] = labels.statut
+templates.env.globals["navigation"] = navigation
 
 
 async def on_login_required(request: Request, exc: Exception) -> Response:

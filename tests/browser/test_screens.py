@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     AGENT_CCAS,
     EPISODE_1,
     ISSUE_RDV,
+    ORIENTEUR,
     Server,
     post_steps,
     wait_projected,
@@ -267,3 +268,121 @@ def test_an_orientation_officer_lists_every_structure_and_finance_has_no_screen_
         home = finance.get("/ecrans/a-traiter")
         assert "<title>Accueil — parcours</title>" in home.text
         assert finance.get(f"/ecrans/dossiers/{case_id}").status_code == 403
+
+
+TABLE_31_HEADERS = [
+    "Nouveaux entrants",
+    "Nouveaux entrants orientés dans le délai",
+    "Nombre total de 1ers RDV d'accompagnement fixés",
+    "dont 1ers RDV dans le délai",
+    "Nombre total de 1ers CER",
+    "dont 1ers CER dans le délai",
+]
+
+
+def test_the_orientation_officer_reads_table_3_1_and_downloads_it_as_csv(
+    chromium: Any, server: Server, case_id: str, store_settings: Any
+) -> None:
+    page = chromium.new_page(locale="fr-FR", accept_downloads=True)
+    log_in(page, server, "orienteur-cd94")
+    page.keyboard.press("Tab")  # the skip link, then the header's links
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Statistiques":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ecrans/statistiques")
+    assert page.title() == "Statistiques — parcours"
+    assert page.locator('nav a[aria-current="page"]').inner_text() == "Statistiques"
+    last_year = str(int(page.locator("#stat-au").input_value()[:4]))
+    assert page.locator("#stat-du").input_value() == f"{last_year}-01-01"  # last full year
+    assert page.locator("table").count() == 0  # nothing computed before the form is sent
+
+    page.select_option("#stat-famille", "table-3-1")
+    page.fill("#stat-du", "2024-01-01")
+    page.fill("#stat-au", "2024-12-31")
+    page.locator("#stat-au").press("Enter")
+    page.wait_for_url("**/ecrans/statistiques?famille=table-3-1&du=2024-01-01&au=2024-12-31*")
+    table = page.locator("table")
+    assert "du 01/01/2024 au 31/12/2024" in table.locator("caption").inner_text()
+    headers = table.locator("thead th[scope=col]").all_inner_texts()
+    assert headers == ["Périmètre", *TABLE_31_HEADERS]
+    assert table.locator("tbody th[scope=row]").inner_text() == "Tout le département"
+    entrants = table.locator("tbody td").first
+    assert int(entrants.inner_text().replace("\u00a0", "")) >= 1
+    assert entrants.evaluate("e => getComputedStyle(e).textAlign") == "right"
+    accessible(page)
+    shot(page, "statistiques", store_settings.store)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger ce tableau (CSV, tableur)").click()
+    assert download.value.suggested_filename == "table-3-1-2024-01-01-2024-12-31.csv"
+    body = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert body.splitlines()[0] == ";".join(TABLE_31_HEADERS)  # a French spreadsheet's `;`
+    page.close()
+
+
+def test_a_wrong_period_is_shown_next_to_its_field(
+    chromium: Any, server: Server, case_id: str, store_settings: Any
+) -> None:
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "orienteur-cd94")
+    page.goto(f"{server.base_url}/ecrans/statistiques")
+    page.fill("#stat-du", "2024-12-31")
+    page.fill("#stat-au", "2024-01-01")
+    page.get_by_role("button", name="Afficher le tableau").click()
+    page.wait_for_url("**/ecrans/statistiques?*")
+
+    assert page.title() == "Erreur : Statistiques — parcours"
+    message = page.locator("#erreur-au").inner_text()
+    assert "précède" in message, message
+    link = page.locator(".resume-erreurs a")
+    assert link.get_attribute("href") == "#stat-au"
+    assert message in link.inner_text()
+    field = page.locator("#stat-au")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.get_attribute("aria-describedby") == "erreur-au"
+    assert field.input_value() == "2024-01-01"
+    assert page.locator("table").count() == 0
+    accessible(page)
+    shot(page, "statistiques-erreur", store_settings.store)
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "stat-au"
+
+    page.goto(f"{server.base_url}/ecrans/statistiques?famille=taux&du=1850-01-01&au=2024-01-01")
+    assert "comprise entre" in page.locator("#erreur-du").inner_text()
+    page.goto(
+        f"{server.base_url}/ecrans/statistiques?famille=taux&du=2024-01-01&au=2024-12-31"
+        "&regles=inconnues"
+    )
+    assert "inconnues" in page.locator("#erreur-regles").inner_text()
+    page.close()
+
+
+def test_the_statistics_screen_is_for_the_statistics_roles_only(
+    server: Server, case_id: str
+) -> None:
+    query = "famille=taux&du=2024-01-01&au=2024-12-31&par=mois"
+    with httpx.Client(base_url=server.base_url, timeout=60) as finance:
+        form_login(finance, "finance-1")
+        home = finance.get("/ecrans/a-traiter")
+        assert 'href="/ecrans/statistiques"' in home.text
+        page = finance.get(f"/ecrans/statistiques?{query}")
+        assert page.status_code == 200
+        assert '<th scope="row">2024-01</th>' in page.text
+        download = finance.get(f"/ecrans/statistiques.csv?{query}")
+        assert download.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "attachment" in download.headers["content-disposition"]
+        api = httpx.get(
+            f"{server.base_url}/statistiques/taux?du=2024-01-01&au=2024-12-31&par=mois",
+            headers={**ORIENTEUR, "Accept": "text/csv"},
+            timeout=60,
+        )
+        assert download.content == api.content  # the JSON route's CSV, byte for byte
+        refused = finance.get("/ecrans/statistiques.csv?famille=taux&du=2024-12-31&au=2024-01-01")
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/ecrans/statistiques?")
+    with httpx.Client(base_url=server.base_url, timeout=60) as agent:
+        form_login(agent, "agent-7")
+        assert 'href="/ecrans/statistiques"' not in agent.get("/ecrans/a-traiter").text
+        assert agent.get("/ecrans/statistiques").status_code == 403
