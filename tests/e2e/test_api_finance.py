@@ -312,7 +312,8 @@ def test_adjustment_line_after_a_cancellation(client: TestClient, app: Parcours)
     assert nxt["total"] == -100_00
     csv = client.get("/finance/etats/ccas-a/2023-01", headers={"Accept": "text/csv"})
     assert csv.headers["content-type"].startswith("text/csv")
-    rows = csv.text.splitlines()
+    assert csv.content.startswith("\ufeff".encode())  # a spreadsheet reads the accents right
+    rows = csv.content.decode("utf-8-sig").splitlines()
     assert rows[0] == (
         "Nature;Partenaire;Dossier;Étape;Référence;Du;Au;Date;Montant (€);"
         "Montant déjà payé (€);Règle;Événements (versions);Détail"
@@ -323,7 +324,8 @@ def test_adjustment_line_after_a_cancellation(client: TestClient, app: Parcours)
 
 
 def test_statement_csv_lines(client: TestClient) -> None:
-    csv = client.get("/finance/etats/asso-b/2022-T2", headers={"Accept": "text/csv"}).text
+    csv = client.get("/finance/etats/asso-b/2022-T2", headers={"Accept": "text/csv"})
+    csv = csv.content.decode("utf-8-sig")
     rows = csv.splitlines()
     assert rows[1].split(";")[:9] == [
         "Ligne",
@@ -372,7 +374,8 @@ def test_simulation_writes_nothing_and_its_lines_add_up(client: TestClient, app:
     ]
     assert sum(x["ecart"] for x in sim["lignes_modifiees"]) == sim["ecart"]
     assert sum(p["simule"] for p in sim["par_partenaire"]) == sim["simule"]
-    csv = client.post("/finance/simulations", json=body, headers={"Accept": "text/csv"}).text
+    csv = client.post("/finance/simulations", json=body, headers={"Accept": "text/csv"})
+    csv = csv.content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Niveau;Partenaire ou étape;Dossier;Référence;")
     assert csv.splitlines()[-1] == "Total;;;;2074,00;2150,00;76,00;;"
     bad = client.post("/finance/simulations", json={"periode": "2021", "bareme": {"nom": "x"}})

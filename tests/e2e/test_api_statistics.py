@@ -52,7 +52,8 @@ def test_table31_json_and_csv(client: TestClient) -> None:
         headers={"Accept": "text/csv"},
     )
     assert csv.headers["content-type"].startswith("text/csv")
-    lines = csv.text.splitlines()
+    assert csv.content.startswith("\ufeff".encode())  # a spreadsheet reads the accents right
+    lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Commune (INSEE);Nouveaux entrants;")
     assert lines[2] == "77001;2;1;1;0;1;0"
 
@@ -137,8 +138,9 @@ def test_worklist_paged_sorted_and_scoped(client: TestClient) -> None:
     other = client.get("/a-traiter", params={"structure_id": "ccas-creteil"}, headers=AGENT_AAVE)
     assert other.status_code == 403
     csv = client.get("/a-traiter", headers={**AGENT_AAVE, "Accept": "text/csv"})
-    assert csv.text.splitlines()[0].startswith("Dossier;Motif;Libellé;Échéance;Depuis le;Jours")
-    assert len(csv.text.splitlines()) == 4
+    text = csv.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Dossier;Motif;Libellé;Échéance;Depuis le;Jours")
+    assert len(text.splitlines()) == 4
 
 
 def test_worklist_refreshes_as_events_arrive(client: TestClient) -> None:
