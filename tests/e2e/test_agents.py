@@ -3,6 +3,7 @@ roles: an administrator grants, the agent reads its structure's cases with a tok
 no role, a revocation refuses the same token at the next request; only an administrator grants,
 and a grant no one could use writes nothing. On both stores."""
 
+import argparse
 import secrets
 import time
 from collections.abc import Iterator
@@ -18,8 +19,9 @@ from fastapi.testclient import TestClient
 
 from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
+from api.cli import agents as cli_agents
 from api.http.app import create_app
-from api.services.agents import grant
+from api.services.agents import grant, registre, rights_of
 from api.services.commands import Author
 from domain.agents import RoleAgent
 from tests.e2e.helpers import ENTREE, ORIENTATION, Json, log_position
@@ -191,3 +193,31 @@ def test_a_grant_no_one_could_use_names_its_field_and_writes_nothing(
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field, response.text
     assert log_position(client) == before
+
+
+def test_the_first_administrator_is_named_from_the_command_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    grant_args = argparse.Namespace(
+        agent="Chef@Departement.fr",
+        role="admin",
+        structure=[],
+        du=None,
+        au=None,
+        motif="installation",
+        by="exploitant",
+    )
+    cli_agents.cmd_grant(settings, grant_args)
+    assert "droit-1 accordé: admin à chef@departement.fr" in capsys.readouterr().out
+    store = Parcours(settings)
+    try:
+        droits = rights_of(store, "any-sub", "chef@departement.fr", store.today())
+        assert droits.roles == {RoleAgent.ADMIN}
+        assert registre(store).all()[0].accorde_par == "exploitant"
+    finally:
+        store.close()
+    revoke_args = argparse.Namespace(
+        droit="droit-9", agent=None, role=None, motif="fin", by="exploitant"
+    )
+    with pytest.raises(SystemExit, match="droit_id"):
+        cli_agents.cmd_revoke(settings, revoke_args)
