@@ -108,28 +108,32 @@ class Registre:
             self.evolve(event)
 
     def evolve(self, event: Evenement) -> None:
-        if isinstance(event, DroitAccorde):
-            self._droits[event.droit_id] = Droit(
-                droit_id=event.droit_id,
-                agent=event.agent,
-                role=event.role,
-                structures=event.structures,
-                du=event.effective_on,
-                au=event.au,
-                motif=event.motif,
-                accorde_par=event.meta.recorded_by,
-                accorde_le=event.meta.recorded_at,
-            )
-        elif isinstance(event, DroitRetire) and event.droit_id in self._droits:
-            self._droits[event.droit_id] = msgspec.structs.replace(
-                self._droits[event.droit_id],
-                retrait=Retrait(
-                    le=event.effective_on,
-                    par=event.meta.recorded_by,
-                    enregistre_le=event.meta.recorded_at,
+        """Partial fold: the registry's two event types; any other leaves it as it is."""
+        match event:
+            case DroitAccorde():
+                self._droits[event.droit_id] = Droit(
+                    droit_id=event.droit_id,
+                    agent=event.agent,
+                    role=event.role,
+                    structures=event.structures,
+                    du=event.effective_on,
+                    au=event.au,
                     motif=event.motif,
-                ),
-            )
+                    accorde_par=event.meta.recorded_by,
+                    accorde_le=event.meta.recorded_at,
+                )
+            case DroitRetire() if event.droit_id in self._droits:
+                self._droits[event.droit_id] = msgspec.structs.replace(
+                    self._droits[event.droit_id],
+                    retrait=Retrait(
+                        le=event.effective_on,
+                        par=event.meta.recorded_by,
+                        enregistre_le=event.meta.recorded_at,
+                        motif=event.motif,
+                    ),
+                )
+            case _:
+                pass
 
     def all(self) -> list[Droit]:
         return list(self._droits.values())
