@@ -7,13 +7,22 @@ The catalogue is read from the union: an event type is declared once, in its uni
 
 from typing import get_args
 
+from domain.agents import DroitAccorde, DroitRetire
 from domain.cohorts import CohorteEnregistree
 from domain.events import Evenement, Fait
 from domain.payments import EtatEmis
 from domain.structures import StructureDeclaree
 from domain.tariffs import BaremeAdopte
 
-Enregistrable = Fait | CohorteEnregistree | StructureDeclaree | BaremeAdopte | EtatEmis
+Enregistrable = (
+    Fait
+    | CohorteEnregistree
+    | StructureDeclaree
+    | BaremeAdopte
+    | EtatEmis
+    | DroitAccorde
+    | DroitRetire
+)
 """Every event the log may hold; add another aggregate's event type here."""
 
 ALL_EVENT_TYPES: tuple[type[Evenement], ...] = get_args(Enregistrable)

@@ -18,6 +18,7 @@ from adapters.eventlog.store import Parcours
 from adapters.logging import configure_logging
 from adapters.readmodels.projector import Projector, health
 from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
+from api.cli import agents as cli_agents
 from api.cli import audit as cli_audit
 from api.cli import auth as cli_auth
 from api.cli import cohort as cli_cohort
@@ -151,6 +152,7 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_stats.register,
     cli_audit.register,
     cli_finance.register,
+    cli_agents.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""

@@ -14,7 +14,17 @@ from adapters.readmodels.projector import Health, Projector
 from adapters.readmodels.projector import health as projection_health
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
-from api.http import audit, cases, evaluation, finance, flux, statistics, structures, worklists
+from api.http import (
+    agents,
+    audit,
+    cases,
+    evaluation,
+    finance,
+    flux,
+    statistics,
+    structures,
+    worklists,
+)
 from api.http.deps import ReadModel, authenticate, undeclared
 from api.http.limits import Edge, check_parameters
 from api.http.problems import HANDLERS
@@ -32,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     finance.router,
     structures.router,
+    agents.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 

@@ -1,8 +1,10 @@
 """Who is calling: every route needs a valid bearer token (default deny) except the open ones,
 and each route states the roles it admits (`api.http.deps.require`).
 
-The token's claims carry the caller's id (`sub`), roles (`roles`) and, for agents, the structures
-they work for (`structures`). docs/security.md has the whole policy.
+The token's claims carry the caller's id (`sub`); in local mode they also carry its roles
+(`roles`) and, for agents, the structures they work for (`structures`); in oidc mode those come
+from parcours' registry of rights (`api.services.agents`). docs/security.md has the whole
+policy.
 """
 
 from enum import StrEnum
@@ -13,6 +15,7 @@ import structlog
 from fastapi import Request
 
 from api.http.problems import ProblemError
+from domain.agents import Droits
 
 log = structlog.get_logger("access")
 
@@ -77,6 +80,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         sub=str(claims["sub"]),
         roles=frozenset(Role(r) for r in _strings(claims.get("roles")) if r in known),
         structures=frozenset(_strings(claims.get("structures"))),
+    )
+
+
+def principal_from_registry(claims: dict[str, Any], droits: Droits) -> Principal:
+    """In oidc mode: the identity provider says who calls (`sub`), the registry of rights
+    (`domain.agents`) what they may do; roles in the token are ignored."""
+    return Principal(
+        sub=str(claims["sub"]),
+        roles=frozenset(Role(r.value) for r in droits.roles),
+        structures=droits.structures,
     )
 
 

@@ -32,9 +32,11 @@ from api.http.auth import (
     Role,
     forbidden,
     principal_from_claims,
+    principal_from_registry,
     unauthenticated,
 )
 from api.http.problems import ProblemError
+from api.services.agents import rights_of
 from api.services.commands import Author
 from api.services.finance import Finance
 from api.services.statistics import Statistiques
@@ -147,7 +149,9 @@ def authenticate(
     tokens: Verifier,
 ) -> None:
     """App-level dependency: every route but the open ones needs a valid token (the screens
-    and `/` check their session themselves)."""
+    and `/` check their session themselves). In oidc mode the caller's roles and structures
+    are those the registry of rights gives it today, by `sub` or `email`: a revocation holds
+    from the next request."""
     path = request.url.path
     if path in OPEN_PATHS or path.startswith(f"{SCREENS}/"):
         return
@@ -158,7 +162,15 @@ def authenticate(
     except InvalidToken as e:
         log.warning("auth.refused", path=request.url.path, reason=str(e))
         raise unauthenticated(f"Jeton refusé: {e}.") from None
-    principal = principal_from_claims(claims)
+    store: Parcours = request.app.state.parcours
+    if store.settings.auth_mode == "oidc":
+        email = claims.get("email")
+        droits = rights_of(
+            store, str(claims["sub"]), email if isinstance(email, str) else None, store.today()
+        )
+        principal = principal_from_registry(claims, droits)
+    else:
+        principal = principal_from_claims(claims)
     request.state.principal = principal
     structlog.contextvars.bind_contextvars(user=principal.sub)
 
