@@ -31,6 +31,8 @@ class Champ:
     """(value, label) of a select."""
     default: str = ""
     placeholder: str = ""
+    integer: bool = False
+    """Read as an integer (a number, or a choice among fixed integers)."""
 
 
 def _kind(t: mi.Type) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -47,6 +49,10 @@ def _kind(t: mi.Type) -> tuple[str, tuple[tuple[str, str], ...]] | None:
     if isinstance(t, mi.StrType):
         return "text", ()
     return None
+
+
+def _literals(t: mi.Type) -> tuple[Any, ...]:
+    return t.values if isinstance(t, mi.LiteralType) else ()
 
 
 def _shown(value: Any) -> str:
@@ -87,6 +93,7 @@ def champs(command: type[Commande], example: Mapping[str, Any]) -> list[Champ]:
                 options=options,
                 default=_shown(field.default),
                 placeholder=f"p. ex. {placeholder}" if placeholder else "",
+                integer=kind == "number" or any(isinstance(v, int) for v in _literals(t)),
             )
         )
     return out
@@ -114,7 +121,7 @@ def body(fields: list[Champ], form: Mapping[str, str]) -> tuple[dict[str, Any], 
         elif not value.strip():
             if f.required:
                 errors[f.name] = REQUIRED
-        elif f.kind == "number" or (f.kind == "select" and value.isdigit()):
+        elif f.integer:
             try:
                 out[f.name] = int(value)
             except ValueError:

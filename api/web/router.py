@@ -380,10 +380,11 @@ def step_form(request: Request, caller: Caller, case_id: UUID, slug: str) -> Res
     return _step_page(request, history, case_id, step)
 
 
-def _field_error(fields: list[Champ], error: DomainError) -> str:
-    """The form field a refusal names: itself, or the field its nested path starts with."""
+def _field_error(fields: list[Champ], path: str | None) -> str:
+    """The form field a refusal names: itself, or the field its nested path starts with (else
+    the step as a whole, said at the top of the form)."""
     names = {f.name for f in fields}
-    path = error.field or ""
+    path = path or ""
     head = re.split(r"[.\[]", path)[0]
     return path if path in names else head if head in names else "etape"
 
@@ -408,10 +409,10 @@ def _record(
     try:
         command = msgspec.convert(body, step.command, strict=False)
     except msgspec.ValidationError as e:
-        field, message = decoding_error(e)
-        return refused({field or "etape": message})
-    agent = structure is not None and only_as_agent(caller, STEP_ROLES[step.slug])
-    if isinstance(command, TenirEntretienAsc) and agent and structure is not None:
+        path, message = decoding_error(e)
+        return refused({_field_error(fields, path): message})
+    agent = only_as_agent(caller, STEP_ROLES[step.slug])  # as the JSON route: its own ASC
+    if isinstance(command, TenirEntretienAsc) and structure is not None and agent:
         accompagnants = fold_history(history).accompagnants
         check_asc_author(request, caller, case_id, accompagnants, structure, command)
     try:
@@ -428,7 +429,7 @@ def _record(
             expected_version=version,
         )
     except DomainError as e:
-        field = _field_error(fields, e)
+        field = _field_error(fields, e.field)
         message = e.detail.removeprefix(f"{e.field}:").strip()
         return refused({field: message})
     except VersionConflict as e:
