@@ -40,3 +40,94 @@ def etape(name: str) -> str:
 
 def statut(value: str) -> str:
     return STATUTS.get(value, value.replace("_", " "))
+
+
+CHAMPS = {
+    "effective_on": "Date d'effet",
+    "date_rdv": "Date du RDV",
+    "type_rdv": "Type de RDV",
+    "mode": "Mode",
+    "numero": "Numéro",
+    "issue": "Issue",
+    "date_debut": "Début du contrat",
+    "duree_mois": "Durée (mois)",
+    "structure_id": "Structure",
+    "referent_id": "Référent",
+    "type_orientation": "Type d'orientation",
+    "organisme": "Organisme",
+    "motif": "Motif",
+    "date_avis_ep": "Date de l'avis de l'équipe pluridisciplinaire",
+    "objet": "Objet de l'accompagnement",
+    "type_sortie": "Type de sortie",
+    "type_sanction": "Type de sanction",
+    "date_flux": "Date du flux",
+    "date_reception_flux": "Date de réception du flux",
+    "soumis_droits_devoirs": "Soumis aux droits et devoirs",
+}
+"""Form fields' labels; a field missing here reads as its name (`date_avis` → « Date avis »)."""
+
+VALEURS = {
+    "seen": "honoré",
+    "noshow": "absence non excusée",
+    "excused": "absence excusée",
+    "revoked": "annulé",
+    "invitation": "invitation",
+    "convocation": "convocation",
+    "information_collective": "information collective",
+    "entretien_orientation": "entretien d'orientation",
+    "premier_accompagnement": "premier RDV d'accompagnement",
+    "diagnostic": "diagnostic",
+    "suivi": "suivi",
+    "signature_cer": "signature du CER",
+    "entretien_asc": "entretien d'appui social complémentaire",
+    "professionnelle": "professionnelle",
+    "socio_professionnelle": "socio-professionnelle",
+    "sociale": "sociale",
+    "automatique": "automatique",
+    "semi_automatique": "semi-automatique",
+    "decidee": "décidée",
+    "referent": "référent unique",
+    "asc": "appui social complémentaire",
+    "france_travail": "France Travail",
+    "mission_locale": "mission locale",
+    "maison_emploi": "maison de l'emploi",
+    "plie": "PLIE",
+    "cap_emploi": "Cap emploi",
+    "creation_entreprise": "création d'entreprise",
+    "iae": "insertion par l'activité économique",
+    "autre_spe": "autre organisme du service public de l'emploi",
+    "departement": "département",
+    "caf_msa": "CAF ou MSA",
+    "ccas": "CCAS",
+    "association": "association",
+    "aave": "AAVE",
+    "autre_hors_spe": "autre organisme hors service public de l'emploi",
+    "emploi_cdi": "emploi en CDI",
+    "emploi_cdd_plus_6_mois": "emploi en CDD de plus de 6 mois",
+    "formation_qualifiante": "formation qualifiante",
+    "retraite": "retraite",
+    "aah": "AAH",
+    "demenagement": "déménagement",
+    "fin_de_droits": "fin de droits",
+    "radiation": "radiation",
+    "autre": "autre",
+    "reduction": "réduction",
+    "suspension": "suspension",
+    "suspension_remobilisation": "suspension avec remobilisation",
+    "ressources_superieures": "ressources supérieures au plafond",
+    "deces": "décès",
+    "declaration_non_fournie": "déclaration non fournie",
+    "caf": "CAF",
+    "msa": "MSA",
+    "F": "femme",
+    "M": "homme",
+}
+"""The vocabulary's codes as agents say them; a code missing here is shown as it is."""
+
+
+def champ(name: str) -> str:
+    return CHAMPS.get(name, name.replace("_", " ").capitalize())
+
+
+def valeur(code: str) -> str:
+    return VALEURS.get(code, code)

@@ -2,12 +2,14 @@
 
 `/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
 `/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
-`/ecrans/dossiers/{id}` (a case, its timeline, the RDV form), `/ecrans/static/…` (our CSS);
+`/ecrans/dossiers/{id}` (a case, its timeline, links to the steps the caller may record),
+`/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`), `/ecrans/static/…` (our CSS);
 the statistics screen is `api.web.statistiques`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from pathlib import Path
@@ -25,22 +27,32 @@ from starlette.concurrency import run_in_threadpool
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
 from api.http import statistics
-from api.http.access import READ_ROLES, STEP_ROLES, listing_structure, only_as_agent
+from api.http.access import (
+    OBJET_STEPS,
+    READ_ROLES,
+    STEP_ROLES,
+    Accompagnants,
+    check_asc_author,
+    listing_structure,
+    only_as_agent,
+)
 from api.http.auth import SCREENS, Principal, Role
 from api.http.cases import admit_step, admitted_history
-from api.http.deps import Caller, Identities, Statistics, Store, identities, require
+from api.http.deps import Caller, Identities, Statistics, Store, identities, parcours, require
 from api.http.params import Limit, Offset, Paging
 from api.http.problems import ProblemError
-from api.http.steps import STEPS
+from api.http.steps import STEPS, Step
 from api.services.audit import case_at
 from api.services.cases import handle
 from api.services.commands import Author, VersionConflict
-from api.web import labels
+from api.web import forms, labels
+from api.web.forms import Champ, champs, decoding_error, initial
 from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
-from domain import vocabulary as voc
-from domain.commands import PlanifierRdv
+from domain.commands import TenirEntretienAsc
 from domain.dossier import fold_history
 from domain.errors import DomainError
+from domain.events import Recorded
+from domain.vocabulary import ObjetAccompagnement
 from projections.worklists import trier
 
 HERE = Path(__file__).parent
@@ -62,22 +74,18 @@ def _dev(
 DEV_IDENTITIES = [
     _dev("Agent du CCAS de Créteil", "agent-7", Role.AGENT, "ccas-creteil"),
     _dev("Conseiller de France Travail Créteil", "conseiller-12", Role.AGENT, "ft-creteil"),
+    _dev(
+        "Bénévole de l'association Insertion 94 (ASC)",
+        "benevole-4",
+        Role.AGENT,
+        "asso-insertion-94",
+    ),
     _dev("Chargé d'orientation du département", "orienteur-cd94", Role.ORIENTATION),
     _dev("Auditeur", "auditeur-1", Role.AUDITEUR),
     _dev("Finances", "finance-1", Role.FINANCE),
     _dev("Administrateur", "admin-1", Role.ADMIN),
 ]
 """Who one may log in as in local mode: the roles and structures `parcours token` issues."""
-
-RDV_STEP = next(s for s in STEPS if s.slug == "rdv")
-RDV_FIELDS = ("effective_on", "type_rdv", "mode", "date_rdv")
-LABELS = {
-    "effective_on": "Date de la planification",
-    "type_rdv": "Type de RDV",
-    "mode": "Mode",
-    "date_rdv": "Date du RDV",
-}
-
 
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/a-traiter", "À traiter", frozenset(Role)),
@@ -261,9 +269,6 @@ def _case_page(
     app: Parcours,
     caller: Principal,
     case_id: UUID,
-    form: Mapping[str, str] | None = None,
-    errors: Mapping[str, str] | None = None,
-    status: int = 200,
 ) -> Response:
     history = admitted_history(request, app, caller, case_id, "écran du dossier")
     at = case_at(app, case_id, None, None, history)
@@ -276,8 +281,7 @@ def _case_page(
     vault = identities(request)
     row = at.state
     name = person_name(vault, caller, case_id, row.structure_id if row else None)
-    may_plan = not caller.roles.isdisjoint(STEP_ROLES[RDV_STEP.slug])
-    notice = request.query_params.get("ok")
+    done = next((s for s in STEPS if s.slug == request.query_params.get("ok")), None)
     return render(
         request,
         "dossier.html",
@@ -289,15 +293,9 @@ def _case_page(
             "next_rdv": upcoming[0] if upcoming else None,
             "timeline": list(reversed(at.timeline)),
             "tz": app.tz,
-            "may_plan": may_plan,
-            "form": form or {"effective_on": today.isoformat()},
-            "errors": errors or {},
-            "labels": LABELS,
-            "types_rdv": list(voc.TypeRdv),
-            "modes": list(voc.ModeRdv),
-            "notice": "RDV planifié." if notice == "rdv" else None,
+            "steps": recordable(caller, state.accompagnants),
+            "notice": f"{step_done(done)}." if done else None,
         },
-        status,
     )
 
 
@@ -306,26 +304,117 @@ async def case_page(request: Request, app: Store, caller: Caller, case_id: UUID)
     return await run_in_threadpool(_case_page, request, app, caller, case_id)
 
 
-def _field_of(error: msgspec.ValidationError) -> str | None:
-    """The form field a decoding error names (`… - at `$.date_rdv``)."""
-    text = str(error)
-    for name in RDV_FIELDS:
-        if f"$.{name}" in text:
-            return name
-    return None
+# --- a form for each step -------------------------------------------------------------------
 
 
-def _plan(
-    request: Request, app: Parcours, caller: Principal, case_id: UUID, form: dict[str, str]
+def _admitted(objet: ObjetAccompagnement, step: Step) -> bool:
+    steps = OBJET_STEPS[objet]
+    return steps is None or step.command in steps
+
+
+def recordable(caller: Principal, accompagnants: Accompagnants) -> list[Step]:
+    """The steps (corrections aside) the caller may record on a case, as `admit_step` admits
+    them: its roles, and for an agent the accompaniment of one of its structures (an
+    association giving an ASC alone: its interviews)."""
+    reach = [objets for s, objets in accompagnants.items() if s in caller.structures]
+    return [
+        step
+        for step in STEPS
+        if not caller.roles.isdisjoint(STEP_ROLES[step.slug])
+        and (
+            not only_as_agent(caller, STEP_ROLES[step.slug])
+            or any(_admitted(o, step) for objets in reach for o in objets)
+        )
+    ]
+
+
+def step_done(step: Step) -> str:
+    """The confirmation's words: the step as the timeline names it."""
+    records = step.command.route.records if step.command.route else ()
+    return labels.etape(records[0].__name__) if records else step.summary
+
+
+def step_of(slug: str) -> Step:
+    found = next((s for s in STEPS if s.slug == slug), None)
+    if found is None:
+        raise ProblemError(404, "etape_inconnue", NOT_FOUND, f"Aucune étape {slug}.", "slug")
+    return found
+
+
+def _step_page(
+    request: Request,
+    history: list[Recorded],
+    case_id: UUID,
+    step: Step,
+    form: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
-    structure, history = admit_step(request, caller, case_id, RDV_STEP, None)
-    body = {name: form.get(name, "") for name in RDV_FIELDS}
+    """A step's form: fresh (defaults, today as the date of effect) or as typed, with errors;
+    the hidden version is the history's just read (`If-Match` semantics)."""
+    app = parcours(request)
+    fields = champs(step.command, step.example)
+    names = {f.name for f in fields}
+    return render(
+        request,
+        "etape.html",
+        {
+            "title": step.summary,
+            "case_id": case_id,
+            "step": step,
+            "fields": fields,
+            "form": form if form is not None else initial(fields, app.today()),
+            "errors": errors or {},
+            "anchor": {e: e if e in names else fields[0].name for e in errors or {}},
+            "form_labels": {f.name: f.label for f in fields},
+            "version": len(history),
+        },
+        status,
+    )
+
+
+@screens.get("/dossiers/{case_id}/etapes/{slug}")
+def step_form(request: Request, caller: Caller, case_id: UUID, slug: str) -> Response:
+    step = step_of(slug)
+    _, history = admit_step(request, caller, case_id, step, None)
+    return _step_page(request, history, case_id, step)
+
+
+def _field_error(fields: list[Champ], path: str | None) -> str:
+    """The form field a refusal names: itself, or the field its nested path starts with (else
+    the step as a whole, said at the top of the form)."""
+    names = {f.name for f in fields}
+    path = path or ""
+    head = re.split(r"[.\[]", path)[0]
+    return path if path in names else head if head in names else "etape"
+
+
+def _record(
+    request: Request,
+    app: Parcours,
+    caller: Principal,
+    case_id: UUID,
+    step: Step,
+    form: dict[str, str],
+) -> Response:
+    structure, history = admit_step(request, caller, case_id, step, None)
+    fields = champs(step.command, step.example)
+
+    def refused(errors: Mapping[str, str], status: int = 422) -> Response:
+        return _step_page(request, history, case_id, step, form, errors, status)
+
+    body, errors = forms.body(fields, form)
+    if errors:
+        return refused(errors)
     try:
-        command = msgspec.convert(body, PlanifierRdv, strict=False)
+        command = msgspec.convert(body, step.command, strict=False)
     except msgspec.ValidationError as e:
-        field = _field_of(e) or "effective_on"
-        message = f"{LABELS[field]} : valeur invalide."
-        return _case_page(request, app, caller, case_id, form, {field: message}, 422)
+        path, message = decoding_error(e)
+        return refused({_field_error(fields, path): message})
+    agent = only_as_agent(caller, STEP_ROLES[step.slug])  # as the JSON route: its own ASC
+    if isinstance(command, TenirEntretienAsc) and structure is not None and agent:
+        accompagnants = fold_history(history).accompagnants
+        check_asc_author(request, caller, case_id, accompagnants, structure, command)
     try:
         version = int(form.get("version", ""))
     except ValueError:
@@ -340,24 +429,27 @@ def _plan(
             expected_version=version,
         )
     except DomainError as e:
-        field = e.field if e.field in RDV_FIELDS else "effective_on"
+        field = _field_error(fields, e.field)
         message = e.detail.removeprefix(f"{e.field}:").strip()
-        return _case_page(request, app, caller, case_id, form, {field: message}, 422)
+        return refused({field: message})
     except VersionConflict as e:
         detail = (
             f"Le dossier a changé depuis son affichage (version {e.actual}, vous aviez la "
             f"version {e.expected}) : relisez la chronologie puis validez à nouveau."
         )
-        return _case_page(request, app, caller, case_id, form, {"version": detail}, 409)
-    return redirect(f"{PREFIX}/dossiers/{case_id}?ok=rdv#chronologie")
+        return refused({"version": detail}, 409)
+    return redirect(f"{PREFIX}/dossiers/{case_id}?ok={step.slug}#chronologie")
 
 
-@screens.post("/dossiers/{case_id}/rdv")
-async def plan_rdv(request: Request, app: Store, caller: Caller, case_id: UUID) -> Response:
+@screens.post("/dossiers/{case_id}/etapes/{slug}")
+async def record_step(
+    request: Request, app: Store, caller: Caller, case_id: UUID, slug: str
+) -> Response:
+    step = step_of(slug)
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     check_csrf(request, form)
-    return await run_in_threadpool(_plan, request, app, caller, case_id, form)
+    return await run_in_threadpool(_record, request, app, caller, case_id, step, form)
 
 
 # --- the application's side -----------------------------------------------------------------
@@ -370,6 +462,7 @@ def french_date(value: date | None) -> str:
 templates.env.filters["date_fr"] = french_date
 templates.env.filters["etape"] = labels.etape
 templates.env.filters["statut"] = labels.statut
+templates.env.filters["valeur"] = labels.valeur
 templates.env.globals["navigation"] = navigation
 
 

@@ -130,6 +130,12 @@ def test_agent_plans_a_rdv_by_keyboard(
     accessible(page)
     shot(page, "dossier", store)
 
+    # The case lists the steps the agent may record, each a link to its own form.
+    page.get_by_role("link", name="Planifier un RDV (invitation ou convocation)").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/ecrans/dossiers/{case_id}/etapes/rdv")
+    assert page.title() == "Planifier un RDV (invitation ou convocation) — parcours"
+    accessible(page)
     version = case_version(server, case_id)
     page.fill("#rdv-effective_on", "2024-02-06")
     page.select_option("#rdv-type_rdv", "suivi")
@@ -152,12 +158,12 @@ def test_a_date_out_of_bounds_is_shown_next_to_its_field_and_nothing_is_written(
 ) -> None:
     page = chromium.new_page(locale="fr-FR")
     log_in(page, server, "agent-7")
-    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}/etapes/rdv")
     version = case_version(server, case_id)
     page.fill("#rdv-effective_on", "2024-02-06")
     page.select_option("#rdv-mode", "convocation")
     page.fill("#rdv-date_rdv", "1850-02-27")
-    page.get_by_role("button", name="Planifier le RDV").click()
+    page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_load_state()
 
     assert page.title().startswith("Erreur : ")
@@ -174,8 +180,8 @@ def test_a_date_out_of_bounds_is_shown_next_to_its_field_and_nothing_is_written(
     assert page.locator("#rdv-mode").input_value() == "convocation"
     assert page.locator("#rdv-effective_on").input_value() == "2024-02-06"
     assert case_version(server, case_id) == version
-    accessible(page)
-    shot(page, "dossier-erreur", store_settings.store)
+    accessible(page)  # a generated form with an error shown
+    shot(page, "etape-erreur", store_settings.store)
 
     link.click()  # the summary leads to the field
     assert page.evaluate("document.activeElement.id") == "rdv-date_rdv"
@@ -225,7 +231,7 @@ def test_sessions_are_http_only_lax_cookies_and_every_form_needs_its_csrf_token(
             "mode": "invitation",
             "date_rdv": "2024-02-27",
         }
-        assert browser.post(f"/ecrans/dossiers/{case_id}/rdv", data=form).status_code == 403
+        assert browser.post(f"/ecrans/dossiers/{case_id}/etapes/rdv", data=form).status_code == 403
         assert case_version(server, case_id) == version
 
 
@@ -234,7 +240,7 @@ def test_a_case_changed_since_it_was_shown_says_so_and_nothing_is_written(
 ) -> None:
     page = chromium.new_page(locale="fr-FR")
     log_in(page, server, "agent-7")
-    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}/etapes/rdv")
     shown = int(page.locator('input[name="version"]').input_value())
     meanwhile = httpx.post(
         f"{server.base_url}/dossiers/{case_id}/issue-rdv",
@@ -245,7 +251,7 @@ def test_a_case_changed_since_it_was_shown_says_so_and_nothing_is_written(
     assert meanwhile.status_code == 200, meanwhile.text
     page.fill("#rdv-effective_on", "2024-02-06")
     page.fill("#rdv-date_rdv", "2024-03-05")
-    page.get_by_role("button", name="Planifier le RDV").click()
+    page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_load_state()
     conflict = page.locator("#erreur-version").inner_text()
     assert f"version {shown + 1}" in conflict
