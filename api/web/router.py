@@ -3,8 +3,9 @@
 `/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
 `/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
 `/ecrans/dossiers/{id}` (a case, its timeline, links to the steps the caller may record),
-`/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`), `/ecrans/static/…` (our CSS);
-the statistics screen is `api.web.statistiques`.
+`/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`),
+`/ecrans/static/…` (our CSS); the statistics screen is `api.web.statistiques`, the
+administration screen `api.web.administration`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 
@@ -87,9 +88,14 @@ DEV_IDENTITIES = [
 ]
 """Who one may log in as in local mode: the roles and structures `parcours token` issues."""
 
+STRUCTURE_READERS = frozenset({Role.FINANCE, Role.ADMIN, Role.AUDITEUR, Role.ORIENTATION})
+"""Who reads the structures registry (as `GET /structures`), on the administration screen."""
+
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/a-traiter", "À traiter", frozenset(Role)),
     ("/statistiques", "Statistiques", statistics.ROLES),
+    ("/administration", "Administration", frozenset({Role.ADMIN})),
+    ("/administration", "Structures", STRUCTURE_READERS - {Role.ADMIN}),
 ]
 """The header's links (under `PREFIX`), each shown to the roles its screen admits."""
 
