@@ -316,9 +316,9 @@ async def logout(request: Request) -> Response:
     check_csrf(request, await request.form())
     session: Session | None = request.state.session
     client = oidc_client(request)
-    after = callback_uri(request).removesuffix(CALLBACK.removeprefix(LOGIN))
     elsewhere = None
     if client is not None and session is not None:
+        after = callback_uri(request).removesuffix(CALLBACK.removeprefix(LOGIN))
         elsewhere = await run_in_threadpool(client.logout_url, session.id_token, after)
     response = redirect(elsewhere or LOGIN)
     store.write(response, None)
