@@ -3,7 +3,8 @@ the test's provider (`tests.oidc_provider`) and a real `parcours serve` in oidc 
 granted a right in the registry follows the redirect chain and reaches the worklist logged in;
 a wrong state or a tampered ID token is refused with a French page and no session; a person
 with no right gets none; a revoked right is refused at the next request; logout goes through
-the provider's end of session. The provider itself refuses a PKCE verifier that does not match."""
+the provider's end of session; a right granted again is seen at the next login. The provider
+itself refuses a PKCE verifier that does not match."""
 
 import os
 import secrets
@@ -149,6 +150,13 @@ def test_a_granted_person_logs_in_through_the_provider_until_revoked(
         assert "Aucun droit ouvert" in revoked.text
         assert COOKIE not in browser.cookies
         assert browser.get("/ecrans/a-traiter").url.path == "/ecrans/connexion"
+
+    # granted again, by `sub` this time, written by another process while the server runs
+    _droits(settings, "accorder", "--agent", ADMIN["sub"], "--role", "admin", "--motif", "Retour")
+    with _browser(server) as browser:
+        again = _login(browser)
+        assert again.status_code == 200, again.text
+        assert "Connecté : <strong>Claire Martin</strong>" in again.text
 
 
 def test_a_wrong_state_or_a_tampered_id_token_opens_no_session(
