@@ -41,7 +41,11 @@ def private_sqlite(path: Path, data_dir: Path) -> None:
     `-shm` files it creates the database file's rights), and tighten an existing one."""
     if path.parent == data_dir or not path.parent.exists():
         private_dir(path.parent)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    if not path.exists():
+        # Only a file no connection has open yet: closing a descriptor of an open SQLite file
+        # drops the POSIX locks of every connection of this process on it (sqlite.org,
+        # "How To Corrupt", 2.2), and another process may then reset the WAL under them.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         tighten(name, FILE_MODE)
 

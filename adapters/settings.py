@@ -18,12 +18,15 @@ AuthMode = Literal["local", "oidc"]
 DEV_IDENTITY_INDEX_SECRET = "dev-only-index-secret"  # noqa: S105 (development default)
 DEV_IDENTITY_MASTER_KEY = "dev-only-master-key"
 LOCAL_ISSUER = "parcours-local"
+OIDC_SCOPES = ("openid", "email", "given_name", "usual_name", "siret", "idp_id")
+"""What the screens ask ProConnect for (its documented scopes); `PARCOURS_OIDC_SCOPES` changes it."""
 SECRET_BYTES = 32
 """Least size of each production secret: 32 random bytes, written as 64 hexadecimal digits."""
 SECRET_VARIABLES = (
     "PARCOURS_IDENTITY_MASTER_KEY",
     "PARCOURS_IDENTITY_INDEX_SECRET",
     "PARCOURS_CLE_PSEUDONYMISATION",
+    "PARCOURS_SESSION_SECRET",
 )
 _warned_development_keys = False
 
@@ -99,6 +102,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_jwks_url: str = ""
     jwt_public_key_file: Path | None = None
     jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    oidc_issuer: str = ""
+    """The screens' identity provider (ProConnect or compatible); discovery is read from
+    `{oidc_issuer}/.well-known/openid-configuration`. Unset, the screens offer no login."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_redirect_uri: str = ""
+    """The callback's absolute URL as registered with the provider; unset, derived from the
+    request (`…/ecrans/connexion/retour`)."""
+    oidc_scopes: tuple[str, ...] = OIDC_SCOPES
+    session_secret: str = ""
+    """Signs the screens' session cookie outside local mode (64 hex digits, required there)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -147,6 +161,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 for a in env.get("PARCOURS_JWT_ALGORITHMS", "RS256,ES256").split(",")
                 if a.strip()
             ),
+            oidc_issuer=env.get("PARCOURS_OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=env.get("PARCOURS_OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=env.get("PARCOURS_OIDC_CLIENT_SECRET", ""),
+            oidc_redirect_uri=env.get("PARCOURS_OIDC_REDIRECT_URI", "").strip(),
+            oidc_scopes=tuple(env.get("PARCOURS_OIDC_SCOPES", " ".join(OIDC_SCOPES)).split())
+            or OIDC_SCOPES,
+            session_secret=env.get("PARCOURS_SESSION_SECRET", "").strip(),
         )
 
     def production_problems(self) -> list[str]:
@@ -156,7 +177,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         secrets = dict(
             zip(
                 SECRET_VARIABLES,
-                (self.identity_master_key, self.identity_index_secret, self.cle_pseudonymisation),
+                (
+                    self.identity_master_key,
+                    self.identity_index_secret,
+                    self.cle_pseudonymisation,
+                    self.session_secret,
+                ),
                 strict=True,
             )
         )
@@ -201,6 +227,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "PARCOURS_JWT_JWKS_URL ou PARCOURS_JWT_PUBLIC_KEY_FILE : aucune clé publique "
                 "du fournisseur d'identité"
             )
+        problems.extend(self._oidc_login_problems())
+        return problems
+
+    def _oidc_login_problems(self) -> list[str]:
+        """The screens' provider, when one is configured: complete, and reached over https."""
+        if not self.oidc_issuer:
+            return []
+        problems = [
+            f"{name} : absent (le fournisseur PARCOURS_OIDC_ISSUER est configuré)"
+            for name, value in (
+                ("PARCOURS_OIDC_CLIENT_ID", self.oidc_client_id),
+                ("PARCOURS_OIDC_CLIENT_SECRET", self.oidc_client_secret),
+            )
+            if not value.strip()
+        ]
+        url = urlsplit(self.oidc_issuer)
+        if url.scheme != "https" and url.hostname not in ("localhost", "127.0.0.1", "::1"):
+            problems.append("PARCOURS_OIDC_ISSUER : https attendu")
+        if "openid" not in self.oidc_scopes:
+            problems.append("PARCOURS_OIDC_SCOPES : « openid » attendu")
         return problems
 
     def check_start(self) -> None:

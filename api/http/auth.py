@@ -22,7 +22,15 @@ log = structlog.get_logger("access")
 SCREENS = "/ecrans"
 """The browser screens' paths (`api.web`): a session cookie, not a token, says who calls."""
 PUBLIC_SCREENS = frozenset(
-    {"/", SCREENS, f"{SCREENS}/", f"{SCREENS}/connexion", f"{SCREENS}/deconnexion"}
+    {
+        "/",
+        SCREENS,
+        f"{SCREENS}/",
+        f"{SCREENS}/connexion",
+        f"{SCREENS}/connexion/oidc",
+        f"{SCREENS}/connexion/retour",
+        f"{SCREENS}/deconnexion",
+    }
 )
 """The screens reached without a session: the way in and out."""
 

@@ -1,7 +1,8 @@
 """The screens: server-rendered HTML over the same use cases as the JSON API, under `/ecrans`.
 
 `/` → `/ecrans/` → the login page or the caller's home (`/ecrans/a-traiter`);
-`/ecrans/connexion` (local mode: the development identities), `/ecrans/deconnexion`,
+`/ecrans/connexion` (local mode: the development identities; oidc mode: the provider's button,
+`/ecrans/connexion/oidc` → the provider → `/ecrans/connexion/retour`), `/ecrans/deconnexion`,
 `/ecrans/dossiers/{id}` (a case, its timeline, links to the steps the caller may record),
 `/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`),
 `/ecrans/static/…` (our CSS); the statistics screen is `api.web.statistiques`, the
@@ -9,6 +10,7 @@ administration screen `api.web.administration`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 
+import hmac
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
+from adapters.oidc import Flow, OidcClient, OidcError
 from api.http import statistics
 from api.http.access import (
     OBJET_STEPS,
@@ -37,12 +40,13 @@ from api.http.access import (
     listing_structure,
     only_as_agent,
 )
-from api.http.auth import SCREENS, Principal, Role
+from api.http.auth import SCREENS, Principal, Role, principal_from_registry
 from api.http.cases import admit_step, admitted_history
 from api.http.deps import Caller, Identities, Statistics, Store, identities, parcours, require
 from api.http.params import Limit, Offset, Paging
 from api.http.problems import ProblemError
 from api.http.steps import STEPS, Step
+from api.services.agents import rights_of
 from api.services.audit import case_at
 from api.services.cases import handle
 from api.services.commands import Author, VersionConflict
@@ -59,6 +63,8 @@ from projections.worklists import trier
 HERE = Path(__file__).parent
 PREFIX = SCREENS
 LOGIN = f"{PREFIX}/connexion"
+CALLBACK = f"{LOGIN}/retour"
+NO_RIGHTS = "Aucun droit ouvert pour votre compte dans parcours : demandez-le à l'administrateur."
 HOME = f"{PREFIX}/a-traiter"
 NOT_FOUND = "Dossier introuvable ou hors de votre portefeuille"
 
@@ -121,13 +127,42 @@ def sessions(request: Request) -> Sessions:
     return found
 
 
+class NoRights(Exception):
+    """A person the provider knows but the registry of rights gives nothing today."""
+
+
+def oidc_client(request: Request) -> OidcClient | None:
+    """The screens' identity provider, when oidc mode configures one."""
+    settings = request.app.state.parcours.settings
+    if settings.auth_mode != "oidc" or not settings.oidc_issuer:
+        return None
+    found: OidcClient | None = getattr(request.app.state, "oidc", None)
+    if found is None:
+        found = OidcClient(settings)
+        request.app.state.oidc = found
+    return found
+
+
+def registry_principal(app: Parcours, sub: str, email: str | None) -> Principal:
+    """What the registry of rights lets this person do today (raises `NoRights` if nothing)."""
+    principal = principal_from_registry({"sub": sub}, rights_of(app, sub, email, app.today()))
+    if not principal.roles:
+        raise NoRights
+    return principal
+
+
 def session_principal(request: Request) -> Principal:
-    """The logged-in caller, set where the bearer token's would be (`Caller` reads it)."""
+    """The logged-in caller, set where the bearer token's would be (`Caller` reads it). In oidc
+    mode its roles and structures are read again from the registry at each request: a right
+    revoked holds from the next page."""
     session = sessions(request).read(request)
     principal = session.principal if session else None
     if session is None or principal is None:
         raise LoginRequired
     request.state.session = session
+    app: Parcours = request.app.state.parcours
+    if app.settings.auth_mode == "oidc":
+        principal = registry_principal(app, principal.sub, session.email)
     request.state.principal = principal
     return principal
 
@@ -189,8 +224,89 @@ def login_page(request: Request) -> Response:
             "title": "Connexion",
             "local": store.local,
             "identities": DEV_IDENTITIES if store.local else [],
+            "oidc": oidc_client(request) is not None,
         },
     )
+
+
+def refused_login(request: Request, detail: str, status: int = 400) -> Response:
+    """The login did not go through: a page saying why, no session, the flow forgotten."""
+    request.state.session = None
+    response = render(
+        request, "erreur.html", {"title": "Connexion refusée", "detail": detail}, status
+    )
+    store = sessions(request)
+    store.write(response, None)
+    store.write_flow(response, None)
+    return response
+
+
+def callback_uri(request: Request) -> str:
+    configured: str = request.app.state.parcours.settings.oidc_redirect_uri
+    return configured or str(request.url_for("login_callback"))
+
+
+@public.get(f"{LOGIN}/oidc")
+async def login_oidc(request: Request) -> Response:
+    """To the provider's authorization endpoint, the flow's state, nonce and PKCE verifier
+    kept by the browser in a signed cookie of `FLOW_SECONDS`."""
+    client = oidc_client(request)
+    if client is None:
+        return redirect(LOGIN)
+    flow = Flow.start()
+    try:
+        url = await run_in_threadpool(client.authorize_url, flow, callback_uri(request))
+    except OidcError as e:
+        return refused_login(request, f"Fournisseur d'identité indisponible ({e}).", 502)
+    response = RedirectResponse(url, status_code=302)
+    sessions(request).write_flow(response, flow)
+    return response
+
+
+def _callback(request: Request, client: OidcClient, flow: Flow, code: str) -> Response:
+    try:
+        claims, id_token = client.exchange(code, flow, callback_uri(request))
+    except OidcError as e:
+        return refused_login(
+            request, f"Le fournisseur d'identité n'a pas confirmé qui vous êtes : {e}."
+        )
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    app: Parcours = request.app.state.parcours
+    try:
+        principal = registry_principal(app, str(claims["sub"]), email)
+    except NoRights:
+        return refused_login(request, NO_RIGHTS, 403)
+    names = [claims.get("given_name"), claims.get("usual_name") or claims.get("family_name")]
+    name = " ".join(n for n in names if isinstance(n, str) and n) or None
+    response = redirect(HOME)
+    store = sessions(request)
+    store.write(response, opened(principal, email=email, name=name, id_token=id_token))
+    store.write_flow(response, None)
+    return response
+
+
+@public.get(CALLBACK, name="login_callback")
+async def login_callback(request: Request) -> Response:
+    """The provider's answer: the state must be the flow's, the code good for tokens, the ID
+    token sound and the person known to the registry of rights; then the session opens."""
+    client = oidc_client(request)
+    if client is None:
+        return redirect(LOGIN)
+    flow = sessions(request).read_flow(request)
+    params = request.query_params
+    if params.get("error"):
+        detail = (params.get("error_description") or params["error"])[:200]
+        return refused_login(
+            request, f"Le fournisseur d'identité a refusé la connexion : {detail}."
+        )
+    state, code = params.get("state"), params.get("code")
+    if flow is None or not state or not code or not hmac.compare_digest(state, flow["state"]):
+        return refused_login(
+            request,
+            "Connexion expirée ou réponse inattendue du fournisseur d'identité (state) : "
+            "recommencez depuis la page de connexion.",
+        )
+    return await run_in_threadpool(_callback, request, client, Flow(flow), code)
 
 
 @public.post(LOGIN)
@@ -212,7 +328,13 @@ async def logout(request: Request) -> Response:
     store = sessions(request)
     request.state.session = store.read(request)
     check_csrf(request, await request.form())
-    response = redirect(LOGIN)
+    session: Session | None = request.state.session
+    client = oidc_client(request)
+    elsewhere = None
+    if client is not None and session is not None:
+        after = callback_uri(request).removesuffix(CALLBACK.removeprefix(LOGIN))
+        elsewhere = await run_in_threadpool(client.logout_url, session.id_token, after)
+    response = redirect(elsewhere or LOGIN)
     store.write(response, None)
     return response
 
@@ -476,6 +598,11 @@ async def on_login_required(request: Request, exc: Exception) -> Response:
     return redirect(LOGIN)
 
 
+async def on_no_rights(request: Request, exc: Exception) -> Response:
+    """A revoked right ends the session at the next request."""
+    return refused_login(request, NO_RIGHTS, 403)
+
+
 def install(app: FastAPI) -> None:
     """Mount the screens on the application: routes, static files, the login redirect, and
     refusals on a screen answered as a page (the JSON API keeps its problem+json)."""
@@ -483,6 +610,7 @@ def install(app: FastAPI) -> None:
     app.include_router(screens)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(NoRights, on_no_rights)
     for kind in (ProblemError, RequestValidationError):
         app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
 

@@ -61,6 +61,7 @@ def oidc(settings: Settings, tmp_path: Path) -> Settings:
         identity_master_key=secrets.token_hex(32),
         identity_index_secret=secrets.token_hex(32),
         cle_pseudonymisation=secrets.token_hex(32),
+        session_secret=secrets.token_hex(32),
     )
 
 
