@@ -27,15 +27,22 @@ AGENT_MAX = 254
 
 
 class RoleAgent(StrEnum):
-    """The roles the registry grants: the API's closed vocabulary (`api.http.auth.Role`)."""
+    """The roles the registry grants, and the API admits (`api.http.auth.Role` is this one)."""
 
     AGENT = "agent"
+    """Referent or instructor of a partner structure: its structures' cases only."""
     ORIENTATION = "orientation"
+    """Orientation officer of the département: entries, orientations, every case."""
     AUDITEUR = "auditeur"
+    """Reads everything, as of any date; writes nothing."""
     FINANCE = "finance"
+    """Financing of the partner structures only."""
     EVALUATION = "evaluation"
+    """Pseudonymised extracts only."""
     ADMIN = "admin"
+    """Reference data and schedules."""
     FLUX = "flux"
+    """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
 
 
 class DroitAccorde(Evenement, frozen=True, kw_only=True):

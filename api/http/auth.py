@@ -7,7 +7,6 @@ from parcours' registry of rights (`api.services.agents`). docs/security.md has 
 policy.
 """
 
-from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -15,7 +14,7 @@ import structlog
 from fastapi import Request
 
 from api.http.problems import ProblemError
-from domain.agents import Droits
+from domain.agents import Droits, RoleAgent
 
 log = structlog.get_logger("access")
 
@@ -43,21 +42,8 @@ mounts (the documentation's `api.http.app.DOCS_STATIC`, the screens' styles) are
 route dependency runs there."""
 
 
-class Role(StrEnum):
-    AGENT = "agent"
-    """Referent or instructor of a partner structure: its structures' cases only."""
-    ORIENTATION = "orientation"
-    """Orientation officer of the département: entries, orientations, every case."""
-    AUDITEUR = "auditeur"
-    """Reads everything, as of any date; writes nothing."""
-    FINANCE = "finance"
-    """Financing of the partner structures only."""
-    EVALUATION = "evaluation"
-    """Pseudonymised extracts only."""
-    ADMIN = "admin"
-    """Reference data and schedules."""
-    FLUX = "flux"
-    """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
+Role = RoleAgent
+"""The roles a caller holds: one vocabulary with the registry of rights (`domain.agents`)."""
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):

@@ -81,22 +81,6 @@ async def table(
     )
 
 
-async def compute(
-    request: Request,
-    stats: Statistiques,
-    famille: str,
-    p: Periode,
-    par: str | None = None,
-    regles: str | None = None,
-    structures: list[str] | None = None,
-    communes: list[str] | None = None,
-    known_at: datetime | None = None,
-    as_of: date | None = None,
-) -> Response:
-    tableau = await table(stats, famille, p, par, regles, structures, communes, known_at, as_of)
-    return render(request, tableau)
-
-
 _TABLE = json_response(Tableau, "Le tableau (JSON), ou CSV avec Accept: text/csv", None)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {**_TABLE, "content": {**_TABLE["content"], CSV: {"schema": {"type": "string"}}}},
@@ -124,9 +108,10 @@ def _period_family(famille: str, summary: str) -> None:
         known_at: KnownAt = None,
         as_of: AsOf = None,
     ) -> Response:
-        return await compute(
-            request, stats, famille, periode(du, au), par, regles, None, commune, known_at, as_of
+        tableau = await table(
+            stats, famille, periode(du, au), par, regles, None, commune, known_at, as_of
         )
+        return render(request, tableau)
 
     router.add_api_route(
         f"/{famille}",
@@ -167,7 +152,8 @@ async def get_drees(
     as_of: AsOf = None,
 ) -> Response:
     year = periode(date(annee, 1, 1), date(annee, 12, 31))
-    return await compute(request, stats, "drees", year, par, None, None, commune, known_at, as_of)
+    tableau = await table(stats, "drees", year, par, None, None, commune, known_at, as_of)
+    return render(request, tableau)
 
 
 @router.get(
@@ -186,9 +172,10 @@ async def get_aave(
     known_at: KnownAt = None,
     as_of: AsOf = None,
 ) -> Response:
-    return await compute(
-        request, stats, "aave", periode(du, au), None, None, structure_id, None, known_at, as_of
+    tableau = await table(
+        stats, "aave", periode(du, au), None, None, structure_id, None, known_at, as_of
     )
+    return render(request, tableau)
 
 
 @router.get(

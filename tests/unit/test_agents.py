@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from api.http.auth import Role
 from domain.agents import (
     DroitAccorde,
     Droits,
@@ -43,10 +42,6 @@ def _refused(field: str, code: str) -> Iterator[None]:
     with pytest.raises(DomainError) as caught:
         yield
     assert (caught.value.field, caught.value.code) == (field, code), caught.value.detail
-
-
-def test_the_domain_roles_are_the_api_s() -> None:
-    assert {r.value for r in RoleAgent} == {r.value for r in Role}
 
 
 def test_a_grant_gives_its_role_and_structures_from_its_first_day_to_its_last() -> None:
