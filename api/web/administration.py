@@ -224,19 +224,36 @@ def _grant(app: Parcours, form: Mapping[str, str], author: Author) -> None:
     )
 
 
+async def _submit(
+    request: Request,
+    app: Parcours,
+    caller: Principal,
+    write: Callable[[Mapping[str, str]], None],
+    fields: tuple[str, ...],
+    section: str,
+    done: str,
+) -> Response:
+    """One form of the page posted: written, then back to the page with `done` confirmed, or
+    the page again with the form as typed and its errors next to the fields (`section`)."""
+    form = await _form(request)
+    errors = await run_in_threadpool(_attempt, lambda: write(form), fields)
+    if errors:
+        shown = {f"{section}_form": form, f"{section}_errors": errors}
+        return await run_in_threadpool(_page, request, app, caller, Paging(50, 0), 422, **shown)
+    return redirect(f"{PATH}?ok={done}")
+
+
 @router.post("/administration/droits", dependencies=[Depends(require(Role.ADMIN))])
 async def grant_right(request: Request, app: Store, caller: Caller, author: Authored) -> Response:
-    form = await _form(request)
-
-    def write() -> None:
-        _grant(app, form, author)
-
-    errors = await run_in_threadpool(_attempt, write, GRANT_FIELDS)
-    if errors:
-        return await run_in_threadpool(
-            _page, request, app, caller, Paging(50, 0), 422, grant_form=form, grant_errors=errors
-        )
-    return redirect(f"{PATH}?ok=droit#droits")
+    return await _submit(
+        request,
+        app,
+        caller,
+        lambda form: _grant(app, form, author),
+        GRANT_FIELDS,
+        "grant",
+        "droit#droits",
+    )
 
 
 @router.post(
@@ -281,24 +298,15 @@ def _declare(app: Parcours, form: Mapping[str, str], author: Author) -> None:
 
 @router.post("/administration/structures", dependencies=[Depends(require(*WRITERS))])
 async def declare(request: Request, app: Store, caller: Caller, author: Authored) -> Response:
-    form = await _form(request)
-
-    def write() -> None:
-        _declare(app, form, author)
-
-    errors = await run_in_threadpool(_attempt, write, STRUCTURE_FIELDS)
-    if errors:
-        return await run_in_threadpool(
-            _page,
-            request,
-            app,
-            caller,
-            Paging(50, 0),
-            422,
-            structure_form=form,
-            structure_errors=errors,
-        )
-    return redirect(f"{PATH}?ok=structure#structures")
+    return await _submit(
+        request,
+        app,
+        caller,
+        lambda form: _declare(app, form, author),
+        STRUCTURE_FIELDS,
+        "structure",
+        "structure#structures",
+    )
 
 
 def etp(value: float | None) -> str:
