@@ -25,6 +25,7 @@ from api.services.structures import declare_structure, load_structures
 from api.web.router import (
     PREFIX,
     STRUCTURE_READERS,
+    Refused,
     posted,
     redirect,
     render,
@@ -93,15 +94,6 @@ router = APIRouter(
     include_in_schema=False,
     dependencies=[Depends(session_principal), Depends(require(*READERS))],
 )
-
-
-class Refused(Exception):
-    """A field of the form the screen could not read: its name and the message."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def _day(form: Mapping[str, str], name: str) -> date:

@@ -26,11 +26,19 @@ from api.http.deps import Authored, Caller, Financing, require
 from api.http.finance import ADOPTERS, ISSUERS, READERS, period_bounds
 from api.http.problems import ProblemError
 from api.services.commands import Author
-from api.services.finance import Finance
+from api.services.finance import EtatDejaEmis, Finance
 from api.services.schedules import adopt, adoptions
 from api.web.administration import ORGANISMES
 from api.web.formats import euros
-from api.web.router import PREFIX, posted, redirect, render, session_principal, templates
+from api.web.router import (
+    PREFIX,
+    Refused,
+    posted,
+    redirect,
+    render,
+    session_principal,
+    templates,
+)
 from domain.errors import DomainError
 from domain.payments import LIBELLES_ETAPE, Etape, Etat
 from domain.structures import StructureRegistry
@@ -155,7 +163,9 @@ def _page(
     screen: Screen,
     statement_form: dict[str, str] | None = None,
     statement_errors: dict[str, str] | None = None,
+    status: int = 422,
 ) -> Response:
+    """The page; `status` when it shows errors (200 otherwise)."""
     app = finance.app
     registry = finance.registry()
     statement_form = statement_form or _statement_query(request)
@@ -198,7 +208,7 @@ def _page(
             "notice": notice,
             "tz": app.tz,
         },
-        422 if errors else 200,
+        status if errors else 200,
     )
 
 
@@ -209,13 +219,6 @@ def _fresh(app: Parcours) -> Screen:
 @router.get("/finance")
 async def finance_page(request: Request, finance: Financing, caller: Caller) -> Response:
     return await run_in_threadpool(_page, request, finance, caller, _fresh(finance.app))
-
-
-class Refused(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 async def _uploaded(request: Request) -> tuple[str, bytes] | None:
@@ -243,12 +246,6 @@ def _candidate(text: str, field: str, name: str | None = None) -> Bareme:
 def _simulate(finance: Finance, form: dict[str, str], upload: tuple[str, bytes] | None) -> Screen:
     """The simulation the form asks, or the page with its errors (nothing is written)."""
     errors: dict[str, str] = {}
-    periode: Periode | None = None
-    try:
-        du, au = period_bounds(form["periode"])
-        periode = Periode(du, au)
-    except ProblemError as e:
-        errors["periode"] = _said(e)
     bareme: Bareme | None = None
     try:
         if upload is not None:
@@ -265,6 +262,12 @@ def _simulate(finance: Finance, form: dict[str, str], upload: tuple[str, bytes] 
             raise Refused("fichier", "choisir un fichier de barème ou coller le barème")
     except Refused as e:
         errors[e.field] = e.message
+    periode: Periode | None = None
+    try:
+        du, au = period_bounds(form["periode"])
+        periode = Periode(du, au)
+    except ProblemError as e:
+        errors["periode"] = _said(e)
     if errors or bareme is None or periode is None:
         return Screen(simulation_form=form, errors=errors)
     return Screen(
@@ -327,16 +330,21 @@ async def issue_statement(
     partenaire, periode = form.get("partenaire", ""), form.get("periode", "")
     asked = {"partenaire": partenaire, "etat_periode": periode}
     errors: dict[str, str] = {}
+    status = 422
     try:
         period_bounds(periode)
         await run_in_threadpool(finance.issue, partenaire, periode, author)
     except ProblemError as e:
         errors["etat_periode"] = _said(e)
+    except EtatDejaEmis as e:
+        errors["etat_periode"], status = e.detail, 409  # as the JSON route
     except DomainError as e:
         errors["partenaire" if e.field == "partenaire" else "etat_periode"] = e.detail
     if errors:
         screen = _fresh(finance.app)
-        return await run_in_threadpool(_page, request, finance, caller, screen, asked, errors)
+        return await run_in_threadpool(
+            _page, request, finance, caller, screen, asked, errors, status
+        )
     query = urlencode({"partenaire": partenaire, "periode": periode, "ok": "etat"})
     return redirect(f"{PATH}?{query}#etat")
 

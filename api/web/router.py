@@ -196,6 +196,15 @@ def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
         )
 
 
+class Refused(Exception):
+    """A field of the form the screen could not read: its name and the message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 async def posted(request: Request) -> dict[str, str]:
     """A posted form's text fields, once its CSRF token is checked (403 otherwise: a form
     without it writes nothing). Its files stay in `await request.form()`, read once."""

@@ -221,6 +221,20 @@ def test_a_statement_is_read_then_issued(
     assert (issued.json()["statut"], issued.json()["total"]) == ("emis", 974_00)
     page.close()
 
+    with httpx.Client(base_url=server.base_url, timeout=60) as twice:  # a second submit
+        form_login(twice, "finance-1")
+        token = csrf_of(twice.get("/ecrans/finance").text)
+        again = {"partenaire": "ccas-a", "periode": "2021", "csrf": token}
+        refused = twice.post("/ecrans/finance/etats", data=again)
+        assert refused.status_code == 409
+        assert 'id="erreur-etat_periode"' in refused.text
+        assert "déjà émis" in refused.text
+        unknown = twice.post("/ecrans/finance/etats", data={**again, "partenaire": "nulle-part"})
+        assert unknown.status_code == 422
+        assert 'id="erreur-partenaire"' in unknown.text
+    listed = httpx.get(f"{server.base_url}/finance/etats", headers=FINANCE, timeout=60).json()
+    assert [(e["partenaire"], e["periode"]) for e in listed["items"]] == [("ccas-a", "2021")]
+
 
 def test_writes_need_the_token_and_the_roles_of_the_json_routes(financed: Server) -> None:
     server = financed
