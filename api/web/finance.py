@@ -11,7 +11,7 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import msgspec
@@ -42,7 +42,7 @@ from api.web.router import (
 from domain.errors import DomainError
 from domain.payments import LIBELLES_ETAPE, Etape, Etat
 from domain.structures import StructureRegistry
-from domain.tariffs import Bareme, TariffError, Tarifs, decode_bareme
+from domain.tariffs import Bareme, TariffError, Tarifs, cents, decode_bareme
 from projections.indicateurs import Periode
 from projections.pricing import StructureNonDeclaree
 from projections.statements import Simulation
@@ -93,9 +93,9 @@ def _last_year(today: date) -> str:
     return str(today.year - 1)
 
 
-def _amount(value: Any) -> str:
-    """A schedule's euros (a Decimal with at most two decimals) as the screen writes them."""
-    return euros(int(value * 100))
+def _amount(value: Decimal) -> str:
+    """A schedule's euros (at most two decimals) as the screen writes them."""
+    return euros(cents(value))
 
 
 def tarifs_text(t: Tarifs) -> str:
@@ -119,7 +119,8 @@ def tarifs_text(t: Tarifs) -> str:
     if t.subvention_etp is not None:
         parts.append(f"{_amount(t.subvention_etp)} par ETP")
     if t.bonus_performance_pct is not None:
-        parts.append(f"+{t.bonus_performance_pct} % si les valeurs de référence sont atteintes")
+        pct = str(t.bonus_performance_pct).replace(".", ",")
+        parts.append(f"+{pct}\u00a0% si les valeurs de référence sont atteintes")
     if t.plafond_etp is not None:
         parts.append(f"plafond de {_amount(t.plafond_etp)} par ETP")
     return "; ".join(parts) or "rien"
