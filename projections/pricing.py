@@ -17,6 +17,10 @@ Rules (docs/finance.md has them with the options):
 - EIO: each orientation interview seen, priced for the structure that recorded it.
 - AAVE: each year, the subsidy per ETP (day-weighted over the ETP declared), plus the bonus when
   every reference value of `projections.indicateurs_aave` is met, within the cap per ETP.
+
+Only structures declared in the registry are priced; `non_declarees` names the others seen in
+the activity, with the facts left unpriced, so that a forgotten declaration shows instead of
+silently costing a partner its payment.
 """
 
 from collections.abc import Iterable, Sequence
@@ -381,6 +385,45 @@ def price(
         if periode.du <= line.le <= periode.au:
             lines.append(line)
     return lines
+
+
+class StructureNonDeclaree(msgspec.Struct, frozen=True, kw_only=True):
+    """A structure the activity names but the registry does not declare: its facts of the
+    period (contracts signed while oriented to it, ASC interviews, orientation interviews) are
+    not priced, whatever the schedule, until it is declared."""
+
+    structure_id: str
+    contrats: int
+    entretiens_asc: int
+    eio: int
+    faits: int
+    """The three counts together."""
+
+
+def non_declarees(
+    activities: Iterable[Activite], registry: StructureRegistry, periode: Periode
+) -> list[StructureNonDeclaree]:
+    """The structures pricing skips in `periode` for want of a declaration, by identifier; a
+    contract signed with no orientation in force names no structure and is not one of them."""
+    counts: dict[str, list[int]] = {}
+
+    def seen(sid: str | None, day: date, kind: int) -> None:
+        if sid is not None and periode.du <= day <= periode.au and registry.get(sid) is None:
+            counts.setdefault(sid, [0, 0, 0])[kind] += 1
+
+    for a in activities:
+        for c in a.contrats:
+            seen(c.structure_id, c.signe_le, 0)
+        for e in a.entretiens_asc:
+            seen(e.structure_id, e.le, 1)
+        for eio in a.eio:
+            seen(eio.structure_id, eio.le, 2)
+    return [
+        StructureNonDeclaree(
+            structure_id=sid, contrats=n[0], entretiens_asc=n[1], eio=n[2], faits=sum(n)
+        )
+        for sid, n in sorted(counts.items())
+    ]
 
 
 def ordered(lines: Iterable[Ligne]) -> list[Ligne]:

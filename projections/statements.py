@@ -16,7 +16,7 @@ import msgspec
 
 from domain.payments import Ajustement, Etape, Etat, Ligne, bornes, etat_id
 from domain.vocabulary import TypeOrganisme
-from projections.pricing import total
+from projections.pricing import StructureNonDeclaree, total
 
 
 def etablir(
@@ -148,6 +148,8 @@ class Simulation(msgspec.Struct, frozen=True, kw_only=True):
     par_partenaire: list[Ecart]
     par_etape: list[Ecart]
     lignes_modifiees: list[LigneModifiee]
+    structures_non_declarees: list[StructureNonDeclaree] = msgspec.field(default_factory=list)
+    """Structures seen in the period's activity but not declared: priced under neither."""
 
 
 def _groups(actuel: Sequence[Ligne], simule: Sequence[Ligne], key: str) -> list[Ecart]:
@@ -179,8 +181,10 @@ def comparer(
     bareme: str,
     en_vigueur: list[str],
     position: int,
+    non_declarees: Sequence[StructureNonDeclaree] = (),
 ) -> Simulation:
-    """The difference per partner, per step and line by line (lines whose amount differs)."""
+    """The difference per partner, per step and line by line (lines whose amount differs),
+    with the structures neither side prices for want of a declaration."""
     before = {line.cle: line for line in actuel}
     after = {line.cle: line for line in simule}
     changed: list[LigneModifiee] = []
@@ -219,4 +223,5 @@ def comparer(
         par_partenaire=_groups(actuel, simule, "partenaire"),
         par_etape=_groups(actuel, simule, "etape"),
         lignes_modifiees=changed,
+        structures_non_declarees=list(non_declarees),
     )

@@ -19,6 +19,9 @@ def simulation_table(sim: Simulation, lines: int = 20) -> str:
     out += ["", f"{'étape':<24}{'en vigueur':>16}{'simulé':>16}{'écart':>16}"]
     for e in sim.par_etape:
         out.append(f"{e.groupe:<24}{euros(e.actuel):>16}{euros(e.simule):>16}{euros(e.ecart):>16}")
+    if sim.structures_non_declarees:
+        skipped = ", ".join(f"{s.structure_id} ({s.faits})" for s in sim.structures_non_declarees)
+        out += ["", f"structures non déclarées, faits non payés: {skipped}"]
     out += ["", f"{len(sim.lignes_modifiees)} ligne(s) modifiée(s)"]
     for line in sim.lignes_modifiees[:lines]:
         out.append(

@@ -25,18 +25,24 @@ from projections.indicateurs import Periode
 from projections.pricing import ordered
 from projections.statements import Simulation
 
+READERS = frozenset({Role.FINANCE, Role.AUDITEUR, Role.ADMIN})
+"""Who reads schedules, lines and statements, and simulates (the finance screen too)."""
+ADOPTERS = frozenset({Role.FINANCE, Role.ADMIN})
+ISSUERS = frozenset({Role.FINANCE})
+
 router = APIRouter(
     prefix="/finance",
     tags=["financement"],
-    dependencies=[Depends(require(Role.FINANCE, Role.AUDITEUR, Role.ADMIN))],
+    dependencies=[Depends(require(*READERS))],
 )
 """Reads for finance, auditors and administrators; writes narrowed per route."""
 
-_adopters = [Depends(require(Role.FINANCE, Role.ADMIN))]
-_issuers = [Depends(require(Role.FINANCE))]
+_adopters = [Depends(require(*ADOPTERS))]
+_issuers = [Depends(require(*ISSUERS))]
 
 
-def _periode(periode: str, field: str = "periode") -> tuple[date, date]:
+def period_bounds(periode: str, field: str = "periode") -> tuple[date, date]:
+    """A statement's or a simulation's period (`2022`, `2022-T1`, `2022-03`); 422 otherwise."""
     try:
         return bornes(periode)
     except ValueError as e:
@@ -129,7 +135,7 @@ async def get_lines(
     periode: Annotated[str, Query(description="AAAA, AAAA-Tn ou AAAA-MM")],
     partenaire: Annotated[str | None, Query(description="Une structure")] = None,
 ) -> Response:
-    du, au = _periode(periode)
+    du, au = period_bounds(periode)
     position, lines = await run_in_threadpool(finance.price, Periode(du, au))
     if partenaire is not None:
         lines = [line for line in lines if line.partenaire == partenaire]
@@ -157,7 +163,7 @@ class Simuler(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 )
 async def post_simulation(request: Request, finance: Financing) -> Response:
     body = await read_json(request, Simuler)
-    du, au = _periode(body.periode)
+    du, au = period_bounds(body.periode)
     bareme = _bareme(body.bareme)
     sim = await run_in_threadpool(finance.simulate, bareme, Periode(du, au))
     if wants_csv(request):
@@ -220,7 +226,7 @@ _ETAT_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def get_statement(
     partenaire: str, periode: str, request: Request, finance: Financing
 ) -> Response:
-    _periode(periode)
+    period_bounds(periode)
     if finance.registry().get(partenaire) is None:
         raise _unknown(partenaire)
     return _render(request, await run_in_threadpool(finance.statement, partenaire, periode))
@@ -239,7 +245,7 @@ async def get_statement(
 async def post_statement(
     partenaire: str, periode: str, request: Request, finance: Financing, author: Authored
 ) -> Response:
-    _periode(periode)
+    period_bounds(periode)
     if finance.registry().get(partenaire) is None:
         raise _unknown(partenaire)
     if any(e.periode == periode for e in finance.issued(partenaire)):

@@ -24,7 +24,7 @@ from domain.structures import StructureRegistry
 from domain.tariffs import Bareme, Simule, Tarification
 from domain.vocabulary import TypeOrganisme
 from projections.indicateurs import Periode
-from projections.pricing import aave_lines, case_lines, price
+from projections.pricing import aave_lines, case_lines, non_declarees, price
 from projections.statements import Simulation, comparer, etablir
 
 
@@ -99,7 +99,8 @@ class Finance:
 
     def simulate(self, bareme: Bareme, periode: Periode) -> Simulation:
         """The period priced under `bareme` (whatever its own dates) next to the schedules in
-        force; nothing is written."""
+        force, and the structures of its activity left unpriced for want of a declaration;
+        nothing is written."""
         registry = self.registry()
         current = en_vigueur(self.app)
         candidate = Simule(bareme, current)
@@ -117,6 +118,7 @@ class Finance:
             candidate.references()[0],
             current.references(),
             snapshot.position,
+            non_declarees(snapshot.activites, registry, periode),
         )
 
     # --- statements ---------------------------------------------------------------------------

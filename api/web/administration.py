@@ -25,7 +25,8 @@ from api.services.structures import declare_structure, load_structures
 from api.web.router import (
     PREFIX,
     STRUCTURE_READERS,
-    check_csrf,
+    Refused,
+    posted,
     redirect,
     render,
     session_principal,
@@ -63,6 +64,8 @@ ORGANISMES = {
     TypeOrganisme.CAF_MSA: "CAF ou MSA",
     TypeOrganisme.CCAS: "CCAS",
     TypeOrganisme.ASSOCIATION: "Association",
+    TypeOrganisme.AAVE: "AAVE",
+    TypeOrganisme.AUTRE_HORS_SPE: "Autre organisme hors SPE",
 }
 
 GRANT_FIELDS = ("agent", "role", "structures", "du", "au", "motif")
@@ -91,15 +94,6 @@ router = APIRouter(
     include_in_schema=False,
     dependencies=[Depends(session_principal), Depends(require(*READERS))],
 )
-
-
-class Refused(Exception):
-    """A field of the form the screen could not read: its name and the message."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def _day(form: Mapping[str, str], name: str) -> date:
@@ -204,13 +198,6 @@ async def administration_page(
     return await run_in_threadpool(_page, request, app, caller, Paging(limit, offset))
 
 
-async def _form(request: Request) -> dict[str, str]:
-    raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    check_csrf(request, form)
-    return form
-
-
 def _grant(app: Parcours, form: Mapping[str, str], author: Author) -> None:
     grant(
         app,
@@ -235,7 +222,7 @@ async def _submit(
 ) -> Response:
     """One form of the page posted: written, then back to the page with `done` confirmed, or
     the page again with the form as typed and its errors next to the fields (`section`)."""
-    form = await _form(request)
+    form = await posted(request)
     errors = await run_in_threadpool(_attempt, lambda: write(form), fields)
     if errors:
         shown = {f"{section}_form": form, f"{section}_errors": errors}
@@ -262,7 +249,7 @@ async def grant_right(request: Request, app: Store, caller: Caller, author: Auth
 async def revoke_right(
     request: Request, app: Store, caller: Caller, author: Authored, droit_id: str
 ) -> Response:
-    form = await _form(request)
+    form = await posted(request)
     motif = form.get("motif", "")
 
     def write() -> None:

@@ -6,7 +6,7 @@
 `/ecrans/dossiers/{id}` (a case, its timeline, links to the steps the caller may record),
 `/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`),
 `/ecrans/static/…` (our CSS); the statistics screen is `api.web.statistiques`, the
-administration screen `api.web.administration`.
+administration screen `api.web.administration`, the finance screen `api.web.finance`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
 
@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
 from adapters.oidc import Flow, OidcClient, OidcError
-from api.http import statistics
+from api.http import finance, statistics
 from api.http.access import (
     OBJET_STEPS,
     READ_ROLES,
@@ -100,6 +100,7 @@ STRUCTURE_READERS = frozenset({Role.FINANCE, Role.ADMIN, Role.AUDITEUR, Role.ORI
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/a-traiter", "À traiter", frozenset(Role)),
     ("/statistiques", "Statistiques", statistics.ROLES),
+    ("/finance", "Financement", finance.READERS),
     ("/administration", "Administration", frozenset({Role.ADMIN})),
     ("/administration", "Structures", STRUCTURE_READERS - {Role.ADMIN}),
 ]
@@ -193,6 +194,24 @@ def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
         raise ProblemError(
             403, "csrf_invalide", "Formulaire expiré", "Rechargez la page et recommencez.", "csrf"
         )
+
+
+class Refused(Exception):
+    """A field of the form the screen could not read: its name and the message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+async def posted(request: Request) -> dict[str, str]:
+    """A posted form's text fields, once its CSRF token is checked (403 otherwise: a form
+    without it writes nothing). Its files stay in `await request.form()`, read once."""
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    check_csrf(request, form)
+    return form
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -574,9 +593,7 @@ async def record_step(
     request: Request, app: Store, caller: Caller, case_id: UUID, slug: str
 ) -> Response:
     step = step_of(slug)
-    raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    check_csrf(request, form)
+    form = await posted(request)
     return await run_in_threadpool(_record, request, app, caller, case_id, step, form)
 
 

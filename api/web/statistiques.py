@@ -19,6 +19,7 @@ from api.http.params import Par
 from api.http.problems import ProblemError
 from api.http.statistics import ROLES, as_csv, periode, table
 from api.services.statistics import Statistiques
+from api.web.formats import nombre, numeric
 from api.web.router import PREFIX, redirect, render, session_principal, templates
 from projections.indicateurs import LIBELLES_VENTILATION, Periode, Tableau
 
@@ -131,24 +132,6 @@ async def statistics_csv(request: Request, stats: Statistics) -> Response:
     if args is None:
         return redirect(f"{PATH}?{urlencode(form)}")
     return as_csv(await table(stats, *args))
-
-
-def nombre(value: Any) -> str:
-    """A figure as a French reader writes it: `12 345`, `45,5` (a non-breaking space between
-    thousands, a decimal comma), « — » for none."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u00a0")
-    if isinstance(value, float):
-        return f"{value:,.1f}".replace(",", "\u00a0").replace(".", ",")
-    return str(value)
-
-
-def numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def ligne_titre(tableau: Tableau, line: Mapping[str, Any]) -> str:

@@ -384,6 +384,50 @@ def test_simulation_writes_nothing_and_its_lines_add_up(client: TestClient, app:
     assert app.max_position() == before
 
 
+def _undeclared_partners() -> list[ev.Recorded]:
+    """A CER signed in 2021 while oriented to ccas-x and an orientation interview it held, and
+    two ASC interviews at asso-z: neither structure is declared."""
+    person = (
+        Allocataire(902, "94028")
+        .entre(D(2021, 3, 1), D(2021, 3, 2))
+        .eio(D(2021, 3, 5), "ccas-x")
+        .oriente(D(2021, 3, 10), SOCIALE, CCAS, "ccas-x")
+        .cer(D(2021, 4, 1), 12)
+        .asc(D(2021, 5, 3), "asso-z")
+        .asc(D(2021, 6, 3), "asso-z")
+    )
+    return person.events
+
+
+def test_simulation_names_the_structures_not_declared_and_their_unpriced_facts(
+    client: TestClient, app: Parcours
+) -> None:
+    app.append_many(_undeclared_partners())
+    wait_projected(client)
+    body = {"periode": "2021", "bareme": document(SHIPPED["val-de-marne-2022"])}
+    sim = client.post("/finance/simulations", json=body).json()
+    # The existing figures are those of the declared partners alone, unchanged.
+    assert (sim["actuel"], sim["simule"], sim["ecart"]) == (2_074_00, 2_150_00, 76_00)
+    assert [p["groupe"] for p in sim["par_partenaire"]] == ["asso-b", "ccas-a"]
+    assert sim["structures_non_declarees"] == [
+        {"structure_id": "asso-z", "contrats": 0, "entretiens_asc": 2, "eio": 0, "faits": 2},
+        {"structure_id": "ccas-x", "contrats": 1, "entretiens_asc": 0, "eio": 1, "faits": 2},
+    ]
+    later = client.post("/finance/simulations", json={**body, "periode": "2022"}).json()
+    assert later["structures_non_declarees"] == []  # nothing of theirs dated in 2022
+
+    declared = client.put(
+        "/structures/ccas-x",
+        json={"nom": "CCAS X", "type_organisme": "ccas", "effective_on": "2018-01-01"},
+    )
+    assert declared.status_code == 201, declared.text
+    again = client.post("/finance/simulations", json=body).json()
+    assert [s["structure_id"] for s in again["structures_non_declarees"]] == ["asso-z"]
+    ccas_x = next(p for p in again["par_partenaire"] if p["groupe"] == "ccas-x")
+    assert ccas_x["actuel"] == 400_00 + 24_00  # its CER and its EIO under the 2018-2021 grid
+    assert again["actuel"] == 2_074_00 + 424_00
+
+
 # --- the commands -------------------------------------------------------------------------------
 
 

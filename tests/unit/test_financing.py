@@ -24,7 +24,7 @@ from domain.tariffs import (
 from domain.vocabulary import TypeOrganisme, TypeSortie
 from projections.activity import activite
 from projections.indicateurs import Periode
-from projections.pricing import price, total
+from projections.pricing import StructureNonDeclaree, non_declarees, price, total
 from projections.statements import bornes, comparer, etablir
 from tests.delais_history import SOCIALE
 from tests.finance_history import (
@@ -298,6 +298,38 @@ def test_unknown_structures_and_unpaid_kinds_are_not_priced() -> None:
         .asc(D(2022, 4, 1), "ccas-inconnu")
     )
     assert lines_of({"p": person}) == []
+
+
+def test_structures_not_declared_are_named_with_the_facts_left_unpriced() -> None:
+    """The département's own services are declared (and never paid): not reported; a
+    structure missing from the registry is, for the facts dated in the period only."""
+    person = (
+        Allocataire(405, "94028")
+        .entre(D(2022, 1, 3), D(2022, 1, 4))
+        .eio(D(2022, 1, 6), "ccas-x")
+        .oriente(D(2022, 1, 10), SOCIALE, TypeOrganisme.CCAS, "ccas-x")
+        .cer(D(2022, 3, 1), 12)
+        .cer(D(2022, 12, 20), 6, renewal=True, start=D(2023, 3, 1))
+        .asc(D(2022, 4, 1), "asso-y")
+        .asc(D(2023, 1, 5), "asso-y")
+    )
+    other = (
+        Allocataire(406, "94028")
+        .entre(D(2022, 1, 3), D(2022, 1, 4))
+        .oriente(D(2022, 1, 10), SOCIALE, TypeOrganisme.DEPARTEMENT, "mds-1")
+        .cer(D(2022, 3, 1), 12)
+    )
+    facts = [activite(p.events).activite for p in (person, other)]
+    assert non_declarees(facts, registry(), Y2022) == [
+        StructureNonDeclaree(structure_id="asso-y", contrats=0, entretiens_asc=1, eio=0, faits=1),
+        StructureNonDeclaree(structure_id="ccas-x", contrats=2, entretiens_asc=0, eio=1, faits=3),
+    ]
+    first_half = Periode(D(2022, 1, 1), D(2022, 6, 30))
+    assert [(s.structure_id, s.faits) for s in non_declarees(facts, registry(), first_half)] == [
+        ("asso-y", 1),
+        ("ccas-x", 2),
+    ]
+    assert non_declarees(facts, registry(), Periode(D(2021, 1, 1), D(2021, 12, 31))) == []
 
 
 # --- which schedule is in force -------------------------------------------------------------
