@@ -41,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     statistics.router,
     worklists.router,
     audit.router,
+    audit.people,
     finance.router,
     structures.router,
     agents.router,
