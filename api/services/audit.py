@@ -512,3 +512,14 @@ def accesses(
 ) -> tuple[list[Acces], int]:
     """A page of the access log (newest first) and how many accesses `f` selects."""
     return AccessLog.of(app).find(f, limit, offset)
+
+
+ACCESS_RETENTION_DAYS = 365
+"""How long an access is kept: one year (`docs/personal-data.md`, "Retention")."""
+
+
+def purge_accesses(app: Parcours, days: int = ACCESS_RETENTION_DAYS) -> tuple[datetime, int]:
+    """Delete the accesses older than `days` (the end of their retention): the cut-off and
+    how many were deleted."""
+    before = app.clock() - timedelta(days=days)
+    return before, AccessLog.of(app).purge(before)
