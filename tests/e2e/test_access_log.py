@@ -5,6 +5,8 @@ erasure of the identity keeps it; and a read whose row cannot be written fails."
 
 import csv
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +30,8 @@ from tests.e2e.helpers import (
     FLUX_CAF,
     ORIENTATION,
     ORIENTEUR,
+    ROOT,
+    process_env,
 )
 
 ADMIN = bearer(Role.ADMIN, sub="admin-1")
@@ -193,6 +197,25 @@ def test_old_accesses_are_purged_at_the_end_of_their_retention(
     assert before > datetime(2024, 3, 1, 9, 0, 30, tzinfo=UTC)
     assert count == 2
     assert [a.agent for a in rows(app)] == ["agent-7"]
+
+
+def test_the_command_line_purges_what_is_past_its_retention(
+    served: tuple[TestClient, Parcours, Clock, str], settings: Settings
+) -> None:
+    _, app, _, _ = served
+    assert len(rows(app)) == 2  # recorded on 1 March 2024: past a year today
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "audit", "purger-acces"],
+        cwd=ROOT,
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 accès antérieurs au "), done.stdout
+    assert rows(app) == []
 
 
 def test_a_read_whose_access_cannot_be_recorded_fails(
