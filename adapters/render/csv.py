@@ -1,5 +1,5 @@
 """Spreadsheet CSV for French readers: `;` separated, French headers, decimal commas; the
-statistics tables, the worklists, the financing statements and simulations.
+statistics tables, the worklists, the financing statements and simulations, the access log.
 """
 
 import csv
@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from adapters.access_log import Acces
 from domain.payments import LIBELLES_ETAPE, Etat, Ligne
 from projections.indicateurs import Tableau
 from projections.statements import Simulation
@@ -211,3 +212,41 @@ def _simulation_rows(sim: Simulation) -> Iterator[list[str]]:
             line.regle_simulee or "",
         ]
     yield ["Total", "", "", "", euros(sim.actuel), euros(sim.simule), euros(sim.ecart), "", ""]
+
+
+ACCESS_COLUMNS = (
+    "Date (UTC)",
+    "Agent",
+    "Rôles",
+    "Structures",
+    "Dossier",
+    "Méthode",
+    "Route",
+    "Objet",
+    "Motif",
+    "Issue",
+    "Requête",
+)
+
+
+def access_csv(accesses: Iterable[Acces]) -> str:
+    """The access log, one row an access, newest first."""
+    return write(
+        ACCESS_COLUMNS,
+        (
+            [
+                a.at.isoformat(timespec="seconds"),
+                a.agent,
+                " ".join(a.roles),
+                " ".join(a.structures),
+                str(a.case_id),
+                a.method,
+                a.path,
+                a.purpose,
+                cell(a.motif),
+                a.outcome,
+                cell(a.request_id),
+            ]
+            for a in accesses
+        ),
+    )

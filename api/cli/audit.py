@@ -1,5 +1,6 @@
 """`parcours audit …`: what changed since a moment and why, the log of a recording-time window
-as JSON lines, a case's history to file."""
+as JSON lines, a case's history to file, and the access log's purge at the end of its
+retention."""
 
 import argparse
 import sys
@@ -102,6 +103,13 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     app.close()
 
 
+def cmd_purge_accesses(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    before, count = audits.purge_accesses(app, args.jours)
+    print(f"{count} accès antérieurs au {before:%Y-%m-%d %H:%M} UTC effacés du journal d'accès")
+    app.close()
+
+
 def register(sub: "Subcommands") -> None:
     group = sub.add_parser("audit", help="audit: différences depuis un instant, journal, export")
     cmds = group.add_subparsers(dest="audit_command", required=True)
@@ -124,3 +132,14 @@ def register(sub: "Subcommands") -> None:
     p.add_argument("--as-of", type=date.fromisoformat)
     p.add_argument("--sortie", help="fichier à écrire (sinon la sortie standard)")
     p.set_defaults(func=cmd_export)
+
+    p = cmds.add_parser(
+        "purger-acces", help="effacer les accès au-delà de leur durée de conservation (1 an)"
+    )
+    p.add_argument(
+        "--jours",
+        type=int,
+        default=audits.ACCESS_RETENTION_DAYS,
+        help=f"durée de conservation en jours (défaut {audits.ACCESS_RETENTION_DAYS})",
+    )
+    p.set_defaults(func=cmd_purge_accesses)

@@ -31,6 +31,7 @@ from api.http.problems import HANDLERS
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
 from api.web import administration as administration_screen
+from api.web import audit as audit_screen
 from api.web import finance as finance_screen
 from api.web import router as web
 from api.web import statistiques as statistics_screen
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     statistics.router,
     worklists.router,
     audit.router,
+    audit.people,
     finance.router,
     structures.router,
     agents.router,
@@ -104,6 +106,7 @@ def create_app(
     app.include_router(statistics_screen.router)
     app.include_router(administration_screen.router)
     app.include_router(finance_screen.router)
+    app.include_router(audit_screen.router)
 
     @app.get(
         "/health",

@@ -1,6 +1,7 @@
 """Routes for auditors: the whole département's case states as of a day and as known at a
-moment, what changed since a moment and why, a case's history to file (JSON or HTML), and the
-log of a recording-time window as JSON lines. Read only."""
+moment, what changed since a moment and why, a case's history to file (JSON or HTML), the
+log of a recording-time window as JSON lines, and the access log (who opened which case, and
+for a person, who consulted their file). Read only."""
 
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -11,18 +12,38 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from adapters.access_log import Acces, AccessFilter
 from adapters.eventlog.reading import case_history
+from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import Quarantined
 from adapters.render.audit_html import render
+from adapters.render.csv import access_csv
 from api.http.access import check_case, folding, unknown_case
 from api.http.auth import Role
 from api.http.deps import Caller, Quarantine, Store, require
-from api.http.params import AsOf, InWindow, KnownAt, Page, Paged, Then
+from api.http.params import (
+    AccessMotif,
+    AccessReason,
+    AsOf,
+    InWindow,
+    KnownAt,
+    Page,
+    Paged,
+    Paging,
+    Then,
+)
 from api.http.problems import ProblemError
-from api.http.responses import MsgspecJSONResponse, content_disposition
+from api.http.responses import (
+    MsgspecJSONResponse,
+    content_disposition,
+    csv_response,
+    wants_csv,
+)
 from api.http.schemas import error_responses, json_response
 from api.services.audit import (
     CaseChange,
+    access_filter,
+    accesses,
     aware,
     case_at,
     diff,
@@ -168,6 +189,8 @@ def audit_export(
     format: Literal["json", "html"] = "json",
     known_at: KnownAt = None,
     as_of: AsOf = None,
+    reason: AccessReason = None,
+    motif: AccessMotif = None,
 ) -> Response:
     check_case(request, caller, case_id, AUDIT_ROLES, {}, "export d'audit du dossier")
     history = case_history(app, case_id)
@@ -225,3 +248,113 @@ async def audit_log(
         media_type="application/x-ndjson",
         headers={"X-Log-After": str(window.after), "X-Log-Until": str(window.stop)},
     )
+
+
+# --- the access log ---------------------------------------------------------------------------
+
+MAX_CSV_ROWS = 100_000
+"""The most accesses one CSV download holds: a longer selection is narrowed (`du`, `au`)."""
+
+
+class AccessPage(Page[Acces], frozen=True, kw_only=True):
+    pass
+
+
+DuQ = Annotated[date | None, Query(description="Premier jour (heure du département)"), InWindow]
+AuQ = Annotated[
+    date | None, Query(description="Dernier jour inclus (heure du département)"), InWindow
+]
+_ACCESS_DOC = (
+    "Une ligne par accès à un dossier (état, chronologie, identité, écran, export, étape), "
+    "accordé ou non: quand (UTC), qui (`sub`), rôles, structures, route, objet, motif donné "
+    "(`X-Motif-Acces` ou `motif`), issue (`granted`, `refused`, `hidden`). Les plus récents "
+    "d'abord; une page en JSON, toute la sélection en CSV (Accept: text/csv)."
+)
+
+
+def _period(du: date | None, au: date | None) -> None:
+    if du is not None and au is not None and au < du:
+        raise ProblemError(
+            422, "periode_invalide", "Période invalide", f"`au` ({au}) précède `du` ({du}).", "au"
+        )
+
+
+def _access_answer(
+    request: Request, app: Parcours, f: AccessFilter, paging: Paging, name: str
+) -> Response:
+    if wants_csv(request):
+        rows, total = accesses(app, f, MAX_CSV_ROWS + 1)
+        if total > MAX_CSV_ROWS:
+            raise ProblemError(
+                422,
+                "trop_de_lignes",
+                "Trop de lignes",
+                f"{total} accès: un fichier en compte au plus {MAX_CSV_ROWS}; réduire la "
+                "période (du, au).",
+                "du",
+            )
+        return csv_response(access_csv(rows), f"{name}.csv")
+    rows, total = accesses(app, f, paging.limit, paging.offset)
+    return MsgspecJSONResponse(paging.page(AccessPage, rows, total))
+
+
+_ACCESS_RESPONSES = {
+    200: {
+        **json_response(AccessPage, "Page du journal d'accès", None),
+        "content": {
+            **json_response(AccessPage, "", None)["content"],
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    },
+    **error_responses(401, 403, 422),
+}
+
+
+@router.get(
+    "/acces",
+    summary="Le journal d'accès aux dossiers: par dossier, par agent, par période (paginé)",
+    description=_ACCESS_DOC,
+    responses=_ACCESS_RESPONSES,
+)
+def audit_accesses(
+    request: Request,
+    app: Store,
+    paging: Paged,
+    case_id: Annotated[UUID | None, Query(description="Le dossier")] = None,
+    agent: Annotated[str | None, Query(max_length=200, description="L'agent (`sub`)")] = None,
+    du: DuQ = None,
+    au: AuQ = None,
+) -> Response:
+    _period(du, au)
+    f = access_filter(app, case_id, agent, du, au)
+    return _access_answer(request, app, f, paging, "journal-acces")
+
+
+people = APIRouter(
+    prefix="/personnes",
+    tags=["personnes"],
+    dependencies=[Depends(require(Role.AUDITEUR))],
+)
+
+
+@people.get(
+    "/{case_id}/consultations",
+    summary="Qui a consulté le dossier d'une personne (droit d'accès): les accès accordés",
+    description="Les accès accordés au dossier (état, chronologie, identité, écran, export), "
+    "les plus récents d'abord: quand, qui, rôles, structures, route, motif. Pour répondre à "
+    "la demande d'accès d'une personne. JSON paginé, ou CSV (Accept: text/csv).",
+    responses={**_ACCESS_RESPONSES, **error_responses(404)},
+)
+def person_consultations(
+    request: Request,
+    app: Store,
+    case_id: UUID,
+    paging: Paged,
+    du: DuQ = None,
+    au: AuQ = None,
+) -> Response:
+    _period(du, au)
+    if not case_history(app, case_id):
+        raise unknown_case(case_id)
+    f = access_filter(app, case_id, None, du, au, outcome="granted")
+    return _access_answer(request, app, f, paging, f"consultations-{case_id}")

@@ -8,11 +8,14 @@ policy.
 """
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import structlog
 from fastapi import Request
 
+from adapters.access_log import MOTIF_LENGTH, Acces, AccessLog, clean
+from adapters.eventlog.store import Parcours
 from api.http.problems import ProblemError
 from domain.agents import Droits, RoleAgent
 
@@ -102,15 +105,36 @@ def forbidden(detail: str) -> ProblemError:
     return ProblemError(403, "acces_refuse", "Accès refusé", detail, "Authorization")
 
 
-def access_reason(request: Request, purpose: str) -> str:
-    """Why the case is opened: the caller's `X-Access-Reason`, else the route's purpose."""
-    return (request.headers.get("X-Access-Reason") or purpose)[:200]
+MOTIF_HEADERS = ("X-Motif-Acces", "X-Access-Reason")
+"""The headers a caller gives the reason of its access in (the second, the earlier name)."""
+
+
+def _utf8(header: str) -> str:
+    """A header's value as the client wrote it: HTTP carries bytes, read here as latin-1; a
+    reason typed in French is sent in UTF-8."""
+    try:
+        return header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return header
+
+
+def access_motif(request: Request) -> str | None:
+    """The reason the caller gave: `X-Motif-Acces` (or `X-Access-Reason`), else the `motif`
+    query parameter; None without one (a reason is optional)."""
+    for header in MOTIF_HEADERS:
+        if found := request.headers.get(header):
+            return clean(_utf8(found))
+    return clean(request.query_params.get("motif"))
 
 
 def log_case_access(
-    request: Request, caller: Principal, case_id: object, purpose: str, outcome: str
+    request: Request, caller: Principal, case_id: UUID, purpose: str, outcome: str
 ) -> None:
-    """One line per access to a case, granted or not: who, as what, which case, why."""
+    """Every access to a case, granted or not: who, as what, which case, why; one row of the
+    access log (`adapters.access_log`) and one log line. The row is written before the answer:
+    when the store refuses it, the access fails with it (503, or 500) rather than going
+    unrecorded."""
+    motif = access_motif(request)
     log.info(
         "case.access",
         user=caller.sub,
@@ -119,6 +143,22 @@ def log_case_access(
         case_id=str(case_id),
         method=request.method,
         path=request.url.path,
-        reason=access_reason(request, purpose),
+        reason=motif or purpose[:MOTIF_LENGTH],
         outcome=outcome,
+    )
+    app: Parcours = request.app.state.parcours
+    AccessLog.of(app).record(
+        Acces(
+            at=app.clock(),
+            agent=caller.sub,
+            roles=sorted(r.value for r in caller.roles),
+            structures=sorted(caller.structures),
+            case_id=case_id,
+            method=request.method,
+            path=request.url.path,
+            purpose=purpose[:MOTIF_LENGTH],
+            motif=motif,
+            outcome=outcome,
+            request_id=getattr(request.state, "request_id", None),
+        )
     )

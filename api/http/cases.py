@@ -31,7 +31,7 @@ from api.http.access import (
 from api.http.auth import Principal, Role
 from api.http.deps import Caller, ReadModel, Store, checked_on_case, parcours, require
 from api.http.limits import decode, if_match_version, json_body
-from api.http.params import AsOf, KnownAt, Page, Paged, Position
+from api.http.params import AccessMotif, AccessReason, AsOf, KnownAt, Page, Paged, Position
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response, request_body
@@ -212,10 +212,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(description="Rejouer la même clé renvoie la première réponse et n'écrit rien"),
 ]
-AccessReason = Annotated[
-    str | None,
-    Header(alias="X-Access-Reason", description="Motif de l'accès, consigné au journal d'accès"),
-]
 
 
 @router.post(
@@ -313,6 +309,7 @@ def _reading(purpose: str) -> Callable[..., CaseRead]:
         as_of: AsOf = None,
         known_at: KnownAt = None,
         reason: AccessReason = None,
+        motif: AccessMotif = None,
     ) -> CaseRead:
         return CaseRead(
             case_id, admitted_history(request, app, caller, case_id, purpose), as_of, known_at

@@ -13,7 +13,7 @@ from adapters.flux.reports import Resume
 from api.http.access import READ_ROLES, accompanying, check_case, folding
 from api.http.auth import Role, log_case_access
 from api.http.deps import Caller, FluxReports, Identities, Store, checked_on_case, require
-from api.http.params import Page, Paged
+from api.http.params import AccessMotif, AccessReason, Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import error_responses, json_response
@@ -132,7 +132,13 @@ def get_import(reports: FluxReports, import_id: UUID) -> Response:
     dependencies=[Depends(checked_on_case(*READ_ROLES))],
 )
 def get_identity(
-    request: Request, app: Store, identities: Identities, caller: Caller, case_id: UUID
+    request: Request,
+    app: Store,
+    identities: Identities,
+    caller: Caller,
+    case_id: UUID,
+    reason: AccessReason = None,
+    motif: AccessMotif = None,
 ) -> Response:
     """Who the person is: for those who follow the case (an agent, its structures' cases)."""
     history = app.history(case_id)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
-from fastapi import Depends, Query
+from fastapi import Depends, Header, Query
 from pydantic import AfterValidator
 
 from api.http.limits import MAX_INT64, in_window, year_in_window
@@ -45,6 +45,25 @@ Position = Annotated[
         ge=0, le=MAX_INT64, description="Position du journal à refléter (renvoyée par une commande)"
     ),
 ]
+
+AccessReason = Annotated[
+    str | None,
+    Header(
+        alias="X-Motif-Acces",
+        description="Motif de l'accès (facultatif), consigné au journal d'accès "
+        "(`X-Access-Reason` est lu aussi)",
+    ),
+]
+AccessMotif = Annotated[
+    str | None,
+    Query(
+        alias="motif",
+        max_length=200,
+        description="Motif de l'accès (facultatif), si l'en-tête X-Motif-Acces n'est pas donné",
+    ),
+]
+"""The reason of an access to a case (optional), recorded in the access log
+(`api.http.auth.log_case_access` reads it; these declare it to the documentation)."""
 
 # --- paging -------------------------------------------------------------------------------------
 

@@ -11,12 +11,13 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
 
+from adapters.access_log import Acces, AccessFilter, AccessLog
 from adapters.eventlog.reading import case_history, read_log
 from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.readmodels.models import history_of
@@ -348,10 +349,16 @@ def diff(app: Parcours, known_at: datetime, as_of: date | None = None) -> Diff:
     )
 
 
-def explain(app: Parcours, change: CaseChange, known_at: datetime) -> CaseChange:
+def explain(
+    app: Parcours,
+    change: CaseChange,
+    known_at: datetime,
+    history: list[Recorded] | None = None,
+) -> CaseChange:
     """`change` with the events of its case not known at `known_at`: new steps, late entries,
     corrections."""
-    history = case_history(app, change.case_id)
+    if history is None:
+        history = case_history(app, change.case_id)
     known = len(known_part(history, aware(app, known_at)))
     events = [
         Explanation(
@@ -368,6 +375,24 @@ def explain(app: Parcours, change: CaseChange, known_at: datetime) -> CaseChange
         for r in history[known:]
     ]
     return msgspec.structs.replace(change, events=events)
+
+
+def case_changes(
+    app: Parcours,
+    case_id: UUID,
+    known_at: datetime,
+    as_of: date | None = None,
+    history: list[Recorded] | None = None,
+) -> CaseChange | None:
+    """One case's line of `diff`, explained: its state (as of `as_of`, or now) as known at
+    `known_at` against what is known now, the fields that differ and the events in cause; None
+    when nothing differs."""
+    raw = case_history(app, case_id) if history is None else history
+    moment = aware(app, known_at)
+    then = case_row(known_part(raw, moment), as_of)
+    now = case_row(raw, as_of)
+    change = _compare(case_id, then, now)
+    return None if change is None else explain(app, change, moment, raw)
 
 
 # --- the log of a recording-time window -------------------------------------------------------
@@ -458,3 +483,43 @@ def export(app: Parcours, at: CaseAt, who: str) -> CaseExport:
 
 def export_json(export: CaseExport) -> bytes:
     return msgspec.json.format(_encode(export), indent=2)
+
+
+# --- the access log ---------------------------------------------------------------------------
+
+
+def access_filter(
+    app: Parcours,
+    case_id: UUID | None = None,
+    agent: str | None = None,
+    du: date | None = None,
+    au: date | None = None,
+    outcome: str | None = None,
+) -> AccessFilter:
+    """The accesses to a case, by an agent, from the day `du` to the day `au` included (days
+    of the département's time zone)."""
+    return AccessFilter(
+        case_id=case_id,
+        agent=agent,
+        start=None if du is None else datetime.combine(du, time(), app.tz),
+        end=None if au is None else datetime.combine(au + timedelta(days=1), time(), app.tz),
+        outcome=outcome,
+    )
+
+
+def accesses(
+    app: Parcours, f: AccessFilter, limit: int | None = None, offset: int = 0
+) -> tuple[list[Acces], int]:
+    """A page of the access log (newest first) and how many accesses `f` selects."""
+    return AccessLog.of(app).find(f, limit, offset)
+
+
+ACCESS_RETENTION_DAYS = 365
+"""How long an access is kept: one year (`docs/personal-data.md`, "Retention")."""
+
+
+def purge_accesses(app: Parcours, days: int = ACCESS_RETENTION_DAYS) -> tuple[datetime, int]:
+    """Delete the accesses older than `days` (the end of their retention): the cut-off and
+    how many were deleted."""
+    before = app.clock() - timedelta(days=days)
+    return before, AccessLog.of(app).purge(before)

@@ -131,3 +131,43 @@ def champ(name: str) -> str:
 
 def valeur(code: str) -> str:
     return VALEURS.get(code, code)
+
+
+CHAMPS_ETAT = {
+    "numero_dossier": "Numéro de dossier",
+    "statut": "Statut",
+    "episode": "Épisode",
+    "soumis_droits_devoirs": "Soumis aux droits et devoirs",
+    "droit_suspendu": "Droit suspendu",
+    "date_entree": "Date d'entrée",
+    "date_flux": "Date du flux",
+    "date_reception_flux": "Date de réception du flux",
+    "type_orientation": "Type d'orientation",
+    "organisme": "Organisme",
+    "structure_id": "Structure",
+    "date_orientation": "Date d'orientation",
+    "date_premiere_orientation": "Date de la première orientation",
+    "nb_reorientations": "Réorientations",
+    "referent_id": "Référent",
+    "date_referent": "Date de désignation du référent",
+    "date_premier_rdv": "Date du premier RDV",
+    "date_dernier_rdv": "Date du dernier RDV",
+    "rdv_seen": "RDV honorés",
+    "rdv_noshow": "RDV non honorés (absence non excusée)",
+    "rdv_excused": "RDV non honorés (absence excusée)",
+    "rdv_revoked": "RDV annulés",
+    "rdv_en_attente": "RDV en attente d'issue",
+    "date_premier_cer": "Date du premier CER",
+    "date_fin_cer": "Fin du CER en cours",
+    "nb_cer": "CER signés",
+    "nb_entretiens_asc": "Entretiens ASC",
+    "sanctions_en_cours": "Sanctions en cours",
+    "date_sortie": "Date de sortie",
+    "type_sortie": "Type de sortie",
+    "sortie_positive": "Sortie positive",
+}
+"""The case state's fields (`projections.case_state.CaseRow`) as the audit screen names them."""
+
+
+def champ_etat(name: str) -> str:
+    return CHAMPS_ETAT.get(name, name.replace("_", " ").capitalize())

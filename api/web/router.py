@@ -103,6 +103,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/finance", "Financement", finance.READERS),
     ("/administration", "Administration", frozenset({Role.ADMIN})),
     ("/administration", "Structures", STRUCTURE_READERS - {Role.ADMIN}),
+    ("/audit", "Audit", frozenset({Role.AUDITEUR})),
 ]
 """The header's links (under `PREFIX`), each shown to the roles its screen admits."""
 
@@ -441,6 +442,7 @@ def _case_page(
             "timeline": list(reversed(at.timeline)),
             "tz": app.tz,
             "steps": recordable(caller, state.accompagnants),
+            "auditor": caller.has(Role.AUDITEUR),
             "notice": f"{step_done(done)}." if done else None,
         },
     )
