@@ -1,7 +1,7 @@
 """Corrections from the case screen, in a real browser: an agent of the CCAS voids a RDV keyed
 by mistake, by keyboard, and sees it struck through in the timeline with when, who and why;
 rectifies a RDV's date of effect (the former and the new date shown); a correction without a
-motif comes back next to the field with the form as typed; a colleague's step recorded
+motif, or a date the rules refuse, comes back next to the field with the form as typed; a colleague's step recorded
 meanwhile is said, not overwritten. A step the caller may not correct (the orientation, for an
 agent; anything, for an auditor) has no link, and a forged POST is refused with nothing
 written. axe-core finds no serious or critical violation."""
@@ -105,8 +105,13 @@ def test_an_agent_voids_a_wrong_rdv_by_keyboard_and_rectifies_a_date(
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/ecrans/dossiers/{case_id}/corrections/rectification?version=4")
     assert page.locator("#rectification-effective_on_corrige").input_value() == "2024-01-29"
-    page.fill("#rectification-effective_on_corrige", "2024-01-30")
     page.fill("#rectification-motif", "date de l'envoi de la convocation")
+    with page.expect_navigation():  # the same date: the rules refuse it, next to the field
+        page.get_by_role("button", name="Enregistrer").click()
+    assert "a déjà pris effet" in page.locator("#erreur-effective_on_corrige").inner_text()
+    assert page.locator("#rectification-motif").input_value() == "date de l'envoi de la convocation"
+    assert case_version(server, case_id) == version + 1
+    page.fill("#rectification-effective_on_corrige", "2024-01-30")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url(f"**/ecrans/dossiers/{case_id}?corrige=rectification&v=4*")
     rectified = row(page, 4)
