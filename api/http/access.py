@@ -139,6 +139,24 @@ def check_case(
     return acting[0]
 
 
+def admissible(
+    caller: Principal,
+    allowed: frozenset[Role],
+    accompagnants: Accompagnants,
+    step: type[Commande] | None = None,
+) -> bool:
+    """Whether `check_case` would admit the caller (nothing logged nor raised): to offer on a
+    screen only what its route admits."""
+    if caller.roles.isdisjoint(allowed):
+        return False
+    if not only_as_agent(caller, allowed):
+        return True
+    return any(
+        s in caller.structures and (step is None or _admits(objets, step))
+        for s, objets in accompagnants.items()
+    )
+
+
 def check_asc_author(
     request: Request,
     caller: Principal,

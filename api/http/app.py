@@ -32,6 +32,7 @@ from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
 from api.web import administration as administration_screen
 from api.web import audit as audit_screen
+from api.web import corrections as corrections_screen
 from api.web import finance as finance_screen
 from api.web import router as web
 from api.web import statistiques as statistics_screen
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(administration_screen.router)
     app.include_router(finance_screen.router)
     app.include_router(audit_screen.router)
+    app.include_router(corrections_screen.router)
 
     @app.get(
         "/health",

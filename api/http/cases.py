@@ -20,7 +20,9 @@ from api.http.access import (
     CORRECTION_ROLES,
     READ_ROLES,
     STEP_ROLES,
+    Accompagnants,
     accompanying,
+    admissible,
     check_asc_author,
     check_case,
     folding,
@@ -74,12 +76,21 @@ def admit_step(
     author's (for an agent, its structure accompanying the person, whose token may list
     several) and the history read to admit it (the command is decided on it). A correction is
     admitted for the roles, and the accompaniments, that may record the step it corrects."""
+    corrected = _corrected(command) if isinstance(command, AnnulerEtape | RectifierEtape) else None
+    return admit_correction(request, caller, case_id, step, corrected)
+
+
+def admit_correction(
+    request: Request, caller: Principal, case_id: UUID, step: Step, corrected: int | None
+) -> tuple[str | None, list[Recorded]]:
+    """`admit_step` for the correction `step` of version `corrected` (None: `step` itself), as
+    its form asks before any command is typed."""
     app = parcours(request)
     allowed = STEP_ROLES[step.slug]
     checked: type[Commande] = step.command
     history = app.history(case_id)
-    if isinstance(command, AnnulerEtape | RectifierEtape):
-        allowed, checked = _correction_roles(history, command)
+    if corrected is not None:
+        allowed, checked = _correction_roles(history, corrected, step.command)
     scoped = step is not ENTREE and only_as_agent(caller, allowed)
     accompagnants = {}
     if scoped:
@@ -90,6 +101,15 @@ def admit_step(
             accompagnants = {}  # an unfoldable case is no agent's: corrected by orientation
     structure = check_case(request, caller, case_id, allowed, accompagnants, step.summary, checked)
     return (structure if scoped else caller.primary_structure), history
+
+
+def may_correct(
+    caller: Principal, history: list[Recorded], accompagnants: Accompagnants, version: int
+) -> bool:
+    """Whether `admit_step` would admit the caller's correction of step `version` (nothing
+    logged: the case screen offers the correction's links on it)."""
+    allowed, checked = _correction_roles(history, version, AnnulerEtape)
+    return admissible(caller, allowed, accompagnants, checked)
 
 
 def _asc_author(
@@ -115,21 +135,25 @@ def _refold(app: Parcours, case_id: UUID) -> None:
         fold_history(app.history(case_id))
 
 
-def _correction_roles(
-    history: list[Recorded], command: AnnulerEtape | RectifierEtape
-) -> tuple[frozenset[Role], type[Commande]]:
-    """The roles that may correct the step `command` names, and that step's command."""
-    version = (
+def _corrected(command: AnnulerEtape | RectifierEtape) -> int:
+    return (
         command.version_annulee if isinstance(command, AnnulerEtape) else command.version_rectifiee
     )
+
+
+def _correction_roles(
+    history: list[Recorded], version: int, correction: type[Commande]
+) -> tuple[frozenset[Role], type[Commande]]:
+    """The roles that may correct step `version`, and that step's command (`correction`
+    itself for a version the rules refuse or a step no command records)."""
     if not 1 <= version <= len(history):
-        return CORRECTION_ROLES, type(command)  # the rules refuse the unknown version
+        return CORRECTION_ROLES, correction  # the rules refuse the unknown version
     event = history[version - 1].event
     slug = EVENT_SLUGS.get(type(event))
     corrected = command_of(event)
     return (
         CORRECTION_ROLES if slug is None else STEP_ROLES[slug],
-        type(command) if corrected is None else type(corrected),
+        correction if corrected is None else type(corrected),
     )
 
 

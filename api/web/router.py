@@ -5,7 +5,7 @@
 `/ecrans/connexion/oidc` → the provider → `/ecrans/connexion/retour`), `/ecrans/deconnexion`,
 `/ecrans/dossiers/{id}` (a case, its timeline, links to the steps the caller may record),
 `/ecrans/dossiers/{id}/etapes/{slug}` (a step's form, derived from its command: `api.web.forms`),
-`/ecrans/static/…` (our CSS); the statistics screen is `api.web.statistiques`, the
+`/ecrans/static/…` (our CSS); corrections of a step are `api.web.corrections`, the statistics screen is `api.web.statistiques`, the
 administration screen `api.web.administration`, the finance screen `api.web.finance`.
 Every form works without JavaScript, posts its session's CSRF token, and a refused step comes
 back with the form as typed and the message next to the field at fault."""
@@ -50,7 +50,7 @@ from api.services.agents import rights_of
 from api.services.audit import case_at
 from api.services.cases import handle
 from api.services.commands import Author, VersionConflict
-from api.web import forms, labels
+from api.web import correctable, forms, labels
 from api.web.forms import Champ, champs, decoding_error, initial
 from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
 from domain.commands import TenirEntretienAsc
@@ -443,7 +443,9 @@ def _case_page(
             "tz": app.tz,
             "steps": recordable(caller, state.accompagnants),
             "auditor": caller.has(Role.AUDITEUR),
-            "notice": f"{step_done(done)}." if done else None,
+            "notice": f"{step_done(done)}." if done else correctable.done(request.query_params),
+            "corrections": correctable.offered(caller, history, state.accompagnants),
+            "by_version": {e.version: e for e in at.timeline},
         },
     )
 
