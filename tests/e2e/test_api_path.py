@@ -398,7 +398,7 @@ def test_openapi_documents_every_route_its_body_example_and_problems(
         assert "effective_on" in command["required"], where
         assert set(content["example"]) <= set(command["properties"]), where
         headers = {p["name"] for p in op["parameters"] if p["in"] == "header"}
-        expected = {"idempotency-key", "X-Access-Reason"}
+        expected = {"idempotency-key", "X-Motif-Acces"}
         if path != "/dossiers":
             expected.add("if-match")
         assert {h.lower() for h in headers} == {h.lower() for h in expected}, where
