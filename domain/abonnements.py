@@ -23,6 +23,8 @@ ABONNEMENTS_ID = uuid.uuid5(uuid.UUID("5b0e7c2a-94d1-4f3e-8a6b-2c7d1e9f0a43"), "
 """The département's one register of subscriptions."""
 
 URL_MAX = 2000
+POSITION_MAX = 2**62
+"""Beyond any log position (a 64-bit column on both stores)."""
 TYPES_DIFFUSABLES: frozenset[str] = frozenset(kind.__name__ for kind in EVENT_TYPES)
 """The kinds of event a partner may subscribe to: the case events (never the registry of
 rights, the tariff book or the subscriptions themselves)."""
@@ -137,14 +139,22 @@ def prochain_id(registre: Abonnements) -> str:
     return f"abonnement-{len(registre.all()) + 1}"
 
 
+def _url_valide(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return (
+            len(url) <= URL_MAX
+            and parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and url.isprintable()
+            and not any(c.isspace() for c in url)
+        )
+    except ValueError:  # a malformed authority ("http://[")
+        return False
+
+
 def _verifier_url(url: str) -> None:
-    parts = urlsplit(url)
-    if (
-        len(url) > URL_MAX
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or any(c.isspace() for c in url)
-    ):
+    if not _url_valide(url):
         raise DomainError(
             "url_invalide",
             f"URL: une adresse http(s) complète, {URL_MAX} caractères au plus.",
@@ -191,9 +201,11 @@ def abonner(
         for i, structure in enumerate(structures):
             verifier_texte(structure, f"structures[{i}]", "structure_id")
         verifier_champs(today, structures=structures)
-    if position_depart < 0:
+    if not 0 <= position_depart <= POSITION_MAX:
         raise DomainError(
-            "position_invalide", "Position de départ: 0 ou plus.", field="position_depart"
+            "position_invalide",
+            f"Position de départ: de 0 à {POSITION_MAX}.",
+            field="position_depart",
         )
     return AbonnementCree(
         effective_on=today,

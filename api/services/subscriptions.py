@@ -17,6 +17,7 @@ from adapters.webhooks.state import DeadLetter, DeliveryState
 from api.services.commands import Author, execute, refused
 from domain.abonnements import (
     ABONNEMENTS_ID,
+    POSITION_MAX,
     Abonnement,
     Abonnements,
     Finalite,
@@ -226,6 +227,6 @@ def status(app: Parcours, abonnement_id: str, state: DeliveryState | None = None
 def replay(app: Parcours, abonnement_id: str, position: int) -> None:
     """Deliver again every event recorded after `position` (same webhook ids)."""
     find(app, abonnement_id)
-    if position < 0:
-        raise DomainError("position_invalide", "Position: 0 ou plus.", "position")
+    if not 0 <= position <= POSITION_MAX:
+        raise DomainError("position_invalide", f"Position: de 0 à {POSITION_MAX}.", "position")
     DeliveryState(app.settings).replay(abonnement_id, position)
