@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -65,6 +65,28 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
             if raw is not None:
                 values[name] = raw
         return msgspec.convert(values, cls, strict=False)
+
+
+@contextlib.asynccontextmanager
+async def lanes(policy: Policy) -> AsyncIterator["asyncio.Queue[httpx.AsyncClient]"]:
+    """`concurrency` HTTP clients of one connection each, handed out one per case being
+    delivered: a shared pool of as many connections costs more per request (its search for a
+    free connection grows with their number), measured by scripts/bench_webhooks.py."""
+    clients = [
+        httpx.AsyncClient(
+            timeout=policy.timeout,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        for _ in range(policy.concurrency)
+    ]
+    queue: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    for client in clients:
+        queue.put_nowait(client)
+    try:
+        yield queue
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 def subscriptions(app: Parcours) -> Abonnements:
@@ -135,13 +157,9 @@ class Deliverer:
         name = subscription.abonnement_id
         key = secret_key(self.sealer.open(subscription.secret_scelle, name))
         reach = payloads.Reach(self.app, subscription)
-        limits = httpx.Limits(
-            max_connections=self.policy.concurrency,
-            max_keepalive_connections=self.policy.concurrency,
-        )
         reached: int | None = None
         errors = 0
-        async with httpx.AsyncClient(timeout=self.policy.timeout, limits=limits) as client:
+        async with lanes(self.policy) as clients:
             while not stop.is_set():
                 try:
                     position = await asyncio.to_thread(
@@ -158,7 +176,7 @@ class Deliverer:
                     tally = Tally()
                     if records:
                         chosen = await asyncio.to_thread(reach.select, records, position)
-                        await self._deliver(client, subscription, key, chosen, tally, stop)
+                        await self._deliver(clients, subscription, key, chosen, tally, stop)
                         last = records[-1].position
                     else:
                         assert illegible is not None
@@ -197,7 +215,7 @@ class Deliverer:
 
     async def _deliver(
         self,
-        client: httpx.AsyncClient,
+        clients: "asyncio.Queue[httpx.AsyncClient]",
         subscription: Abonnement,
         key: bytes,
         chosen: list[Recorded],
@@ -207,12 +225,14 @@ class Deliverer:
         by_case: dict[UUID, list[Recorded]] = {}
         for record in chosen:
             by_case.setdefault(record.originator_id, []).append(record)
-        gate = asyncio.Semaphore(self.policy.concurrency)
 
         async def one_case(records: list[Recorded]) -> None:
-            async with gate:
+            client = await clients.get()  # a free lane: at most `concurrency` cases at once
+            try:
                 for record in records:
                     await self._send(client, subscription, key, record, tally, stop)
+            finally:
+                clients.put_nowait(client)
 
         results = await asyncio.gather(
             *(one_case(records) for records in by_case.values()), return_exceptions=True
