@@ -4,6 +4,7 @@ SIGKILL of the real `parcours webhooks deliver`; a subscription limited to a str
 events of that structure's cases only, while another one, whose endpoint is down, ends in dead
 letters without holding it back; the admin API refuses a bad subscription and writes nothing."""
 
+import argparse
 import asyncio
 import os
 import signal
@@ -25,6 +26,7 @@ from adapters.synthetic import load
 from adapters.webhooks.deliverer import Deliverer, Policy
 from adapters.webhooks.payloads import webhook_id
 from adapters.webhooks.signing import new_secret
+from api.cli import webhooks as cli_webhooks
 from api.http.app import create_app
 from api.http.auth import Role
 from domain.abonnements import ABONNEMENTS_ID, TYPES_DIFFUSABLES
@@ -71,7 +73,7 @@ def _assert_case_order(receiver: Receiver) -> None:
     seen: set[str] = set()
     versions: dict[str, list[int]] = {}
     for r in receiver.snapshot():
-        if r.webhook_id in seen:
+        if r.webhook_id in seen or r.body["type"] == "webhook.test":
             continue
         seen.add(r.webhook_id)
         data = r.body["data"]
@@ -219,13 +221,35 @@ def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Se
             wait_until(
                 lambda: _status(client, down)["rebuts"] == dead, DEADLINE, "the dead letters"
             )
+            assert receiver.ids() == expected
+            _assert_case_order(receiver)
 
-        assert receiver.ids() == expected
-        _assert_case_order(receiver)
+            # Replayed from the start while the deliverer runs: everything again, same ids.
+            cli_webhooks.cmd_replay(
+                settings, argparse.Namespace(abonnement=limited, from_position=0)
+            )
+            wait_until(
+                lambda: len(receiver.snapshot()) >= 2 * len(expected), DEADLINE, "the replay"
+            )
+            assert receiver.ids() == expected
+            wait_until(
+                lambda: _status(client, limited)["retard_evenements"] == 0,
+                DEADLINE,
+                "the replay's end",
+            )
+
         status = _status(client, down)
         assert status["echecs"] == 2 * dead
         assert status["rebuts_premiers"][0]["tentatives"] == 2
         assert status["derniere_erreur"].startswith("ConnectError")
+        assert _status(client, limited)["rebuts"] == 0
+
+        cli_webhooks.cmd_test(settings, argparse.Namespace(abonnement=limited))
+        [test] = [r for r in receiver.snapshot() if r.body["type"] == "webhook.test"]
+        assert test.body["data"] == {"abonnement_id": limited}
+        with pytest.raises(SystemExit):  # nobody answers at the other one
+            cli_webhooks.cmd_test(settings, argparse.Namespace(abonnement=down))
+        assert receiver.refused_signatures == 0
 
         ended = client.delete(f"/admin/abonnements/{down}", params={"motif": "Partenaire parti"})
         assert ended.status_code == 200, ended.text
