@@ -100,7 +100,6 @@ class Stopped(Exception):
 @dataclass
 class Tally:
     delivered: int = 0
-    failures: int = 0
     last_error: str | None = None
     dead: list[DeadLetter] = field(default_factory=list)
 
@@ -188,7 +187,6 @@ class Deliverer:
                         position,
                         last,
                         tally.delivered,
-                        0,
                         tally.last_error,
                         tally.dead,
                     )
@@ -267,7 +265,6 @@ class Deliverer:
                 error = f"HTTP {response.status_code}"
             except httpx.HTTPError as e:
                 error = f"{type(e).__name__}: {e}"
-            tally.failures += 1
             tally.last_error = error
             await asyncio.to_thread(self.state.note_failure, subscription.abonnement_id, error)
             log.warning(

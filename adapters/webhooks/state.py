@@ -95,22 +95,21 @@ class DeliveryState:
         read_from: int,
         to: int,
         delivered: int,
-        failures: int,
         last_error: str | None,
         dead: list[DeadLetter] | None = None,
     ) -> bool:
-        """Move the cursor from `read_from` to `to` with the batch's counts and dead letters,
-        in one transaction; False (nothing written) when the cursor moved meanwhile."""
+        """Move the cursor from `read_from` to `to` with the batch's deliveries and dead
+        letters, in one transaction; False (nothing written) when the cursor moved meanwhile
+        (failed tries are counted as they happen, `note_failure`)."""
         with self.db.transaction() as tx:
             moved = tx.execute(
                 "UPDATE webhook_curseur SET position = %s, livrees = livrees + %s, "
-                "echecs = echecs + %s, derniere_erreur = COALESCE(%s, derniere_erreur), "
+                "derniere_erreur = COALESCE(%s, derniere_erreur), "
                 "derniere_livraison = CASE WHEN %s > 0 THEN %s ELSE derniere_livraison END "
                 "WHERE abonnement_id = %s AND position = %s RETURNING position",
                 (
                     to,
                     delivered,
-                    failures,
                     None if last_error is None else last_error[:ERROR_MAX],
                     delivered,
                     _now(),
