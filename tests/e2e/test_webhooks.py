@@ -2,12 +2,14 @@
 per id with valid signatures and each case's events in order, through a spell of 500s and a
 SIGKILL of the real `parcours webhooks deliver`; a subscription limited to a structure gets the
 events of that structure's cases only, while another one, whose endpoint is down, ends in dead
-letters without holding it back; the admin API refuses a bad subscription and writes nothing."""
+letters, and a third waits on an endpoint that never answers, neither holding it back; the
+admin API refuses a bad subscription and writes nothing."""
 
 import argparse
 import asyncio
 import os
 import signal
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -169,6 +171,15 @@ def test_every_event_once_per_id_through_500s_and_a_sigkill(
         assert final["livrees"] >= len(expected)
 
 
+@contextmanager
+def silent() -> Iterator[str]:
+    """An endpoint that takes connections and never answers (a partner stuck)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/stuck"
+
+
 def _reached(history: list[Recorded], structure: str) -> list[Recorded]:
     """The oracle: a case's events while `structure` accompanies it (before or after each)."""
     kept = []
@@ -183,7 +194,9 @@ def _reached(history: list[Recorded], structure: str) -> list[Recorded]:
 KINDS = ["OrientationDecidee", "ReorientationDecidee", "RdvPlanifie", "IssueRdvEnregistree"]
 
 
-def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Settings) -> None:
+def test_structure_limit_and_endpoints_dead_or_stuck_that_hold_no_one_back(
+    settings: Settings,
+) -> None:
     cases = _written(settings, people=80)
     counts = Counter(
         s for h in cases for s in {s for r in h for s in fold_history(h).accompagnants}
@@ -196,7 +209,18 @@ def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Se
     assert 0 < len(expected_records) < len(every_record)
 
     secret = new_secret()
-    with receiving(secret) as receiver, TestClient(create_app(settings), headers=ADMIN) as client:
+    with (
+        receiving(secret) as receiver,
+        silent() as hanging_url,
+        TestClient(create_app(settings), headers=ADMIN) as client,
+    ):
+        hanging = _subscribe(
+            client,
+            url=hanging_url,
+            types=sorted(TYPES_DIFFUSABLES),
+            toutes_structures=True,
+            position_depart=0,
+        )["abonnement"]["abonnement_id"]
         limited = _subscribe(
             client,
             url=receiver.url,
@@ -215,7 +239,7 @@ def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Se
         expected = {webhook_id(limited, r) for r in expected_records}
         dead = sum(1 for r in every_record if type(r.event).__name__ == "OrientationDecidee")
 
-        policy = Policy(attempts=2, backoff=0.01, backoff_max=0.02, poll=0.1, batch=200)
+        policy = Policy(attempts=2, backoff=0.01, backoff_max=0.02, poll=0.1, batch=200, timeout=3)
         with delivering(settings, policy):
             wait_until(lambda: receiver.ids() >= expected, DEADLINE, "the structure's events")
             wait_until(
@@ -237,6 +261,11 @@ def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Se
                 DEADLINE,
                 "the replay's end",
             )
+            wait_until(lambda: _status(client, hanging)["echecs"] > 0, DEADLINE, "a timeout")
+            stuck = _status(client, hanging)  # still on its first batch: held back alone
+            assert stuck["position"] == 0
+            assert stuck["livrees"] == 0
+            assert "Timeout" in stuck["derniere_erreur"]
 
         status = _status(client, down)
         assert status["echecs"] == 2 * dead
@@ -255,7 +284,7 @@ def test_structure_limit_and_a_dead_endpoint_that_holds_no_one_back(settings: Se
         assert ended.status_code == 200, ended.text
         assert ended.json()["supprime_par"] == "admin-1"
         listed = client.get("/admin/abonnements").json()
-        assert [a["abonnement_id"] for a in listed["items"]] == [limited, down]
+        assert [a["abonnement_id"] for a in listed["items"]] == [hanging, limited, down]
 
 
 @pytest.mark.parametrize(
