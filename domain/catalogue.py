@@ -7,6 +7,7 @@ The catalogue is read from the union: an event type is declared once, in its uni
 
 from typing import get_args
 
+from domain.abonnements import AbonnementCree, AbonnementSupprime
 from domain.agents import DroitAccorde, DroitRetire
 from domain.cohorts import CohorteEnregistree
 from domain.events import Evenement, Fait
@@ -22,6 +23,8 @@ Enregistrable = (
     | EtatEmis
     | DroitAccorde
     | DroitRetire
+    | AbonnementCree
+    | AbonnementSupprime
 )
 """Every event the log may hold; add another aggregate's event type here."""
 

@@ -23,6 +23,7 @@ from api.http import (
     flux,
     statistics,
     structures,
+    subscriptions,
     worklists,
 )
 from api.http.deps import ReadModel, authenticate, undeclared
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     finance.router,
     structures.router,
     agents.router,
+    subscriptions.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 

@@ -1,0 +1,107 @@
+"""`parcours webhooks`: run the deliverer of partners' subscriptions, list them with where
+their deliveries stand, replay from a log position, send a test message."""
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import structlog
+
+from adapters.eventlog.store import Parcours
+from adapters.settings import Settings
+from adapters.webhooks.deliverer import Deliverer, Policy, send_test
+from api.cli.types import Subcommands
+from api.services import subscriptions as service
+from domain.errors import DomainError
+
+log = structlog.get_logger("cli")
+
+
+def cmd_deliver(settings: Settings, args: argparse.Namespace) -> None:
+    """Deliver until SIGTERM or SIGINT (the batch under way is sent again at the next start)."""
+    app = Parcours(settings)
+    deliverer = Deliverer(app, Policy.from_env())
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("webhooks.deliverer_started", store=settings.store)
+        await deliverer.run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        app.close()
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    try:
+        for a in service.register(app).all():
+            etat = service.status(app, a.abonnement_id)
+            structures = "toutes" if a.structures is None else " ".join(a.structures)
+            print(
+                f"{a.abonnement_id} {'actif' if a.actif else 'supprimé'} {a.url} "
+                f"[{' '.join(a.types)}] structures: {structures}; position {etat.position}, "
+                f"retard {etat.retard_evenements} ({etat.retard_secondes:.0f} s), "
+                f"livrées {etat.livrees}, échecs {etat.echecs}, rebuts {etat.rebuts}"
+            )
+    finally:
+        app.close()
+
+
+def _ids(app: Parcours, args: argparse.Namespace) -> list[str]:
+    if args.abonnement:
+        return [args.abonnement]
+    return [a.abonnement_id for a in service.register(app).actifs()]
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    try:
+        for i in _ids(app, args):
+            service.replay(app, i, args.from_position)
+            print(f"{i}: renvoi de tout ce qui suit la position {args.from_position}")
+    except DomainError as e:
+        sys.exit(f"{e.field}: {e.detail}")
+    finally:
+        app.close()
+
+
+def cmd_test(settings: Settings, args: argparse.Namespace) -> None:
+    app = Parcours(settings)
+    try:
+        failed = False
+        for i in _ids(app, args):
+            msg_id, answer = send_test(app, service.find(app, i))
+            print(f"{i}: {msg_id} → {answer}")
+            failed = failed or not answer.startswith("HTTP 2")
+    except DomainError as e:
+        sys.exit(f"{e.field}: {e.detail}")
+    finally:
+        app.close()
+    if failed:
+        sys.exit(1)
+
+
+def register(sub: Subcommands) -> None:
+    group = sub.add_parser("webhooks", help="abonnements des partenaires: livrer, lister, rejouer")
+    cmds = group.add_subparsers(dest="webhooks_command", required=True)
+
+    p = cmds.add_parser("deliver", help="livrer les événements aux abonnés (processus à part)")
+    p.set_defaults(func=cmd_deliver)
+
+    p = cmds.add_parser("list", help="les abonnements et où en sont leurs livraisons")
+    p.set_defaults(func=cmd_list)
+
+    p = cmds.add_parser("replay", help="renvoyer tout ce qui suit une position du journal")
+    p.add_argument("--from", dest="from_position", type=int, required=True, help="position")
+    p.add_argument("--abonnement", help="un abonnement (défaut: tous les actifs)")
+    p.set_defaults(func=cmd_replay)
+
+    p = cmds.add_parser("test", help="envoyer un message de test signé")
+    p.add_argument("--abonnement", help="un abonnement (défaut: tous les actifs)")
+    p.set_defaults(func=cmd_test)
