@@ -75,8 +75,8 @@ def normalise_nir(nir: str | None) -> str:
 class IdentityStore:
     """The two tables `identite` and `identite_cle`, on the configured store."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.db = Db(settings)
+    def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
+        self.db = Db(settings, pooled=pooled)
         self._index_key = legacy_key(settings.identity_index_secret, b"index:")
         self._master = AESGCM(derive(settings.identity_master_key, MASTER_INFO))
         self._legacy_master = AESGCM(legacy_key(settings.identity_master_key, b"master:"))
@@ -93,6 +93,10 @@ class IdentityStore:
                 "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
                 f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
             )
+
+    def close(self) -> None:
+        """Close the pooled connections, if any (`Db.close`)."""
+        self.db.close()
 
     def _unwrap(self, key_nonce: bytes, wrapped: bytes, case_id: UUID) -> AESGCM:
         """The person's key, whichever derivation of the master key wrapped it."""
