@@ -295,6 +295,21 @@ def main() -> None:
         write_section(BEGIN, END, lines)
 
 
+EXPLAINED = [
+    "What the figures say: the worklist and the statistics read the follow-up model, and their",
+    'results are kept per position of that model (docs/indicators.md, "Kept per position"). The',
+    "projector does not run during the measures (the RDV posted are recorded, not projected), so",
+    "the percentiles are those of requests between two events, as on a live server between two",
+    "projections; the first request of each line is what a screen costs after a new event is",
+    "projected: the structure's lines computed from every open case of it, or every episode of",
+    "the département read for a table. The worklist first filters, counts and sorts the kept",
+    "lines, then reads the names of the page's people only, in one transaction on a pooled",
+    "connection (before: a new connection per line of the page). Profiled with cProfile: before",
+    "these changes the worklist of a structure of 304 open cases took about 700 ms at 50,000",
+    "events, 90 % of it opening 50 connections to the identity vault.",
+]
+
+
 def _ms(p: tuple[float, ...]) -> str:
     first = f" | {p[3]:.0f}" if len(p) > 3 else " | —"
     return f"{p[0]:.1f} | {p[1]:.1f} | {p[2]:.1f}{first}"
@@ -332,6 +347,8 @@ def report(f: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "",
         f"Target: every screen under {TARGET_MS:.0f} ms at p95: "
         + ("met." if not missed else "missed by " + ", ".join(missed) + "."),
+        "",
+        *EXPLAINED,
         "",
         "Re-run with:",
         "",

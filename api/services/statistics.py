@@ -338,9 +338,18 @@ class Statistiques:
         premier: str | None = None,
     ) -> Selection:
         """A worklist as asked (JSON route and screen): filtered, counted per motive, sorted,
-        `premier`'s lines (the caller as référent) first when given."""
+        `premier`'s lines (the caller as référent) first when given. Kept per position of
+        the model as the lines are: sorting a large structure's lines is most of the cost of
+        a page, and the same list is paged through again and again."""
+        key = ("selection", today, structure_id, regles, filtre, tri, premier)
+        position = self.store.position(self.tracking)
+        found: Selection | None = self.cache.get(position, key)
+        if found is not None:
+            return found
         lines = self.worklist(today, structure_id, filtre.referent_id, regles)
-        return selectionner(lines, filtre, tri, premier)
+        chosen = selectionner(lines, filtre, tri, premier)
+        self.cache.put(position, key, chosen)  # refused if the lines came from a newer position
+        return chosen
 
 
 def _alertes(cases: Iterable[list[Suivi]], today: date, choix: Choix) -> list[Alerte]:

@@ -16,6 +16,7 @@ from api.http.app import create_app
 from api.http.auth import Role
 from api.services.statistics import Statistiques
 from projections.indicateurs import annee
+from projections.worklists import Filtre, Motif, selectionner
 from tests.auth import bearer
 from tests.delais_history import all_events, departement
 from tests.e2e.helpers import cli_env, wait_projected
@@ -187,6 +188,15 @@ def test_the_worklist_and_tables_kept_per_position_equal_the_ones_computed_afres
             kept = stats.worklist(today, structure)
             assert stats.worklist(today, structure) is kept  # the second read is the kept one
             assert kept == stats.worklist_lines(today, structure)
+            for filtre, tri, premier in (
+                (Filtre(), "-jours", None),
+                (Filtre(motifs=frozenset({Motif.SANS_RDV}), jours_min=30), "echeance", None),
+                (Filtre(), "depuis", "ref-aave"),
+            ):
+                chosen = stats.selection(today, structure, filtre, tri, None, premier)
+                assert stats.selection(today, structure, filtre, tri, None, premier) is chosen
+                fresh = selectionner(stats.worklist_lines(today, structure), filtre, tri, premier)
+                assert chosen == fresh
         for famille in ("table-3-1", "taux", "complementaires", "drees"):
             fresh = stats.calculer(famille, year, "structure", episodes=stats.episodes())
             assert stats.calculer(famille, year, "structure") == fresh
