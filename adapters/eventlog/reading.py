@@ -9,8 +9,9 @@ and one way to decode what they return.
 - a share of the log and some cases' histories on a worker's own connection (`share_rows`,
   `legible_histories`): the parallel rebuild of the follow-up on PostgreSQL;
 - the position of one event (`position_of`): the answer to a replayed request;
-- every event of one type in log order (`events_of`, through the library's own query):
-  structure declarations, saved cohort definitions.
+- every event of one type in log order (`events_of`): structure declarations, saved cohort
+  definitions, through a partial index of their rows on PostgreSQL (`recorders.SPARSE_TOPICS`),
+  else the library's own query.
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
