@@ -75,8 +75,8 @@ def normalise_nir(nir: str | None) -> str:
 class IdentityStore:
     """The two tables `identite` and `identite_cle`, on the configured store."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.db = Db(settings)
+    def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
+        self.db = Db(settings, pooled=pooled)
         self._index_key = legacy_key(settings.identity_index_secret, b"index:")
         self._master = AESGCM(derive(settings.identity_master_key, MASTER_INFO))
         self._legacy_master = AESGCM(legacy_key(settings.identity_master_key, b"master:"))
@@ -93,6 +93,10 @@ class IdentityStore:
                 "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
                 f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
             )
+
+    def close(self) -> None:
+        """Close the pooled connections, if any (`Db.close`)."""
+        self.db.close()
 
     def _unwrap(self, key_nonce: bytes, wrapped: bytes, case_id: UUID) -> AESGCM:
         """The person's key, whichever derivation of the master key wrapped it."""
@@ -202,17 +206,33 @@ class IdentityStore:
         return len(changed)
 
     def read(self, case_id: UUID) -> Identite | None:
+        return self.read_many([case_id]).get(case_id)
+
+    def read_many(self, case_ids: Sequence[UUID]) -> dict[UUID, Identite]:
+        """The people the vault keeps among `case_ids`, opened in one transaction (a page of
+        a list: one connection, not one per line); only these are decrypted."""
+        ids = list(dict.fromkeys(c.hex for c in case_ids))
+        if not ids:
+            return {}
+        query = (
+            "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
+            "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id "
+        )
+        rows: list[tuple[object, ...]] = []
         with self.db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
-                "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id = %s",
-                (case_id.hex,),
-            )
-        if not rows:
-            return None
-        nonce, sealed, key_nonce, wrapped = (bytes(v) for v in rows[0])
-        person_key = self._unwrap(key_nonce, wrapped, case_id)
-        return self._decode(person_key.decrypt(nonce, sealed, case_id.bytes))
+            if tx.postgres:
+                rows = tx.execute(query + "= ANY(%s)", (ids,))
+            else:
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
+        out: dict[UUID, Identite] = {}
+        for raw_id, *sealed in rows:
+            case_id = UUID(str(raw_id))
+            nonce, data, key_nonce, wrapped = (bytes(v) for v in sealed)  # type: ignore[call-overload]
+            person_key = self._unwrap(key_nonce, wrapped, case_id)
+            out[case_id] = self._decode(person_key.decrypt(nonce, data, case_id.bytes))
+        return out
 
     def erase(self, case_id: UUID) -> bool:
         """Destroy the person's key and record; True when there was something to erase."""

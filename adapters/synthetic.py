@@ -90,8 +90,18 @@ def _pick(rng: random.Random, weighted: list[tuple[T, float]]) -> T:
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
 
-def _orientation_drawn(rng: random.Random) -> tuple[TypeOrientation, TypeOrganisme, str]:
-    """A kind, its organism and a structure, in the published shares."""
+BIG_STRUCTURE = "mds-1"
+"""The département service that `generate(big_share=…)` gives a large caseload."""
+
+
+def _orientation_drawn(
+    rng: random.Random, big_share: float = 0.0
+) -> tuple[TypeOrientation, TypeOrganisme, str]:
+    """A kind, its organism and a structure, in the published shares; with `big_share`, that
+    share of the orientations first goes to `BIG_STRUCTURE` (no extra draw without it, so a
+    seed gives the same département as before)."""
+    if big_share and rng.random() < big_share:
+        return TypeOrientation.SOCIALE, TypeOrganisme.DEPARTEMENT, BIG_STRUCTURE
     _, kind, organisme, prefix, count = rng.choices(ORIENTATIONS, [o[0] for o in ORIENTATIONS])[0]
     return kind, organisme, f"{prefix}-{rng.randrange(1, count + 1)}"
 
@@ -99,8 +109,11 @@ def _orientation_drawn(rng: random.Random) -> tuple[TypeOrientation, TypeOrganis
 class _Person:
     """Draws one person's path and runs it through the domain."""
 
-    def __init__(self, rng: random.Random, seed: int, index: int, today: date) -> None:
+    def __init__(
+        self, rng: random.Random, seed: int, index: int, today: date, big_share: float = 0.0
+    ) -> None:
         self.rng = rng
+        self.big_share = big_share
         self.today = today
         self.case_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         self.state = Dossier()
@@ -185,7 +198,7 @@ class _Person:
 
     def _orientation(self, day: date) -> date:
         rng = self.rng
-        kind, organisme, structure = _orientation_drawn(rng)
+        kind, organisme, structure = _orientation_drawn(rng, self.big_share)
         if not self.step(
             DeciderOrientation(
                 effective_on=day,
@@ -287,7 +300,7 @@ class _Person:
 
     def _reorientation(self, day: date) -> None:
         rng = self.rng
-        kind, organisme, structure = _orientation_drawn(rng)
+        kind, organisme, structure = _orientation_drawn(rng, self.big_share)
         if self.step(
             DeciderReorientation(
                 effective_on=day,
@@ -302,14 +315,21 @@ class _Person:
 
 
 def generate(
-    people: int, years: int, seed: int, start: date, today: date | None = None
+    people: int,
+    years: int,
+    seed: int,
+    start: date,
+    today: date | None = None,
+    big_share: float = 0.0,
 ) -> Iterator[list[Recorded]]:
-    """Each person's recorded events, in order; the same seed gives the same département."""
+    """Each person's recorded events, in order; the same seed gives the same département.
+    `big_share`: the share of orientations to `BIG_STRUCTURE` on top of its usual draw (one
+    structure with a large caseload, as a screen's worst case)."""
     rng = random.Random(seed)
     last = min(start + timedelta(days=365 * years), today or date.today())
     span = max((last - start).days - 30, 1)
     for index in range(people):
-        person = _Person(rng, seed, index, last)
+        person = _Person(rng, seed, index, last, big_share)
         entered = start + timedelta(days=rng.randrange(span))
         closed = person.episode(entered, first=True)
         if closed is not None and rng.random() < 0.2:

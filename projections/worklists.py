@@ -145,8 +145,56 @@ def _sans_issue(s: Suivi, today: date) -> list[Alerte]:
     ]
 
 
-def trier(lines: Iterable[Alerte], tri: str) -> list[Alerte]:
-    """Sort by a field, `-` for descending; ties by case id, for stable pages."""
+TRIS = ("depuis", "-depuis", "jours", "-jours", "motif", "echeance", "-echeance")
+"""The sort keys a worklist takes (`-` for descending)."""
+
+
+class Filtre(msgspec.Struct, frozen=True, kw_only=True):
+    """Which lines of a worklist to keep: some motives, one référent, overdue at least N days.
+    The référent is the case's current one, chosen where the cases are read (the follow-up
+    model's `referent_id` column), not here."""
+
+    motifs: frozenset[Motif] = frozenset()
+    referent_id: str | None = None
+    jours_min: int | None = None
+
+    def garde(self, a: Alerte, motif: bool = True) -> bool:
+        return (not motif or not self.motifs or a.motif in self.motifs) and (
+            self.jours_min is None or a.jours >= self.jours_min
+        )
+
+
+class Selection(msgspec.Struct, frozen=True, kw_only=True):
+    """The lines kept, sorted, and how many lines each motive counts under the other filters
+    (the motives a screen offers to filter by, with their counts)."""
+
+    lignes: list[Alerte]
+    par_motif: dict[Motif, int]
+
+
+def selectionner(
+    lines: Iterable[Alerte], filtre: Filtre, tri: str, premier: str | None = None
+) -> Selection:
+    """Filter, count per motive and sort (`trier`) the lines of a worklist."""
+    kept: list[Alerte] = []
+    counts: dict[Motif, int] = {}
+    for a in lines:
+        if not filtre.garde(a, motif=False):
+            continue
+        counts[a.motif] = counts.get(a.motif, 0) + 1
+        if not filtre.motifs or a.motif in filtre.motifs:
+            kept.append(a)
+    ordered = {m: counts[m] for m in Motif if m in counts}
+    return Selection(lignes=trier(kept, tri, premier), par_motif=ordered)
+
+
+def trier(lines: Iterable[Alerte], tri: str, premier: str | None = None) -> list[Alerte]:
+    """Sort by a field, `-` for descending; ties by case id, for stable pages. With `premier`
+    (a référent), that référent's lines come first, each part in that order."""
     field = tri.removeprefix("-")
     ordered = sorted(lines, key=lambda a: (getattr(a, field), str(a.case_id)))
-    return ordered[::-1] if tri.startswith("-") else ordered
+    if tri.startswith("-"):
+        ordered.reverse()
+    if premier is not None:
+        ordered.sort(key=lambda a: a.referent_id != premier)  # stable: each part keeps its order
+    return ordered

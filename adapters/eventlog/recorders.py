@@ -8,6 +8,7 @@ overridden, why, and what to check when upgrading the library is in docs/eventlo
 tests/unit/test_library_hooks.py fails when those methods change.
 """
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,15 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
+
+SPARSE_TOPICS = ("StructureDeclaree", "CohorteEnregistree")
+"""Event types a few of which lie across the whole log, read by type (`reading.events_of`)."""
+
+
+def sparse_key() -> str:
+    """Names the partial index after its topics: a new list makes a new index."""
+    return hashlib.sha256(",".join(SPARSE_TOPICS).encode()).hexdigest()[:8]
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +94,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "key text PRIMARY KEY, fingerprint text NOT NULL, case_id uuid NOT NULL, "
                 "version bigint NOT NULL, status int NOT NULL)"
             ).format(schema=schema, table=self.idempotency_table)
+        )
+        # The few events of a type read across the whole log (structure declarations, saved
+        # cohorts: `reading.events_of`) found without walking the log: a partial index of
+        # their rows only, which the cases' appends do not touch.
+        sparse = SQL(", ").join(Literal(t) for t in SPARSE_TOPICS)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (topic, notification_id) "
+                "WHERE topic IN ({sparse})"
+            ).format(
+                index=Identifier(f"{self.events_table_name}_sparse_{sparse_key()}"),
+                schema=schema,
+                table=Identifier(self.events_table_name),
+                sparse=sparse,
+            )
         )
         insert_key = SQL("INSERT INTO {schema}.{table} VALUES (%s,%s,%s,%s,%s)").format(
             schema=schema, table=self.idempotency_table

@@ -75,15 +75,41 @@ class SuiviStore(Store[dict[UUID, list[Suivi]]]):
         referent_id: str | None = None,
         open_only: bool = False,
     ) -> Iterator[list[Suivi]]:
-        clauses: list[str] = []
-        values: list[Any] = []
-        if structure_id is not None:
-            clauses.append("structure_id = %s")
-            values.append(structure_id)
-        if referent_id is not None:
-            clauses.append("referent_id = %s")
-            values.append(referent_id)
-        if open_only:
-            clauses.append("ouvert")
-        for (data,) in self.table.scan(("data",), " AND ".join(clauses), values):
+        where, values = _where(structure_id, referent_id, open_only)
+        for (data,) in self.table.scan(("data",), where, values):
             yield _decode(data)
+
+    def position(self, tracking_name: str) -> int:
+        """The position of the log the model has applied (0 before any)."""
+        return self.max_tracking_id(tracking_name) or 0
+
+    def snapshot(
+        self,
+        tracking_name: str,
+        structure_id: str | None = None,
+        referent_id: str | None = None,
+        open_only: bool = False,
+    ) -> tuple[int, list[list[Suivi]]]:
+        """The cases selected as `scan` does, and the position they stand at, read in one
+        snapshot: what a cache keyed by position may keep."""
+        where, values = _where(structure_id, referent_id, open_only)
+        with self.table.reading(snapshot=True) as tx:
+            position = tx.position(tracking_name)
+            rows = tx.select(("data",), where, values)
+        return position, [_decode(data) for (data,) in rows]
+
+
+def _where(
+    structure_id: str | None, referent_id: str | None, open_only: bool
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    values: list[Any] = []
+    if structure_id is not None:
+        clauses.append("structure_id = %s")
+        values.append(structure_id)
+    if referent_id is not None:
+        clauses.append("referent_id = %s")
+        values.append(referent_id)
+    if open_only:
+        clauses.append("ouvert")
+    return " AND ".join(clauses), values

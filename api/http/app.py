@@ -85,6 +85,9 @@ def create_app(
             stop.set()
             if worker is not None:
                 worker.join(timeout=5)
+            vault = getattr(app.state, "identities", None)
+            if vault is not None:
+                vault.close()  # its pooled connections (`api.http.deps.identities`)
             if parcours is None:
                 store.close()
 

@@ -88,7 +88,7 @@ def _once(request: Request, name: str, make: Callable[[Parcours], T]) -> T:
 
 
 def identities(request: Request) -> IdentityStore:
-    return _once(request, "identities", lambda app: IdentityStore(app.settings))
+    return _once(request, "identities", lambda app: IdentityStore(app.settings, pooled=True))
 
 
 Identities = Annotated[IdentityStore, Depends(identities)]

@@ -14,7 +14,7 @@ from api.http.deps import Caller, Statistics, Store, require, under_rules
 from api.http.params import Page, Paged, Regles
 from api.http.responses import MsgspecJSONResponse, csv_response, wants_csv
 from api.http.schemas import error_responses, json_response
-from projections.worklists import Alerte, Motif, trier
+from projections.worklists import Alerte, Filtre, Motif
 
 router = APIRouter(
     prefix="/a-traiter",
@@ -51,18 +51,18 @@ async def get_worklist(
     structure_id: Annotated[str | None, Query(description="Structure")] = None,
     referent_id: Annotated[str | None, Query(description="Référent")] = None,
     motif: Annotated[list[Motif] | None, Query(description="Ne garder que ces motifs")] = None,
+    jours_min: Annotated[
+        int | None, Query(ge=0, le=36500, description="En retard depuis au moins N jours")
+    ] = None,
     tri: Annotated[Tri, Query(description="Champ de tri, `-` pour décroissant")] = "-jours",
     regles: Regles = None,
 ) -> Response:
     structure = listing_structure(caller, structure_id)
     under_rules(stats, regles)
-    lines = await run_in_threadpool(stats.worklist, app.today(), structure, referent_id, regles)
-    if motif:
-        lines = [a for a in lines if a.motif in motif]
-    counts: dict[str, int] = {}
-    for a in lines:
-        counts[a.motif.value] = counts.get(a.motif.value, 0) + 1
-    ordered = trier(lines, tri)
+    filtre = Filtre(motifs=frozenset(motif or ()), referent_id=referent_id, jours_min=jours_min)
+    chosen = await run_in_threadpool(stats.selection, app.today(), structure, filtre, tri, regles)
+    ordered = chosen.lignes
+    counts = {m.value: n for m, n in chosen.par_motif.items() if not motif or m in filtre.motifs}
     if wants_csv(request):
         return csv_response(worklist_csv(ordered))
     return MsgspecJSONResponse(paging.cut(WorklistPage, ordered, par_motif=counts))

@@ -5,7 +5,8 @@ case for the statistics, one structure's or référent's open cases for a workli
 book (their CSV is adapters/render/csv.py).
 """
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,39 @@ from projections.indicateurs_aave import indicateurs_aave
 from projections.suivi import Suivi
 from projections.table31 import table31
 from projections.taux import taux_et_delais
-from projections.worklists import Alerte, alertes
+from projections.worklists import Alerte, Filtre, Selection, alertes, selectionner
 
 FAMILLES = ("table-3-1", "drees", "taux", "aave", "complementaires")
+CACHED = 64
+"""Results kept per position of the follow-up model (worklists and tables asked again)."""
+
+
+class PositionCache:
+    """Results computed from the follow-up model, kept while the model stays at the position
+    they were read at. Every write of the model moves its tracking position in the same
+    transaction, and the model is a function of the log up to that position, so a position
+    names one content: a result is exact until the projector applies a new event, after which
+    the next request computes it afresh. A new position empties the cache."""
+
+    def __init__(self, size: int = CACHED) -> None:
+        self.size = size
+        self.position = -1
+        self.entries: dict[Hashable, Any] = {}
+        self.lock = threading.Lock()
+
+    def get(self, position: int, key: Hashable) -> Any | None:
+        with self.lock:
+            return self.entries.get(key) if position == self.position else None
+
+    def put(self, position: int, key: Hashable, value: Any) -> None:
+        with self.lock:
+            if position < self.position:
+                return  # read before a newer one was kept
+            if position > self.position:
+                self.position, self.entries = position, {}
+            if len(self.entries) >= self.size:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = value
 
 
 class Ecart(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +141,9 @@ class Statistiques:
         self.app = app
         self.store = store or open_suivi_store(app)
         self.reglement = reglement or load_reglement()
+        self.tracking = f"{app.name}.suivi"
+        """The follow-up model's tracking name (`Projector.tracking_name`)."""
+        self.cache = PositionCache()
 
     def episodes(self, known_at: datetime | None = None, as_of: date | None = None) -> list[Suivi]:
         """Every episode from the read model, or, for a past moment or day, folded from the
@@ -151,11 +185,49 @@ class Statistiques:
         `known_at` and stood on `as_of` when either is given."""
         if known_at is not None:
             known_at = aware(self.app, known_at)
+        if episodes is None and known_at is None and as_of is None and etp is None:
+            return self._today(famille, periode, par, regles, structures, communes)
         data = self.episodes(known_at, as_of) if episodes is None else episodes
         tableau = self._famille(
             famille, periode, par, regles, data, etp, structures, communes, known_at
         )
         tableau.known_at, tableau.as_of = known_at, as_of
+        return tableau
+
+    def _today(
+        self,
+        famille: str,
+        periode: Periode,
+        par: str | None,
+        regles: str | None,
+        structures: Sequence[str] | None,
+        communes: Sequence[str] | None,
+    ) -> Tableau:
+        """A table from today's model, kept per position of the model (`PositionCache`); the
+        AAVE family also reads the structures' declared ETP, which the position does not
+        follow: computed on each call."""
+        key = (
+            "table",
+            famille,
+            periode,
+            par,
+            regles,
+            tuple(structures or ()),
+            tuple(communes or ()),
+            self.app.today(),
+        )
+        position = self.store.position(self.tracking)
+        found: Tableau | None = None if famille == "aave" else self.cache.get(position, key)
+        if found is not None:
+            return found
+        position, cases = self.store.snapshot(self.tracking)
+        data = [s for case in cases for s in case]
+        tableau = self._famille(
+            famille, periode, par, regles, data, None, structures, communes, None
+        )
+        tableau.known_at, tableau.as_of = None, None
+        if famille != "aave":
+            self.cache.put(position, key, tableau)
         return tableau
 
     def _famille(
@@ -232,10 +304,57 @@ class Statistiques:
         referent_id: str | None = None,
         regles: str | None = None,
     ) -> list[Alerte]:
-        """Every overdue line of the open cases of a structure, a référent, or everyone."""
+        """Every overdue line of the open cases of a structure, a référent, or everyone: kept
+        per position of the model (`PositionCache`), else computed as `worklist_lines`."""
+        key = ("worklist", today, structure_id, referent_id, regles)
+        position = self.store.position(self.tracking)
+        found: list[Alerte] | None = self.cache.get(position, key)
+        if found is not None:
+            return found
         choix = self.choix(regles)
-        out: list[Alerte] = []
-        for case in self.store.scan(structure_id, referent_id, open_only=True):
-            last = case[-1]
-            out.extend(alertes(last, today, choix.pour(last)))
-        return out
+        position, cases = self.store.snapshot(self.tracking, structure_id, referent_id, True)
+        lines = _alertes(cases, today, choix)
+        self.cache.put(position, key, lines)
+        return lines
+
+    def worklist_lines(
+        self,
+        today: date,
+        structure_id: str | None = None,
+        referent_id: str | None = None,
+        regles: str | None = None,
+    ) -> list[Alerte]:
+        """The same lines, computed from the model on each call (what the cache must equal)."""
+        cases = self.store.scan(structure_id, referent_id, open_only=True)
+        return _alertes(cases, today, self.choix(regles))
+
+    def selection(
+        self,
+        today: date,
+        structure_id: str | None,
+        filtre: Filtre,
+        tri: str,
+        regles: str | None = None,
+        premier: str | None = None,
+    ) -> Selection:
+        """A worklist as asked (JSON route and screen): filtered, counted per motive, sorted,
+        `premier`'s lines (the caller as référent) first when given. Kept per position of
+        the model as the lines are: sorting a large structure's lines is most of the cost of
+        a page, and the same list is paged through again and again."""
+        key = ("selection", today, structure_id, regles, filtre, tri, premier)
+        position = self.store.position(self.tracking)
+        found: Selection | None = self.cache.get(position, key)
+        if found is not None:
+            return found
+        lines = self.worklist(today, structure_id, filtre.referent_id, regles)
+        chosen = selectionner(lines, filtre, tri, premier)
+        self.cache.put(position, key, chosen)  # refused if the lines came from a newer position
+        return chosen
+
+
+def _alertes(cases: Iterable[list[Suivi]], today: date, choix: Choix) -> list[Alerte]:
+    out: list[Alerte] = []
+    for case in cases:
+        last = case[-1]
+        out.extend(alertes(last, today, choix.pour(last)))
+    return out

@@ -13,10 +13,11 @@ back with the form as typed and the message next to the field at fault."""
 import hmac
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
@@ -58,7 +59,7 @@ from domain.dossier import fold_history
 from domain.errors import DomainError
 from domain.events import Recorded
 from domain.vocabulary import ObjetAccompagnement
-from projections.worklists import trier
+from projections.worklists import LIBELLES, TRIS, Alerte, Filtre, Motif
 
 HERE = Path(__file__).parent
 PREFIX = SCREENS
@@ -374,6 +375,48 @@ def person_name(
     return " ".join([*identite.prenoms, identite.nom])
 
 
+WORKLIST_LABELS = {
+    "motif": "Motif",
+    "referent_id": "Référent",
+    "jours_min": "En retard depuis au moins (jours)",
+    "tri": "Trier par",
+}
+TRI_LABELS = {
+    "-jours": "Retard, le plus ancien d'abord",
+    "jours": "Retard, le plus récent d'abord",
+    "echeance": "Échéance, la plus ancienne d'abord",
+    "-echeance": "Échéance, la plus récente d'abord",
+    "motif": "Motif",
+}
+"""The sorts the screen offers: the JSON route's `tri` values (`projections.worklists.TRIS`)."""
+
+
+def worklist_filters(query: Mapping[str, str]) -> tuple[dict[str, str], Filtre, dict[str, str]]:
+    """The screen's filter form as typed, read as the JSON route's parameters (`motif`,
+    `referent_id`, `jours_min`, `tri`), and the message of each field at fault."""
+    form = {name: query.get(name, "").strip() for name in WORKLIST_LABELS}
+    form["tri"] = form["tri"] or "-jours"
+    errors: dict[str, str] = {}
+    motifs: frozenset[Motif] = frozenset()
+    if form["motif"]:
+        if form["motif"] in {m.value for m in Motif}:
+            motifs = frozenset({Motif(form["motif"])})
+        else:
+            errors["motif"] = "choisir un motif de la liste"
+    jours: int | None = None
+    if form["jours_min"]:
+        if form["jours_min"].isdigit() and int(form["jours_min"]) <= 36500:
+            jours = int(form["jours_min"])
+        else:
+            errors["jours_min"] = "un nombre entier de jours, de 0 à 36500"
+    if form["referent_id"] and len(form["referent_id"]) > 128:
+        errors["referent_id"] = "128 caractères au plus"
+    if form["tri"] not in TRIS:
+        errors["tri"] = "choisir un tri de la liste"
+    filtre = Filtre(motifs=motifs, referent_id=form["referent_id"] or None, jours_min=jours)
+    return form, filtre, errors
+
+
 @screens.get("/a-traiter")
 async def worklist(
     request: Request,
@@ -385,18 +428,33 @@ async def worklist(
     offset: Offset = 0,
     structure_id: Annotated[str | None, Query()] = None,
 ) -> Response:
+    """The overdue lines of the caller's structure (or the one asked, for a reader of every
+    structure): counts per motive, filters and sorts as the JSON route `GET /a-traiter`, through
+    the same use case. The caller's own lines (their `sub` as the case's référent: the registry
+    of rights does not link an agent to a référent id) come first."""
     if caller.roles.isdisjoint(READ_ROLES):
         return render(request, "accueil.html", {"title": "Accueil"})
     structure = listing_structure(caller, structure_id)
-    lines = trier(
-        await run_in_threadpool(stats.worklist, app.today(), structure, None, None), "-jours"
+    form, filtre, errors = worklist_filters(request.query_params)
+    if errors:
+        filtre, tri = Filtre(), "-jours"
+    else:
+        tri = form["tri"]
+    chosen = await run_in_threadpool(
+        stats.selection, app.today(), structure, filtre, tri, None, caller.sub
     )
+    lines = chosen.lignes
     paging = Paging(limit=limit, offset=offset)
     page = paging.window(lines)
-    names = {
-        a.case_id: await run_in_threadpool(person_name, vault, caller, a.case_id, a.structure_id)
-        for a in page
-    }
+    names = await run_in_threadpool(person_names, vault, caller, page)
+    kept = {k: v for k, v in form.items() if v and not (k == "tri" and v == "-jours")}
+    if structure_id:
+        kept["structure_id"] = structure_id
+
+    def link(**changes: str | int | None) -> str:
+        query = {**kept, "limit": str(limit), **{k: str(v) for k, v in changes.items()}}
+        return "?" + urlencode({k: v for k, v in query.items() if v not in ("", "None")})
+
     return render(
         request,
         "a_traiter.html",
@@ -408,8 +466,36 @@ async def worklist(
             "limit": limit,
             "offset": offset,
             "structure": structure,
+            "form": form,
+            "errors": errors,
+            "labels": WORKLIST_LABELS,
+            "motifs": {m.value: LIBELLES[m] for m in Motif},
+            "tris": TRI_LABELS,
+            "par_motif": [(m.value, LIBELLES[m], n) for m, n in chosen.par_motif.items()],
+            "tous": sum(chosen.par_motif.values()),
+            "link": link,
+            "me": caller.sub,
         },
+        422 if errors else 200,
     )
+
+
+def person_names(
+    vault: IdentityStore, caller: Principal, lines: Sequence[Alerte]
+) -> dict[UUID, str | None]:
+    """The names of the people of a page the caller may read (as `person_name`), read from the
+    vault in one transaction: only the page's are decrypted."""
+    if caller.roles.isdisjoint(READ_ROLES):
+        return {a.case_id: None for a in lines}
+    agent = only_as_agent(caller, READ_ROLES)
+    readable = [a.case_id for a in lines if not agent or a.structure_id in caller.structures]
+    found = vault.read_many(readable)
+    out: dict[UUID, str | None] = {}
+    for a in lines:
+        identite = found.get(a.case_id)
+        nom = identite.nom if identite else None
+        out[a.case_id] = " ".join([*identite.prenoms, nom]) if identite and nom else None
+    return out
 
 
 def _case_page(

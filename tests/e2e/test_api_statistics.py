@@ -14,6 +14,9 @@ from adapters.settings import Settings
 from api.cli.main import main
 from api.http.app import create_app
 from api.http.auth import Role
+from api.services.statistics import Statistiques
+from projections.indicateurs import annee
+from projections.worklists import Filtre, Motif, selectionner
 from tests.auth import bearer
 from tests.delais_history import all_events, departement
 from tests.e2e.helpers import cli_env, wait_projected
@@ -141,6 +144,78 @@ def test_worklist_paged_sorted_and_scoped(client: TestClient) -> None:
     text = csv.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Dossier;Motif;Libellé;Échéance;Depuis le;Jours")
     assert len(text.splitlines()) == 4
+
+
+def test_worklist_filters_by_motive_referent_and_days_overdue(client: TestClient) -> None:
+    everyone = client.get("/a-traiter").json()
+    lines = everyone["items"]
+    old = client.get("/a-traiter", params={"jours_min": 90}).json()
+    assert [line["jours"] for line in old["items"]] == [
+        j for j in (x["jours"] for x in lines) if j >= 90
+    ]
+    assert old["total"] == sum(old["par_motif"].values()) == 4
+    two = client.get("/a-traiter", params={"motif": ["sans_rdv", "cer_echu"], "jours_min": 72})
+    body = two.json()
+    assert {line["motif"] for line in body["items"]} <= {"sans_rdv", "cer_echu"}
+    assert all(line["jours"] >= 72 for line in body["items"])
+    assert set(body["par_motif"]) <= {"sans_rdv", "cer_echu"}
+    assert sum(body["par_motif"].values()) == body["total"] == len(body["items"])
+    referent = next(line["referent_id"] for line in lines if line["referent_id"])
+    theirs = client.get("/a-traiter", params={"referent_id": referent}).json()
+    assert theirs["total"] >= 1
+    assert {line["referent_id"] for line in theirs["items"]} == {referent}
+    by_deadline = client.get("/a-traiter", params={"tri": "-echeance"}).json()["items"]
+    assert [x["echeance"] for x in by_deadline] == sorted(
+        (x["echeance"] for x in lines), reverse=True
+    )
+    bad = client.get("/a-traiter", params={"jours_min": -1})
+    assert bad.status_code == 422
+    assert "jours_min" in bad.text
+
+
+def test_the_worklist_and_tables_kept_per_position_equal_the_ones_computed_afresh(
+    client: TestClient,
+) -> None:
+    """The fast path (kept while the follow-up model stays at a position) against the slow one
+    (computed from the model on each call), before and after a new event is projected."""
+    app = client.app.state.parcours  # type: ignore[attr-defined]
+    stats = Statistiques(app)
+    today = app.today()
+    year = annee(2024)
+
+    def same() -> None:
+        for structure in (None, "aave-1", "ccas-creteil"):
+            kept = stats.worklist(today, structure)
+            assert stats.worklist(today, structure) is kept  # the second read is the kept one
+            assert kept == stats.worklist_lines(today, structure)
+            for filtre, tri, premier in (
+                (Filtre(), "-jours", None),
+                (Filtre(motifs=frozenset({Motif.SANS_RDV}), jours_min=30), "echeance", None),
+                (Filtre(), "depuis", "ref-aave"),
+            ):
+                chosen = stats.selection(today, structure, filtre, tri, None, premier)
+                assert stats.selection(today, structure, filtre, tri, None, premier) is chosen
+                fresh = selectionner(stats.worklist_lines(today, structure), filtre, tri, premier)
+                assert chosen == fresh
+        for famille in ("table-3-1", "taux", "complementaires", "drees"):
+            fresh = stats.calculer(famille, year, "structure", episodes=stats.episodes())
+            assert stats.calculer(famille, year, "structure") == fresh
+
+    same()
+    before = stats.worklist(today, "aave-1")
+    planned = client.post(
+        "/dossiers/00000000-0000-0000-0000-000000000003/rdv",
+        json={
+            "effective_on": "2024-12-30",
+            "type_rdv": "suivi",
+            "mode": "convocation",
+            "date_rdv": "2024-12-31",
+        },
+    )
+    assert planned.status_code == 200, planned.text
+    wait_projected(client)
+    assert len(stats.worklist(today, "aave-1")) == len(before) - 1
+    same()
 
 
 def test_worklist_refreshes_as_events_arrive(client: TestClient) -> None:
