@@ -93,7 +93,8 @@ def query_terms(query: str) -> list[list[str]]:
     """What a query asks for, as alternatives each of whose terms a person must all have: a
     NIR (spaces allowed, control key optional; all digits, it may also be a file number), a
     file number with its organisme ("CAF 0123456"), or words of a name (each a whole token or
-    a prefix)."""
+    a prefix; words under `PREFIX_MIN` characters are left out, as no prefix that short is
+    indexed, unless all are: then the query run together, "le b" as "leb")."""
     text = query.strip()[:QUERY_MAX]
     whole = compact(text)
     if len(whole) < PREFIX_MIN:
@@ -103,4 +104,5 @@ def query_terms(query: str) -> list[list[str]]:
         return [nir, [whole]] if whole.isdigit() and whole != nir[0] else [nir]
     if found := _WITH_ORGANISME.fullmatch(fold(text).strip()):
         return [[f"{found.group(1)}:{found.group(2)}"]]
-    return [list(dict.fromkeys(tokens(text)))[:QUERY_TOKENS_MAX]]
+    words = [t for t in dict.fromkeys(tokens(text)) if len(t) >= PREFIX_MIN]
+    return [words[:QUERY_TOKENS_MAX] or [whole[:TOKEN_MAX]]]

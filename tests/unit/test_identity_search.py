@@ -50,6 +50,9 @@ def test_a_person_is_found_by_file_number_with_or_without_organisme_and_by_nir()
         ("208956400000000", [["2089564000000"], ["208956400000000"]]),
         ("282022A108030 45", [["282022a108030"]]),
         ("cafe", [["cafe"]]),
+        ("le gall a", [["gall"]]),
+        ("le b", [["leb"]]),
+        ("N'Diaye", [["diaye"]]),
     ],
 )
 def test_a_query_folds_as_the_index_does(query: str, terms: list[list[str]]) -> None:
