@@ -1,10 +1,14 @@
 """Finding a person imported by a flux: by name, prefix, file number and NIR, only within the
 caller's reach; after erasure, not at all, and no row of the search index left for the case."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from fastapi.testclient import TestClient
 
 from adapters.eventlog.store import Parcours
@@ -15,6 +19,7 @@ from adapters.sql import Db
 from api.http.app import create_app
 from api.http.auth import Role
 from tests.auth import bearer
+from tests.e2e.helpers import ROOT, cli_env
 from tests.flux.helpers import FIXTURES, NOW, clock, dump_tables, variant
 
 XML = {"Content-Type": "application/xml"}
@@ -72,7 +77,7 @@ def _import(client: TestClient, body: bytes) -> None:
 
 
 def test_search_finds_the_person_within_reach_and_nothing_after_erasure(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     parcours = Parcours(settings, clock=clock())
     with TestClient(create_app(settings, parcours)) as client:
@@ -137,6 +142,11 @@ def test_search_finds_the_person_within_reach_and_nothing_after_erasure(
 
     raw = dump_tables(Db(settings))
     assert [v for v in (b"BULLOCK", b"bullock", b"bul", b"2730799404078") if v in raw] == []
+    logged = capsys.readouterr().out.lower()
+    assert "search.done" in logged
+    assert [
+        q for q in ("bullock", "eloise", "dupre", "0123456", "2730799404078") if q in logged
+    ] == []
 
 
 def test_a_later_flux_renaming_the_person_replaces_the_terms(
@@ -174,5 +184,17 @@ def test_identities_stored_before_the_index_are_indexed_once(
         vault = IdentityStore(settings)
         assert vault.index_missing(batch=1) == 3
         assert vault.index_missing() == 0
+        with Db(settings).transaction() as tx:
+            tx.execute("DELETE FROM identite_recherche")
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli.main", "identites", "indexer"],
+            cwd=ROOT,
+            env={**os.environ, **cli_env(settings)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.strip().endswith("3 identités indexées"), done.stdout
         assert _terms(settings) == before
         assert [p["nom"] for p in _search(client, "bullock", ORIENTEUR)] == ["BULLOCK"]
