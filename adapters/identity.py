@@ -14,6 +14,12 @@ read and erased. The blind index keeps its first derivation, SHA-256(`index:` + 
 purpose: it is a lookup key, not a cipher key, and every indexed person and every household
 reference already in the log (`numero_dossier`) was computed with it; another derivation would
 make a later flux open new cases for known persons.
+
+The search index (`identite_recherche`) lets agents find a person by name, file number or NIR
+without any of these in clear: each row is a case id and a keyed hash (HMAC-SHA256 under a key
+of its own derived from the index secret, cut to 128 bits) of one term of `identity_search`.
+Its rows are written in the transaction that stores or re-seals the identity and deleted in the
+one that erases it.
 """
 
 import hashlib
@@ -21,6 +27,7 @@ import hmac
 import os
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -28,8 +35,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from adapters.identity_search import person_terms
 from adapters.settings import Settings
-from adapters.sql import Db, Tx
+from adapters.sql import SQLITE_CHUNK, Db, Tx
 
 
 class Identite(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -52,6 +60,9 @@ class Identite(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 MASTER_INFO = b"parcours/identite/cle-maitre/v2"
 WRAPPED_V2 = b"\x02"
 """First byte of a person key wrapped under the HKDF master key (legacy wraps have none)."""
+SEARCH_INFO = b"parcours/identite/recherche/v1"
+TERM_SIZE = 16
+"""Bytes of HMAC kept per search term: 128 bits, no collision among a département's terms."""
 LEGACY_WRAPPED_SIZE = 48
 """32-byte person key + 16-byte AES-GCM tag, as wrapped before the version byte existed."""
 
@@ -78,6 +89,7 @@ class IdentityStore:
     def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
         self.db = Db(settings, pooled=pooled)
         self._index_key = legacy_key(settings.identity_index_secret, b"index:")
+        self._search_key = derive(settings.identity_index_secret, SEARCH_INFO)
         self._master = AESGCM(derive(settings.identity_master_key, MASTER_INFO))
         self._legacy_master = AESGCM(legacy_key(settings.identity_master_key, b"master:"))
         self._encode = msgspec.json.Encoder().encode
@@ -92,6 +104,14 @@ class IdentityStore:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
                 f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
+            )
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS identite_recherche (terme "
+                f"{blob} NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (terme, case_id))"
+            )
+            tx.execute(
+                "CREATE INDEX IF NOT EXISTS identite_recherche_dossier "
+                "ON identite_recherche (case_id)"
             )
 
     def close(self) -> None:
@@ -110,6 +130,92 @@ class IdentityStore:
     def blind_index(self, organisme: str, matricule: str, nir: str | None) -> str:
         message = f"{organisme}|{matricule.strip()}|{normalise_nir(nir)}".encode()
         return hmac.digest(self._index_key, message, "sha256").hex()
+
+    def term(self, term: str) -> bytes:
+        """A search term as the index keeps it: keyed, so the table tells nothing by itself."""
+        return hmac.digest(self._search_key, term.encode(), "sha256")[:TERM_SIZE]
+
+    def search_rows(self, people: Iterable[tuple[UUID, Identite]]) -> list[tuple[bytes, str]]:
+        """The `identite_recherche` rows of these people: (hashed term, case id), in the
+        index's order (about a third quicker to insert into its B-tree than in random order)."""
+        term = self.term
+        return sorted(
+            (term(t), case_id.hex)
+            for case_id, i in people
+            for t in person_terms(
+                i.organisme, i.matricule, i.nir, [i.nom, i.nom_naissance, *i.prenoms]
+            )
+        )
+
+    def _index(self, tx: Tx, rows: Sequence[tuple[bytes, str]]) -> None:
+        if not rows:
+            return
+        if tx.postgres:
+            tx.execute(
+                "INSERT INTO identite_recherche SELECT * FROM unnest(%b::bytea[], %b::text[]) "
+                "ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        tx.executemany("INSERT INTO identite_recherche VALUES (%s,%s) ON CONFLICT DO NOTHING", rows)
+
+    def _unindex(self, tx: Tx, case_ids: Sequence[str]) -> None:
+        if tx.postgres:
+            tx.execute("DELETE FROM identite_recherche WHERE case_id = ANY(%s)", (list(case_ids),))
+            return
+        for start in range(0, len(case_ids), SQLITE_CHUNK):
+            chunk = case_ids[start : start + SQLITE_CHUNK]
+            marks = ",".join(["%s"] * len(chunk))
+            tx.execute(f"DELETE FROM identite_recherche WHERE case_id IN ({marks})", chunk)
+
+    def search(self, terms: Sequence[str], limit: int) -> list[UUID]:
+        """The cases (at most `limit`, by id) whose person has every one of these terms."""
+        wanted = sorted({self.term(t) for t in terms})
+        if not wanted:
+            return []
+        tail = "GROUP BY case_id HAVING COUNT(*) = %s ORDER BY case_id LIMIT %s"
+        with self.db.transaction() as tx:
+            if tx.postgres:
+                rows = tx.execute(
+                    f"SELECT case_id FROM identite_recherche WHERE terme = ANY(%s) {tail}",
+                    (wanted, len(wanted), limit),
+                )
+            else:
+                marks = ",".join(["%s"] * len(wanted))
+                rows = tx.execute(
+                    f"SELECT case_id FROM identite_recherche WHERE terme IN ({marks}) {tail}",
+                    [*wanted, len(wanted), limit],
+                )
+        return [UUID(str(case_id)) for (case_id,) in rows]
+
+    def index_missing(self, batch: int = 1000) -> int:
+        """Index the identities stored before the search index existed (or by a version that
+        did not write it); returns how many. Idempotent: an indexed person is left alone. Each
+        batch's records are locked while read, so an erasure meanwhile waits and then removes
+        the terms too."""
+        done = 0
+        lock = " FOR UPDATE OF i" if self.db.postgres else ""
+        while True:
+            with self.db.transaction() as tx:
+                rows = tx.execute(
+                    "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
+                    "JOIN identite_cle k ON k.case_id = i.case_id WHERE NOT EXISTS "
+                    "(SELECT 1 FROM identite_recherche r WHERE r.case_id = i.case_id) "
+                    f"ORDER BY i.case_id LIMIT %s{lock}",
+                    (batch,),
+                )
+                people = [self._opened(row) for row in rows]
+                self._index(tx, self.search_rows(people))
+            done += len(people)
+            if len(rows) < batch:
+                return done
+
+    def _opened(self, row: Sequence[Any]) -> tuple[UUID, Identite]:
+        """A row (case id, nonce, record, key nonce, wrapped key) decrypted."""
+        case_id = UUID(str(row[0]))
+        nonce, data, key_nonce, wrapped = (bytes(v) for v in row[1:])
+        person_key = self._unwrap(key_nonce, wrapped, case_id)
+        return case_id, self._decode(person_key.decrypt(nonce, data, case_id.bytes))
 
     def find(self, tx: Tx, blinds: Iterable[str]) -> dict[str, UUID]:
         """Cases already known for these blind indexes."""
@@ -156,6 +262,7 @@ class IdentityStore:
         if not people:
             return
         records, keys = self.seal(people)
+        self._index(tx, self.search_rows((case_id, i) for _, case_id, i in people))
         if tx.postgres:
             # One statement per table, one array per column.
             tx.execute(
@@ -174,7 +281,9 @@ class IdentityStore:
 
     def refresh(self, tx: Tx, people: Sequence[tuple[UUID, Identite]]) -> int:
         """Re-seal, under each person's own key, the identities a later flux changed (a new
-        address, a corrected name); returns how many changed. Erased people stay erased."""
+        address, a corrected name), and replace their search terms; returns how many changed.
+        Erased people stay erased (the records are locked while read: an erasure meanwhile
+        waits, then removes the new terms too)."""
         latest = {case_id.hex: identite for case_id, identite in people}
         if not latest:
             return 0
@@ -185,7 +294,7 @@ class IdentityStore:
         )
         rows: list[tuple[object, ...]] = []
         if tx.postgres:
-            rows = tx.execute(query + "= ANY(%s)", (ids,))
+            rows = tx.execute(query + "= ANY(%s) FOR UPDATE OF i", (ids,))
         else:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
@@ -203,6 +312,10 @@ class IdentityStore:
                 (fresh, person_key.encrypt(fresh, self._encode(new), case_id.bytes), case_id.hex)
             )
         tx.executemany("UPDATE identite SET nonce = %s, donnees = %s WHERE case_id = %s", changed)
+        if changed:
+            renamed = [case_hex for _, _, case_hex in changed]
+            self._unindex(tx, renamed)
+            self._index(tx, self.search_rows((UUID(h), latest[h]) for h in renamed))
         return len(changed)
 
     def read(self, case_id: UUID) -> Identite | None:
@@ -234,8 +347,23 @@ class IdentityStore:
             out[case_id] = self._decode(person_key.decrypt(nonce, data, case_id.bytes))
         return out
 
+    def read_many(self, case_ids: Sequence[UUID]) -> dict[UUID, Identite]:
+        """The identities kept for these cases (the erased and unknown ones left out)."""
+        ids = [c.hex for c in case_ids]
+        query = (
+            "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
+            "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id "
+        )
+        rows: list[tuple[Any, ...]] = []
+        with self.db.transaction() as tx:
+            for start in range(0, len(ids), SQLITE_CHUNK):
+                chunk = ids[start : start + SQLITE_CHUNK]
+                rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
+        return dict(self._opened(row) for row in rows)
+
     def erase(self, case_id: UUID) -> bool:
-        """Destroy the person's key and record; True when there was something to erase."""
+        """Destroy the person's key, record and search terms; True when there was something to
+        erase."""
         with self.db.transaction() as tx:
             had_key = tx.execute(
                 "DELETE FROM identite_cle WHERE case_id = %s RETURNING case_id", (case_id.hex,)
@@ -243,4 +371,5 @@ class IdentityStore:
             had_record = tx.execute(
                 "DELETE FROM identite WHERE case_id = %s RETURNING case_id", (case_id.hex,)
             )
+            self._unindex(tx, [case_id.hex])
         return bool(had_key or had_record)

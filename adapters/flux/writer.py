@@ -1,6 +1,6 @@
 """Where an import batch is looked up and written.
 
-On PostgreSQL a batch's new identities and its events go in one transaction on the event
+On PostgreSQL a batch's new identities, their search terms and its events go in one transaction on the event
 store's own pooled connection, by binary COPY (the rows are prepared in Python, the server only
 parses fixed-width binary fields), under the library's table lock and NOTIFY: notification ids
 are drawn in commit order, as for any other append. A blind index or a case version taken
@@ -21,18 +21,20 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.eventlog.recorders import PostgresRecorder
 from adapters.eventlog.store import Parcours
-from adapters.identity import Identite, IdentityStore
+from adapters.identity import TERM_SIZE, Identite, IdentityStore
 from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]
 
 # Binary COPY: a signature, then per row a field count and each field as its length and bytes
-# (uuid 16, bigint 8; case ids as 32 hex characters, blind indexes as 64, nonces 12 bytes).
+# (uuid 16, bigint 8; case ids as 32 hex characters, blind indexes as 64, nonces 12 bytes,
+# search terms 16).
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
 _EVENT = struct.Struct(">hi16siqi").pack
 _IDENTITE = struct.Struct(">hi32si64si12si").pack
 _CLE = struct.Struct(">hi32si12si").pack
+_TERME = struct.Struct(f">hi{TERM_SIZE}si32s").pack
 
 
 class Payload(msgspec.Struct, frozen=True):
@@ -41,6 +43,7 @@ class Payload(msgspec.Struct, frozen=True):
 
     identite: bytes
     cle: bytes
+    recherche: bytes
     events: bytes
     people: int
     count: int
@@ -73,6 +76,9 @@ class BatchStore:
         self._copy_identite = SQL(
             "COPY {}.identite (case_id, index_aveugle, nonce, donnees) FROM STDIN (FORMAT BINARY)"
         ).format(schema)
+        self._copy_recherche = SQL(
+            "COPY {}.identite_recherche (terme, case_id) FROM STDIN (FORMAT BINARY)"
+        ).format(schema)
         self._copy_cle = SQL(
             "COPY {}.identite_cle (case_id, nonce, cle) FROM STDIN (FORMAT BINARY)"
         ).format(schema)
@@ -104,7 +110,13 @@ class BatchStore:
             cle += _CLE(3, 32, case_hex.encode(), 12, key_nonce, len(wrapped))
             cle += wrapped
         cle += _TRAILER
-        return Payload(bytes(identite), bytes(cle), events, len(people), len(stored))
+        recherche = bytearray(_SIGNATURE)
+        for term, case_hex in self.identities.search_rows((c, i) for _, c, i in people):
+            recherche += _TERME(2, TERM_SIZE, term, 32, case_hex.encode())
+        recherche += _TRAILER
+        return Payload(
+            bytes(identite), bytes(cle), bytes(recherche), events, len(people), len(stored)
+        )
 
     def find(self, blinds: Iterable[str]) -> dict[str, UUID]:
         """Cases already known for these blind indexes."""
@@ -154,6 +166,8 @@ class BatchStore:
                     cp.write(payload.identite)
                 with curs.copy(self._copy_cle) as cp:
                     cp.write(payload.cle)
+                with curs.copy(self._copy_recherche) as cp:
+                    cp.write(payload.recherche)
             if payload.count:
                 with curs.copy(self._copy_events) as cp:
                     cp.write(payload.events)

@@ -24,6 +24,7 @@ from api.cli import auth as cli_auth
 from api.cli import cohort as cli_cohort
 from api.cli import finance as cli_finance
 from api.cli import flux as cli_flux
+from api.cli import identities as cli_identities
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
 from api.cli.types import Subcommands
@@ -155,6 +156,7 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_finance.register,
     cli_agents.register,
     cli_webhooks.register,
+    cli_identities.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""

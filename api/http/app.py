@@ -5,11 +5,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
-from adapters.eventlog.store import Parcours
+from adapters.eventlog.store import STORE_ERRORS, Parcours
+from adapters.identity import IdentityStore
 from adapters.readmodels.projector import Health, Projector
 from adapters.readmodels.projector import health as projection_health
 from adapters.settings import Settings
@@ -21,6 +23,7 @@ from api.http import (
     evaluation,
     finance,
     flux,
+    search,
     statistics,
     structures,
     subscriptions,
@@ -35,8 +38,11 @@ from api.web import administration as administration_screen
 from api.web import audit as audit_screen
 from api.web import corrections as corrections_screen
 from api.web import finance as finance_screen
+from api.web import recherche as search_screen
 from api.web import router as web
 from api.web import statistiques as statistics_screen
+
+log = structlog.get_logger("api")
 
 ROUTERS: list[APIRouter] = [
     cases.router,
@@ -44,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     evaluation.router,
     statistics.router,
     worklists.router,
+    search.router,
     audit.router,
     audit.people,
     finance.router,
@@ -57,6 +64,21 @@ DOCS_STATIC = "/docs/static"
 """Swagger UI's and ReDoc's scripts and styles, served by parcours itself (from the
 fastapi-offline package) rather than a CDN, so that `/docs` and `/redoc` work on an intranet
 without internet. A static mount: no route dependency runs there, so it is open like `/docs`."""
+
+
+def index_identities(app: FastAPI, store: Parcours) -> None:
+    """Index for the search the identities stored before it existed (none once done): at
+    start, so a server upgraded finds everyone; a store down now is said and left to
+    `parcours identites indexer`."""
+    try:
+        vault = IdentityStore(store.settings)
+        count = vault.index_missing()
+    except STORE_ERRORS as e:
+        log.warning("identities.index_skipped", error=type(e).__name__)
+        return
+    app.state.identities = vault
+    if count:
+        log.info("identities.indexed", count=count)
 
 
 def create_app(
@@ -74,6 +96,7 @@ def create_app(
         projector = Projector(store)
         app.state.parcours = store
         app.state.projector = projector
+        index_identities(app, store)
         stop = threading.Event()
         worker = None
         if run_projector:
@@ -114,6 +137,7 @@ def create_app(
     app.include_router(finance_screen.router)
     app.include_router(audit_screen.router)
     app.include_router(corrections_screen.router)
+    app.include_router(search_screen.router)
 
     @app.get(
         "/health",
