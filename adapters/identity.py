@@ -322,8 +322,9 @@ class IdentityStore:
         return self.read_many([case_id]).get(case_id)
 
     def read_many(self, case_ids: Sequence[UUID]) -> dict[UUID, Identite]:
-        """The people the vault keeps among `case_ids`, opened in one transaction (a page of
-        a list: one connection, not one per line); only these are decrypted."""
+        """The people the vault keeps among `case_ids` (the erased and unknown ones left out),
+        opened in one transaction (a page of a list: one connection, not one per line); only
+        these are decrypted."""
         ids = list(dict.fromkeys(c.hex for c in case_ids))
         if not ids:
             return {}
@@ -331,34 +332,14 @@ class IdentityStore:
             "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
             "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id "
         )
-        rows: list[tuple[object, ...]] = []
+        rows: list[tuple[Any, ...]] = []
         with self.db.transaction() as tx:
             if tx.postgres:
                 rows = tx.execute(query + "= ANY(%s)", (ids,))
             else:
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
+                for start in range(0, len(ids), SQLITE_CHUNK):
+                    chunk = ids[start : start + SQLITE_CHUNK]
                     rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
-        out: dict[UUID, Identite] = {}
-        for raw_id, *sealed in rows:
-            case_id = UUID(str(raw_id))
-            nonce, data, key_nonce, wrapped = (bytes(v) for v in sealed)  # type: ignore[call-overload]
-            person_key = self._unwrap(key_nonce, wrapped, case_id)
-            out[case_id] = self._decode(person_key.decrypt(nonce, data, case_id.bytes))
-        return out
-
-    def read_many(self, case_ids: Sequence[UUID]) -> dict[UUID, Identite]:
-        """The identities kept for these cases (the erased and unknown ones left out)."""
-        ids = [c.hex for c in case_ids]
-        query = (
-            "SELECT i.case_id, i.nonce, i.donnees, k.nonce, k.cle FROM identite i "
-            "JOIN identite_cle k ON k.case_id = i.case_id WHERE i.case_id "
-        )
-        rows: list[tuple[Any, ...]] = []
-        with self.db.transaction() as tx:
-            for start in range(0, len(ids), SQLITE_CHUNK):
-                chunk = ids[start : start + SQLITE_CHUNK]
-                rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
         return dict(self._opened(row) for row in rows)
 
     def erase(self, case_id: UUID) -> bool:
