@@ -31,6 +31,7 @@ import structlog
 from adapters.eventlog.reading import IllegibleEvent, read_batch
 from adapters.eventlog.store import Parcours
 from adapters.webhooks import payloads
+from adapters.webhooks.client import HTTPError, Lane
 from adapters.webhooks.signing import Sealer, headers, secret_key
 from adapters.webhooks.state import DeadLetter, DeliveryState
 from domain.abonnements import ABONNEMENTS_ID, Abonnement, Abonnements
@@ -68,25 +69,18 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @contextlib.asynccontextmanager
-async def lanes(policy: Policy) -> AsyncIterator["asyncio.Queue[httpx.AsyncClient]"]:
-    """`concurrency` HTTP clients of one connection each, handed out one per case being
-    delivered: a shared pool of as many connections costs more per request (its search for a
-    free connection grows with their number), measured by scripts/bench_webhooks.py."""
-    clients = [
-        httpx.AsyncClient(
-            timeout=policy.timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        for _ in range(policy.concurrency)
-    ]
-    queue: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-    for client in clients:
-        queue.put_nowait(client)
+async def lanes(policy: Policy) -> AsyncIterator["asyncio.Queue[Lane]"]:
+    """`concurrency` keep-alive connections (`adapters.webhooks.client`), handed out one per
+    case being delivered: a case's events go one after the other on one connection."""
+    pool = [Lane(policy.timeout) for _ in range(policy.concurrency)]
+    queue: asyncio.Queue[Lane] = asyncio.Queue()
+    for lane in pool:
+        queue.put_nowait(lane)
     try:
         yield queue
     finally:
-        for client in clients:
-            await client.aclose()
+        for lane in pool:
+            await lane.close()
 
 
 def subscriptions(app: Parcours) -> Abonnements:
@@ -213,7 +207,7 @@ class Deliverer:
 
     async def _deliver(
         self,
-        clients: "asyncio.Queue[httpx.AsyncClient]",
+        clients: "asyncio.Queue[Lane]",
         subscription: Abonnement,
         key: bytes,
         chosen: list[Recorded],
@@ -241,7 +235,7 @@ class Deliverer:
 
     async def _send(
         self,
-        client: httpx.AsyncClient,
+        client: Lane,
         subscription: Abonnement,
         key: bytes,
         record: Recorded,
@@ -256,15 +250,15 @@ class Deliverer:
                 raise Stopped
             timestamp = int(time.time())
             try:
-                response = await client.post(
-                    subscription.url, content=body, headers=headers(key, msg_id, timestamp, body)
+                code = await client.post(
+                    subscription.url, body, headers(key, msg_id, timestamp, body)
                 )
-                if 200 <= response.status_code < 300:
+                if 200 <= code < 300:
                     tally.delivered += 1
                     return
-                error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as e:
-                error = f"{type(e).__name__}: {e}"
+                error = f"HTTP {code}"
+            except HTTPError as e:
+                error = str(e)
             tally.last_error = error
             await asyncio.to_thread(self.state.note_failure, subscription.abonnement_id, error)
             log.warning(
