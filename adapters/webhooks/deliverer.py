@@ -2,7 +2,7 @@
 signed (Standard Webhooks), at least once, in log order per case.
 
 One cursor per subscription (`adapters.webhooks.state`), one task per subscription, one HTTP
-connection pool per subscription: an endpoint that fails or answers slowly holds back only its
+connection pool per subscription (`adapters.webhooks.client`): an endpoint that fails or answers slowly holds back only its
 own subscription. Within a subscription, a batch of the log is delivered case by case
 concurrently (`concurrency` cases at once), each case's events one after the other; the cursor
 moves past the batch once every event in it was delivered or set aside as a dead letter. A
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-import httpx
 import msgspec
 import structlog
 
@@ -311,13 +310,18 @@ def send_test(app: Parcours, subscription: Abonnement, timeout: float = 10.0) ->
             "data": {"abonnement_id": subscription.abonnement_id},
         }
     )
+
+    async def post() -> int:
+        lane = Lane(timeout)  # the deliveries' own client: same TLS, same answers read
+        try:
+            return await lane.post(
+                subscription.url, body, headers(key, msg_id, int(now.timestamp()), body)
+            )
+        finally:
+            await lane.close()
+
     try:
-        response = httpx.post(
-            subscription.url,
-            content=body,
-            headers=headers(key, msg_id, int(now.timestamp()), body),
-            timeout=timeout,
-        )
-    except httpx.HTTPError as e:
-        return msg_id, f"{type(e).__name__}: {e}"
-    return msg_id, f"HTTP {response.status_code}"
+        code = asyncio.run(post())
+    except HTTPError as e:
+        return msg_id, str(e)
+    return msg_id, f"HTTP {code}"
