@@ -5,7 +5,8 @@ One cursor per subscription (`adapters.webhooks.state`), one task per subscripti
 connection pool per subscription (`adapters.webhooks.client`): an endpoint that fails or answers slowly holds back only its
 own subscription. Within a subscription, a batch of the log is delivered case by case
 concurrently (`concurrency` cases at once), each case's events one after the other; the cursor
-moves past the batch once every event in it was delivered or set aside as a dead letter. A
+moves past the batch once every event in it was delivered or set aside as a dead letter (the
+next batch is read from the log meanwhile). A
 deliverer killed mid-batch sends that batch again when it restarts: the same `webhook-id`s, so
 a receiver drops the duplicates.
 
@@ -86,6 +87,10 @@ def subscriptions(app: Parcours) -> Abonnements:
     return Abonnements(r.event for r in app.history(ABONNEMENTS_ID))
 
 
+Batch = tuple[list[Recorded], IllegibleEvent | None]
+"""A batch read from the log: its legible events, or the illegible event that comes first."""
+
+
 class Stopped(Exception):
     """The deliverer is stopping: the batch under way is left for the next start."""
 
@@ -151,51 +156,65 @@ class Deliverer:
         reach = payloads.Reach(self.app, subscription)
         reached: int | None = None
         errors = 0
+        ahead: tuple[int, asyncio.Task[Batch]] | None = None
         async with lanes(self.policy) as clients:
-            while not stop.is_set():
-                try:
-                    position = await asyncio.to_thread(
-                        self.state.start, name, subscription.position_depart
-                    )
-                    if position != reached:
-                        reach.forget()  # a replay moved the cursor: refold from the log
-                    records, illegible = await asyncio.to_thread(self._read, position)
-                    if not records and illegible is None:
-                        reached = position
+            try:
+                while not stop.is_set():
+                    try:
+                        position = await asyncio.to_thread(
+                            self.state.start, name, subscription.position_depart
+                        )
+                        if position != reached:
+                            reach.forget()  # a replay moved the cursor: refold from the log
+                        if ahead is not None and ahead[0] == position:
+                            records, illegible = await ahead[1]
+                        else:
+                            if ahead is not None:  # read from where the cursor no longer is
+                                await asyncio.gather(ahead[1], return_exceptions=True)
+                            records, illegible = await asyncio.to_thread(self._read, position)
+                        ahead = None
+                        if not records and illegible is None:
+                            reached = position
+                            errors = 0
+                            await _pause(stop, self.policy.poll)
+                            continue
+                        tally = Tally()
+                        if records:
+                            chosen = await asyncio.to_thread(reach.select, records, position)
+                            last = records[-1].position
+                            # the next batch is read while this one is sent (used if the cursor
+                            # is then where this batch ends, that is unless a replay moved it)
+                            ahead = (last, asyncio.create_task(asyncio.to_thread(self._read, last)))
+                            await self._deliver(clients, subscription, key, chosen, tally, stop)
+                        else:
+                            assert illegible is not None
+                            tally.dead.append(_illegible(illegible))
+                            last = illegible.position
+                        moved = await asyncio.to_thread(
+                            self.state.advance,
+                            name,
+                            position,
+                            last,
+                            tally.delivered,
+                            tally.last_error,
+                            tally.dead,
+                        )
+                        reached = last if moved else None
                         errors = 0
-                        await _pause(stop, self.policy.poll)
-                        continue
-                    tally = Tally()
-                    if records:
-                        chosen = await asyncio.to_thread(reach.select, records, position)
-                        await self._deliver(clients, subscription, key, chosen, tally, stop)
-                        last = records[-1].position
-                    else:
-                        assert illegible is not None
-                        tally.dead.append(_illegible(illegible))
-                        last = illegible.position
-                    moved = await asyncio.to_thread(
-                        self.state.advance,
-                        name,
-                        position,
-                        last,
-                        tally.delivered,
-                        tally.last_error,
-                        tally.dead,
-                    )
-                    reached = last if moved else None
-                    errors = 0
-                except Stopped:
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    errors += 1
-                    log.exception("webhooks.follow_failed", abonnement=name, errors=errors)
-                    reached = None
-                    await _pause(stop, min(30.0, self.policy.poll * 2 ** min(errors, 5)))
+                    except Stopped:
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        errors += 1
+                        log.exception("webhooks.follow_failed", abonnement=name, errors=errors)
+                        reached = None
+                        await _pause(stop, min(30.0, self.policy.poll * 2 ** min(errors, 5)))
+            finally:
+                if ahead is not None:  # no read left running against a store about to close
+                    await asyncio.gather(ahead[1], return_exceptions=True)
 
-    def _read(self, position: int) -> tuple[list[Recorded], IllegibleEvent | None]:
+    def _read(self, position: int) -> "Batch":
         """The next batch; or the events before an illegible one; or, when it comes first,
         that event alone (set aside: no partner can be sent what no one can read)."""
         try:
