@@ -2,10 +2,11 @@
 signed (Standard Webhooks), at least once, in log order per case.
 
 One cursor per subscription (`adapters.webhooks.state`), one task per subscription, one HTTP
-connection pool per subscription: an endpoint that fails or answers slowly holds back only its
+connection pool per subscription (`adapters.webhooks.client`): an endpoint that fails or answers slowly holds back only its
 own subscription. Within a subscription, a batch of the log is delivered case by case
 concurrently (`concurrency` cases at once), each case's events one after the other; the cursor
-moves past the batch once every event in it was delivered or set aside as a dead letter. A
+moves past the batch once every event in it was delivered or set aside as a dead letter (the
+next batch is read from the log meanwhile). A
 deliverer killed mid-batch sends that batch again when it restarts: the same `webhook-id`s, so
 a receiver drops the duplicates.
 
@@ -24,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-import httpx
 import msgspec
 import structlog
 
 from adapters.eventlog.reading import IllegibleEvent, read_batch
 from adapters.eventlog.store import Parcours
 from adapters.webhooks import payloads
+from adapters.webhooks.client import HTTPError, Lane
 from adapters.webhooks.signing import Sealer, headers, secret_key
 from adapters.webhooks.state import DeadLetter, DeliveryState
 from domain.abonnements import ABONNEMENTS_ID, Abonnement, Abonnements
@@ -68,29 +69,26 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @contextlib.asynccontextmanager
-async def lanes(policy: Policy) -> AsyncIterator["asyncio.Queue[httpx.AsyncClient]"]:
-    """`concurrency` HTTP clients of one connection each, handed out one per case being
-    delivered: a shared pool of as many connections costs more per request (its search for a
-    free connection grows with their number), measured by scripts/bench_webhooks.py."""
-    clients = [
-        httpx.AsyncClient(
-            timeout=policy.timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        for _ in range(policy.concurrency)
-    ]
-    queue: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-    for client in clients:
-        queue.put_nowait(client)
+async def lanes(policy: Policy) -> AsyncIterator["asyncio.Queue[Lane]"]:
+    """`concurrency` keep-alive connections (`adapters.webhooks.client`), handed out one per
+    case being delivered: a case's events go one after the other on one connection."""
+    pool = [Lane(policy.timeout) for _ in range(policy.concurrency)]
+    queue: asyncio.Queue[Lane] = asyncio.Queue()
+    for lane in pool:
+        queue.put_nowait(lane)
     try:
         yield queue
     finally:
-        for client in clients:
-            await client.aclose()
+        for lane in pool:
+            await lane.close()
 
 
 def subscriptions(app: Parcours) -> Abonnements:
     return Abonnements(r.event for r in app.history(ABONNEMENTS_ID))
+
+
+Batch = tuple[list[Recorded], IllegibleEvent | None]
+"""A batch read from the log: its legible events, or the illegible event that comes first."""
 
 
 class Stopped(Exception):
@@ -158,51 +156,65 @@ class Deliverer:
         reach = payloads.Reach(self.app, subscription)
         reached: int | None = None
         errors = 0
+        ahead: tuple[int, asyncio.Task[Batch]] | None = None
         async with lanes(self.policy) as clients:
-            while not stop.is_set():
-                try:
-                    position = await asyncio.to_thread(
-                        self.state.start, name, subscription.position_depart
-                    )
-                    if position != reached:
-                        reach.forget()  # a replay moved the cursor: refold from the log
-                    records, illegible = await asyncio.to_thread(self._read, position)
-                    if not records and illegible is None:
-                        reached = position
+            try:
+                while not stop.is_set():
+                    try:
+                        position = await asyncio.to_thread(
+                            self.state.start, name, subscription.position_depart
+                        )
+                        if position != reached:
+                            reach.forget()  # a replay moved the cursor: refold from the log
+                        if ahead is not None and ahead[0] == position:
+                            records, illegible = await ahead[1]
+                        else:
+                            if ahead is not None:  # read from where the cursor no longer is
+                                await asyncio.gather(ahead[1], return_exceptions=True)
+                            records, illegible = await asyncio.to_thread(self._read, position)
+                        ahead = None
+                        if not records and illegible is None:
+                            reached = position
+                            errors = 0
+                            await _pause(stop, self.policy.poll)
+                            continue
+                        tally = Tally()
+                        if records:
+                            chosen = await asyncio.to_thread(reach.select, records, position)
+                            last = records[-1].position
+                            # the next batch is read while this one is sent (used if the cursor
+                            # is then where this batch ends, that is unless a replay moved it)
+                            ahead = (last, asyncio.create_task(asyncio.to_thread(self._read, last)))
+                            await self._deliver(clients, subscription, key, chosen, tally, stop)
+                        else:
+                            assert illegible is not None
+                            tally.dead.append(_illegible(illegible))
+                            last = illegible.position
+                        moved = await asyncio.to_thread(
+                            self.state.advance,
+                            name,
+                            position,
+                            last,
+                            tally.delivered,
+                            tally.last_error,
+                            tally.dead,
+                        )
+                        reached = last if moved else None
                         errors = 0
-                        await _pause(stop, self.policy.poll)
-                        continue
-                    tally = Tally()
-                    if records:
-                        chosen = await asyncio.to_thread(reach.select, records, position)
-                        await self._deliver(clients, subscription, key, chosen, tally, stop)
-                        last = records[-1].position
-                    else:
-                        assert illegible is not None
-                        tally.dead.append(_illegible(illegible))
-                        last = illegible.position
-                    moved = await asyncio.to_thread(
-                        self.state.advance,
-                        name,
-                        position,
-                        last,
-                        tally.delivered,
-                        tally.last_error,
-                        tally.dead,
-                    )
-                    reached = last if moved else None
-                    errors = 0
-                except Stopped:
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    errors += 1
-                    log.exception("webhooks.follow_failed", abonnement=name, errors=errors)
-                    reached = None
-                    await _pause(stop, min(30.0, self.policy.poll * 2 ** min(errors, 5)))
+                    except Stopped:
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        errors += 1
+                        log.exception("webhooks.follow_failed", abonnement=name, errors=errors)
+                        reached = None
+                        await _pause(stop, min(30.0, self.policy.poll * 2 ** min(errors, 5)))
+            finally:
+                if ahead is not None:  # no read left running against a store about to close
+                    await asyncio.gather(ahead[1], return_exceptions=True)
 
-    def _read(self, position: int) -> tuple[list[Recorded], IllegibleEvent | None]:
+    def _read(self, position: int) -> "Batch":
         """The next batch; or the events before an illegible one; or, when it comes first,
         that event alone (set aside: no partner can be sent what no one can read)."""
         try:
@@ -213,7 +225,7 @@ class Deliverer:
 
     async def _deliver(
         self,
-        clients: "asyncio.Queue[httpx.AsyncClient]",
+        clients: "asyncio.Queue[Lane]",
         subscription: Abonnement,
         key: bytes,
         chosen: list[Recorded],
@@ -241,7 +253,7 @@ class Deliverer:
 
     async def _send(
         self,
-        client: httpx.AsyncClient,
+        client: Lane,
         subscription: Abonnement,
         key: bytes,
         record: Recorded,
@@ -256,15 +268,15 @@ class Deliverer:
                 raise Stopped
             timestamp = int(time.time())
             try:
-                response = await client.post(
-                    subscription.url, content=body, headers=headers(key, msg_id, timestamp, body)
+                code = await client.post(
+                    subscription.url, body, headers(key, msg_id, timestamp, body)
                 )
-                if 200 <= response.status_code < 300:
+                if 200 <= code < 300:
                     tally.delivered += 1
                     return
-                error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as e:
-                error = f"{type(e).__name__}: {e}"
+                error = f"HTTP {code}"
+            except HTTPError as e:
+                error = str(e)
             tally.last_error = error
             await asyncio.to_thread(self.state.note_failure, subscription.abonnement_id, error)
             log.warning(
@@ -317,13 +329,18 @@ def send_test(app: Parcours, subscription: Abonnement, timeout: float = 10.0) ->
             "data": {"abonnement_id": subscription.abonnement_id},
         }
     )
+
+    async def post() -> int:
+        lane = Lane(timeout)  # the deliveries' own client: same TLS, same answers read
+        try:
+            return await lane.post(
+                subscription.url, body, headers(key, msg_id, int(now.timestamp()), body)
+            )
+        finally:
+            await lane.close()
+
     try:
-        response = httpx.post(
-            subscription.url,
-            content=body,
-            headers=headers(key, msg_id, int(now.timestamp()), body),
-            timeout=timeout,
-        )
-    except httpx.HTTPError as e:
-        return msg_id, f"{type(e).__name__}: {e}"
-    return msg_id, f"HTTP {response.status_code}"
+        code = asyncio.run(post())
+    except HTTPError as e:
+        return msg_id, str(e)
+    return msg_id, f"HTTP {code}"
