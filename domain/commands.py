@@ -206,6 +206,19 @@ class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     )
 
 
+class DeplacerRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    numero: int
+    date_rdv: date
+
+    route = Route(
+        "report-rdv",
+        "Reporter un RDV planifié à un autre jour (avant son issue)",
+        {"effective_on": "2024-02-01", "numero": 1, "date_rdv": "2024-02-12"},
+        famille=Famille.PARCOURS,
+        records=(ev.RdvDeplace,),
+    )
+
+
 class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     numero: int
     issue: voc.IssueRdv
@@ -372,6 +385,7 @@ Etape = (
     | DeciderReorientation
     | DesignerReferent
     | PlanifierRdv
+    | DeplacerRdv
     | EnregistrerIssueRdv
     | SignerCer
     | RenouvelerCer

@@ -108,6 +108,13 @@ class RdvPlanifie(Evenement, frozen=True, kw_only=True):
     date_rdv: date
 
 
+class RdvDeplace(Evenement, frozen=True, kw_only=True):
+    """A planned RDV moved to another day, before any outcome (its number stays)."""
+
+    numero: int
+    date_rdv: date
+
+
 class IssueRdvEnregistree(Evenement, frozen=True, kw_only=True):
     numero: int
     issue: voc.IssueRdv
@@ -188,6 +195,7 @@ Fait = (
     | ReorientationDecidee
     | ReferentDesigne
     | RdvPlanifie
+    | RdvDeplace
     | IssueRdvEnregistree
     | CerSigne
     | EntretienAscTenu

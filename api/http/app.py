@@ -18,6 +18,7 @@ from api.http import (
     agents,
     audit,
     cases,
+    connectors_rdvi,
     evaluation,
     finance,
     flux,
@@ -30,6 +31,7 @@ from api.http.limits import Edge, check_parameters
 from api.http.problems import HANDLERS
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
+from api.services.connectors_rdvi import RdviConnector
 from api.web import administration as administration_screen
 from api.web import router as web
 from api.web import statistiques as statistics_screen
@@ -44,6 +46,8 @@ ROUTERS: list[APIRouter] = [
     finance.router,
     structures.router,
     agents.router,
+    connectors_rdvi.door,
+    connectors_rdvi.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
@@ -69,15 +73,21 @@ def create_app(
         app.state.parcours = store
         app.state.projector = projector
         stop = threading.Event()
-        worker = None
+        workers = []
         if run_projector:
-            worker = threading.Thread(target=projector.run_forever, args=(stop,), daemon=True)
+            workers.append(threading.Thread(target=projector.run_forever, args=(stop,)))
+            if store.settings.rdvi_secrets:  # the rdv-insertion inbox, as the worker does
+                connector = RdviConnector(store)
+                app.state.rdvi = connector
+                workers.append(threading.Thread(target=connector.run_forever, args=(stop,)))
+        for worker in workers:
+            worker.daemon = True
             worker.start()
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
+            for worker in workers:
                 worker.join(timeout=5)
             if parcours is None:
                 store.close()

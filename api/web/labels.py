@@ -12,6 +12,7 @@ ETAPES = {
     "ReorientationDecidee": "Réorientation décidée",
     "ReferentDesigne": "Référent désigné",
     "RdvPlanifie": "RDV planifié",
+    "RdvDeplace": "RDV reporté",
     "IssueRdvEnregistree": "Issue de RDV enregistrée",
     "CerSigne": "CER signé",
     "EntretienAscTenu": "Entretien ASC tenu",

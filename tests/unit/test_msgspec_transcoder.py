@@ -130,6 +130,7 @@ EVENTS: list[ev.Evenement] = [
         mode=ModeRdv.INVITATION,
         date_rdv=DAY,
     ),
+    ev.RdvDeplace(effective_on=DAY, meta=META, numero=1, date_rdv=DAY),
     ev.IssueRdvEnregistree(effective_on=DAY, meta=META, numero=1, issue=IssueRdv.EXCUSED),
     ev.CerSigne(
         effective_on=DAY, meta=META, numero=2, date_debut=DAY, duree_mois=9, renouvellement=True
