@@ -202,7 +202,7 @@ class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             "date_rdv": "2024-02-05",
         },
         famille=Famille.PARCOURS,
-        records=(ev.RdvPlanifie,),
+        records=(ev.RdvPlanifie, ev.InvitationRdvNotee),  # invitations: rdv-insertion's
     )
 
 
@@ -217,6 +217,15 @@ class DeplacerRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         famille=Famille.PARCOURS,
         records=(ev.RdvDeplace,),
     )
+
+
+class NoterInvitation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Recorded by the rdv-insertion connector, not through a step route."""
+
+    invitation: str
+    canal: str
+    etat: voc.EtatInvitation
+    type_rdv: voc.TypeRdv | None = None
 
 
 class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -386,6 +395,7 @@ Etape = (
     | DesignerReferent
     | PlanifierRdv
     | DeplacerRdv
+    | NoterInvitation
     | EnregistrerIssueRdv
     | SignerCer
     | RenouvelerCer

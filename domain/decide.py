@@ -84,6 +84,8 @@ def _step(s: Dossier, c: Etape, ctx: Contexte) -> list[Evenement]:
             return _rdv(s, c, ctx)
         case cmd.DeplacerRdv():
             return _deplacer_rdv(s, c, ctx)
+        case cmd.NoterInvitation():
+            return _invitation(s, c, ctx)
         case cmd.EnregistrerIssueRdv():
             return _issue_rdv(s, c, ctx)
         case cmd.SignerCer():
@@ -324,6 +326,21 @@ def _deplacer_rdv(state: Dossier, c: cmd.DeplacerRdv, ctx: Contexte) -> list[Eve
     return [
         ev.RdvDeplace(
             effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, date_rdv=c.date_rdv
+        )
+    ]
+
+
+def _invitation(state: Dossier, c: cmd.NoterInvitation, ctx: Contexte) -> list[Evenement]:
+    """An invitation goes on the timeline of an open episode, dated after the entry."""
+    _open_episode(state, c)
+    return [
+        ev.InvitationRdvNotee(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            invitation=c.invitation,
+            canal=c.canal,
+            etat=c.etat,
+            type_rdv=c.type_rdv,
         )
     ]
 
@@ -661,6 +678,14 @@ def command_of(e: Evenement) -> Commande | None:
         case ev.RdvPlanifie():
             return cmd.PlanifierRdv(
                 effective_on=d, type_rdv=e.type_rdv, mode=e.mode, date_rdv=e.date_rdv
+            )
+        case ev.InvitationRdvNotee():
+            return cmd.NoterInvitation(
+                effective_on=d,
+                invitation=e.invitation,
+                canal=e.canal,
+                etat=e.etat,
+                type_rdv=e.type_rdv,
             )
         case ev.RdvDeplace():
             return cmd.DeplacerRdv(effective_on=d, numero=e.numero, date_rdv=e.date_rdv)

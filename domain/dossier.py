@@ -150,6 +150,8 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
                 episode=d.episode,
             )
             return replace(d, rdvs={**d.rdvs, e.numero: rdv})
+        case ev.InvitationRdvNotee():
+            return d
         case ev.RdvDeplace():
             moved = d.rdvs.get(e.numero)
             if moved is None:

@@ -115,6 +115,16 @@ class RdvDeplace(Evenement, frozen=True, kw_only=True):
     date_rdv: date
 
 
+class InvitationRdvNotee(Evenement, frozen=True, kw_only=True):
+    """An invitation to book a RDV sent, delivered, undeliverable, opened or expired: a fact of
+    the timeline (no rule reads it); `invitation` is the sending service's id."""
+
+    invitation: str
+    canal: str
+    etat: voc.EtatInvitation
+    type_rdv: voc.TypeRdv | None = None
+
+
 class IssueRdvEnregistree(Evenement, frozen=True, kw_only=True):
     numero: int
     issue: voc.IssueRdv
@@ -196,6 +206,7 @@ Fait = (
     | ReferentDesigne
     | RdvPlanifie
     | RdvDeplace
+    | InvitationRdvNotee
     | IssueRdvEnregistree
     | CerSigne
     | EntretienAscTenu

@@ -254,6 +254,7 @@ def _step(s: Suivi, e: Evenement) -> None:
 
 IGNORED: tuple[type[Evenement], ...] = (
     ev.SanctionLevee,
+    ev.InvitationRdvNotee,
     ev.EntretienAscTenu,
     ev.AccompagnementDebute,
     ev.AccompagnementTermine,

@@ -68,6 +68,7 @@ class Invitation(msgspec.Struct, frozen=True, kw_only=True):
     clicked: bool = False
     created_at: str | None = None
     delivery_status: str | None = None
+    delivered_at: str | None = None
     expires_at: str | None = None
     motif_category: Categorie | None = None
     user: Usager | None = None

@@ -57,7 +57,9 @@ class AReviser(msgspec.Struct, frozen=True, kw_only=True):
 
     cle: str
     livraison_id: int
-    rdv_id: str
+    modele: str
+    """`Rdv` or `Invitation`."""
+    ressource_id: str
     participation: str | None
     usager_id: str | None
     motif: str
@@ -68,7 +70,8 @@ class AReviser(msgspec.Struct, frozen=True, kw_only=True):
 class ElementARevoir(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     livraison_id: int
-    rdv_id: str
+    modele: str
+    ressource_id: str
     participation: str | None
     usager_id: str | None
     motif: str
@@ -95,10 +98,13 @@ _SCHEMA = (
     "statut TEXT NOT NULL, date_rdv TEXT, version_issue INTEGER)",
     "CREATE INDEX IF NOT EXISTS rdvi_participation_rdv ON rdvi_participation (rdv_id)",
     "CREATE TABLE IF NOT EXISTS rdvi_a_revoir (id {serial}, cle TEXT NOT NULL UNIQUE, "
-    "livraison_id BIGINT NOT NULL, rdv_id TEXT NOT NULL, participation TEXT, usager_id TEXT, "
+    "livraison_id BIGINT NOT NULL, modele TEXT NOT NULL, ressource_id TEXT NOT NULL, "
+    "participation TEXT, usager_id TEXT, "
     "motif TEXT NOT NULL, detail TEXT NOT NULL, personne TEXT NOT NULL, etat TEXT NOT NULL, "
     "case_id TEXT, decide_par TEXT, decide_le TEXT, cree_le TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rdvi_lien (usager_id TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rdvi_invitation (invitation TEXT PRIMARY KEY, "
+    "case_id TEXT NOT NULL, etats TEXT NOT NULL)",
 )
 
 
@@ -198,6 +204,17 @@ class RdviStore:
         with self.db.transaction() as tx:
             return list(identities.find(tx, blinds).values())
 
+    def invitation(self, invitation_id: str) -> tuple[str, frozenset[str]] | None:
+        """The case an invitation was put on, and the states already recorded there."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT case_id, etats FROM rdvi_invitation WHERE invitation = %s",
+                (invitation_id,),
+            )
+        if not rows:
+            return None
+        return str(rows[0][0]), frozenset(e for e in str(rows[0][1]).split(",") if e)
+
     def linked(self, usager_id: str) -> str | None:
         """The case an agent linked this rdv-insertion person to, if any."""
         with self.db.transaction() as tx:
@@ -213,6 +230,7 @@ class RdviStore:
         ressource: Ressource | None = None,
         suivis: Sequence[SuiviParticipation] = (),
         revoir: Sequence[AReviser] = (),
+        invitation: tuple[str, str, frozenset[str]] | None = None,
     ) -> None:
         """A delivery's outcome, with what it changed, in one transaction: processed again after
         a crash, it finds the same state and replays the same steps (their keys are stored)."""
@@ -251,6 +269,12 @@ class RdviStore:
                 )
             for item in revoir:
                 self._review(tx, item, now)
+            if invitation is not None:
+                tx.execute(
+                    "INSERT INTO rdvi_invitation VALUES (%s, %s, %s) ON CONFLICT (invitation) "
+                    "DO UPDATE SET case_id = excluded.case_id, etats = excluded.etats",
+                    (invitation[0], invitation[1], ",".join(sorted(invitation[2]))),
+                )
             tx.execute(
                 "UPDATE rdvi_livraison SET etat = %s, detail = %s, traitee_le = %s, force = 0 "
                 "WHERE id = %s",
@@ -261,15 +285,17 @@ class RdviStore:
         """One open item per participant and reason: a later delivery refreshes it."""
         personne = self._encode(item.personne).decode()
         tx.execute(
-            "INSERT INTO rdvi_a_revoir (cle, livraison_id, rdv_id, participation, usager_id, "
-            "motif, detail, personne, etat, cree_le) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
-            "'ouvert', %s) ON CONFLICT (cle) DO UPDATE SET livraison_id = excluded.livraison_id, "
+            "INSERT INTO rdvi_a_revoir (cle, livraison_id, modele, ressource_id, participation, "
+            "usager_id, motif, detail, personne, etat, cree_le) VALUES (%s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, 'ouvert', %s) ON CONFLICT (cle) DO UPDATE SET "
+            "livraison_id = excluded.livraison_id, "
             "detail = excluded.detail, personne = excluded.personne, etat = 'ouvert', "
             "case_id = NULL, decide_par = NULL, decide_le = NULL",
             (
                 item.cle,
                 item.livraison_id,
-                item.rdv_id,
+                item.modele,
+                item.ressource_id,
                 item.participation,
                 item.usager_id,
                 item.motif,
@@ -300,9 +326,7 @@ class RdviStore:
         with self.db.transaction() as tx:
             total = tx.execute(f"SELECT COUNT(*) FROM rdvi_a_revoir {where}", params)[0][0]
             rows = tx.execute(
-                "SELECT id, livraison_id, rdv_id, participation, usager_id, motif, detail, "
-                f"personne, etat, case_id, decide_par, decide_le, cree_le FROM rdvi_a_revoir "
-                f"{where} ORDER BY id LIMIT %s OFFSET %s",
+                f"SELECT {_ITEM} FROM rdvi_a_revoir {where} ORDER BY id LIMIT %s OFFSET %s",
                 [*params, limit, offset],
             )
         return [_item(r) for r in rows], int(total)
@@ -310,9 +334,7 @@ class RdviStore:
     def review_item(self, item_id: int) -> ElementARevoir | None:
         with self.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT id, livraison_id, rdv_id, participation, usager_id, motif, detail, "
-                "personne, etat, case_id, decide_par, decide_le, cree_le FROM rdvi_a_revoir "
-                "WHERE id = %s",
+                f"SELECT {_ITEM} FROM rdvi_a_revoir WHERE id = %s",
                 (item_id,),
             )
         return _item(rows[0]) if rows else None
@@ -358,21 +380,28 @@ class RdviStore:
         return {str(e): int(n) for e, n in rows}
 
 
+_ITEM = (
+    "id, livraison_id, modele, ressource_id, participation, usager_id, motif, detail, "
+    "personne, etat, case_id, decide_par, decide_le, cree_le"
+)
+
+
 def _item(r: tuple[Any, ...]) -> ElementARevoir:
     return ElementARevoir(
         id=int(r[0]),
         livraison_id=int(r[1]),
-        rdv_id=r[2],
-        participation=r[3],
-        usager_id=r[4],
-        motif=r[5],
-        detail=r[6],
-        personne=msgspec.json.decode(r[7]),
-        etat=r[8],
-        case_id=r[9],
-        decide_par=r[10],
-        decide_le=r[11],
-        cree_le=r[12],
+        modele=r[2],
+        ressource_id=r[3],
+        participation=r[4],
+        usager_id=r[5],
+        motif=r[6],
+        detail=r[7],
+        personne=msgspec.json.decode(r[8]),
+        etat=r[9],
+        case_id=r[10],
+        decide_par=r[11],
+        decide_le=r[12],
+        cree_le=r[13],
     )
 
 

@@ -13,7 +13,7 @@ the review queue. The mapping is in docs/connectors.md.
 import sqlite3
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from uuid import UUID
 
 import msgspec
@@ -43,7 +43,7 @@ from domain import commands as cmd
 from domain import events as ev
 from domain.dossier import fold_history
 from domain.errors import DomainError
-from domain.vocabulary import IssueRdv, ModeRdv, TypeRdv
+from domain.vocabulary import EtatInvitation, IssueRdv, ModeRdv, TypeRdv
 
 log = structlog.get_logger("rdv_insertion")
 
@@ -116,6 +116,42 @@ def mode_of(motif: rdvi.Motif | None, p: rdvi.Participation) -> ModeRdv:
     ):
         return ModeRdv.CONVOCATION
     return ModeRdv.INVITATION
+
+
+def first_or_follow_up(app: Parcours, case_id: UUID, kind: TypeRdv) -> TypeRdv:
+    """An accompaniment RDV is the first of the episode, or a follow-up one."""
+    if kind is not TypeRdv.PREMIER_ACCOMPAGNEMENT:
+        return kind
+    state = fold_history(app.history(case_id))
+    if any(
+        r.type_rdv is TypeRdv.PREMIER_ACCOMPAGNEMENT and r.episode == state.episode
+        for r in state.rdvs.values()
+    ):
+        return TypeRdv.SUIVI
+    return kind
+
+
+UNDELIVERED = frozenset({"soft_bounce", "hard_bounce", "blocked", "invalid_email", "error"})
+
+
+def invitation_facts(
+    invitation: rdvi.Invitation, moment: datetime, tz: tzinfo, today: date
+) -> list[tuple[EtatInvitation, date]]:
+    """What the invitation's state says happened, each with its day (never after today)."""
+
+    def local(value: str | None) -> date:
+        return min((rdvi.instant(value) if value else moment).astimezone(tz).date(), today)
+
+    facts = [(EtatInvitation.ENVOYEE, local(invitation.created_at))]
+    if invitation.delivery_status == "delivered":
+        facts.append((EtatInvitation.DELIVREE, local(invitation.delivered_at)))
+    elif invitation.delivery_status in UNDELIVERED:
+        facts.append((EtatInvitation.NON_DELIVREE, local(None)))
+    if invitation.clicked:
+        facts.append((EtatInvitation.OUVERTE, local(None)))
+    if invitation.expires_at and rdvi.instant(invitation.expires_at) <= moment:
+        facts.append((EtatInvitation.EXPIREE, local(invitation.expires_at)))
+    return facts
 
 
 def _day(value: str | None) -> date | None:
@@ -200,7 +236,7 @@ class RdviConnector:
             if isinstance(resource, rdvi.Rdv):
                 self._rdv(livraison, meta, resource, moment)
             elif isinstance(resource, rdvi.Invitation):
-                self._invitation(livraison, resource, moment)
+                self._invitation(livraison, meta, resource, moment)
             else:
                 self.store.settle(livraison.id, IGNOREE, f"modèle {meta.model!r} non lu", now)
         except (PersistenceError, psycopg.Error, sqlite3.Error):
@@ -222,28 +258,103 @@ class RdviConnector:
         return None
 
     def _invitation(
-        self, livraison: Livraison, invitation: rdvi.Invitation, moment: datetime
+        self,
+        livraison: Livraison,
+        meta: rdvi.MetaRdvi,
+        invitation: rdvi.Invitation,
+        moment: datetime,
     ) -> None:
-        """Invitations are kept in the inbox and ordered, not yet put on the timeline."""
+        """Each state of an invitation goes once on the person's timeline: sent, delivered
+        or undeliverable, opened, expired."""
         key = rdvi.utc_key(moment)
         rid = str(invitation.id)
         now = self.app.clock()
         if (why := self._stale(livraison, "Invitation", rid, key)) is not None:
             self.store.settle(livraison.id, IGNOREE, why, now)
             return
+        destroyed = meta.event == "destroyed"
         ressource = Ressource(
             modele="Invitation",
             ressource_id=rid,
             horodatage=key,
-            supprime=False,
+            supprime=destroyed,
             livraison_id=livraison.id,
         )
+        category = invitation.motif_category.short_name if invitation.motif_category else None
+        kind = kind_of(category, False)
+        if destroyed or kind is None:
+            detail = "invitation supprimée" if destroyed else f"catégorie {category!r} non suivie"
+            self.store.settle(livraison.id, IGNOREE, detail, now, ressource)
+            return
+        usager_id = str(invitation.user.id) if invitation.user and invitation.user.id else None
+        known = self.store.invitation(rid)
+        if known is not None:
+            case_id, done = UUID(known[0]), set(known[1])
+        else:
+            found, why = self.match(invitation.user)
+            if found is None:
+                item = AReviser(
+                    cle=f"Invitation:{rid}:non_rapproche",
+                    livraison_id=livraison.id,
+                    modele="Invitation",
+                    ressource_id=rid,
+                    participation=None,
+                    usager_id=usager_id,
+                    motif="non_rapproche",
+                    detail=why,
+                    personne=_person(invitation.user),
+                )
+                self.store.settle(livraison.id, TRAITEE, "à revoir", now, ressource, revoir=[item])
+                return
+            case_id, done = found, set()
+        kind = first_or_follow_up(self.app, case_id, kind)
+        revoir = []
+        steps = 0
+        for etat, day in invitation_facts(invitation, moment, self.app.tz, self.app.today()):
+            if etat.value in done:
+                continue
+            step_key = f"rdvi:Invitation:{rid}:{etat.value}"
+            command = cmd.NoterInvitation(
+                effective_on=day,
+                invitation=f"rdv-insertion-{rid}",
+                canal=invitation.format or "inconnu",
+                etat=etat,
+                type_rdv=kind,
+            )
+            try:
+                outcome = handle(
+                    self.app,
+                    case_id,
+                    command,
+                    Author(user=CONNECTOR, request_id=step_key),
+                    idempotency_key=step_key,
+                    fingerprint=step_key,
+                )
+            except DomainError as e:
+                revoir.append(
+                    AReviser(
+                        cle=f"Invitation:{rid}:regle",
+                        livraison_id=livraison.id,
+                        modele="Invitation",
+                        ressource_id=rid,
+                        participation=None,
+                        usager_id=usager_id,
+                        motif="regle",
+                        detail=f"{e.code}: {e.detail}",
+                        personne=_person(invitation.user),
+                    )
+                )
+                break
+            steps += 0 if outcome.replayed else 1
+            done.add(etat.value)
         self.store.settle(
             livraison.id,
-            IGNOREE,
-            "invitation conservée, pas encore versée au dossier",
+            TRAITEE,
+            f"{steps} étape(s) enregistrée(s), {len(revoir)} à revoir",
             now,
             ressource,
+            revoir=revoir,
+            invitation=(rid, case_id.hex, frozenset(done)),
         )
 
     def _rdv(
@@ -340,7 +451,7 @@ class RdviConnector:
         if not self.app.history(case_id):
             raise DomainError("dossier_inconnu", f"Aucun dossier {case_id}.", "case_id")
         link = (item.usager_id, case_id.hex) if item.usager_id else None
-        last = self.store.resource("Rdv", item.rdv_id)
+        last = self.store.resource(item.modele, item.ressource_id)
         requeue = last.livraison_id if last else item.livraison_id
         if not self.store.decide(item_id, "lie", str(case_id), by, self.app.clock(), link, requeue):
             raise ItemDejaDecide
@@ -485,14 +596,7 @@ class _Run:
         day: date,
     ) -> SuiviParticipation | None:
         case_id = UUID(suivi.case_id)
-        kind = self.kind
-        if kind is TypeRdv.PREMIER_ACCOMPAGNEMENT:
-            state = fold_history(self.app.history(case_id))
-            if any(
-                r.type_rdv is TypeRdv.PREMIER_ACCOMPAGNEMENT and r.episode == state.episode
-                for r in state.rdvs.values()
-            ):
-                kind = TypeRdv.SUIVI
+        kind = first_or_follow_up(self.app, case_id, self.kind)
         command = cmd.PlanifierRdv(
             effective_on=effective,
             type_rdv=kind,
@@ -537,7 +641,8 @@ class _Run:
             AReviser(
                 cle=f"Rdv:{self.rid}:{pid}:{motif}",
                 livraison_id=self.livraison.id,
-                rdv_id=self.rid,
+                modele="Rdv",
+                ressource_id=self.rid,
                 participation=pid,
                 usager_id=usager_id,
                 motif=motif,

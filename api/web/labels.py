@@ -13,6 +13,7 @@ ETAPES = {
     "ReferentDesigne": "Référent désigné",
     "RdvPlanifie": "RDV planifié",
     "RdvDeplace": "RDV reporté",
+    "InvitationRdvNotee": "Invitation à prendre RDV",
     "IssueRdvEnregistree": "Issue de RDV enregistrée",
     "CerSigne": "CER signé",
     "EntretienAscTenu": "Entretien ASC tenu",

@@ -36,6 +36,41 @@ SACHA = ("3065120", None)
 Json = dict[str, Any]
 
 
+INVITATION: Json = {
+    "data": {
+        "id": 331905,
+        "format": "sms",
+        "clicked": True,
+        "rdv_with_referents": False,
+        "created_at": "2026-05-21T09:03:41.512+02:00",
+        "delivery_status": "delivered",
+        "delivered_at": "2026-05-21T09:03:58.274+02:00",
+        "expires_at": "2026-05-31T09:03:41.488+02:00",
+        "motif_category": {
+            "id": 2,
+            "short_name": "rsa_accompagnement",
+            "name": "RSA accompagnement",
+        },
+        "user": {
+            "id": 90311,
+            "affiliation_number": "3065120",
+            "role": "demandeur",
+            "department_internal_id": "561877",
+            "first_name": "Sacha",
+            "last_name": "Modèle",
+            "birth_date": "1996-07-30",
+            "nir": None,
+        },
+    },
+    "meta": {
+        "model": "Invitation",
+        "event": "updated",
+        "timestamp": "2026-05-28T19:41:09.066+02:00",
+    },
+}
+"""The guide's example 04 (shown there, not signed in its samples), user fields shortened."""
+
+
 def sample(name: str) -> tuple[bytes, str]:
     """A sample's exact bytes and the signature the guide gives for them."""
     stem = next(p.stem for p in SAMPLES.glob(f"{name}*.json"))

@@ -21,8 +21,10 @@ from domain.vocabulary import MotifCloture
 from tests.auth import bearer
 from tests.connectors.rdvi import (
     CAMILLE,
+    INVITATION,
     JONAS,
     PATH,
+    SACHA,
     Json,
     compact,
     outcome,
@@ -341,29 +343,48 @@ def test_15_resources_parcours_does_not_read_are_acknowledged_and_kept(
     settings: Settings,
 ) -> None:
     with world(settings) as w:
-        w.deliver(
-            {
-                "data": {"id": 1},
-                "meta": {
-                    "model": "User",
-                    "event": "updated",
-                    "timestamp": "2026-05-26T14:12:08.903+02:00",
-                },
-            }
-        )
-        invitation = {
-            "data": {"id": 331905, "format": "sms", "clicked": True, "user": {"id": 90311}},
-            "meta": {
-                "model": "Invitation",
-                "event": "updated",
-                "timestamp": "2026-05-28T19:41:09.066+02:00",
-            },
-        }
-        w.deliver(invitation)
+        user = {"data": {"id": 1}, "meta": {"model": "User", "event": "updated"}}
+        user["meta"]["timestamp"] = "2026-05-26T14:12:08.903+02:00"
+        w.deliver(user)
         body = b'{"data": '
-        w.post(body, sign(body))
+        assert w.post(body, sign(body)).status_code == 200  # authentic, unreadable: kept
         w.connector.drain()
-        assert w.inbox() == {"ignoree": 2, "erreur": 1}
+        assert w.inbox() == {"ignoree": 1, "erreur": 1}
+
+
+def test_invitations_go_once_on_the_timeline_in_whatever_order_they_come(
+    settings: Settings,
+) -> None:
+    with world(settings) as w:
+        sacha = w.person(*SACHA)
+        w.orient(sacha)
+        sent = copy.deepcopy(INVITATION)
+        sent["meta"] = {**sent["meta"], "event": "created"}
+        sent["meta"]["timestamp"] = "2026-05-21T09:03:42.000+02:00"
+        sent["data"] |= {"clicked": False, "delivery_status": None, "delivered_at": None}
+        w.deliver(INVITATION)  # updated first, created after: the created is older
+        w.deliver(sent)
+        w.connector.drain()
+        [item] = w.review()  # Sacha has no NIR in the payload
+        assert (item["modele"], item["motif"]) == ("Invitation", "non_rapproche")
+        w.client.post(
+            f"{PATH}/a-revoir/{item['id']}", json={"decision": "lier", "case_id": str(sacha)}
+        )
+        w.connector.drain()
+        expired = at(INVITATION, "2026-06-01T10:00:00.000+02:00")
+        w.deliver(expired)
+        w.deliver(at(INVITATION, "2026-06-02T10:00:00.000+02:00"))  # nothing new
+        w.connector.drain()
+        facts = [(f["etat"], f["effective_on"]) for _, f in w.steps(sacha)[1:]]
+        assert facts == [
+            ("envoyee", "2026-05-21"),
+            ("delivree", "2026-05-21"),
+            ("ouverte", "2026-05-28"),
+            ("expiree", "2026-05-31"),
+        ]
+        assert {f["type_rdv"] for _, f in w.steps(sacha)[1:]} == {"premier_accompagnement"}
+        assert w.authors(sacha) - {"orienteur-26"} == {"rdv-insertion"}
+        assert w.review() == []
 
 
 def test_16_the_review_queue_and_the_inbox_are_not_open_to_every_agent(

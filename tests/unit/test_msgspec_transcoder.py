@@ -29,6 +29,7 @@ from adapters.eventlog.mapper import EventMapper
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from domain import events as ev
 from domain.vocabulary import (
+    EtatInvitation,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
@@ -131,6 +132,14 @@ EVENTS: list[ev.Evenement] = [
         date_rdv=DAY,
     ),
     ev.RdvDeplace(effective_on=DAY, meta=META, numero=1, date_rdv=DAY),
+    ev.InvitationRdvNotee(
+        effective_on=DAY,
+        meta=META,
+        invitation="rdvi-331905",
+        canal="sms",
+        etat=EtatInvitation.OUVERTE,
+        type_rdv=TypeRdv.SUIVI,
+    ),
     ev.IssueRdvEnregistree(effective_on=DAY, meta=META, numero=1, issue=IssueRdv.EXCUSED),
     ev.CerSigne(
         effective_on=DAY, meta=META, numero=2, date_debut=DAY, duree_mois=9, renouvellement=True
