@@ -27,8 +27,6 @@ class Livraison(msgspec.Struct, frozen=True, kw_only=True):
     recue_le: str
     point: str
     corps: bytes
-    force: bool = False
-    """Re-apply even when its timestamp equals the last applied one (after a link)."""
 
 
 class Ressource(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,8 +85,7 @@ class ElementARevoir(msgspec.Struct, frozen=True, kw_only=True):
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rdvi_livraison (id {serial}, recue_le TEXT NOT NULL, "
     "point TEXT NOT NULL, empreinte TEXT NOT NULL UNIQUE, entetes TEXT NOT NULL, "
-    "corps {blob} NOT NULL, etat TEXT NOT NULL, detail TEXT, traitee_le TEXT, "
-    "force INTEGER NOT NULL DEFAULT 0)",
+    "corps {blob} NOT NULL, etat TEXT NOT NULL, detail TEXT, traitee_le TEXT)",
     "CREATE INDEX IF NOT EXISTS rdvi_livraison_etat ON rdvi_livraison (etat, id)",
     "CREATE TABLE IF NOT EXISTS rdvi_ressource (modele TEXT NOT NULL, ressource_id TEXT NOT NULL, "
     "horodatage TEXT NOT NULL, supprime INTEGER NOT NULL, livraison_id BIGINT NOT NULL, "
@@ -151,14 +148,11 @@ class RdviStore:
         """The oldest deliveries not processed yet, in the order received."""
         with self.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT id, recue_le, point, corps, force FROM rdvi_livraison "
+                "SELECT id, recue_le, point, corps FROM rdvi_livraison "
                 "WHERE etat = %s ORDER BY id LIMIT %s",
                 (A_TRAITER, limit),
             )
-        return [
-            Livraison(id=int(i), recue_le=r, point=p, corps=bytes(c), force=bool(f))
-            for i, r, p, c, f in rows
-        ]
+        return [Livraison(id=int(i), recue_le=r, point=p, corps=bytes(c)) for i, r, p, c in rows]
 
     def resource(self, modele: str, ressource_id: str) -> Ressource | None:
         with self.db.transaction() as tx:
@@ -231,6 +225,7 @@ class RdviStore:
         suivis: Sequence[SuiviParticipation] = (),
         revoir: Sequence[AReviser] = (),
         invitation: tuple[str, str, frozenset[str]] | None = None,
+        resolus: Sequence[str] = (),
     ) -> None:
         """A delivery's outcome, with what it changed, in one transaction: processed again after
         a crash, it finds the same state and replays the same steps (their keys are stored)."""
@@ -267,6 +262,12 @@ class RdviStore:
                         s.version_issue,
                     ),
                 )
+            for cle in resolus:  # recorded since: the connector closes the item itself
+                tx.execute(
+                    "UPDATE rdvi_a_revoir SET etat = 'resolu', decide_par = 'rdv-insertion', "
+                    "decide_le = %s WHERE cle = %s AND etat = 'ouvert'",
+                    (now.isoformat(), cle),
+                )
             for item in revoir:
                 self._review(tx, item, now)
             if invitation is not None:
@@ -276,8 +277,7 @@ class RdviStore:
                     (invitation[0], invitation[1], ",".join(sorted(invitation[2]))),
                 )
             tx.execute(
-                "UPDATE rdvi_livraison SET etat = %s, detail = %s, traitee_le = %s, force = 0 "
-                "WHERE id = %s",
+                "UPDATE rdvi_livraison SET etat = %s, detail = %s, traitee_le = %s WHERE id = %s",
                 (etat, detail, now.isoformat(), livraison_id),
             )
 
@@ -368,7 +368,7 @@ class RdviStore:
                 )
             if requeue is not None:
                 tx.execute(
-                    "UPDATE rdvi_livraison SET etat = %s, force = 1 WHERE id = %s",
+                    "UPDATE rdvi_livraison SET etat = %s WHERE id = %s",
                     (A_TRAITER, requeue),
                 )
         return True

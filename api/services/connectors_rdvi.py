@@ -246,15 +246,17 @@ class RdviConnector:
             self.store.settle(livraison.id, ERREUR, f"{type(e).__name__}: {e}", now)
 
     def _stale(self, livraison: Livraison, modele: str, rid: str, key: str) -> str | None:
-        """Why this delivery changes nothing: an older (or the same) state of the resource
-        than the last applied, or a resource already deleted."""
+        """Why this delivery changes nothing: an older state of the resource than the last
+        applied, or a resource already deleted. The same state again is applied again: the
+        diff makes it a no-op for what was recorded, and a sibling endpoint's copy may name a
+        person the first copy could not match (a NIR its organisation type may see)."""
         known = self.store.resource(modele, rid)
         if known is None:
             return None
         if known.supprime:
             return f"{modele} {rid} supprimé le {known.horodatage}: plus rien ne s'y applique"
-        if key < known.horodatage or (key == known.horodatage and not livraison.force):
-            return f"état du {key} déjà appliqué ou plus ancien que celui du {known.horodatage}"
+        if key < known.horodatage:
+            return f"état du {key} plus ancien que celui du {known.horodatage}, déjà appliqué"
         return None
 
     def _invitation(
@@ -307,6 +309,7 @@ class RdviConnector:
                 self.store.settle(livraison.id, TRAITEE, "à revoir", now, ressource, revoir=[item])
                 return
             case_id, done = found, set()
+        resolus = [f"Invitation:{rid}:non_rapproche"]
         kind = first_or_follow_up(self.app, case_id, kind)
         revoir = []
         steps = 0
@@ -355,6 +358,7 @@ class RdviConnector:
             ressource,
             revoir=revoir,
             invitation=(rid, case_id.hex, frozenset(done)),
+            resolus=[] if known is not None else resolus,
         )
 
     def _rdv(
@@ -398,7 +402,9 @@ class RdviConnector:
             if pid not in present and suivi.statut == "unknown":
                 run.apply(suivi, "revoked", suivi.date_rdv, "retire")  # removed from the RDV
         detail = f"{run.steps} étape(s) enregistrée(s), {len(run.revoir)} à revoir"
-        self.store.settle(livraison.id, TRAITEE, detail, now, ressource, run.suivis, run.revoir)
+        self.store.settle(
+            livraison.id, TRAITEE, detail, now, ressource, run.suivis, run.revoir, None, run.resolus
+        )
 
     # --- matching ----------------------------------------------------------------------------
 
@@ -500,6 +506,7 @@ class _Run:
         self.by = f"{CONNECTOR}:{agent}" if agent else CONNECTOR
         self.suivis: list[SuiviParticipation] = []
         self.revoir: list[AReviser] = []
+        self.resolus: list[str] = []
         self.steps = 0
 
     def participation(
@@ -524,6 +531,7 @@ class _Run:
             suivi = SuiviParticipation(
                 participation=pid, rdv_id=self.rid, case_id=case_id.hex, usager_id=usager_id
             )
+            self.resolus.append(f"Rdv:{self.rid}:{pid}:non_rapproche")
         if suivi.numero is None:
             if day is None:
                 self._review(pid, usager_id, p.user, "regle", "RDV sans date (starts_at)")
@@ -584,6 +592,7 @@ class _Run:
                         ),
                     )
                     suivi = replace(suivi, version_issue=version, statut=target)
+            self.resolus.append(f"Rdv:{self.rid}:{pid}:regle")
         except DomainError as e:
             self._review(pid, suivi.usager_id, user, "regle", f"{e.code}: {e.detail}")
         self.suivis.append(suivi)

@@ -127,28 +127,7 @@ class World:
         return response
 
     def person(self, affiliation: str, nir: str | None, entry: date = date(2025, 10, 20)) -> UUID:
-        """A case opened by the CAF flux, its person in the identity vault."""
-        case_id = uuid4()
-        handle(
-            self.app,
-            case_id,
-            cmd.EnregistrerEntree(
-                effective_on=entry,
-                numero_dossier=f"caf-{affiliation}",
-                organisme_payeur=OrganismePayeur.CAF,
-                date_flux=entry,
-                date_reception_flux=entry,
-            ),
-            Author(user="flux-caf", request_id=uuid4().hex),
-        )
-        if nir is not None:
-            blind = self.identities.blind_index("caf", affiliation, nir)
-            with self.identities.db.transaction() as tx:
-                self.identities.insert(
-                    tx,
-                    [(blind, case_id, Identite(organisme="caf", matricule=affiliation, nir=nir))],
-                )
-        return case_id
+        return open_case(self.app, self.identities, affiliation, nir, entry)
 
     def orient(self, case_id: UUID, on: date = date(2025, 11, 15)) -> None:
         handle(
@@ -184,6 +163,36 @@ class World:
         assert response.status_code == 200, response.text
         items: list[Json] = response.json()["items"]
         return items
+
+
+def open_case(
+    app: Parcours,
+    identities: IdentityStore,
+    affiliation: str,
+    nir: str | None,
+    entry: date = date(2025, 10, 20),
+) -> UUID:
+    """A case opened by the CAF flux, its person in the identity vault (with a NIR)."""
+    case_id = uuid4()
+    handle(
+        app,
+        case_id,
+        cmd.EnregistrerEntree(
+            effective_on=entry,
+            numero_dossier=f"caf-{affiliation}",
+            organisme_payeur=OrganismePayeur.CAF,
+            date_flux=entry,
+            date_reception_flux=entry,
+        ),
+        Author(user="flux-caf", request_id=uuid4().hex),
+    )
+    if nir is not None:
+        blind = identities.blind_index("caf", affiliation, nir)
+        with identities.db.transaction() as tx:
+            identities.insert(
+                tx, [(blind, case_id, Identite(organisme="caf", matricule=affiliation, nir=nir))]
+            )
+    return case_id
 
 
 @contextmanager

@@ -109,6 +109,28 @@ def test_3_duplicates_record_once_the_same_bytes_or_the_same_state_from_two_endp
         assert w.review() == []
 
 
+def test_3_a_sibling_copy_that_cannot_name_the_person_does_not_hide_one_that_can(
+    settings: Settings,
+) -> None:
+    """The same state, first from a delegated organisation's endpoint (no NIR), then from the
+    département's: the person is matched by the second, and the review item closes itself."""
+    with world(settings, rdvi_secrets=(("valence-nord", "test-secret"), ("sud", "s2"))) as w:
+        camille, jonas = w.person(*CAMILLE), w.person(*JONAS)
+        sibling = payload("02")
+        for p in sibling["data"]["participations"]:
+            del p["user"]["nir"]
+        sent = compact(sibling)
+        assert w.post(sent, sign(sent, "s2")).status_code == 200
+        w.connector.drain()
+        assert len(w.review()) == 2
+        w.deliver("02")
+        w.connector.drain()
+        assert w.steps(camille) == [planned(1, *ORIENTATION_26), outcome(1, "seen", "2026-06-09")]
+        assert w.steps(jonas) == [planned(1, *ORIENTATION_26), outcome(1, "noshow", "2026-06-09")]
+        assert w.review() == []
+        assert {i["etat"] for i in w.review("tous")} == {"resolu"}
+
+
 def test_4_an_older_state_after_a_newer_one_changes_nothing_instants_compared_not_strings(
     settings: Settings,
 ) -> None:
