@@ -117,6 +117,8 @@ class RdviStore:
         )
         blob = "bytea" if self.db.postgres else "BLOB"
         with self.db.transaction() as tx:
+            if tx.postgres:  # the server and the worker may start together on a new database
+                tx.execute("SELECT pg_advisory_xact_lock(hashtext('parcours.rdvi.schema'))")
             for statement in _SCHEMA:
                 tx.execute(statement.format(serial=serial, blob=blob))
         self._encode = msgspec.json.encode

@@ -74,12 +74,12 @@ def create_app(
         app.state.projector = projector
         stop = threading.Event()
         workers = []
+        if store.settings.rdvi_secrets:  # its tables, before the first delivery
+            app.state.rdvi = RdviConnector(store)
         if run_projector:
             workers.append(threading.Thread(target=projector.run_forever, args=(stop,)))
             if store.settings.rdvi_secrets:  # the rdv-insertion inbox, as the worker does
-                connector = RdviConnector(store)
-                app.state.rdvi = connector
-                workers.append(threading.Thread(target=connector.run_forever, args=(stop,)))
+                workers.append(threading.Thread(target=app.state.rdvi.run_forever, args=(stop,)))
         for worker in workers:
             worker.daemon = True
             worker.start()

@@ -170,8 +170,15 @@ class RdviConnector:
     ) -> None:
         self.app = app
         self.store = store or RdviStore(app.settings)
-        self.identities = identities or IdentityStore(app.settings)
+        self._identities = identities
         self._lock = threading.Lock()
+
+    @property
+    def identities(self) -> IdentityStore:
+        """The identity vault, opened by the processor only (the door never reads it)."""
+        if self._identities is None:
+            self._identities = IdentityStore(self.app.settings)
+        return self._identities
 
     # --- the door ----------------------------------------------------------------------------
 

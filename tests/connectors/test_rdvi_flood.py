@@ -1,5 +1,5 @@
 """A flood of rdv-insertion deliveries against a real server and a real worker, both SIGKILLed
-once on the way: 1,000 deliveries from 10 concurrent clients, a third of them duplicates (the
+once on the way: 600 deliveries from 10 concurrent clients, a third of them duplicates (the
 same bytes again, or the same state from a sibling endpoint), in random order. Every delivery
 is retried until acknowledged, as rdv-insertion does; none is answered 5xx, none acknowledged is
 lost, and the cases hold exactly the steps the RDVs' last states give."""
@@ -28,9 +28,9 @@ from domain.dossier import fold_history
 from tests.connectors.rdvi import PATH, SECRET, compact, open_case, payload, sign
 from tests.e2e.helpers import ParcoursProcess, Server, wait_until
 
-PEOPLE = 40
-RDVS = 150
-DUPLICATES = 400
+PEOPLE = 25
+RDVS = 100
+DUPLICATES = 200
 CLIENTS = 10
 DAY = date(2026, 6, 10)
 SECRETS = f"flood={SECRET} flood-sud=sud-secret"
