@@ -5,14 +5,14 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.connectors.rdv_insertion_store import ElementARevoir
 from api.http.auth import Role
 from api.http.deps import Authored, Rdvi, require
-from api.http.limits import read_json
+from api.http.limits import MAX_INT64, read_json
 from api.http.params import Page, Paged
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
@@ -84,7 +84,7 @@ async def review_queue(
     connector: Rdvi,
     paging: Paged,
     etat: Annotated[
-        Literal["ouvert", "lie", "ecarte", "tous"], Query(description="État des éléments")
+        Literal["ouvert", "lie", "ecarte", "resolu", "tous"], Query(description="État des éléments")
     ] = "ouvert",
 ) -> Response:
     rows, total = await run_in_threadpool(
@@ -112,7 +112,12 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         **error_responses(400, 401, 403, 404, 409, 422),
     },
 )
-async def decide(item_id: int, request: Request, connector: Rdvi, author: Authored) -> Response:
+async def decide(
+    item_id: Annotated[int, Path(ge=1, le=MAX_INT64, description="L'élément de la file")],
+    request: Request,
+    connector: Rdvi,
+    author: Authored,
+) -> Response:
     body = await read_json(request, Decision)
     try:
         if body.decision == "lier":
