@@ -113,6 +113,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_scopes: tuple[str, ...] = OIDC_SCOPES
     session_secret: str = ""
     """Signs the screens' session cookie outside local mode (64 hex digits, required there)."""
+    rdvi_secrets: tuple[tuple[str, str], ...] = ()
+    """rdv-insertion's webhook endpoints: (label, shared secret) pairs; one label may appear
+    twice while its secret is rotated. Empty: `POST /connecteurs/rdv-insertion` refuses all."""
+    rdvi_retention_days: int = 180
+    """Days a processed rdv-insertion delivery is kept in the inbox (it holds personal data)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -168,6 +173,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             oidc_scopes=tuple(env.get("PARCOURS_OIDC_SCOPES", " ".join(OIDC_SCOPES)).split())
             or OIDC_SCOPES,
             session_secret=env.get("PARCOURS_SESSION_SECRET", "").strip(),
+            rdvi_secrets=rdvi_secrets(env.get("PARCOURS_RDVI_SECRETS", "")),
+            rdvi_retention_days=max(1, int(env.get("PARCOURS_RDVI_RETENTION_DAYS", "180"))),
         )
 
     def production_problems(self) -> list[str]:
@@ -228,6 +235,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "du fournisseur d'identité"
             )
         problems.extend(self._oidc_login_problems())
+        problems.extend(
+            f"PARCOURS_RDVI_SECRETS : le secret de « {label} » est trop court "
+            f"(au moins {2 * SECRET_BYTES} caractères aléatoires)"
+            for label, secret in self.rdvi_secrets
+            if len(secret) < 2 * SECRET_BYTES
+        )
         return problems
 
     def _oidc_login_problems(self) -> list[str]:
@@ -316,6 +329,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_PRE_PING": "y",
             "APPLICATION_RECORDER_TOPIC": "adapters.eventlog.recorders:PostgresRecorder",
         }
+
+
+def rdvi_secrets(raw: str) -> tuple[tuple[str, str], ...]:
+    """`PARCOURS_RDVI_SECRETS`: `label=secret` entries separated by commas or spaces, one per
+    rdv-insertion endpoint (organisation); a label given twice has two valid secrets (rotation)."""
+    pairs = []
+    for entry in raw.replace(",", " ").split():
+        label, sep, secret = entry.partition("=")
+        if not sep or not label.strip() or not secret:
+            msg = f"PARCOURS_RDVI_SECRETS: « libellé=secret » attendu, pas {label.strip()!r}…"
+            raise ValueError(msg)
+        pairs.append((label.strip(), secret))
+    return tuple(pairs)
 
 
 def refuse_unsafe_start(settings: Settings) -> None:

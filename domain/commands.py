@@ -202,8 +202,30 @@ class PlanifierRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             "date_rdv": "2024-02-05",
         },
         famille=Famille.PARCOURS,
-        records=(ev.RdvPlanifie,),
+        records=(ev.RdvPlanifie, ev.InvitationRdvNotee),  # invitations: rdv-insertion's
     )
+
+
+class DeplacerRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    numero: int
+    date_rdv: date
+
+    route = Route(
+        "report-rdv",
+        "Reporter un RDV planifié à un autre jour (avant son issue)",
+        {"effective_on": "2024-02-01", "numero": 1, "date_rdv": "2024-02-12"},
+        famille=Famille.PARCOURS,
+        records=(ev.RdvDeplace,),
+    )
+
+
+class NoterInvitation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Recorded by the rdv-insertion connector, not through a step route."""
+
+    invitation: str
+    canal: str
+    etat: voc.EtatInvitation
+    type_rdv: voc.TypeRdv | None = None
 
 
 class EnregistrerIssueRdv(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -372,6 +394,8 @@ Etape = (
     | DeciderReorientation
     | DesignerReferent
     | PlanifierRdv
+    | DeplacerRdv
+    | NoterInvitation
     | EnregistrerIssueRdv
     | SignerCer
     | RenouvelerCer

@@ -82,6 +82,10 @@ def _step(s: Dossier, c: Etape, ctx: Contexte) -> list[Evenement]:
             return _referent(s, c, ctx)
         case cmd.PlanifierRdv():
             return _rdv(s, c, ctx)
+        case cmd.DeplacerRdv():
+            return _deplacer_rdv(s, c, ctx)
+        case cmd.NoterInvitation():
+            return _invitation(s, c, ctx)
         case cmd.EnregistrerIssueRdv():
             return _issue_rdv(s, c, ctx)
         case cmd.SignerCer():
@@ -299,6 +303,44 @@ def _rdv(state: Dossier, c: cmd.PlanifierRdv, ctx: Contexte) -> list[Evenement]:
             type_rdv=c.type_rdv,
             mode=c.mode,
             date_rdv=c.date_rdv,
+        )
+    ]
+
+
+def _deplacer_rdv(state: Dossier, c: cmd.DeplacerRdv, ctx: Contexte) -> list[Evenement]:
+    """A RDV is moved while it has no outcome; after one, the outcome is what counts."""
+    _open_episode(state, c)
+    rdv = state.rdvs.get(c.numero)
+    if rdv is None or rdv.episode != state.episode:
+        raise DomainError("rdv_inconnu", f"Aucun RDV n°{c.numero} dans cet épisode.", "numero")
+    if rdv.issue is not None:
+        raise DomainError(
+            "issue_deja_enregistree", f"Le RDV n°{c.numero} a déjà une issue.", "numero"
+        )
+    if c.date_rdv == rdv.date_rdv:
+        raise DomainError(
+            "rdv_meme_date", f"Le RDV n°{c.numero} est déjà prévu le {c.date_rdv}.", "date_rdv"
+        )
+    _not_before(c.effective_on, rdv.planifie_le, "effective_on", "la planification")
+    _not_before(c.date_rdv, c.effective_on, "date_rdv", "son report")
+    return [
+        ev.RdvDeplace(
+            effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, date_rdv=c.date_rdv
+        )
+    ]
+
+
+def _invitation(state: Dossier, c: cmd.NoterInvitation, ctx: Contexte) -> list[Evenement]:
+    """An invitation goes on the timeline of an open episode, dated after the entry."""
+    _open_episode(state, c)
+    return [
+        ev.InvitationRdvNotee(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            invitation=c.invitation,
+            canal=c.canal,
+            etat=c.etat,
+            type_rdv=c.type_rdv,
         )
     ]
 
@@ -637,6 +679,16 @@ def command_of(e: Evenement) -> Commande | None:
             return cmd.PlanifierRdv(
                 effective_on=d, type_rdv=e.type_rdv, mode=e.mode, date_rdv=e.date_rdv
             )
+        case ev.InvitationRdvNotee():
+            return cmd.NoterInvitation(
+                effective_on=d,
+                invitation=e.invitation,
+                canal=e.canal,
+                etat=e.etat,
+                type_rdv=e.type_rdv,
+            )
+        case ev.RdvDeplace():
+            return cmd.DeplacerRdv(effective_on=d, numero=e.numero, date_rdv=e.date_rdv)
         case ev.IssueRdvEnregistree():
             return cmd.EnregistrerIssueRdv(effective_on=d, numero=e.numero, issue=e.issue)
         case ev.CerSigne():

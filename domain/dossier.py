@@ -150,6 +150,13 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
                 episode=d.episode,
             )
             return replace(d, rdvs={**d.rdvs, e.numero: rdv})
+        case ev.InvitationRdvNotee():
+            return d
+        case ev.RdvDeplace():
+            moved = d.rdvs.get(e.numero)
+            if moved is None:
+                return d
+            return replace(d, rdvs={**d.rdvs, e.numero: replace(moved, date_rdv=e.date_rdv)})
         case ev.IssueRdvEnregistree():
             known = d.rdvs.get(e.numero)
             if known is None:

@@ -108,6 +108,23 @@ class RdvPlanifie(Evenement, frozen=True, kw_only=True):
     date_rdv: date
 
 
+class RdvDeplace(Evenement, frozen=True, kw_only=True):
+    """A planned RDV moved to another day, before any outcome (its number stays)."""
+
+    numero: int
+    date_rdv: date
+
+
+class InvitationRdvNotee(Evenement, frozen=True, kw_only=True):
+    """An invitation to book a RDV sent, delivered, undeliverable, opened or expired: a fact of
+    the timeline (no rule reads it); `invitation` is the sending service's id."""
+
+    invitation: str
+    canal: str
+    etat: voc.EtatInvitation
+    type_rdv: voc.TypeRdv | None = None
+
+
 class IssueRdvEnregistree(Evenement, frozen=True, kw_only=True):
     numero: int
     issue: voc.IssueRdv
@@ -188,6 +205,8 @@ Fait = (
     | ReorientationDecidee
     | ReferentDesigne
     | RdvPlanifie
+    | RdvDeplace
+    | InvitationRdvNotee
     | IssueRdvEnregistree
     | CerSigne
     | EntretienAscTenu

@@ -96,6 +96,19 @@ class ModeRdv(StrEnum):
     CONVOCATION = "convocation"
 
 
+class EtatInvitation(StrEnum):
+    """What became of an invitation to book a RDV, as the service that sent it reports it."""
+
+    ENVOYEE = "envoyee"
+    DELIVREE = "delivree"
+    NON_DELIVREE = "non_delivree"
+    """The SMS or e-mail bounced, was blocked or the address is invalid."""
+    OUVERTE = "ouverte"
+    """The person opened the link."""
+    EXPIREE = "expiree"
+    """The link no longer lets the person book (its date passed, or a RDV was booked)."""
+
+
 class IssueRdv(StrEnum):
     """Outcome of a RDV, in the national rdv-insertion vocabulary."""
 

@@ -212,6 +212,10 @@ def _step(s: Suivi, e: Evenement) -> None:
                     structure_id=structure,
                 )
             )
+        case ev.RdvDeplace():
+            for rdv in s.rdvs:
+                if rdv.numero == e.numero:
+                    rdv.date_rdv = e.date_rdv
         case ev.IssueRdvEnregistree():
             for rdv in s.rdvs:
                 if rdv.numero == e.numero:
@@ -250,6 +254,7 @@ def _step(s: Suivi, e: Evenement) -> None:
 
 IGNORED: tuple[type[Evenement], ...] = (
     ev.SanctionLevee,
+    ev.InvitationRdvNotee,
     ev.EntretienAscTenu,
     ev.AccompagnementDebute,
     ev.AccompagnementTermine,

@@ -28,6 +28,7 @@ from api.cli import identities as cli_identities
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
 from api.cli.types import Subcommands
+from api.services.connectors_rdvi import RdviConnector
 
 log = structlog.get_logger("cli")
 
@@ -48,11 +49,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     projector = Projector(app)
+    connector = RdviConnector(app) if settings.rdvi_secrets else None
     if args.once:
         applied = projector.catch_up()
         print(f"{applied} événements appliqués, position {projector.position()}")
+        if connector is not None:
+            print(f"{connector.drain()} livraisons rdv-insertion traitées")
         return
     stop = threading.Event()
+    inbox = None
+    if connector is not None:  # the rdv-insertion inbox, beside the projections
+        inbox = threading.Thread(target=connector.run_forever, args=(stop,), daemon=True)
+        inbox.start()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -61,6 +69,8 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
     signal.signal(signal.SIGINT, on_signal)
     log.info("projection.worker_started", store=settings.store, position=projector.position())
     projector.run_forever(stop)
+    if inbox is not None:
+        inbox.join(timeout=10)
     app.close()
 
 

@@ -20,6 +20,7 @@ from api.http import (
     agents,
     audit,
     cases,
+    connectors_rdvi,
     evaluation,
     finance,
     flux,
@@ -34,6 +35,7 @@ from api.http.limits import Edge, check_parameters
 from api.http.problems import HANDLERS
 from api.http.responses import MsgspecJSONResponse
 from api.http.schemas import COMPONENTS, json_response
+from api.services.connectors_rdvi import RdviConnector
 from api.web import administration as administration_screen
 from api.web import audit as audit_screen
 from api.web import corrections as corrections_screen
@@ -57,6 +59,8 @@ ROUTERS: list[APIRouter] = [
     structures.router,
     agents.router,
     subscriptions.router,
+    connectors_rdvi.door,
+    connectors_rdvi.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
@@ -98,15 +102,21 @@ def create_app(
         app.state.projector = projector
         index_identities(app, store)
         stop = threading.Event()
-        worker = None
+        workers = []
+        if store.settings.rdvi_secrets:  # its tables, before the first delivery
+            app.state.rdvi = RdviConnector(store)
         if run_projector:
-            worker = threading.Thread(target=projector.run_forever, args=(stop,), daemon=True)
+            workers.append(threading.Thread(target=projector.run_forever, args=(stop,)))
+            if store.settings.rdvi_secrets:  # the rdv-insertion inbox, as the worker does
+                workers.append(threading.Thread(target=app.state.rdvi.run_forever, args=(stop,)))
+        for worker in workers:
+            worker.daemon = True
             worker.start()
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
+            for worker in workers:
                 worker.join(timeout=5)
             vault = getattr(app.state, "identities", None)
             if vault is not None:

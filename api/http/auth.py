@@ -38,6 +38,7 @@ PUBLIC_SCREENS = frozenset(
 
 OPEN_PATHS = frozenset(
     {"/health", "/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    | {"/connecteurs/rdv-insertion"}  # authenticated by its HMAC signature
     | PUBLIC_SCREENS
 )
 """The only paths answered without a token (the other screens need a session). The static

@@ -38,6 +38,7 @@ from api.http.auth import (
 from api.http.problems import ProblemError
 from api.services.agents import rights_of
 from api.services.commands import Author
+from api.services.connectors_rdvi import RdviConnector
 from api.services.finance import Finance
 from api.services.statistics import Statistiques
 
@@ -93,6 +94,14 @@ def identities(request: Request) -> IdentityStore:
 
 Identities = Annotated[IdentityStore, Depends(identities)]
 """The identity vault: who each person is, kept apart from the log so it can be erased."""
+
+
+def rdvi(request: Request) -> RdviConnector:
+    return _once(request, "rdvi", RdviConnector)
+
+
+Rdvi = Annotated[RdviConnector, Depends(rdvi)]
+"""rdv-insertion's connector: its inbox, processing and review queue."""
 
 
 def flux_reports(request: Request) -> ReportStore:

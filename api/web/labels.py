@@ -12,6 +12,8 @@ ETAPES = {
     "ReorientationDecidee": "Réorientation décidée",
     "ReferentDesigne": "Référent désigné",
     "RdvPlanifie": "RDV planifié",
+    "RdvDeplace": "RDV reporté",
+    "InvitationRdvNotee": "Invitation à prendre RDV",
     "IssueRdvEnregistree": "Issue de RDV enregistrée",
     "CerSigne": "CER signé",
     "EntretienAscTenu": "Entretien ASC tenu",

@@ -135,6 +135,7 @@ STEP_SLUGS = [
     "reorientation",
     "referent",
     "rdv",
+    "report-rdv",
     "issue-rdv",
     "cer",
     "renouvellement-cer",

@@ -29,6 +29,7 @@ from adapters.eventlog.mapper import EventMapper
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from domain import events as ev
 from domain.vocabulary import (
+    EtatInvitation,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
@@ -129,6 +130,15 @@ EVENTS: list[ev.Evenement] = [
         type_rdv=TypeRdv.DIAGNOSTIC,
         mode=ModeRdv.INVITATION,
         date_rdv=DAY,
+    ),
+    ev.RdvDeplace(effective_on=DAY, meta=META, numero=1, date_rdv=DAY),
+    ev.InvitationRdvNotee(
+        effective_on=DAY,
+        meta=META,
+        invitation="rdvi-331905",
+        canal="sms",
+        etat=EtatInvitation.OUVERTE,
+        type_rdv=TypeRdv.SUIVI,
     ),
     ev.IssueRdvEnregistree(effective_on=DAY, meta=META, numero=1, issue=IssueRdv.EXCUSED),
     ev.CerSigne(

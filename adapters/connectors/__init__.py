@@ -1,0 +1,1 @@
+"""What partners' systems send to parcours, read and checked at the door."""
