@@ -22,6 +22,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.eventlog.recorders import PostgresRecorder
 from adapters.eventlog.store import Parcours
 from adapters.identity import Identite, IdentityStore
+from adapters.metrics.counted import count_appended
 from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]
@@ -44,6 +45,8 @@ class Payload(msgspec.Struct, frozen=True):
     events: bytes
     people: int
     count: int
+    types: dict[str, int] = msgspec.field(default_factory=dict)
+    """Events by type, counted by the metrics once written."""
 
 
 def _events(stored: Iterable[tuple[UUID, int, str, bytes]]) -> bytes:
@@ -104,7 +107,10 @@ class BatchStore:
             cle += _CLE(3, 32, case_hex.encode(), 12, key_nonce, len(wrapped))
             cle += wrapped
         cle += _TRAILER
-        return Payload(bytes(identite), bytes(cle), events, len(people), len(stored))
+        types: dict[str, int] = {}
+        for e in stored:
+            types[e.topic] = types.get(e.topic, 0) + 1
+        return Payload(bytes(identite), bytes(cle), events, len(people), len(stored), types)
 
     def find(self, blinds: Iterable[str]) -> dict[str, UUID]:
         """Cases already known for these blind indexes."""
@@ -142,6 +148,7 @@ class BatchStore:
             assert payload is not None
         if payload.people or payload.count:
             self._copy(payload)
+            count_appended(payload.types)
         return refreshed
 
     def _copy(self, payload: Payload) -> None:

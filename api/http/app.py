@@ -21,6 +21,7 @@ from api.http import (
     evaluation,
     finance,
     flux,
+    metrics,
     statistics,
     structures,
     subscriptions,
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     structures.router,
     agents.router,
     subscriptions.router,
+    metrics.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
