@@ -6,18 +6,25 @@ once one has caught up; a caller without the `exploitation` (or `admin`) role is
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Projector
 from adapters.settings import Settings
+from adapters.webhooks.state import DeadLetter, DeliveryState
+from api.http.app import create_app
 from api.http.auth import Role
 from tests.auth import bearer
 from tests.e2e.helpers import EPISODE_1, api_client, post_steps, wait_until
+from tests.flux.helpers import FIXTURES, clock
+
+XML = {"Content-Type": "application/xml"}
 
 OPS = bearer(Role.EXPLOITATION, sub="prometheus")
 STEPS = EPISODE_1[:6]
@@ -79,9 +86,7 @@ def test_metrics_follow_the_steps_and_the_projection(settings: Settings) -> None
 
             def caught_up() -> bool:
                 now = scrape(client)
-                return all(
-                    s.value == 0 for s in now if s.name == "parcours_projection_lag_events"
-                )
+                return all(s.value == 0 for s in now if s.name == "parcours_projection_lag_events")
 
             wait_until(caught_up, timeout=300, what="the lag to fall to 0", pause=0.1)
         finally:
@@ -117,3 +122,43 @@ def test_unknown_paths_share_one_series(unmatched: httpx.Client) -> None:
     assert not any(r and r.startswith("/nulle-part") for r in routes)
     labels = {"method": "GET", "route": "(aucune)", "status_class": "4xx"}
     assert counted(samples, "parcours_http_request_duration_seconds_count", **labels) >= 3
+
+
+def test_flux_imports_and_webhook_deliveries_are_read_from_the_stores(settings: Settings) -> None:
+    parcours = Parcours(settings, clock=clock())
+    with TestClient(create_app(settings, parcours), headers=OPS) as client:
+        before = scrape(client)
+        xml = {**XML, **bearer(Role.FLUX, sub="flux-caf")}
+        body = (FIXTURES / "RSABEM.xml").read_bytes()
+        assert client.post("/flux/imports", content=body, headers=xml).status_code == 201
+        invalid = (FIXTURES / "RSABEI_invalid.xml").read_bytes()
+        assert client.post("/flux/imports", content=invalid, headers=xml).status_code == 422
+
+        state = DeliveryState(settings)
+        state.start("partenaire-1", 0)
+        state.note_failure("partenaire-1", "HTTP 503")
+        dead = DeadLetter(
+            webhook_id="msg_1",
+            position=1,
+            dossier_id="00000000-0000-0000-0000-000000000001",
+            type="EntreeEnregistree",
+            tentatives=8,
+            erreur="HTTP 503",
+            le=datetime.now(UTC),
+        )
+        assert state.advance("partenaire-1", 0, 1, 0, "HTTP 503", [dead])
+        assert state.advance("partenaire-1", 1, 2, 1, None)
+        samples = scrape(client)
+
+    assert value(samples, "parcours_flux_imports_total", issue="importe") == 1
+    assert value(samples, "parcours_flux_imports_total", issue="rejete") == 1
+    appended = "parcours_events_appended_total"
+    for kind in ("EntreeEnregistree", "DroitSuspendu"):
+        assert counted(samples, appended, type=kind) - counted(before, appended, type=kind) == 1
+    assert value(samples, "parcours_log_position") == 2
+    key = {"abonnement": "partenaire-1"}
+    assert value(samples, "parcours_webhook_deliveries_total", **key) == 1
+    assert value(samples, "parcours_webhook_failures_total", **key) == 1
+    assert value(samples, "parcours_webhook_dead_letters", **key) == 1
+    assert value(samples, "parcours_webhook_lag_events", **key) == 0
+    assert value(samples, "parcours_webhook_last_delivery_timestamp_seconds", **key) > 0
