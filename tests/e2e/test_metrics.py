@@ -4,6 +4,8 @@ Steps recorded through the API show in the counters and the histograms (by route
 a case id); the read models' lag counts the events a projector has not applied, and falls to 0
 once one has caught up; a caller without the `exploitation` (or `admin`) role is refused."""
 
+import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from adapters.webhooks.state import DeadLetter, DeliveryState
 from api.http.app import create_app
 from api.http.auth import Role
 from tests.auth import bearer
-from tests.e2e.helpers import EPISODE_1, api_client, post_steps, wait_until
+from tests.e2e.helpers import EPISODE_1, ROOT, api_client, post_steps, wait_until
 from tests.flux.helpers import FIXTURES, clock
 
 XML = {"Content-Type": "application/xml"}
@@ -124,7 +126,7 @@ def test_unknown_paths_share_one_series(unmatched: httpx.Client) -> None:
     assert counted(samples, "parcours_http_request_duration_seconds_count", **labels) >= 3
 
 
-def test_flux_imports_and_webhook_deliveries_are_read_from_the_stores(settings: Settings) -> None:
+def test_flux_imports_webhook_deliveries_and_the_dashboard(settings: Settings) -> None:
     parcours = Parcours(settings, clock=clock())
     with TestClient(create_app(settings, parcours), headers=OPS) as client:
         before = scrape(client)
@@ -162,3 +164,9 @@ def test_flux_imports_and_webhook_deliveries_are_read_from_the_stores(settings: 
     assert value(samples, "parcours_webhook_dead_letters", **key) == 1
     assert value(samples, "parcours_webhook_lag_events", **key) == 0
     assert value(samples, "parcours_webhook_last_delivery_timestamp_seconds", **key) > 0
+
+    dashboard = json.loads((ROOT / "docs" / "ops" / "grafana-parcours.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    shown = {s.name for s in samples}
+    for name in {n for e in exprs for n in re.findall(r"parcours_\w+", e)}:
+        assert name in shown, f"the dashboard charts {name}, which /metrics does not expose"
