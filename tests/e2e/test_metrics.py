@@ -9,6 +9,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from adapters.webhooks.state import DeadLetter, DeliveryState
 from api.http.app import create_app
 from api.http.auth import Role
 from tests.auth import bearer
-from tests.e2e.helpers import EPISODE_1, ROOT, api_client, post_steps, wait_until
+from tests.e2e.helpers import EPISODE_1, ROOT, Server, api_client, post_steps, wait_until
 from tests.flux.helpers import FIXTURES, clock
 
 XML = {"Content-Type": "application/xml"}
@@ -170,3 +171,29 @@ def test_flux_imports_webhook_deliveries_and_the_dashboard(settings: Settings) -
     shown = {s.name for s in samples}
     for name in {n for e in exprs for n in re.findall(r"parcours_\w+", e)}:
         assert name in shown, f"the dashboard charts {name}, which /metrics does not expose"
+
+
+def test_workers_sharing_a_multiprocess_dir_are_added_up(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two API processes writing their counts to one `PROMETHEUS_MULTIPROC_DIR` (as workers of
+    one server would): a scrape of either shows both processes' requests."""
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    first = Server(settings, tmp_path / "first.log", **env)
+    try:
+        second = Server(settings, tmp_path / "second.log", **env)
+        try:
+            with first.client() as a, second.client() as b:
+                for client, n in ((a, 2), (b, 3)):
+                    for _ in range(n):
+                        assert client.get("/dossiers").status_code == 200
+                labels = {"method": "GET", "route": "/dossiers", "status_class": "2xx"}
+                name = "parcours_http_request_duration_seconds_count"
+                assert counted(scrape(a), name, **labels) == 5
+                assert counted(scrape(b), name, **labels) == 5
+        finally:
+            second.stop_gracefully()
+    finally:
+        first.stop_gracefully()
