@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
+from adapters import tracing
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.projector import Health, Projector
 from adapters.readmodels.projector import health as projection_health
@@ -92,6 +93,7 @@ def create_app(
 
     resolved = settings or (parcours.settings if parcours else Settings.from_env())
     resolved.check_start()
+    tracing.configure()
     app = FastAPIOffline(
         static_url=DOCS_STATIC,
         dependencies=[Depends(authenticate), Depends(check_parameters)],

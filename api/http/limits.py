@@ -16,6 +16,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.metrics.counted import observe_request
+from adapters.tracing import end_request, start_request
 from api.http.problems import PROBLEM, Problem, ProblemError, body_problem
 from domain.bounds import DATE_MIN, horizon
 
@@ -237,6 +238,7 @@ class Edge:
         method, path = scope["method"], scope["path"]
         limit = BODY_LIMITS.get((method, path), MAX_JSON_BODY)
         started = time.perf_counter()
+        span = start_request(method, scope.get("headers", []))
         status = 0
         held: Message | None = None
         sent = False
@@ -296,7 +298,9 @@ class Edge:
             log.info("request", **line(status=status))
         finally:
             seconds = time.perf_counter() - started
-            observe_request(method, _route_template(scope), status or 500, seconds)
+            route = _route_template(scope)
+            observe_request(method, route, status or 500, seconds)
+            end_request(span, method, route, status or 500)
 
     @staticmethod
     async def _answer(send: Send, problem: Problem, request_id: str, path: str) -> None:
