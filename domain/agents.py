@@ -43,6 +43,8 @@ class RoleAgent(StrEnum):
     """Reference data and schedules."""
     FLUX = "flux"
     """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
+    EXPLOITATION = "exploitation"
+    """The IT team's monitoring: the metrics (`/metrics`), no case and no person."""
 
 
 class DroitAccorde(Evenement, frozen=True, kw_only=True):

@@ -6,17 +6,19 @@ is the service layer's (api/services/commands.py).
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper, PersistenceError
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import EventStore, Mapper, PersistenceError, Recording
 
 from adapters.eventlog.mapper import EventMapper
 from adapters.eventlog.recorders import IdempotencyRecord, PostgresRecorder, SQLiteRecorder
 from adapters.eventlog.transcoder import MsgspecTranscoder
+from adapters.metrics.counted import count_appended
 from adapters.settings import Settings
 from domain.dossier import Dossier, fold_history
 from domain.events import Evenement, Recorded
@@ -31,6 +33,17 @@ E = TypeVar("E", bound=Evenement)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class CountedEventStore(EventStore[UUID]):
+    """The library's event store, counting what it committed by type for the metrics."""
+
+    def put(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        recordings = super().put(domain_events, **kwargs)
+        count_appended(r.notification.topic for r in recordings)
+        return recordings
 
 
 class Parcours(Application[UUID]):
@@ -53,6 +66,9 @@ class Parcours(Application[UUID]):
             compressor=self.factory.compressor(),
             cipher=self.factory.cipher(),
         )
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return CountedEventStore(mapper=self.mapper, recorder=self.recorder)
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -93,3 +93,13 @@ class ReportStore:
             )
         items = [msgspec.json.decode(r[1], type=Resume) for r in rows if r[1] is not None]
         return items, int(rows[0][0])
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many imports ended in each status (`importe`, `rejete`, `en_cours` while one
+        runs or if it died): one row per file received, read by the metrics at each scrape."""
+        status = (
+            "rapport::json->>'statut'" if self.db.postgres else "json_extract(rapport, '$.statut')"
+        )
+        with self.db.transaction() as tx:
+            rows = tx.execute(f"SELECT {status}, COUNT(*) FROM flux_import GROUP BY 1")
+        return {str(s): int(n) for s, n in rows}

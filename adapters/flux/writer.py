@@ -22,6 +22,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.eventlog.recorders import PostgresRecorder
 from adapters.eventlog.store import Parcours
 from adapters.identity import TERM_SIZE, Identite, IdentityStore
+from adapters.metrics.counted import count_appended
 from domain.events import Recorded
 
 Person = tuple[str, UUID, Identite]
@@ -47,6 +48,8 @@ class Payload(msgspec.Struct, frozen=True):
     events: bytes
     people: int
     count: int
+    types: dict[str, int] = msgspec.field(default_factory=dict)
+    """Events by type, counted by the metrics once written."""
 
 
 def _events(stored: Iterable[tuple[UUID, int, str, bytes]]) -> bytes:
@@ -114,8 +117,11 @@ class BatchStore:
         for term, case_hex in self.identities.search_rows((c, i) for _, c, i in people):
             recherche += _TERME(2, TERM_SIZE, term, 32, case_hex.encode())
         recherche += _TRAILER
+        types: dict[str, int] = {}
+        for e in stored:
+            types[e.topic] = types.get(e.topic, 0) + 1
         return Payload(
-            bytes(identite), bytes(cle), bytes(recherche), events, len(people), len(stored)
+            bytes(identite), bytes(cle), bytes(recherche), events, len(people), len(stored), types
         )
 
     def find(self, blinds: Iterable[str]) -> dict[str, UUID]:
@@ -154,6 +160,7 @@ class BatchStore:
             assert payload is not None
         if payload.people or payload.count:
             self._copy(payload)
+            count_appended(payload.types)
         return refreshed
 
     def _copy(self, payload: Payload) -> None:

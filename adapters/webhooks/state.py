@@ -182,6 +182,31 @@ class DeliveryState:
             derniere_livraison=_when(livraison),
         )
 
+    def all_cursors(self) -> list[tuple[Cursor, int]]:
+        """Every subscription's cursor with its count of dead letters (the metrics read it at
+        each scrape: one row per subscription)."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT c.abonnement_id, c.position, c.livrees, c.echecs, c.derniere_erreur, "
+                "c.derniere_livraison, (SELECT COUNT(*) FROM webhook_rebut r "
+                "WHERE r.abonnement_id = c.abonnement_id) "
+                "FROM webhook_curseur c ORDER BY c.abonnement_id"
+            )
+        return [
+            (
+                Cursor(
+                    abonnement_id=a,
+                    position=int(p),
+                    livrees=int(n),
+                    echecs=int(e),
+                    derniere_erreur=err,
+                    derniere_livraison=_when(last),
+                ),
+                int(dead),
+            )
+            for a, p, n, e, err, last, dead in rows
+        ]
+
     def dead_letters(self, abonnement_id: str, limit: int = 100) -> tuple[int, list[DeadLetter]]:
         """How many deliveries were given up, and the first `limit` in log order."""
         with self.db.transaction() as tx:

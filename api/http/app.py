@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
+from adapters import tracing
 from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.identity import IdentityStore
 from adapters.readmodels.projector import Health, Projector
@@ -24,6 +25,7 @@ from api.http import (
     evaluation,
     finance,
     flux,
+    metrics,
     search,
     statistics,
     structures,
@@ -61,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     subscriptions.router,
     connectors_rdvi.door,
     connectors_rdvi.router,
+    metrics.router,
 ]
 """One router per user group (cases, worklists, statistics, finance, audit, evaluation, admin)."""
 
@@ -126,6 +129,7 @@ def create_app(
 
     resolved = settings or (parcours.settings if parcours else Settings.from_env())
     resolved.check_start()
+    tracing.configure()
     app = FastAPIOffline(
         static_url=DOCS_STATIC,
         dependencies=[Depends(authenticate), Depends(check_parameters)],

@@ -21,10 +21,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.eventlog.store import Parcours
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
+from adapters.metrics.stored import StoreCollector
 from adapters.readmodels.projector import Projector
 from adapters.readmodels.quarantine import QuarantineStore
 from adapters.settings import Settings
 from adapters.tokens import InvalidToken, TokenVerifier
+from adapters.webhooks.state import DeliveryState
 from api.http.auth import (
     OPEN_PATHS,
     SCREENS,
@@ -109,6 +111,18 @@ def flux_reports(request: Request) -> ReportStore:
 
 
 FluxReports = Annotated[ReportStore, Depends(flux_reports)]
+
+
+def store_metrics(request: Request, model: ReadModel, reports: FluxReports) -> StoreCollector:
+    """The figures `/metrics` reads from the stores, one reader per application."""
+    return _once(
+        request,
+        "store_metrics",
+        lambda app: StoreCollector(model, DeliveryState(app.settings), reports),
+    )
+
+
+StoreMetrics = Annotated[StoreCollector, Depends(store_metrics)]
 
 
 def finance(request: Request) -> Finance:

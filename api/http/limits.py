@@ -15,6 +15,8 @@ import structlog
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.metrics.counted import observe_request
+from adapters.tracing import end_request, start_request
 from api.http.problems import PROBLEM, Problem, ProblemError, body_problem
 from domain.bounds import DATE_MIN, horizon
 
@@ -207,6 +209,14 @@ def internal_error(request_id: str, path: str) -> Problem:
     )
 
 
+def _route_template(scope: Scope) -> str | None:
+    """The matched route's path template (`/dossiers/{case_id}`), never the raw path: a
+    metric's label must not hold a case id, nor grow with every path asked."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
 class Edge:
     """Pure ASGI middleware around the whole app: request id, body limit, one log line per
     request, and the exception boundary. The response's start is held back until its first
@@ -228,6 +238,7 @@ class Edge:
         method, path = scope["method"], scope["path"]
         limit = BODY_LIMITS.get((method, path), MAX_JSON_BODY)
         started = time.perf_counter()
+        span = start_request(method, scope.get("headers", []))
         status = 0
         held: Message | None = None
         sent = False
@@ -263,27 +274,33 @@ class Edge:
             }
 
         try:
-            declared = _content_length(scope)
-            if declared is not None and declared > limit:
-                raise too_large(limit)  # refused before reading a byte
-            await self.app(scope, limited_receive, send_with_id)
-        except ProblemError as e:  # raised before the routes (a declared body too large)
-            status = e.problem.status
-            await self._answer(send, e.problem, request_id, path)
-        except Exception as e:
-            if sent:  # bytes are out: the server closes the connection mid-response
-                log.error(
-                    "request",
-                    **line(status=status, error=type(e).__name__, aborted=True),
-                    exc_info=e,
-                )
-                raise
-            log.error("request", **line(status=500, error=type(e).__name__), exc_info=e)
-            await self._answer(send, internal_error(request_id, path), request_id, path)
-            return
-        if held is not None:  # a start never followed by a body message
-            await send(held)
-        log.info("request", **line(status=status))
+            try:
+                declared = _content_length(scope)
+                if declared is not None and declared > limit:
+                    raise too_large(limit)  # refused before reading a byte
+                await self.app(scope, limited_receive, send_with_id)
+            except ProblemError as e:  # raised before the routes (a declared body too large)
+                status = e.problem.status
+                await self._answer(send, e.problem, request_id, path)
+            except Exception as e:
+                if sent:  # bytes are out: the server closes the connection mid-response
+                    log.error(
+                        "request",
+                        **line(status=status, error=type(e).__name__, aborted=True),
+                        exc_info=e,
+                    )
+                    raise
+                log.error("request", **line(status=500, error=type(e).__name__), exc_info=e)
+                await self._answer(send, internal_error(request_id, path), request_id, path)
+                return
+            if held is not None:  # a start never followed by a body message
+                await send(held)
+            log.info("request", **line(status=status))
+        finally:
+            seconds = time.perf_counter() - started
+            route = _route_template(scope)
+            observe_request(method, route, status or 500, seconds)
+            end_request(span, method, route, status or 500)
 
     @staticmethod
     async def _answer(send: Send, problem: Problem, request_id: str, path: str) -> None:

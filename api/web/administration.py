@@ -49,6 +49,7 @@ ROLES = {
     RoleAgent.EVALUATION: "Évaluation",
     RoleAgent.ADMIN: "Administrateur",
     RoleAgent.FLUX: "Échanges de fichiers (flux)",
+    RoleAgent.EXPLOITATION: "Exploitation (métriques)",
 }
 """The roles as the screen names them."""
 ORGANISMES = {

@@ -1,0 +1,1 @@
+"""What the IT team watches: `/metrics` (docs/ops/metrics.md)."""
