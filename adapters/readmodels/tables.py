@@ -11,6 +11,7 @@ position, and a batch already applied is refused (IntegrityError) instead of app
 """
 
 import functools
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -591,6 +592,7 @@ def _bound(kind: type[T], spec: TableSpec) -> type[T]:
 
 
 _OPEN: "weakref.WeakKeyDictionary[Parcours, dict[TableSpec, Table]]" = weakref.WeakKeyDictionary()
+_OPENING = threading.Lock()
 
 
 def open_table(app: Parcours, spec: TableSpec) -> Table:
@@ -599,8 +601,14 @@ def open_table(app: Parcours, spec: TableSpec) -> Table:
     tables = _OPEN.setdefault(app, {})
     table = tables.get(spec)
     if table is None:
-        kind = SQLiteTable if app.settings.store == "sqlite" else PostgresTable
-        table = tables[spec] = cast(Table, app.factory.tracking_recorder(_bound(kind, spec)))
+        # One opener at a time: two requests creating the same table at once collide in
+        # PostgreSQL's catalogue even with IF NOT EXISTS (a duplicate type name).
+        with _OPENING:
+            table = tables.get(spec)
+            if table is None:
+                kind = SQLiteTable if app.settings.store == "sqlite" else PostgresTable
+                recorder = app.factory.tracking_recorder(_bound(kind, spec))
+                table = tables[spec] = cast(Table, recorder)
     return table
 
 

@@ -21,6 +21,7 @@ import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -340,7 +341,10 @@ def send_test(app: Parcours, subscription: Abonnement, timeout: float = 10.0) ->
             await lane.close()
 
     try:
-        code = asyncio.run(post())
+        # Its own thread and loop: a caller already inside an event loop (an async route,
+        # a test driving a browser) cannot start another one in its thread.
+        with ThreadPoolExecutor(max_workers=1) as apart:
+            code = apart.submit(asyncio.run, post()).result()
     except HTTPError as e:
         return msg_id, str(e)
     return msg_id, f"HTTP {code}"

@@ -34,7 +34,7 @@ AGENT_SUB = "S-4f1c"
 def _bearer(sub: str, **claims: Any) -> dict[str, str]:
     """A token of the identity provider: who the person is, no roles."""
     now = int(time.time())
-    payload = {"sub": sub, "iss": ISSUER, "aud": "parcours", "iat": now, "exp": now + 600}
+    payload = {"sub": sub, "iss": ISSUER, "aud": "parcours", "iat": now, "exp": now + 24 * 3600}
     return {"Authorization": f"Bearer {jwt.encode(payload | claims, KEY, algorithm='RS256')}"}
 
 

@@ -7,6 +7,7 @@ import datetime
 import ipaddress
 import ssl
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,9 @@ def run(scenario: Scenario, tls: ssl.SSLContext | None = None) -> Server:
         async with listening:
             await scenario(server, f"{scheme}://127.0.0.1:{server.port}")
 
-    asyncio.run(main())
+    # A thread of its own: the worker may hold a running loop (a browser session of another test).
+    with ThreadPoolExecutor(max_workers=1) as apart:
+        apart.submit(asyncio.run, main()).result()
     return server
 
 
