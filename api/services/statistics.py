@@ -17,6 +17,7 @@ from adapters.readmodels.models import open_suivi_store
 from adapters.readmodels.suivi_store import SuiviStore
 from adapters.rules import load_reglement
 from api.services.audit import CaseChange, aware, episodes_at, explain
+from api.services.statistic_families import FAMILLES as FAMILLES
 from api.services.structures import load_structures
 from domain.delais import Reglement
 from projections.complementaires import complementaires
@@ -27,8 +28,6 @@ from projections.suivi import Suivi
 from projections.table31 import table31
 from projections.taux import taux_et_delais
 from projections.worklists import Alerte, alertes
-
-FAMILLES = ("table-3-1", "drees", "taux", "aave", "complementaires")
 
 
 class Ecart(msgspec.Struct, frozen=True, kw_only=True):
