@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.agents import RoleAgent
+from domain.vocabulary import RoleAgent
 
 if TYPE_CHECKING:
     from adapters.eventlog.store import Parcours

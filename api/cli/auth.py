@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from domain.agents import RoleAgent
+from domain.vocabulary import RoleAgent
 
 if TYPE_CHECKING:
     from adapters.settings import Settings

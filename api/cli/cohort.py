@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from adapters.render.extract_formats import Format
 from api.services.cohort_options import Cle, Forme
-from domain.cohorts import TrancheAge
-from domain.vocabulary import Sexe, TypeOrientation
+from domain.vocabulary import Sexe, TrancheAge, TypeOrientation
 from projections.pseudonym import NiveauCommune
 
 if TYPE_CHECKING:

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from api.cli.audit import moment
 from api.services.statistic_families import FAMILLES
-from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
+from projections.ventilations import VENTILATIONS
 
 if TYPE_CHECKING:
     from adapters.eventlog.store import Parcours
     from adapters.settings import Settings
     from api.cli.types import Subcommands
     from api.services.statistics import Ecarts, Statistiques
+    from projections.indicateurs import Periode, Tableau
 
 
 def _cell(value: Any) -> str:
@@ -72,6 +73,8 @@ def _print_differences(result: Ecarts) -> None:
 
 
 def _period(args: argparse.Namespace) -> Periode:
+    from projections.indicateurs import Periode, annee
+
     if args.annee is not None:
         return annee(args.annee)
     if args.du is None or args.au is None:

@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("fastapi", "starlette", "uvicorn", "matplotlib", "pyarrow", "duckdb")
+STORE = ("msgspec", "psycopg", "eventsourcing", "structlog")
+"""What a command that runs needs, and the parser alone does not."""
 
 PROBE = """
 import json, sys
@@ -60,6 +62,8 @@ def test_the_command_line_loads_no_heavy_library(argv: list[str] | None, tmp_pat
     loaded = _loaded(argv, tmp_path)
     assert "argparse" in loaded  # the probe did run the command line
     assert not loaded & set(HEAVY), f"parcours {argv} imports {sorted(loaded & set(HEAVY))}"
+    if argv is None or "--help" in argv:
+        assert not loaded & set(STORE), f"parcours {argv} imports {sorted(loaded & set(STORE))}"
 
 
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
