@@ -18,7 +18,6 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from adapters.render.extract_formats import Format as Format
 from projections.cohort import Colonne, Row
 
-
 MEDIA_TYPES = {
     Format.PARQUET: "application/vnd.apache.parquet",
     Format.CSV: "text/csv; charset=utf-8",
