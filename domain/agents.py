@@ -11,40 +11,19 @@ gives a person's active roles and structures on a day.
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import StrEnum
 
 import msgspec
 
 from domain.bounds import verifier_champs, verifier_texte
 from domain.errors import DomainError
 from domain.events import Evenement, Meta
+from domain.vocabulary import RoleAgent as RoleAgent
 
 REGISTRE_DROITS_ID = uuid.uuid5(uuid.UUID("5b0e7c2a-94d1-4f3e-8a6b-2c7d1e9f0a43"), "droits")
 """The département's one registry of rights."""
 
 AGENT_MAX = 254
 """An OIDC `sub` or an e-mail address (RFC 5321's longest path)."""
-
-
-class RoleAgent(StrEnum):
-    """The roles the registry grants, and the API admits (`api.http.auth.Role` is this one)."""
-
-    AGENT = "agent"
-    """Referent or instructor of a partner structure: its structures' cases only."""
-    ORIENTATION = "orientation"
-    """Orientation officer of the département: entries, orientations, every case."""
-    AUDITEUR = "auditeur"
-    """Reads everything, as of any date; writes nothing."""
-    FINANCE = "finance"
-    """Financing of the partner structures only."""
-    EVALUATION = "evaluation"
-    """Pseudonymised extracts only."""
-    ADMIN = "admin"
-    """Reference data and schedules."""
-    FLUX = "flux"
-    """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
-    EXPLOITATION = "exploitation"
-    """The IT team's monitoring: the metrics (`/metrics`), no case and no person."""
 
 
 class DroitAccorde(Evenement, frozen=True, kw_only=True):

@@ -7,7 +7,6 @@ first orientation match the definition. Criteria left empty do not filter.
 
 import uuid
 from datetime import date
-from enum import StrEnum
 
 import msgspec
 
@@ -15,18 +14,7 @@ from domain.bounds import verifier
 from domain.errors import DomainError
 from domain.events import Evenement
 from domain.vocabulary import Sexe, TypeOrientation
-
-
-class TrancheAge(StrEnum):
-    """Age at entry in bands: the only age an extract gives (the birth year stays inside)."""
-
-    MOINS_25 = "moins_25"
-    DE_25_29 = "25_29"
-    DE_30_39 = "30_39"
-    DE_40_49 = "40_49"
-    DE_50_59 = "50_59"
-    PLUS_60 = "60_plus"
-
+from domain.vocabulary import TrancheAge as TrancheAge
 
 _BORNES: tuple[tuple[int, TrancheAge], ...] = (
     (25, TrancheAge.MOINS_25),

@@ -161,3 +161,35 @@ class MotifCloture(StrEnum):
 
 
 DUREES_CER_MOIS: frozenset[int] = frozenset({6, 9, 12})
+
+
+class RoleAgent(StrEnum):
+    """The roles the registry grants, and the API admits (`api.http.auth.Role` is this one)."""
+
+    AGENT = "agent"
+    """Referent or instructor of a partner structure: its structures' cases only."""
+    ORIENTATION = "orientation"
+    """Orientation officer of the département: entries, orientations, every case."""
+    AUDITEUR = "auditeur"
+    """Reads everything, as of any date; writes nothing."""
+    FINANCE = "finance"
+    """Financing of the partner structures only."""
+    EVALUATION = "evaluation"
+    """Pseudonymised extracts only."""
+    ADMIN = "admin"
+    """Reference data and schedules."""
+    FLUX = "flux"
+    """The CAF/MSA flux import: the rights of a case (entry, suspension, closure…)."""
+    EXPLOITATION = "exploitation"
+    """The IT team's monitoring: the metrics (`/metrics`), no case and no person."""
+
+
+class TrancheAge(StrEnum):
+    """Age at entry in bands: the only age an extract gives (the birth year stays inside)."""
+
+    MOINS_25 = "moins_25"
+    DE_25_29 = "25_29"
+    DE_30_39 = "30_39"
+    DE_40_49 = "40_49"
+    DE_50_59 = "50_59"
+    PLUS_60 = "60_plus"

@@ -9,7 +9,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -17,9 +17,8 @@ from domain.dates import add_months
 from domain.delais import RegleDelais, Reglement
 from domain.vocabulary import SPE, TypeOrganisme
 from projections.suivi import OrientationSuivie, Suivi
-
-Ventilation = Literal["territoire", "structure", "type_orientation", "mois"]
-VENTILATIONS: tuple[str, ...] = ("territoire", "structure", "type_orientation", "mois")
+from projections.ventilations import VENTILATIONS as VENTILATIONS
+from projections.ventilations import Ventilation as Ventilation
 
 LIBELLES_VENTILATION: dict[str, str] = {
     "territoire": "Commune (INSEE)",

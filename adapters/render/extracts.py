@@ -9,21 +9,14 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, BinaryIO, Protocol
 
 import msgspec
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from adapters.render.extract_formats import Format as Format
 from projections.cohort import Colonne, Row
-
-
-class Format(StrEnum):
-    PARQUET = "parquet"
-    CSV = "csv"
-    JSONL = "jsonl"
-
 
 MEDIA_TYPES = {
     Format.PARQUET: "application/vnd.apache.parquet",

@@ -2,21 +2,28 @@
 /admin/agents` does; in oidc mode, the way the first administrator is named (no one holds the
 `admin` role before the registry says so)."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
-from adapters.eventlog.store import Parcours
-from adapters.settings import Settings
-from api.cli.types import Subcommands
-from api.services.agents import grant, revoke
-from api.services.commands import Author
-from domain.agents import Droit, RoleAgent
-from domain.errors import DomainError
+from domain.vocabulary import RoleAgent
+
+if TYPE_CHECKING:
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
+    from api.cli.types import Subcommands
+    from api.services.commands import Author
+    from domain.agents import Droit
 
 
 def _run(settings: Settings, write: Callable[[Parcours], list[Droit]]) -> None:
+    from adapters.eventlog.store import Parcours
+    from domain.errors import DomainError
+
     app = Parcours(settings)
     try:
         droits = write(app)
@@ -30,10 +37,14 @@ def _run(settings: Settings, write: Callable[[Parcours], list[Droit]]) -> None:
 
 
 def _author(args: argparse.Namespace) -> Author:
+    from api.services.commands import Author
+
     return Author(user=args.by, request_id=f"cli-{date.today().isoformat()}")
 
 
 def cmd_grant(settings: Settings, args: argparse.Namespace) -> None:
+    from api.services.agents import grant
+
     _run(
         settings,
         lambda app: [
@@ -52,6 +63,8 @@ def cmd_grant(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from api.services.agents import revoke
+
     role = RoleAgent(args.role) if args.role else None
     _run(
         settings,

@@ -2,6 +2,8 @@
 as JSON lines, a case's history to file, and the access log's purge at the end of its
 retention."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 import time
@@ -10,16 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
-
-from adapters.eventlog.reading import case_history
-from adapters.eventlog.store import Parcours
-from adapters.readmodels.quarantine import describe
-from adapters.render.audit_html import render
-from adapters.settings import Settings
-from api.services import audit as audits
+from api.services.retention import ACCESS_RETENTION_DAYS
 
 if TYPE_CHECKING:
+    from adapters.settings import Settings
     from api.cli.types import Subcommands
 
 
@@ -35,6 +31,11 @@ def _show(value: object) -> str:
 
 
 def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from adapters.eventlog.store import Parcours
+    from api.services import audit as audits
+
     app = Parcours(settings)
     started = time.perf_counter()
     result = audits.diff(app, args.known_at, args.as_of)
@@ -72,6 +73,9 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services import audit as audits
+
     app = Parcours(settings)
     window = audits.log_window(app, args.start, args.end)
     sink = sys.stdout.buffer
@@ -85,6 +89,12 @@ def cmd_log(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.reading import case_history
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.quarantine import describe
+    from adapters.render.audit_html import render
+    from api.services import audit as audits
+
     app = Parcours(settings)
     history = case_history(app, args.case_id)
     if not history:
@@ -104,13 +114,16 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_purge_accesses(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services import audit as audits
+
     app = Parcours(settings)
     before, count = audits.purge_accesses(app, args.jours)
     print(f"{count} accès antérieurs au {before:%Y-%m-%d %H:%M} UTC effacés du journal d'accès")
     app.close()
 
 
-def register(sub: "Subcommands") -> None:
+def register(sub: Subcommands) -> None:
     group = sub.add_parser("audit", help="audit: différences depuis un instant, journal, export")
     cmds = group.add_subparsers(dest="audit_command", required=True)
 
@@ -139,7 +152,7 @@ def register(sub: "Subcommands") -> None:
     p.add_argument(
         "--jours",
         type=int,
-        default=audits.ACCESS_RETENTION_DAYS,
-        help=f"durée de conservation en jours (défaut {audits.ACCESS_RETENTION_DAYS})",
+        default=ACCESS_RETENTION_DAYS,
+        help=f"durée de conservation en jours (défaut {ACCESS_RETENTION_DAYS})",
     )
     p.set_defaults(func=cmd_purge_accesses)

@@ -1,19 +1,26 @@
 """`parcours token`: a signed token for development (local mode only; in production the
 département's identity provider issues them)."""
 
+from __future__ import annotations
+
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-from adapters.settings import Settings
-from adapters.tokens import sign_local
-from api.http.auth import Role
+from domain.vocabulary import RoleAgent
+
+if TYPE_CHECKING:
+    from adapters.settings import Settings
+    from api.cli.types import Subcommands
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.tokens import sign_local
+
     now = int(time.time())
     claims = {
         "sub": args.sub,
-        "roles": [Role(r).value for r in args.role],
+        "roles": [RoleAgent(r).value for r in args.role],
         "structures": args.structure,
         "iat": now,
         "exp": now + args.hours * 3600,
@@ -21,11 +28,11 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     print(sign_local(settings, claims))
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("token", help="jeton de développement (mode local seulement)")
     p.add_argument("--sub", required=True, help="identifiant de l'utilisateur")
     p.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role], default=[]
+        "--role", action="append", required=True, choices=[r.value for r in RoleAgent], default=[]
     )
     p.add_argument("--structure", action="append", default=[], help="structure d'un agent")
     p.add_argument("--hours", type=int, default=8)

@@ -1,40 +1,26 @@
 """`parcours cohort …`: define cohorts, extract their paths, draw their curves, list transitions."""
 
+from __future__ import annotations
+
 import argparse
-import csv
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import msgspec
-
-from adapters.eventlog.store import Parcours
-from adapters.pseudonym_key import stable_key
-from adapters.render.extracts import Format
-from adapters.settings import Settings
-from api.services.cohorts import (
-    Cle,
-    Forme,
-    analyse,
-    extract_to,
-    key_for,
-    list_definitions,
-    load_definition,
-    save_definition,
-)
-from api.services.commands import Author
-from domain.cohorts import DefinitionCohorte, TrancheAge
-from domain.errors import DomainError
-from domain.vocabulary import Sexe, TypeOrientation
+from adapters.render.extract_formats import Format
+from api.services.cohort_options import Cle, Forme
+from domain.vocabulary import Sexe, TrancheAge, TypeOrientation
 from projections.pseudonym import NiveauCommune
 
 if TYPE_CHECKING:
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
     from api.cli.types import Subcommands
+    from domain.cohorts import DefinitionCohorte
 
 DEFAULT_DAYS = "0,15,30,60,90,120,180,270,365,540,730"
 
@@ -55,6 +41,8 @@ def _n(value: float) -> str:
 
 
 def _definition(app: Parcours, nom: str) -> DefinitionCohorte:
+    from api.services.cohorts import load_definition
+
     definition = load_definition(app, nom)
     if definition is None:
         sys.exit(f"Aucune cohorte enregistrée sous le nom {nom!r} (parcours cohort list).")
@@ -62,6 +50,12 @@ def _definition(app: Parcours, nom: str) -> DefinitionCohorte:
 
 
 def cmd_define(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services.cohorts import save_definition
+    from api.services.commands import Author
+    from domain.cohorts import DefinitionCohorte
+    from domain.errors import DomainError
+
     definition = DefinitionCohorte(
         entree_du=args.entree_du,
         entree_au=args.entree_au,
@@ -84,6 +78,11 @@ def cmd_define(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from adapters.eventlog.store import Parcours
+    from api.services.cohorts import list_definitions
+
     app = Parcours(settings)
     for nom, definition in list_definitions(app).items():
         print(f"{nom}: {msgspec.json.encode(definition).decode()}")
@@ -91,6 +90,12 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
+    from functools import partial
+
+    from adapters.eventlog.store import Parcours
+    from adapters.pseudonym_key import stable_key
+    from api.services.cohorts import extract_to, key_for
+
     app = Parcours(settings)
     definition = _definition(app, args.nom)
     out = Path(args.sortie)
@@ -126,6 +131,9 @@ def _days(raw: str) -> list[int]:
 
 
 def cmd_curves(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services.cohorts import analyse
+
     app = Parcours(settings)
     definitions = {nom: _definition(app, nom) for nom in args.noms}
     with _progress(app, not args.quiet) as progress:
@@ -152,6 +160,11 @@ def cmd_curves(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_transitions(settings: Settings, args: argparse.Namespace) -> None:
+    import csv
+
+    from adapters.eventlog.store import Parcours
+    from api.services.cohorts import analyse
+
     app = Parcours(settings)
     definitions = {args.nom: _definition(app, args.nom)}
     with _progress(app, not args.quiet) as progress:
@@ -168,7 +181,7 @@ def cmd_transitions(settings: Settings, args: argparse.Namespace) -> None:
     app.close()
 
 
-def register(sub: "Subcommands") -> None:
+def register(sub: Subcommands) -> None:
     group = sub.add_parser("cohort", help="cohortes d'évaluation: définir, extraire, analyser")
     cmds = group.add_subparsers(dest="cohort_command", required=True)
 

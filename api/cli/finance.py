@@ -1,35 +1,32 @@
 """`parcours finance …`: simulate a schedule over a past period (table, CSV, chart), adopt a
 schedule, declare a structure, draw up or issue a partner's statement."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.eventlog.store import Parcours
-from adapters.readmodels.projector import Projector
-from adapters.render.csv import etat_csv, euros, simulation_csv
-from adapters.render.text import simulation_table
-from adapters.schedule_files import read_schedule
-from adapters.settings import Settings
-from api.services.commands import Author
-from api.services.finance import Finance
-from api.services.schedules import adopt
-from api.services.structures import declare_structure
-from domain.errors import DomainError
-from domain.payments import bornes
-from domain.tariffs import Bareme, TariffError
 from domain.vocabulary import TypeOrganisme
-from projections.indicateurs import Periode
 
 if TYPE_CHECKING:
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
     from api.cli.types import Subcommands
+    from api.services.commands import Author
+    from api.services.finance import Finance
+    from domain.tariffs import Bareme
+    from projections.indicateurs import Periode
 
 AUTHOR = "cli"
 
 
 def _period(label: str) -> Periode:
+    from domain.payments import bornes
+    from projections.indicateurs import Periode
+
     try:
         return Periode(*bornes(label))
     except ValueError as e:
@@ -37,12 +34,19 @@ def _period(label: str) -> Periode:
 
 
 def _open(settings: Settings) -> tuple[Parcours, Finance]:
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector
+    from api.services.finance import Finance
+
     app = Parcours(settings)
     Projector(app).catch_up()
     return app, Finance(app)
 
 
 def _schedule(path: str) -> Bareme:
+    from adapters.schedule_files import read_schedule
+    from domain.tariffs import TariffError
+
     try:
         return read_schedule(Path(path))
     except TariffError as e:
@@ -52,6 +56,9 @@ def _schedule(path: str) -> Bareme:
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.render.csv import simulation_csv
+    from adapters.render.text import simulation_table
+
     bareme = _schedule(args.schedule)
     periode = _period(args.period)
     app, finance = _open(settings)
@@ -72,10 +79,16 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _author(args: argparse.Namespace) -> Author:
+    from api.services.commands import Author
+
     return Author(user=args.by, request_id=f"cli-{date.today().isoformat()}")
 
 
 def _adopt(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services.schedules import adopt
+    from domain.errors import DomainError
+
     bareme = _schedule(args.schedule)
     app = Parcours(settings)
     try:
@@ -90,6 +103,10 @@ def _adopt(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _structure(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services.structures import declare_structure
+    from domain.errors import DomainError
+
     app = Parcours(settings)
     try:
         version, _ = declare_structure(
@@ -103,6 +120,9 @@ def _structure(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _statement(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.render.csv import etat_csv, euros
+    from domain.errors import DomainError
+
     _period(args.period)
     app, finance = _open(settings)
     try:
@@ -124,7 +144,7 @@ def _statement(settings: Settings, args: argparse.Namespace) -> None:
         print(f"CSV écrit: {args.csv}")
 
 
-def register(sub: "Subcommands") -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("finance", help="financement des partenaires: barèmes, simulations, états")
     fsub = p.add_subparsers(dest="action", required=True)
 

@@ -1,23 +1,25 @@
 """`parcours flux import FILE…`: import CAF/MSA flux files with a progress bar, print each
 report; `parcours flux rapport ID` prints a kept report."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
-from tqdm import tqdm  # type: ignore[import-untyped]
-
-from adapters.eventlog.store import Parcours
-from adapters.flux.reports import Rapport, ReportStore
-from adapters.settings import Settings
-from api.services.flux_import import FluxImporter
+if TYPE_CHECKING:
+    from adapters.flux.reports import Rapport
+    from adapters.settings import Settings
+    from api.cli.types import Subcommands
 
 
 def _bar(name: str) -> Callable[[int], Callable[[int], None]]:
     def start(total: int) -> Callable[[int], None]:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+
         bar = tqdm(total=total, desc=name, unit="foyer", leave=True, file=sys.stderr)
 
         def advance(n: int) -> None:
@@ -46,6 +48,9 @@ def _print(rapport: Rapport) -> None:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services.flux_import import FluxImporter
+
     app = Parcours(settings)
     importer = FluxImporter(app, orientation_auto=args.orientation_auto)
     refused = 0
@@ -60,13 +65,17 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from adapters.flux.reports import ReportStore
+
     rapport = ReportStore(settings).get(UUID(args.id))
     if rapport is None:
         raise SystemExit(f"aucun import {args.id}")
     print(msgspec.json.format(msgspec.json.encode(rapport)).decode())
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: Subcommands) -> None:
     flux = sub.add_parser("flux", help="flux bénéficiaires CAF/MSA")
     actions = flux.add_subparsers(dest="flux_command", required=True)
     p = actions.add_parser("import", help="importer des fichiers de flux (XML vrsb0801)")

@@ -1,23 +1,14 @@
 """The `parcours` command: serve the API, run the projection worker, load a synthetic
 département, rebuild read models."""
 
+from __future__ import annotations
+
 import argparse
-import signal
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from datetime import date
-from types import FrameType
+from typing import TYPE_CHECKING
 
-import structlog
-import uvicorn
-
-from adapters.eventlog.store import Parcours
-from adapters.logging import configure_logging
-from adapters.readmodels.projector import Projector, health
-from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
 from api.cli import agents as cli_agents
 from api.cli import audit as cli_audit
 from api.cli import auth as cli_auth
@@ -30,10 +21,19 @@ from api.cli import webhooks as cli_webhooks
 from api.cli.types import Subcommands
 from api.services.connectors_rdvi import RdviConnector
 
-log = structlog.get_logger("cli")
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
+
+# Each command imports what it runs when it runs (docs/architecture.md, "The command line"):
+# `parcours --help` and the light commands load neither the web stack nor the store.
 
 
 def _serve(settings: Settings, parcours: Parcours | None, run_projector: bool) -> None:
+    import uvicorn
+
     from api.http.app import create_app
 
     app = create_app(settings, parcours, run_projector=run_projector)
@@ -47,6 +47,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
+    import signal
+    import threading
+
+    import structlog
+
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector
+
     app = Parcours(settings)
     projector = Projector(app)
     connector = RdviConnector(app) if settings.rdvi_secrets else None
@@ -67,7 +75,9 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("projection.worker_started", store=settings.store, position=projector.position())
+    structlog.get_logger("cli").info(
+        "projection.worker_started", store=settings.store, position=projector.position()
+    )
     projector.run_forever(stop)
     if inbox is not None:
         inbox.join(timeout=10)
@@ -77,6 +87,9 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     """Positions of the log and of each read model, their quarantined cases: the worker's
     health check, exiting 1 when degraded (as `/health` answers 503)."""
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector, health
+
     app = Parcours(settings)
     report = health(Projector(app))
     app.close()
@@ -98,6 +111,9 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector
+
     app = Parcours(settings)
     started = time.perf_counter()
     applied = Projector(app).rebuild()
@@ -108,6 +124,9 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import date
+
+    from adapters.eventlog.store import Parcours
     from adapters.synthetic import load
 
     app = Parcours(settings)
@@ -119,6 +138,11 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load a synthetic département once, bring the read model up to date, and serve."""
+    from collections import Counter
+    from datetime import date
+
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector
     from adapters.synthetic import load
 
     app = Parcours(settings)
@@ -209,6 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_generate)
 
     args = parser.parse_args(argv)
+    from adapters.logging import configure_logging
+    from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
+
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     refuse_unsafe_start(settings)

@@ -1,25 +1,28 @@
 """`parcours stats …`: the délais indicators and worklists as readable tables, CSV, charts."""
 
+from __future__ import annotations
+
 import argparse
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.eventlog.store import Parcours
-from adapters.readmodels.projector import Projector
-from adapters.render.csv import cell, table_csv, worklist_csv
-from adapters.settings import Settings
 from api.cli.audit import moment
-from api.services.statistics import FAMILLES, Ecarts, Statistiques
-from projections.indicateurs import VENTILATIONS, Periode, Tableau, annee
-from projections.worklists import trier
+from api.services.statistic_families import FAMILLES
+from projections.ventilations import VENTILATIONS
 
 if TYPE_CHECKING:
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
     from api.cli.types import Subcommands
+    from api.services.statistics import Ecarts, Statistiques
+    from projections.indicateurs import Periode, Tableau
 
 
 def _cell(value: Any) -> str:
+    from adapters.render.csv import cell
+
     return cell(value, "—")
 
 
@@ -70,6 +73,8 @@ def _print_differences(result: Ecarts) -> None:
 
 
 def _period(args: argparse.Namespace) -> Periode:
+    from projections.indicateurs import Periode, annee
+
     if args.annee is not None:
         return annee(args.annee)
     if args.du is None or args.au is None:
@@ -80,6 +85,10 @@ def _period(args: argparse.Namespace) -> Periode:
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> tuple[Parcours, Statistiques]:
+    from adapters.eventlog.store import Parcours
+    from adapters.readmodels.projector import Projector
+    from api.services.statistics import Statistiques
+
     app = Parcours(settings)
     Projector(app).catch_up()
     stats = Statistiques(app)
@@ -89,6 +98,9 @@ def _stats(settings: Settings, args: argparse.Namespace) -> tuple[Parcours, Stat
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.render.csv import table_csv, worklist_csv
+    from projections.worklists import trier
+
     app, stats = _stats(settings, args)
     try:
         if args.famille == "a-traiter":
@@ -156,7 +168,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         app.close()
 
 
-def register(sub: "Subcommands") -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "stats",
         help="indicateurs de délais (tableau 3.1, DREES, taux, AAVE…) et listes de travail",

@@ -1,25 +1,28 @@
 """`parcours webhooks`: run the deliverer of partners' subscriptions, list them with where
 their deliveries stand, replay from a log position, send a test message."""
 
+from __future__ import annotations
+
 import argparse
-import asyncio
-import signal
 import sys
+from typing import TYPE_CHECKING
 
-import structlog
-
-from adapters.eventlog.store import Parcours
-from adapters.settings import Settings
-from adapters.webhooks.deliverer import Deliverer, Policy, send_test
-from api.cli.types import Subcommands
-from api.services import subscriptions as service
-from domain.errors import DomainError
-
-log = structlog.get_logger("cli")
+if TYPE_CHECKING:
+    from adapters.eventlog.store import Parcours
+    from adapters.settings import Settings
+    from api.cli.types import Subcommands
 
 
 def cmd_deliver(settings: Settings, args: argparse.Namespace) -> None:
     """Deliver until SIGTERM or SIGINT (the batch under way is sent again at the next start)."""
+    import asyncio
+    import signal
+
+    import structlog
+
+    from adapters.eventlog.store import Parcours
+    from adapters.webhooks.deliverer import Deliverer, Policy
+
     app = Parcours(settings)
     deliverer = Deliverer(app, Policy.from_env())
 
@@ -28,7 +31,7 @@ def cmd_deliver(settings: Settings, args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("webhooks.deliverer_started", store=settings.store)
+        structlog.get_logger("cli").info("webhooks.deliverer_started", store=settings.store)
         await deliverer.run(stop)
 
     try:
@@ -38,6 +41,9 @@ def cmd_deliver(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services import subscriptions as service
+
     app = Parcours(settings)
     try:
         for a in service.register(app).all():
@@ -54,12 +60,18 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _ids(app: Parcours, args: argparse.Namespace) -> list[str]:
+    from api.services import subscriptions as service
+
     if args.abonnement:
         return [args.abonnement]
     return [a.abonnement_id for a in service.register(app).actifs()]
 
 
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from api.services import subscriptions as service
+    from domain.errors import DomainError
+
     app = Parcours(settings)
     try:
         for i in _ids(app, args):
@@ -72,6 +84,11 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_test(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.eventlog.store import Parcours
+    from adapters.webhooks.deliverer import send_test
+    from api.services import subscriptions as service
+    from domain.errors import DomainError
+
     app = Parcours(settings)
     try:
         failed = False

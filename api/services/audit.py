@@ -23,6 +23,7 @@ from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.readmodels.models import history_of
 from adapters.readmodels.quarantine import describe
 from adapters.readmodels.recording_index import KnownFilter, known_bounds
+from api.services.retention import ACCESS_RETENTION_DAYS
 from domain.bitemporal import known_at as known_part
 from domain.corrections import corrected_version, is_correction
 from domain.events import Recorded, is_fait
@@ -512,10 +513,6 @@ def accesses(
 ) -> tuple[list[Acces], int]:
     """A page of the access log (newest first) and how many accesses `f` selects."""
     return AccessLog.of(app).find(f, limit, offset)
-
-
-ACCESS_RETENTION_DAYS = 365
-"""How long an access is kept: one year (`docs/personal-data.md`, "Retention")."""
 
 
 def purge_accesses(app: Parcours, days: int = ACCESS_RETENTION_DAYS) -> tuple[datetime, int]:

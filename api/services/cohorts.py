@@ -5,7 +5,6 @@ analyses, each one pass over the histories in key order with flat memory.
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import BinaryIO
 
 import msgspec
@@ -13,6 +12,8 @@ import msgspec
 from adapters.eventlog.reading import decoded, events_of, stored_histories
 from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
+from api.services.cohort_options import Cle as Cle
+from api.services.cohort_options import Forme as Forme
 from api.services.commands import Author, execute, refused
 from domain.cohorts import CohorteEnregistree, DefinitionCohorte, cohort_id, valider
 from domain.decide import Contexte
@@ -33,19 +34,6 @@ from projections.cohort_analysis import Delais, Transitions
 from projections.pseudonym import NiveauCommune, cle_personne
 
 ENTRY_TOPICS = frozenset(kind.__name__ for kind in ENTRY_TYPES)
-
-
-class Forme(StrEnum):
-    EVENEMENTS = "evenements"
-    EPISODES = "episodes"
-
-
-class Cle(StrEnum):
-    """Per-extract random key (never kept: keys do not link two extracts) or the département's
-    stable key (the same person has the same key in every extract)."""
-
-    ROTATIVE = "rotative"
-    STABLE = "stable"
 
 
 COLONNES: dict[Forme, tuple[Colonne, ...]] = {

@@ -18,6 +18,7 @@ from adapters.readmodels.models import open_suivi_store
 from adapters.readmodels.suivi_store import SuiviStore
 from adapters.rules import load_reglement
 from api.services.audit import CaseChange, aware, episodes_at, explain
+from api.services.statistic_families import FAMILLES as FAMILLES
 from api.services.structures import load_structures
 from domain.delais import Reglement
 from projections.complementaires import complementaires
@@ -29,7 +30,6 @@ from projections.table31 import table31
 from projections.taux import taux_et_delais
 from projections.worklists import Alerte, Filtre, Selection, alertes, selectionner
 
-FAMILLES = ("table-3-1", "drees", "taux", "aave", "complementaires")
 CACHED = 64
 """Results kept per position of the follow-up model (worklists and tables asked again)."""
 
