@@ -1,14 +1,20 @@
 """`parcours identites indexer`: index for the search the identities stored before the search
 index existed (the server also does it at start); idempotent, prints how many."""
 
-import argparse
+from __future__ import annotations
 
-from adapters.identity import IdentityStore
-from adapters.settings import Settings
+import argparse
+from typing import TYPE_CHECKING
+
 from api.cli.types import Subcommands
+
+if TYPE_CHECKING:
+    from adapters.settings import Settings
 
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> None:
+    from adapters.identity import IdentityStore
+
     count = IdentityStore(settings).index_missing()
     print(f"{count} identité{'s' if count > 1 else ''} indexée{'s' if count > 1 else ''}")
 

@@ -19,7 +19,6 @@ from api.cli import identities as cli_identities
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
 from api.cli.types import Subcommands
-from api.services.connectors_rdvi import RdviConnector
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -54,6 +53,7 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
 
     from adapters.eventlog.store import Parcours
     from adapters.readmodels.projector import Projector
+    from api.services.connectors_rdvi import RdviConnector
 
     app = Parcours(settings)
     projector = Projector(app)
