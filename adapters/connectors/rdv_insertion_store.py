@@ -110,11 +110,12 @@ _SCHEMA = (
 
 class RdviStore:
     """The connector's tables on the configured store (created on first use). `pooled` (the
-    server's): on PostgreSQL the door's INSERT takes a pooled connection instead of opening one
-    per delivery (tens of milliseconds, most of its time); `close` closes the pool."""
+    server's): the door's INSERT takes a pooled connection (PostgreSQL) or its thread's
+    connection kept open (SQLite) instead of opening one per delivery (on PostgreSQL tens of
+    milliseconds, most of its time); `close` closes them."""
 
     def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
-        self.db = Db(settings, pooled=pooled)
+        self.db = Db(settings, pooled=pooled, kept_sqlite=pooled)
         serial = (
             "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
             if self.db.postgres
