@@ -29,12 +29,19 @@ class Db:
     server's): on PostgreSQL, the connections come from a small pool, opened once, instead of
     one new connection per transaction (tens of milliseconds each); `close` closes it."""
 
-    def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, pooled: bool = False, kept_sqlite: bool = False
+    ) -> None:
         self.settings = settings
         self.postgres = settings.store == "postgres"
         self.pooled = pooled
+        self.kept_sqlite = kept_sqlite
+        """On SQLite, one connection per thread kept open (a door answering at a high rate:
+        no open, pragmas and close around each short transaction)."""
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._kept: list[sqlite3.Connection] = []
 
     def _connections(self) -> "ConnectionPool[psycopg.Connection[Any]]":
         with self._lock:
@@ -61,6 +68,29 @@ class Db:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+            for lite in self._kept:
+                lite.close()
+            self._kept.clear()
+            self._local = threading.local()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        private_sqlite(self.settings.sqlite_file, self.settings.data_dir)
+        lite = sqlite3.connect(
+            self.settings.sqlite_file, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        # Erased rows are overwritten on disk, not left in free pages.
+        lite.execute("PRAGMA secure_delete=ON")
+        lite.execute("PRAGMA journal_mode=WAL")
+        return lite
+
+    def _kept_sqlite(self) -> sqlite3.Connection:
+        found: sqlite3.Connection | None = getattr(self._local, "lite", None)
+        if found is None:
+            found = self._sqlite()
+            self._local.lite = found
+            with self._lock:
+                self._kept.append(found)
+        return found
 
     @contextmanager
     def transaction(self) -> Iterator["Tx"]:
@@ -76,12 +106,19 @@ class Db:
                 )
                 yield Tx(conn, postgres=True)
             return
-        private_sqlite(self.settings.sqlite_file, self.settings.data_dir)
-        lite = sqlite3.connect(self.settings.sqlite_file, timeout=30, isolation_level=None)
+        if self.kept_sqlite:
+            lite = self._kept_sqlite()
+            lite.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(lite, postgres=False)
+                lite.execute("COMMIT")
+            except BaseException:
+                if lite.in_transaction:  # kept for the next: never left inside a transaction
+                    lite.execute("ROLLBACK")
+                raise
+            return
+        lite = self._sqlite()
         try:
-            # Erased rows are overwritten on disk, not left in free pages.
-            lite.execute("PRAGMA secure_delete=ON")
-            lite.execute("PRAGMA journal_mode=WAL")
             lite.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(lite, postgres=False)

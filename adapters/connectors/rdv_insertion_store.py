@@ -80,6 +80,8 @@ class ElementARevoir(msgspec.Struct, frozen=True, kw_only=True):
     decide_par: str | None
     decide_le: str | None
     cree_le: str
+    motif_decision: str | None = None
+    """Why an agent dismissed the item."""
 
 
 _SCHEMA = (
@@ -98,7 +100,8 @@ _SCHEMA = (
     "livraison_id BIGINT NOT NULL, modele TEXT NOT NULL, ressource_id TEXT NOT NULL, "
     "participation TEXT, usager_id TEXT, "
     "motif TEXT NOT NULL, detail TEXT NOT NULL, personne TEXT NOT NULL, etat TEXT NOT NULL, "
-    "case_id TEXT, decide_par TEXT, decide_le TEXT, cree_le TEXT NOT NULL)",
+    "case_id TEXT, decide_par TEXT, decide_le TEXT, cree_le TEXT NOT NULL, "
+    "motif_decision TEXT)",
     "CREATE TABLE IF NOT EXISTS rdvi_lien (usager_id TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rdvi_invitation (invitation TEXT PRIMARY KEY, "
     "case_id TEXT NOT NULL, etats TEXT NOT NULL)",
@@ -106,10 +109,13 @@ _SCHEMA = (
 
 
 class RdviStore:
-    """The connector's tables on the configured store (created on first use)."""
+    """The connector's tables on the configured store (created on first use). `pooled` (the
+    server's): the door's INSERT takes a pooled connection (PostgreSQL) or its thread's
+    connection kept open (SQLite) instead of opening one per delivery (on PostgreSQL tens of
+    milliseconds, most of its time); `close` closes them."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.db = Db(settings)
+    def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
+        self.db = Db(settings, pooled=pooled, kept_sqlite=pooled)
         serial = (
             "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
             if self.db.postgres
@@ -121,7 +127,11 @@ class RdviStore:
                 tx.execute("SELECT pg_advisory_xact_lock(hashtext('parcours.rdvi.schema'))")
             for statement in _SCHEMA:
                 tx.execute(statement.format(serial=serial, blob=blob))
+            _add_decision_motif(tx)
         self._encode = msgspec.json.encode
+
+    def close(self) -> None:
+        self.db.close()
 
     # --- the door ----------------------------------------------------------------------------
 
@@ -292,7 +302,7 @@ class RdviStore:
             "%s, %s, %s, 'ouvert', %s) ON CONFLICT (cle) DO UPDATE SET "
             "livraison_id = excluded.livraison_id, "
             "detail = excluded.detail, personne = excluded.personne, etat = 'ouvert', "
-            "case_id = NULL, decide_par = NULL, decide_le = NULL",
+            "case_id = NULL, decide_par = NULL, decide_le = NULL, motif_decision = NULL",
             (
                 item.cle,
                 item.livraison_id,
@@ -333,6 +343,17 @@ class RdviStore:
             )
         return [_item(r) for r in rows], int(total)
 
+    def bodies(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """The raw deliveries of these ids still kept (the review screen reads the RDV's date)."""
+        if not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT id, corps FROM rdvi_livraison WHERE id IN ({marks})", list(ids)
+            )
+        return {int(i): bytes(c) for i, c in rows}
+
     def review_item(self, item_id: int) -> ElementARevoir | None:
         with self.db.transaction() as tx:
             rows = tx.execute(
@@ -350,6 +371,7 @@ class RdviStore:
         now: datetime,
         link: tuple[str, str] | None,
         requeue: int | None,
+        motif: str | None = None,
     ) -> bool:
         """Close an open item (linked or dismissed); a link is kept for the person's later
         deliveries, and the resource's last delivery is processed again. False when the item
@@ -357,8 +379,9 @@ class RdviStore:
         with self.db.transaction() as tx:
             done = tx.execute(
                 "UPDATE rdvi_a_revoir SET etat = %s, case_id = %s, decide_par = %s, "
-                "decide_le = %s WHERE id = %s AND etat = 'ouvert' RETURNING id",
-                (etat, case_id, by, now.isoformat(), item_id),
+                "decide_le = %s, motif_decision = %s WHERE id = %s AND etat = 'ouvert' "
+                "RETURNING id",
+                (etat, case_id, by, now.isoformat(), motif, item_id),
             )
             if not done:
                 return False
@@ -384,8 +407,16 @@ class RdviStore:
 
 _ITEM = (
     "id, livraison_id, modele, ressource_id, participation, usager_id, motif, detail, "
-    "personne, etat, case_id, decide_par, decide_le, cree_le"
+    "personne, etat, case_id, decide_par, decide_le, cree_le, motif_decision"
 )
+
+
+def _add_decision_motif(tx: Tx) -> None:
+    """The dismissal's motif, on a queue created before it was kept."""
+    if tx.postgres:
+        tx.execute("ALTER TABLE rdvi_a_revoir ADD COLUMN IF NOT EXISTS motif_decision TEXT")
+    elif "motif_decision" not in {r[1] for r in tx.execute("PRAGMA table_info(rdvi_a_revoir)")}:
+        tx.execute("ALTER TABLE rdvi_a_revoir ADD COLUMN motif_decision TEXT")
 
 
 def _item(r: tuple[Any, ...]) -> ElementARevoir:
@@ -404,6 +435,7 @@ def _item(r: tuple[Any, ...]) -> ElementARevoir:
         decide_par=r[11],
         decide_le=r[12],
         cree_le=r[13],
+        motif_decision=r[14],
     )
 
 

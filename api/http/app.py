@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
 from adapters import tracing
+from adapters.connectors.rdv_insertion_store import RdviStore
 from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.identity import IdentityStore
 from adapters.readmodels.projector import Health, Projector
@@ -42,6 +43,7 @@ from api.web import administration as administration_screen
 from api.web import audit as audit_screen
 from api.web import corrections as corrections_screen
 from api.web import finance as finance_screen
+from api.web import rdv_insertion as rdvi_screen
 from api.web import recherche as search_screen
 from api.web import router as web
 from api.web import statistiques as statistics_screen
@@ -107,7 +109,7 @@ def create_app(
         stop = threading.Event()
         workers = []
         if store.settings.rdvi_secrets:  # its tables, before the first delivery
-            app.state.rdvi = RdviConnector(store)
+            app.state.rdvi = RdviConnector(store, RdviStore(store.settings, pooled=True))
         if run_projector:
             workers.append(threading.Thread(target=projector.run_forever, args=(stop,)))
             if store.settings.rdvi_secrets:  # the rdv-insertion inbox, as the worker does
@@ -124,6 +126,9 @@ def create_app(
             vault = getattr(app.state, "identities", None)
             if vault is not None:
                 vault.close()  # its pooled connections (`api.http.deps.identities`)
+            connector = getattr(app.state, "rdvi", None)
+            if connector is not None:
+                connector.store.close()
             if parcours is None:
                 store.close()
 
@@ -152,6 +157,7 @@ def create_app(
     app.include_router(audit_screen.router)
     app.include_router(corrections_screen.router)
     app.include_router(search_screen.router)
+    app.include_router(rdvi_screen.router)
 
     @app.get(
         "/health",

@@ -25,17 +25,22 @@ from api.services.connectors_rdvi import (
 )
 
 PATH = "/connecteurs/rdv-insertion"
+MOTIF_MAX = 500
+"""The longest dismissal motif kept (a sentence or two)."""
 KEPT_HEADERS = ("content-type", "user-agent", "x-rdvi-signature", "x-request-id")
 
 door = APIRouter(prefix=PATH, tags=["connecteurs"])
 """Open to anyone: the signature is the authentication (`api.http.auth.OPEN_PATHS`)."""
 
+REVIEWERS = frozenset({Role.ORIENTATION, Role.ADMIN})
+"""The review queue shows who the person is: the orientation service and administrators (the
+JSON queue and its screen, `api.web.rdv_insertion`)."""
+
 router = APIRouter(
     prefix=f"{PATH}/a-revoir",
     tags=["connecteurs"],
-    dependencies=[Depends(require(Role.ORIENTATION, Role.ADMIN))],
+    dependencies=[Depends(require(*REVIEWERS))],
 )
-"""The review queue shows who the person is: the orientation service and administrators."""
 
 
 @door.post(
@@ -98,6 +103,8 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     decision: Literal["lier", "ecarter"]
     case_id: UUID | None = None
     """The case to link the person to (`lier`)."""
+    motif: Annotated[str, msgspec.Meta(min_length=1, max_length=MOTIF_MAX)] | None = None
+    """Why the item is dismissed (`ecarter`), kept with it."""
 
 
 @router.post(
@@ -127,7 +134,7 @@ async def decide(
                 )
             item = await run_in_threadpool(connector.link, item_id, body.case_id, author.user)
         else:
-            item = await run_in_threadpool(connector.dismiss, item_id, author.user)
+            item = await run_in_threadpool(connector.dismiss, item_id, author.user, body.motif)
     except ItemInconnu:
         raise ProblemError(
             404, "element_inconnu", "Élément inconnu", f"Aucun élément {item_id}.", "item_id"

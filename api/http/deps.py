@@ -18,6 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.connectors.rdv_insertion_store import RdviStore
 from adapters.eventlog.store import Parcours
 from adapters.flux.reports import ReportStore
 from adapters.identity import IdentityStore
@@ -99,7 +100,9 @@ Identities = Annotated[IdentityStore, Depends(identities)]
 
 
 def rdvi(request: Request) -> RdviConnector:
-    return _once(request, "rdvi", RdviConnector)
+    return _once(
+        request, "rdvi", lambda app: RdviConnector(app, RdviStore(app.settings, pooled=True))
+    )
 
 
 Rdvi = Annotated[RdviConnector, Depends(rdvi)]

@@ -13,6 +13,8 @@ the review queue. The mapping is in docs/connectors.md.
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import date, datetime, tzinfo
 from uuid import UUID
 
@@ -81,6 +83,13 @@ class Recue(msgspec.Struct, frozen=True, kw_only=True):
     livraison: int | None
     doublon: bool
     point: str
+
+
+class RdvLu(msgspec.Struct, frozen=True, kw_only=True):
+    """What the review screen shows of an item's RDV (None: purged, unreadable, not a RDV)."""
+
+    debut: str | None
+    motif: str | None
 
 
 class ItemInconnu(Exception):
@@ -457,6 +466,21 @@ class RdviConnector:
     ) -> tuple[list[ElementARevoir], int]:
         return self.store.review_items(etat, limit, offset)
 
+    def rdv_details(self, items: Sequence[ElementARevoir]) -> dict[int, RdvLu]:
+        """Each item's RDV (start, motif) as its delivery gives it, for the review screen."""
+        bodies = self.store.bodies(sorted({i.livraison_id for i in items}))
+        found: dict[int, RdvLu] = {}
+        for item in items:
+            body = bodies.get(item.livraison_id)
+            resource: rdvi.Rdv | rdvi.Invitation | None = None
+            if body is not None:
+                with suppress(rdvi.LivraisonIllisible):
+                    resource = rdvi.read(body)[1]
+            if isinstance(resource, rdvi.Rdv):
+                motif = resource.motif.name if resource.motif else None
+                found[item.id] = RdvLu(debut=resource.starts_at, motif=motif or None)
+        return found
+
     def link(self, item_id: int, case_id: UUID, by: str) -> ElementARevoir:
         """Link the item's person to a case: kept for the person's later deliveries, and the
         RDV's last delivery is processed again (what it records goes through the rules)."""
@@ -470,9 +494,11 @@ class RdviConnector:
             raise ItemDejaDecide
         return self._found(item_id)
 
-    def dismiss(self, item_id: int, by: str) -> ElementARevoir:
+    def dismiss(self, item_id: int, by: str, motif: str | None = None) -> ElementARevoir:
+        """Close the item with nothing recorded, and why (kept with it)."""
         self._open(item_id)
-        if not self.store.decide(item_id, "ecarte", None, by, self.app.clock(), None, None):
+        now = self.app.clock()
+        if not self.store.decide(item_id, "ecarte", None, by, now, None, None, motif):
             raise ItemDejaDecide
         return self._found(item_id)
 

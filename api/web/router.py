@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
 from adapters.oidc import Flow, OidcClient, OidcError
-from api.http import finance, statistics
+from api.http import connectors_rdvi, finance, statistics
 from api.http.access import (
     OBJET_STEPS,
     READ_ROLES,
@@ -105,6 +105,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/administration", "Administration", frozenset({Role.ADMIN})),
     ("/administration", "Structures", STRUCTURE_READERS - {Role.ADMIN}),
     ("/audit", "Audit", frozenset({Role.AUDITEUR})),
+    ("/rdv-insertion/a-revoir", "À revoir (rdv-insertion)", connectors_rdvi.REVIEWERS),
 ]
 """The header's links (under `PREFIX`), each shown to the roles its screen admits."""
 

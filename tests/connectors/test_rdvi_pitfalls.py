@@ -234,9 +234,12 @@ def test_10_unknown_participants_wait_in_the_review_queue_to_be_linked_or_dismis
         w.connector.drain()
         [item] = w.review()
         assert (item["motif"], item["personne"]["prenom"]) == ("non_rapproche", "Camille")
-        dismissed = w.client.post(f"{PATH}/a-revoir/{item['id']}", json={"decision": "ecarter"})
+        dismissed = w.client.post(
+            f"{PATH}/a-revoir/{item['id']}", json={"decision": "ecarter", "motif": "Homonyme"}
+        )
         assert dismissed.status_code == 200
         assert dismissed.json()["etat"] == "ecarte"
+        assert dismissed.json()["motif_decision"] == "Homonyme"
         again = w.client.post(f"{PATH}/a-revoir/{item['id']}", json={"decision": "ecarter"})
         assert again.status_code == 409
         missing = w.client.post(f"{PATH}/a-revoir/999", json={"decision": "ecarter"})
