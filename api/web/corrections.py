@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from uuid import UUID
 
-import msgspec
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -24,21 +23,18 @@ from api.http.cases import admit_correction
 from api.http.deps import Caller, Store, parcours, require
 from api.http.problems import ProblemError
 from api.http.steps import CORRECTIONS, Step
-from api.services.cases import handle
-from api.services.commands import Author, VersionConflict
-from api.web import forms
 from api.web.correctable import RECTIFICATION
-from api.web.forms import Champ, champs, decoding_error, initial
+from api.web.forms import Champ, champs, initial
 from api.web.router import (
     NOT_FOUND,
     PREFIX,
-    _field_error,
+    command_from_form,
     posted,
     redirect,
     render,
     session_principal,
+    submit,
 )
-from domain.errors import DomainError
 from domain.events import Recorded
 from projections.timeline import TimelineEntry, timeline
 
@@ -165,32 +161,22 @@ def _record(
         top = {("etape" if k == hidden else k): m for k, m in errors.items()}
         return _page(request, history, case_id, step, version, form, top, status)
 
-    body, errors = forms.body(fields, form)
-    if errors:
-        return refused(errors)
-    try:
-        command = msgspec.convert(body, step.command, strict=False)
-    except msgspec.ValidationError as e:
-        path, message = decoding_error(e)
-        return refused({_field_error(fields, path): message})
-    try:
-        handle(
-            app,
-            case_id,
-            command,
-            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
-            history=history,
-            expected_version=_version(form.get("version")) or -1,
-        )
-    except DomainError as e:
-        message = e.detail.removeprefix(f"{e.field}:").strip()
-        return refused({_field_error(fields, e.field): message})
-    except VersionConflict as e:
-        detail = (
-            f"Le dossier a changé depuis son affichage (version {e.actual}, vous aviez la "
-            f"version {e.expected}) : relisez la chronologie puis corrigez à nouveau."
-        )
-        return refused({"version": detail}, 409)
+    command = command_from_form(step, fields, form, refused)
+    if isinstance(command, Response):
+        return command
+    answer = submit(
+        request,
+        app,
+        caller,
+        case_id,
+        command,
+        (structure, history),
+        _version(form.get("version")) or -1,
+        fields,
+        refused,
+    )
+    if answer is not None:
+        return answer
     return redirect(f"{PREFIX}/dossiers/{case_id}?corrige={step.slug}&v={version}#chronologie")
 
 

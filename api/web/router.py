@@ -54,7 +54,7 @@ from api.services.commands import Author, VersionConflict
 from api.web import correctable, forms, labels
 from api.web.forms import Champ, champs, decoding_error, initial
 from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
-from domain.commands import TenirEntretienAsc
+from domain.commands import Commande, TenirEntretienAsc
 from domain.dossier import fold_history
 from domain.errors import DomainError
 from domain.events import Recorded
@@ -627,6 +627,60 @@ def _field_error(fields: list[Champ], path: str | None) -> str:
     return path if path in names else head if head in names else "etape"
 
 
+Refusal = Callable[..., Response]
+"""The page again with its errors (field → message) and a status (422 by default)."""
+
+
+def command_from_form(
+    step: Step, fields: list[Champ], form: Mapping[str, str], refused: Refusal
+) -> Commande | Response:
+    """The step's command from a posted form, or the page again naming the field at fault."""
+    body, errors = forms.body(fields, form)
+    if errors:
+        return refused(errors)
+    try:
+        command: Commande = msgspec.convert(body, step.command, strict=False)
+    except msgspec.ValidationError as e:
+        path, message = decoding_error(e)
+        return refused({_field_error(fields, path): message})
+    return command
+
+
+def submit(
+    request: Request,
+    app: Parcours,
+    caller: Principal,
+    case_id: UUID,
+    command: Commande,
+    admitted: tuple[str | None, list[Recorded]],
+    expected_version: int,
+    fields: list[Champ],
+    refused: Refusal,
+) -> Response | None:
+    """Record through the agents' rules (`handle`); None when written, else the page again
+    with the rule's message next to its field, or the conflict with a colleague's change."""
+    structure, history = admitted
+    try:
+        handle(
+            app,
+            case_id,
+            command,
+            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
+            history=history,
+            expected_version=expected_version,
+        )
+    except DomainError as e:
+        message = e.detail.removeprefix(f"{e.field}:").strip()
+        return refused({_field_error(fields, e.field): message})
+    except VersionConflict as e:
+        detail = (
+            f"Le dossier a changé depuis son affichage (version {e.actual}, vous aviez la "
+            f"version {e.expected}) : relisez la chronologie puis validez à nouveau."
+        )
+        return refused({"version": detail}, 409)
+    return None
+
+
 def _record(
     request: Request,
     app: Parcours,
@@ -641,14 +695,9 @@ def _record(
     def refused(errors: Mapping[str, str], status: int = 422) -> Response:
         return _step_page(request, history, case_id, step, form, errors, status)
 
-    body, errors = forms.body(fields, form)
-    if errors:
-        return refused(errors)
-    try:
-        command = msgspec.convert(body, step.command, strict=False)
-    except msgspec.ValidationError as e:
-        path, message = decoding_error(e)
-        return refused({_field_error(fields, path): message})
+    command = command_from_form(step, fields, form, refused)
+    if isinstance(command, Response):
+        return command
     agent = only_as_agent(caller, STEP_ROLES[step.slug])  # as the JSON route: its own ASC
     if isinstance(command, TenirEntretienAsc) and structure is not None and agent:
         accompagnants = fold_history(history).accompagnants
@@ -657,26 +706,10 @@ def _record(
         version = int(form.get("version", ""))
     except ValueError:
         version = -1
-    try:
-        handle(
-            app,
-            case_id,
-            command,
-            Author(user=caller.sub, structure_id=structure, request_id=request.state.request_id),
-            history=history,
-            expected_version=version,
-        )
-    except DomainError as e:
-        field = _field_error(fields, e.field)
-        message = e.detail.removeprefix(f"{e.field}:").strip()
-        return refused({field: message})
-    except VersionConflict as e:
-        detail = (
-            f"Le dossier a changé depuis son affichage (version {e.actual}, vous aviez la "
-            f"version {e.expected}) : relisez la chronologie puis validez à nouveau."
-        )
-        return refused({"version": detail}, 409)
-    return redirect(f"{PREFIX}/dossiers/{case_id}?ok={step.slug}#chronologie")
+    answer = submit(
+        request, app, caller, case_id, command, (structure, history), version, fields, refused
+    )
+    return answer or redirect(f"{PREFIX}/dossiers/{case_id}?ok={step.slug}#chronologie")
 
 
 @screens.post("/dossiers/{case_id}/etapes/{slug}")
