@@ -14,7 +14,7 @@ from domain import events as ev
 from domain.bounds import verifier
 from domain.commands import Commande, Etape
 from domain.corrections import effective_history, is_correction
-from domain.dossier import Dossier, Orientation, Statut, evolve, fold_history
+from domain.dossier import Dossier, Orientation, Rdv, Statut, evolve, fold_history
 from domain.errors import DomainError, DossierInconnu
 from domain.events import Evenement, Meta, Recorded
 from domain.vocabulary import (
@@ -307,8 +307,8 @@ def _rdv(state: Dossier, c: cmd.PlanifierRdv, ctx: Contexte) -> list[Evenement]:
     ]
 
 
-def _deplacer_rdv(state: Dossier, c: cmd.DeplacerRdv, ctx: Contexte) -> list[Evenement]:
-    """A RDV is moved while it has no outcome; after one, the outcome is what counts."""
+def _rdv_sans_issue(state: Dossier, c: cmd.DeplacerRdv | cmd.EnregistrerIssueRdv) -> Rdv:
+    """The RDV a command names, planned in the open episode and still without an outcome."""
     _open_episode(state, c)
     rdv = state.rdvs.get(c.numero)
     if rdv is None or rdv.episode != state.episode:
@@ -317,6 +317,12 @@ def _deplacer_rdv(state: Dossier, c: cmd.DeplacerRdv, ctx: Contexte) -> list[Eve
         raise DomainError(
             "issue_deja_enregistree", f"Le RDV n°{c.numero} a déjà une issue.", "numero"
         )
+    return rdv
+
+
+def _deplacer_rdv(state: Dossier, c: cmd.DeplacerRdv, ctx: Contexte) -> list[Evenement]:
+    """A RDV is moved while it has no outcome; after one, the outcome is what counts."""
+    rdv = _rdv_sans_issue(state, c)
     if c.date_rdv == rdv.date_rdv:
         raise DomainError(
             "rdv_meme_date", f"Le RDV n°{c.numero} est déjà prévu le {c.date_rdv}.", "date_rdv"
@@ -346,14 +352,7 @@ def _invitation(state: Dossier, c: cmd.NoterInvitation, ctx: Contexte) -> list[E
 
 
 def _issue_rdv(state: Dossier, c: cmd.EnregistrerIssueRdv, ctx: Contexte) -> list[Evenement]:
-    _open_episode(state, c)
-    rdv = state.rdvs.get(c.numero)
-    if rdv is None or rdv.episode != state.episode:
-        raise DomainError("rdv_inconnu", f"Aucun RDV n°{c.numero} dans cet épisode.", "numero")
-    if rdv.issue is not None:
-        raise DomainError(
-            "issue_deja_enregistree", f"Le RDV n°{c.numero} a déjà une issue.", "numero"
-        )
+    rdv = _rdv_sans_issue(state, c)
     if c.issue in (IssueRdv.SEEN, IssueRdv.NOSHOW):
         _not_before(c.effective_on, rdv.date_rdv, "effective_on", "la date du RDV")
     else:
