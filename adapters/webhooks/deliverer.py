@@ -31,11 +31,12 @@ import structlog
 
 from adapters.eventlog.reading import IllegibleEvent, read_batch
 from adapters.eventlog.store import Parcours
+from adapters.identity import Identite, IdentityStore
 from adapters.webhooks import payloads
 from adapters.webhooks.client import HTTPError, Lane
 from adapters.webhooks.signing import Sealer, headers, secret_key
 from adapters.webhooks.state import DeadLetter, DeliveryState
-from domain.abonnements import ABONNEMENTS_ID, Abonnement, Abonnements
+from domain.abonnements import ABONNEMENTS_ID, Abonnement, Abonnements, Finalite
 from domain.events import Recorded
 
 log = structlog.get_logger(__name__)
@@ -116,6 +117,14 @@ class Deliverer:
         self.policy = policy or Policy.from_env()
         self.state = DeliveryState(app.settings)
         self.sealer = Sealer(app.settings)
+        self._vault: IdentityStore | None = None
+
+    def _identities(self) -> IdentityStore:
+        """The identity vault, opened when a subscription whose purpose is identification
+        first needs it (the others never touch it)."""
+        if self._vault is None:
+            self._vault = IdentityStore(self.app.settings)
+        return self._vault
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: dict[str, asyncio.Task[None]] = {}
@@ -148,6 +157,8 @@ class Deliverer:
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
+            if self._vault is not None:
+                self._vault.close()
 
     async def follow(self, subscription: Abonnement, stop: asyncio.Event) -> None:
         """Deliver one subscription's events until `stop`; no error ends it (logged, then
@@ -237,11 +248,16 @@ class Deliverer:
         for record in chosen:
             by_case.setdefault(record.originator_id, []).append(record)
 
+        people: dict[UUID, Identite] = {}
+        if subscription.finalite is Finalite.IDENTIFICATION and by_case:
+            people = await asyncio.to_thread(self._identities().read_many, list(by_case))
+
         async def one_case(records: list[Recorded]) -> None:
             client = await clients.get()  # a free lane: at most `concurrency` cases at once
             try:
                 for record in records:
-                    await self._send(client, subscription, key, record, tally, stop)
+                    identity = people.get(record.originator_id)
+                    await self._send(client, subscription, key, record, identity, tally, stop)
             finally:
                 clients.put_nowait(client)
 
@@ -258,10 +274,11 @@ class Deliverer:
         subscription: Abonnement,
         key: bytes,
         record: Recorded,
+        identity: Identite | None,
         tally: Tally,
         stop: asyncio.Event,
     ) -> None:
-        body = payloads.body(subscription, record)
+        body = payloads.body(subscription, record, identity)
         msg_id = payloads.webhook_id(subscription.abonnement_id, record)
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):

@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 
 from adapters.eventlog.reading import IllegibleEvent, Log, case_histories
+from adapters.identity import Identite
 from domain.abonnements import Abonnement, Finalite
 from domain.dossier import fold_history
 from domain.events import Recorded, is_fait
@@ -23,6 +24,9 @@ from domain.events import Recorded, is_fait
 NAMESPACE = uuid.UUID("0f3a9c51-6a2e-4d8b-9a61-4d1f2f7b9e10")
 IDENTIFYING = frozenset({"numero_dossier"})
 """Event fields only a subscription whose purpose is identification receives."""
+WITHHELD = frozenset({"nir"})
+"""Identity fields no partner receives: the NIR's use is restricted by law to the exchanges
+authorised for it (`docs/webhooks.md`, "What a partner receives")."""
 CACHED_CASES = 50_000
 """Case histories a subscription's reach keeps in memory (read again from the log beyond)."""
 
@@ -40,25 +44,37 @@ def event_type(record: Recorded) -> str:
     return f"dossier.{type(record.event).__name__}"
 
 
-def body(subscription: Abonnement, record: Recorded) -> bytes:
+def personne(identity: Identite | None) -> dict[str, Any] | None:
+    """The person as an identifying subscription receives them: the vault's record without
+    what no partner receives; None when the vault holds no one (never known, or erased)."""
+    if identity is None:
+        return None
+    fields: dict[str, Any] = msgspec.to_builtins(identity)
+    for name in WITHHELD:
+        fields.pop(name, None)
+    return fields
+
+
+def body(subscription: Abonnement, record: Recorded, identity: Identite | None = None) -> bytes:
     """The JSON sent: the case id, the event's place, and the event's data (without the
-    identifying fields and the recording agent unless the purpose allows them)."""
+    identifying fields and the recording agent unless the purpose allows them). A subscription
+    whose purpose is identification also receives the person (`personne`, from the identity
+    vault as it is when the event is sent: null once erased)."""
     event: dict[str, Any] = msgspec.to_builtins(record.event)
-    if subscription.finalite is not Finalite.IDENTIFICATION:
+    data: dict[str, Any] = {
+        "dossier_id": str(record.originator_id),
+        "version": record.originator_version,
+        "position": record.position,
+        "evenement": event,
+    }
+    if subscription.finalite is Finalite.IDENTIFICATION:
+        data["personne"] = personne(identity)
+    else:
         for name in IDENTIFYING:
             event.pop(name, None)
         event["meta"].pop("recorded_by", None)
     return _encode(
-        {
-            "type": event_type(record),
-            "timestamp": event["meta"]["recorded_at"],
-            "data": {
-                "dossier_id": str(record.originator_id),
-                "version": record.originator_version,
-                "position": record.position,
-                "evenement": event,
-            },
-        }
+        {"type": event_type(record), "timestamp": event["meta"]["recorded_at"], "data": data}
     )
 
 
