@@ -442,3 +442,34 @@ def legible_histories(
             cursor.execute(_cases_query(table, bounded=True), (wanted, stop))
             found, illegible = _grouped(cursor, None)
     return {case_id: found.get(case_id, []) for case_id in wanted}, illegible
+
+
+# --- the log as stored, on a snapshot of the caller's (a backup) -------------------------------
+
+
+def stored_rows(
+    log: Log, conn: sqlite3.Connection | psycopg.Connection[Any], size: int = FETCH
+) -> Iterator[list[Row]]:
+    """Every stored event exactly as the table holds it (payloads not unwrapped: an encrypted
+    log stays encrypted), in position order, `size` at a time, read in the transaction the
+    caller opened on `conn` (a backup reads every table in one snapshot)."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        assert isinstance(conn, psycopg.Connection)
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "ORDER BY notification_id"
+        ).format(_table(recorder))
+        with conn.cursor(name="parcours_backup", binary=True, row_factory=tuple_row) as cursor:
+            cursor.itersize = size
+            cursor.execute(query)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        return
+    assert isinstance(conn, sqlite3.Connection)
+    lite = conn.execute(
+        "SELECT rowid, originator_id, originator_version, topic, state "
+        f"FROM {recorder.events_table_name} ORDER BY rowid"
+    )
+    while batch := lite.fetchmany(size):
+        yield batch
