@@ -53,8 +53,9 @@ TRAILER = struct.Struct(">Q32s8s")
 FRAME = struct.Struct(">I")
 BATCH = 2000
 """Rows per frame: a few hundred kilobytes of payloads at most in memory."""
-LEVEL = 3
-"""zstandard's level: measured in docs/benchmarks.md ("Backup"), the best time for its size."""
+LEVEL = 1
+"""zstandard's level: measured in docs/benchmarks.md ("Backup and restore"): as small as level 3
+on the log (payloads are short JSON documents), at more than twice the speed."""
 LOG_COLUMNS = ("notification_id", "originator_id", "originator_version", "topic", "state")
 
 
@@ -153,6 +154,12 @@ SECTIONS: tuple[Section, ...] = (
 model never is (it is rebuilt from the log)."""
 
 LOG_SECTION = SECTIONS[0].name
+
+
+def _open_all(app: Parcours) -> None:
+    """Create every section's table where missing (each opener once)."""
+    for opens in dict.fromkeys(s.opens for s in SECTIONS):
+        opens(app)
 
 
 class SectionEntry(msgspec.Struct, kw_only=True):
@@ -281,7 +288,10 @@ class _Store:
         """The section's rows in SQLite's form, a batch at a time, in this transaction."""
         if section.name == LOG_SECTION:
             for rows in stored_rows(self.app, self.conn, BATCH):
-                yield rows if not self.postgres else _converted(rows, [None, _portable("uuid")])
+                if self.postgres:  # the case id as SQLite keeps it: 32 hex digits
+                    yield [[p, c.hex, v, t, s] for p, c, v, t, s in rows]
+                else:
+                    yield rows
             return
         table = section.table(self.app)
         listed = ", ".join(f'"{c}"' for c in columns)
@@ -382,8 +392,7 @@ def write_backup(
     `progress(section, rows)` is called after each batch written."""
     if not target.parent.is_dir():
         raise BackupError(f"dossier inexistant : {target.parent}")
-    for section in SECTIONS:  # the tables a new database has (a read snapshot cannot create)
-        section.opens(app)
+    _open_all(app)  # the tables a new database has (a read snapshot cannot create them)
     partial = _partial(target)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -582,8 +591,7 @@ def restore(
     """Load the backup at `path` into `app`'s store, which must hold no record: every checksum
     checked first, then every section in one transaction (a failure leaves nothing)."""
     manifest = verify(path)
-    for section in SECTIONS:
-        section.opens(app)
+    _open_all(app)
     by_name = {s.name: s for s in SECTIONS}
     with _writing(app) as store, path.open("rb") as source:
         held = [

@@ -169,6 +169,7 @@ def _round_trip(source: Settings, target: Settings, tmp_path: Path) -> None:
     written = backup.write_backup(app, file)
     assert written.last_position == app.max_position()
     counts = {s.name: s.rows for s in written.sections}
+    assert counts["evenements"] == app.max_position()
     assert counts["identite"] == counts["identite_cle"] == 3
     assert counts["journal_acces"] == 2
     assert counts["idempotence"] == counts["flux_import"] == 1
