@@ -372,3 +372,71 @@ def test_an_unreachable_store_exits_3(
     err = capsys.readouterr().err
     assert "injoignable" in err
     assert "Traceback" not in err
+
+
+def _rows(file: Path, name: str) -> list[list[Any]]:
+    with file.open("rb") as source:
+        manifest = backup.read_manifest(source)
+        entry = manifest.section(name)
+        assert entry is not None
+        return [row for batch in backup._batches(source, entry) for row in batch]
+
+
+def test_a_backup_taken_while_requests_are_recorded_is_one_moment(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Requests with an idempotency key keep being recorded (event and key in one transaction)
+    while the backup reads one section after the other, slowly: every key in the file has its
+    event in the file, and the log's section ends at the manifest's position."""
+    import threading
+
+    app = _app(settings)
+    stop = threading.Event()
+    recorded: list[int] = []
+
+    def declare(n: int) -> Any:
+        def decide(_: Any, ctx: Any) -> list[StructureDeclaree]:
+            return [
+                StructureDeclaree(
+                    effective_on=date(2022, 1, 1),
+                    meta=ctx.meta,
+                    structure_id=f"s-{n}",
+                    nom=f"S {n}",
+                    type_organisme=TypeOrganisme.CCAS,
+                    etp=None,
+                )
+            ]
+
+        return decide
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            execute(
+                app, structure_aggregate_id(f"s-{n}"), declare(n), AUTHOR, idempotency_key=f"k-{n}"
+            )
+            recorded.append(n)
+            n += 1
+
+    for n in range(-20, 0):  # some before the backup starts
+        execute(app, structure_aggregate_id(f"s-{n}"), declare(n), AUTHOR, idempotency_key=f"k{n}")
+    thread = threading.Thread(target=writer)
+    thread.start()
+    file = tmp_path / "pendant.sauvegarde"
+    try:
+        manifest = backup.write_backup(app, file, progress=lambda section, rows: stop.wait(0.3))
+    finally:
+        stop.set()
+        thread.join()
+    assert recorded, "nothing was recorded during the backup"
+    events = {(UUID(hex=row[1]), row[2]): row[0] for row in _rows(file, "evenements")}
+    keys = _rows(file, "idempotence")
+    assert len(keys) >= 20
+    for key in keys:
+        columns = manifest.section("idempotence")
+        assert columns is not None
+        values = dict(zip(columns.columns, key, strict=True))
+        assert (UUID(hex=values["case_id"]), values["version"]) in events
+    assert max(events.values()) == manifest.last_position
+    assert app.max_position() > manifest.last_position  # the writer went on past the snapshot
+    app.close()
