@@ -41,7 +41,7 @@ import psycopg
 import zstandard
 from psycopg import sql
 
-from adapters.eventlog.reading import stored_rows
+from adapters.eventlog.reading import log_holds_rows, stored_rows
 from adapters.eventlog.recorders import PostgresRecorder
 from adapters.eventlog.store import Parcours
 from adapters.sql import FETCH
@@ -267,22 +267,17 @@ class _Store:
             rows = [(r[1], str(r[2]).lower()) for r in rows]
         return [(str(n), str(t)) for n, t in rows] or None
 
-    def count(self, table: str) -> int:
+    def holds_rows(self, section: Section) -> bool:
+        """Whether the section's table has a row (the log's through its one reader)."""
+        if section.name == LOG_SECTION:
+            return log_holds_rows(self.app, self.conn)
+        table = section.table(self.app)
+        if self.columns(table) is None:
+            return False
         if isinstance(self.conn, psycopg.Connection):
-            query = sql.SQL("SELECT count(*) FROM {}").format(self.ref(table))
-            found = self.conn.execute(query).fetchone()
-        else:
-            found = self.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return int(found[0]) if found else 0
-
-    def last_position(self) -> int:
-        table = _log_table(self.app)
-        if isinstance(self.conn, psycopg.Connection):
-            query = sql.SQL("SELECT max(notification_id) FROM {}").format(self.ref(table))
-            found = self.conn.execute(query).fetchone()
-        else:
-            found = self.conn.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()
-        return int(found[0] or 0) if found else 0
+            query = sql.SQL("SELECT 1 FROM {} LIMIT 1").format(self.ref(table))
+            return self.conn.execute(query).fetchone() is not None
+        return self.conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
 
     def scan(self, section: Section, columns: Sequence[str]) -> Iterator[list[Any]]:
         """The section's rows in SQLite's form, a batch at a time, in this transaction."""
@@ -421,7 +416,7 @@ def _write(app: Parcours, out: IO[bytes], progress: Callable[[str, int], None] |
     entries = []
     encode = msgspec.msgpack.Encoder().encode
     with _snapshot(app) as store:
-        last = store.last_position()
+        last = 0
         for section in SECTIONS:
             table = section.table(app)
             if section.name == LOG_SECTION:
@@ -434,6 +429,8 @@ def _write(app: Parcours, out: IO[bytes], progress: Callable[[str, int], None] |
                 cast(IO[bytes], counted), closefd=False
             ) as packed:
                 for batch in store.scan(section, columns) if columns else ():
+                    if section.name == LOG_SECTION:
+                        last = batch[-1][0]  # rows in position order: the snapshot's last
                     frame = encode(batch)
                     packed.write(FRAME.pack(len(frame)))
                     packed.write(frame)
@@ -594,11 +591,7 @@ def restore(
     _open_all(app)
     by_name = {s.name: s for s in SECTIONS}
     with _writing(app) as store, path.open("rb") as source:
-        held = [
-            s.name
-            for s in SECTIONS
-            if store.columns(s.table(app)) is not None and store.count(s.table(app))
-        ]
+        held = [s.name for s in SECTIONS if store.holds_rows(s)]
         if held:
             raise TargetNotEmpty(
                 "la base cible n'est pas vide (" + ", ".join(held) + ") : la restauration se "
