@@ -191,6 +191,11 @@ def _round_trip(source: Settings, target: Settings, tmp_path: Path) -> None:
     # Backed up again, every section is the same bytes: the log's payloads, ids and order.
     again = backup.write_backup(restored, tmp_path / "encore.sauvegarde")
     assert _sections(again) == _sections(written)
+    # The next event follows the restored log (PostgreSQL: its sequence was set).
+    declare_structure(
+        restored, "apres", "Après", TypeOrganisme.CCAS, None, date(2023, 1, 2), AUTHOR
+    )
+    assert restored.max_position() == written.last_position + 1
     restored.close()
 
 

@@ -5,9 +5,11 @@ nothing more; the access log past its year is purged in the same run."""
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import msgspec
 import pytest
+from structlog.testing import capture_logs
 
 from adapters.access_log import Acces, AccessFilter, AccessLog
 from adapters.eventlog.store import Parcours
@@ -106,8 +108,11 @@ def test_identities_past_retention_are_erased_and_only_those(app: Parcours) -> N
     assert vault.held(list(ids.values())) == set(ids.values())  # à blanc: nothing erased
     assert AccessLog.of(app).find(AccessFilter())[1] == 2
 
-    report = run(app)
+    with capture_logs() as logged:
+        report = run(app)
     assert {e.case_id for e in report.identites} == due
+    erased_lines = [e for e in logged if e["event"] == "retention.identite_effacee"]
+    assert {UUID(e["case_id"]) for e in erased_lines} == due
     by_case = {e.case_id: e for e in report.identites}
     assert by_case[ids["closed_long_ago"]].fin_parcours == TODAY - timedelta(days=TWO_YEARS + 1)
     assert vault.held(list(ids.values())) == set(ids.values()) - due
