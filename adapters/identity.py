@@ -342,6 +342,25 @@ class IdentityStore:
                     rows += tx.execute(query + f"IN ({','.join(['%s'] * len(chunk))})", chunk)
         return dict(self._opened(row) for row in rows)
 
+    def held(self, case_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `case_ids` whose key the vault still holds (nothing decrypted)."""
+        ids = list(dict.fromkeys(c.hex for c in case_ids))
+        found: list[tuple[Any, ...]] = []
+        with self.db.transaction() as tx:
+            if tx.postgres:
+                found = tx.execute(
+                    "SELECT case_id FROM identite_cle WHERE case_id = ANY(%s)", (ids,)
+                )
+            else:
+                for start in range(0, len(ids), SQLITE_CHUNK):
+                    chunk = ids[start : start + SQLITE_CHUNK]
+                    found += tx.execute(
+                        f"SELECT case_id FROM identite_cle WHERE case_id IN "
+                        f"({','.join(['%s'] * len(chunk))})",
+                        chunk,
+                    )
+        return {UUID(str(case_id)) for (case_id,) in found}
+
     def erase(self, case_id: UUID) -> bool:
         """Destroy the person's key, record and search terms; True when there was something to
         erase."""

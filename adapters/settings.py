@@ -118,6 +118,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twice while its secret is rotated. Empty: `POST /connecteurs/rdv-insertion` refuses all."""
     rdvi_retention_days: int = 180
     """Days a processed rdv-insertion delivery is kept in the inbox (it holds personal data)."""
+    identity_retention_days: int = 730
+    """Days a person's identity is kept after their path ended (exit or closure), then erased
+    by `parcours retention run` (docs/ops/retention.md)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -175,6 +178,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             session_secret=env.get("PARCOURS_SESSION_SECRET", "").strip(),
             rdvi_secrets=rdvi_secrets(env.get("PARCOURS_RDVI_SECRETS", "")),
             rdvi_retention_days=max(1, int(env.get("PARCOURS_RDVI_RETENTION_DAYS", "180"))),
+            identity_retention_days=max(1, int(env.get("PARCOURS_IDENTITY_RETENTION_DAYS", "730"))),
         )
 
     def production_problems(self) -> list[str]:

@@ -70,6 +70,8 @@ class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
     date_sortie: date | None = None
     type_sortie: TypeSortie | None = None
     sortie_positive: bool | None = None
+    date_cloture: date | None = None
+    """When the right was closed (the identity's retention counts from the path's end)."""
 
 
 _OUTCOME_FIELD = {
@@ -132,7 +134,7 @@ def _changes(r: CaseRow, e: Evenement) -> dict[str, Any]:
         case ev.DroitRepris():
             return dict(droit_suspendu=False)
         case ev.DroitClos():
-            return dict(statut=Statut.CLOS, sanctions_en_cours=0)
+            return dict(statut=Statut.CLOS, sanctions_en_cours=0, date_cloture=e.effective_on)
         case ev.DroitsDevoirsModifies():
             return dict(soumis_droits_devoirs=e.soumis_droits_devoirs)
         case ev.OrientationDecidee() | ev.ReorientationDecidee():

@@ -12,6 +12,8 @@ and one way to decode what they return.
 - every event of one type in log order (`events_of`): structure declarations, saved cohort
   definitions, through a partial index of their rows on PostgreSQL (`recorders.SPARSE_TOPICS`),
   else the library's own query.
+- the log exactly as stored, in position order, on the caller's snapshot (`stored_rows`), and
+  whether it holds a row (`log_holds_rows`): backups and restores (`adapters/backup.py`).
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
@@ -442,3 +444,47 @@ def legible_histories(
             cursor.execute(_cases_query(table, bounded=True), (wanted, stop))
             found, illegible = _grouped(cursor, None)
     return {case_id: found.get(case_id, []) for case_id in wanted}, illegible
+
+
+# --- the log as stored, on a snapshot of the caller's (a backup and its restore) ---------------
+
+
+def log_holds_rows(log: Log, conn: sqlite3.Connection | psycopg.Connection[Any]) -> bool:
+    """Whether the events table has a row, in the caller's transaction on `conn` (a restore
+    checks its target is empty in the transaction that loads it)."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        assert isinstance(conn, psycopg.Connection)
+        query = SQL("SELECT 1 FROM {} LIMIT 1").format(_table(recorder))
+        return conn.execute(query).fetchone() is not None
+    assert isinstance(conn, sqlite3.Connection)
+    found = conn.execute(f"SELECT 1 FROM {recorder.events_table_name} LIMIT 1").fetchone()
+    return found is not None
+
+
+def stored_rows(
+    log: Log, conn: sqlite3.Connection | psycopg.Connection[Any], size: int = FETCH
+) -> Iterator[list[Row]]:
+    """Every stored event exactly as the table holds it (payloads not unwrapped: an encrypted
+    log stays encrypted), in position order, `size` at a time, read in the transaction the
+    caller opened on `conn` (a backup reads every table in one snapshot)."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        assert isinstance(conn, psycopg.Connection)
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "ORDER BY notification_id"
+        ).format(_table(recorder))
+        with conn.cursor(name="parcours_backup", binary=True, row_factory=tuple_row) as cursor:
+            cursor.itersize = size
+            cursor.execute(query)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        return
+    assert isinstance(conn, sqlite3.Connection)
+    lite = conn.execute(
+        "SELECT rowid, originator_id, originator_version, topic, state "
+        f"FROM {recorder.events_table_name} ORDER BY rowid"
+    )
+    while batch := lite.fetchmany(size):
+        yield batch

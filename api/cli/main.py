@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from api.cli import agents as cli_agents
 from api.cli import audit as cli_audit
 from api.cli import auth as cli_auth
+from api.cli import backup as cli_backup
 from api.cli import cohort as cli_cohort
 from api.cli import finance as cli_finance
 from api.cli import flux as cli_flux
 from api.cli import identities as cli_identities
+from api.cli import retention as cli_retention
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
 from api.cli.types import Subcommands
@@ -191,6 +193,8 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_agents.register,
     cli_webhooks.register,
     cli_identities.register,
+    cli_backup.register,
+    cli_retention.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""
@@ -239,7 +243,14 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     refuse_unsafe_start(settings)
-    ensure_postgres_database(settings)
+    try:
+        ensure_postgres_database(settings)
+    except Exception as e:
+        import psycopg
+
+        if not isinstance(e, psycopg.OperationalError):
+            raise
+        cli_backup.unreachable(settings, e)  # exit 3, one line, no traceback
     args.func(settings, args)
 
 

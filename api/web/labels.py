@@ -167,6 +167,7 @@ CHAMPS_ETAT = {
     "date_sortie": "Date de sortie",
     "type_sortie": "Type de sortie",
     "sortie_positive": "Sortie positive",
+    "date_cloture": "Date de clôture du droit",
 }
 """The case state's fields (`projections.case_state.CaseRow`) as the audit screen names them."""
 

@@ -61,6 +61,7 @@ AFTER_EXIT: Json = {
     "date_sortie": "2024-10-01",
     "type_sortie": "emploi_cdi",
     "sortie_positive": True,
+    "date_cloture": None,
 }
 """After the exit (v21): 4 RDV with one outcome each, 2 contracts, the réorientation to France
 Travail with its new referent, the sanction lifted."""
@@ -98,6 +99,7 @@ SECOND_EPISODE: Json = {
     "date_sortie": None,
     "type_sortie": None,
     "sortie_positive": None,
+    "date_cloture": None,
 }
 """After the closure and the reopening (v25): the new episode counts from zero."""
 

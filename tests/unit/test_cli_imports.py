@@ -55,6 +55,9 @@ def _loaded(argv: list[str] | None, data_dir: Path) -> set[str]:
         ["finance", "simulate", "--help"],
         ["audit", "purger-acces", "--help"],
         ["token", "--sub", "moi", "--role", "orientation"],
+        ["backup", "--help"],
+        ["restore", "--help"],
+        ["retention", "run", "--a-blanc"],
     ],
     ids=lambda argv: "import" if argv is None else " ".join(argv[:3]),
 )
