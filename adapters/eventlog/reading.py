@@ -19,8 +19,11 @@ cursor for the key-ordered histories (one history in memory at a time), a read-o
 of its own over the SQLite file for the long reads, one msgspec decoder per event type.
 
 One decode path: a row's payload goes through the mapper's cipher and compressor when the store
-has them, then through its topic's decoder; a row that cannot be read raises IllegibleEvent
-naming it (the log is never rewritten, so readers set its case aside: the quarantine).
+has them, then through its topic's decoder (`mapper.DECODERS`: a row of an older version of its
+type is brought to today's shape there); a row that cannot be read raises IllegibleEvent naming
+it (the log is never rewritten, so readers set its case aside: the quarantine), a row of a
+version newer than this release reads raises `mapper.NewerEventVersion` (the reader stops).
+Filters by type name every version's topic (`mapper.topics_of`).
 """
 
 import sqlite3
@@ -29,12 +32,11 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-import msgspec
 import psycopg
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from adapters.eventlog.mapper import TOPICS, EventMapper
+from adapters.eventlog.mapper import CODEC, DECODERS, EventMapper, topics_of
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
 from adapters.sql import FETCH, SQLITE_CHUNK
@@ -56,10 +58,6 @@ class Log(Protocol):
 
 
 # --- decoding -------------------------------------------------------------------------------
-
-DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
-    topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()
-}
 
 Unwrap = Callable[[bytes], bytes] | None
 """The mapper's decryption and decompression of a payload; None when payloads are plain."""
@@ -83,11 +81,13 @@ class IllegibleEvent(ValueError):
 def decode_row(
     position: int, case_id: UUID, version: int, topic: str, state: bytes, unwrap: Unwrap = None
 ) -> Recorded:
-    """One stored row as a recorded event, or IllegibleEvent naming it."""
+    """One stored row as a recorded event, or IllegibleEvent naming it (NewerEventVersion for a
+    version of its type this release does not know)."""
     try:
         payload = state if unwrap is None else unwrap(state)
         event: Evenement = DECODERS[topic].decode(payload)
     except Exception as e:
+        CODEC.refuse_newer(topic, position, f" (case {case_id})")
         raise IllegibleEvent(position, case_id, topic, e) from e
     return Recorded(case_id, version, event, position)
 
@@ -113,7 +113,7 @@ def _decoded(rows: Sequence[Row], unwrap: Unwrap) -> list[Recorded]:
                 Recorded(case_id, version, DECODERS[topic].decode(state), position)
                 for position, case_id, version, topic, state in rows
             ]
-        except (KeyError, ValueError, msgspec.DecodeError):
+        except Exception:  # noqa: S110 - an unknown topic, a bad payload, a refused upcast:
             pass  # decoded again one by one below, to name the row
     return [decode_row(p, _uuid(c), v, t, s, unwrap) for p, c, v, t, s in rows]
 
@@ -298,17 +298,18 @@ E = TypeVar("E", bound=Evenement)
 
 
 def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
-    """Every event of one type in log order (the library's topic-filtered query), decoded
-    here; IllegibleEvent for one that cannot be."""
+    """Every event of one type in log order (the library's topic-filtered query, every
+    version's topic), decoded here; IllegibleEvent for one that cannot be."""
     unwrap, start = _unwrap(log), 0
-    topics = [kind.__name__]
+    topics = topics_of(kind)
     recorder = log.recorder
-    if isinstance(recorder, PostgresRecorder) and kind.__name__ in SPARSE_TOPICS:
-        # The topic as a literal: the planner then uses the partial index of these rows.
+    if isinstance(recorder, PostgresRecorder) and set(topics) <= set(SPARSE_TOPICS):
+        # The topics as literals: the planner then uses the partial index of these rows (it
+        # lists every version's topic of these types: docs/eventlog.md, "Event versions").
         query = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE topic = {} ORDER BY notification_id"
-        ).format(_table(recorder), Literal(kind.__name__))
+            "WHERE topic IN ({}) ORDER BY notification_id"
+        ).format(_table(recorder), SQL(", ").join(Literal(t) for t in topics))
         for row in _fetch_postgres(recorder, query, ()):
             event = decode_row(row[0], _uuid(row[1]), row[2], row[3], row[4], unwrap).event
             assert isinstance(event, kind)
@@ -328,7 +329,8 @@ def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
 
 # --- every case's history, in key order -----------------------------------------------------
 
-CASE_TOPICS = frozenset(kind.__name__ for kind in EVENT_TYPES)
+CASE_TOPICS = frozenset(topics_of(*EVENT_TYPES))
+"""Every topic of a case's events, each version of each type."""
 
 
 class StoredRow(NamedTuple):
@@ -375,6 +377,7 @@ def stored_histories(log: Log) -> Iterator[list[StoredRow]]:
     history: list[StoredRow] = []
     for position, originator_id, version, topic, state in _key_ordered_rows(log):
         if topic not in CASE_TOPICS:
+            CODEC.refuse_newer(topic, position, f" (case {originator_id})")
             continue
         if originator_id != current:
             if history:
