@@ -36,7 +36,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from adapters.eventlog.mapper import CODEC, DECODERS, EventMapper, topics_of
+from adapters.eventlog.mapper import CODEC, DECODERS, VERSION_MARK, EventMapper, topics_of
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
 from adapters.sql import FETCH, SQLITE_CHUNK
@@ -418,15 +418,18 @@ def share_rows(
 ) -> Iterator[list[tuple[bytes, str, bytes]]]:
     """The events of `topics` up to position `stop` whose case id's last byte falls in `part`
     of `parts` (every case's events reach one share), in log order, `size` at a time: (case
-    id as 16 bytes, topic, payload); bytes key a fold's dict without building a UUID each."""
+    id as 16 bytes, topic, payload); bytes key a fold's dict without building a UUID each.
+    Rows of any other version of those types come too (`Name@n`): a version newer than this
+    release then reaches the fold, whose decoders refuse it, instead of being left out."""
+    versions = sorted({f"{topic.partition(VERSION_MARK)[0]}{VERSION_MARK}%" for topic in topics})
     cursor.execute(
         SQL(
             "SELECT uuid_send(originator_id), topic, state FROM {} "
-            "WHERE notification_id <= %s AND topic = ANY(%s) "
+            "WHERE notification_id <= %s AND (topic = ANY(%s) OR topic LIKE ANY(%s)) "
             "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
             "ORDER BY notification_id"
         ).format(table),
-        (stop, list(topics), parts, part),
+        (stop, list(topics), versions, parts, part),
     )
     while rows := cursor.fetchmany(size):
         yield rows
