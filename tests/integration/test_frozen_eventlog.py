@@ -24,6 +24,7 @@ from adapters.eventlog.mapper import (
     NewerEventVersion,
     parse_topic,
     topics_of,
+    versioned_topic,
 )
 from adapters.eventlog.reading import (
     IllegibleEvent,
@@ -40,7 +41,7 @@ from adapters.readmodels.suivi_rebuild import rebuild_suivi
 from adapters.readmodels.tables import PostgresTable
 from adapters.settings import Settings
 from domain.catalogue import ALL_EVENT_TYPES
-from domain.events import OrientationDecidee, SortieEnregistree
+from domain.events import OrientationDecidee, Recorded, SortieEnregistree
 from domain.structures import StructureDeclaree
 from domain.upcasters import Payload
 from scripts.freeze_eventlog import EVENTS, FIGURES, clock, figures, load_rows, read_rows
@@ -184,11 +185,18 @@ def test_an_old_shape_reads_as_todays_and_folds_to_the_same_figures(
     assert figures(store) == _expected(folder)
 
 
-def test_today_writes_the_current_versions_topic_and_reads_it_back(store: Parcours) -> None:
-    written = [kind.__name__ for kind in ALL_EVENT_TYPES]
-    assert [CODEC.topic_of(kind) for kind in ALL_EVENT_TYPES] == written  # all at version 1
+def test_each_type_is_written_under_its_current_versions_topic(store: Parcours) -> None:
+    for kind in ALL_EVENT_TYPES:
+        assert CODEC.topic_of(kind) == versioned_topic(kind.__name__, kind.schema_version)
     assert NEXT.topic_of(SortieEnregistree) == "SortieEnregistree@2"
     assert NEXT.topics_of([SortieEnregistree]) == ["SortieEnregistree", "SortieEnregistree@2"]
+    rows = read_rows(max(FROZEN, key=_key) / EVENTS)[:30]
+    load_rows(store, rows)
+    written = read_batch(store, 0, 30)
+    store.append_many([Recorded(UUID(int=0xABF), 1, written[0].event)])
+    (note,) = store.recorder.select_notifications(30, 1, inclusive_of_start=False)
+    assert note.topic == CODEC.topic_of(type(written[0].event))
+    assert store.history(UUID(int=0xABF))[0].event == written[0].event
 
 
 # --- a version newer than this release ------------------------------------------------------
