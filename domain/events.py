@@ -8,7 +8,7 @@ or a new version with an upcaster.
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeGuard, get_args
+from typing import ClassVar, TypeGuard, get_args
 from uuid import UUID
 
 import msgspec
@@ -37,6 +37,12 @@ class Profil(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
 class Evenement(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
     """Base of every event: the date it took effect and how it was recorded."""
+
+    schema_version: ClassVar[int] = 1
+    """The shape of its fields this release writes; a type whose shape changes raises it by one
+    and gives `domain.upcasters.UPCASTERS` the step from the previous shape
+    (docs/adding-an-event.md, "Changing an event's shape"). Not a field: the log stores it in
+    the row's topic."""
 
     effective_on: date
     meta: Meta

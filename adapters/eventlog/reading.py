@@ -21,8 +21,11 @@ cursor for the key-ordered histories (one history in memory at a time), a read-o
 of its own over the SQLite file for the long reads, one msgspec decoder per event type.
 
 One decode path: a row's payload goes through the mapper's cipher and compressor when the store
-has them, then through its topic's decoder; a row that cannot be read raises IllegibleEvent
-naming it (the log is never rewritten, so readers set its case aside: the quarantine).
+has them, then through its topic's decoder (`mapper.DECODERS`: a row of an older version of its
+type is brought to today's shape there); a row that cannot be read raises IllegibleEvent naming
+it (the log is never rewritten, so readers set its case aside: the quarantine), a row of a
+version newer than this release reads raises `mapper.NewerEventVersion` (the reader stops).
+Filters by type name every version's topic (`mapper.topics_of`).
 """
 
 import sqlite3
@@ -31,12 +34,11 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-import msgspec
 import psycopg
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from adapters.eventlog.mapper import TOPICS, EventMapper
+from adapters.eventlog.mapper import CODEC, DECODERS, VERSION_MARK, EventMapper, topics_of
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
 from adapters.sql import FETCH, SQLITE_CHUNK
@@ -58,10 +60,6 @@ class Log(Protocol):
 
 
 # --- decoding -------------------------------------------------------------------------------
-
-DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
-    topic: msgspec.json.Decoder(kind) for topic, kind in TOPICS.items()
-}
 
 Unwrap = Callable[[bytes], bytes] | None
 """The mapper's decryption and decompression of a payload; None when payloads are plain."""
@@ -85,11 +83,13 @@ class IllegibleEvent(ValueError):
 def decode_row(
     position: int, case_id: UUID, version: int, topic: str, state: bytes, unwrap: Unwrap = None
 ) -> Recorded:
-    """One stored row as a recorded event, or IllegibleEvent naming it."""
+    """One stored row as a recorded event, or IllegibleEvent naming it (NewerEventVersion for a
+    version of its type this release does not know)."""
     try:
         payload = state if unwrap is None else unwrap(state)
         event: Evenement = DECODERS[topic].decode(payload)
     except Exception as e:
+        CODEC.refuse_newer(topic, position, f" (case {case_id})")
         raise IllegibleEvent(position, case_id, topic, e) from e
     return Recorded(case_id, version, event, position)
 
@@ -115,7 +115,7 @@ def _decoded(rows: Sequence[Row], unwrap: Unwrap) -> list[Recorded]:
                 Recorded(case_id, version, DECODERS[topic].decode(state), position)
                 for position, case_id, version, topic, state in rows
             ]
-        except (KeyError, ValueError, msgspec.DecodeError):
+        except Exception:  # noqa: S110 - an unknown topic, a bad payload, a refused upcast:
             pass  # decoded again one by one below, to name the row
     return [decode_row(p, _uuid(c), v, t, s, unwrap) for p, c, v, t, s in rows]
 
@@ -300,17 +300,18 @@ E = TypeVar("E", bound=Evenement)
 
 
 def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
-    """Every event of one type in log order (the library's topic-filtered query), decoded
-    here; IllegibleEvent for one that cannot be."""
+    """Every event of one type in log order (the library's topic-filtered query, every
+    version's topic), decoded here; IllegibleEvent for one that cannot be."""
     unwrap, start = _unwrap(log), 0
-    topics = [kind.__name__]
+    topics = topics_of(kind)
     recorder = log.recorder
-    if isinstance(recorder, PostgresRecorder) and kind.__name__ in SPARSE_TOPICS:
-        # The topic as a literal: the planner then uses the partial index of these rows.
+    if isinstance(recorder, PostgresRecorder) and set(topics) <= set(SPARSE_TOPICS):
+        # The topics as literals: the planner then uses the partial index of these rows (it
+        # lists every version's topic of these types: docs/eventlog.md, "Event versions").
         query = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE topic = {} ORDER BY notification_id"
-        ).format(_table(recorder), Literal(kind.__name__))
+            "WHERE topic IN ({}) ORDER BY notification_id"
+        ).format(_table(recorder), SQL(", ").join(Literal(t) for t in topics))
         for row in _fetch_postgres(recorder, query, ()):
             event = decode_row(row[0], _uuid(row[1]), row[2], row[3], row[4], unwrap).event
             assert isinstance(event, kind)
@@ -330,7 +331,9 @@ def events_of(log: Log, kind: type[E], batch: int = 1000) -> Iterator[E]:
 
 # --- every case's history, in key order -----------------------------------------------------
 
-CASE_TOPICS = frozenset(kind.__name__ for kind in EVENT_TYPES)
+CASE_TOPICS = frozenset(topics_of(*EVENT_TYPES))
+"""Every topic of a case's events, each version of each type."""
+CASE_NAMES = frozenset(kind.__name__ for kind in EVENT_TYPES)
 
 
 class StoredRow(NamedTuple):
@@ -377,6 +380,8 @@ def stored_histories(log: Log) -> Iterator[list[StoredRow]]:
     history: list[StoredRow] = []
     for position, originator_id, version, topic, state in _key_ordered_rows(log):
         if topic not in CASE_TOPICS:
+            if topic.partition(VERSION_MARK)[0] in CASE_NAMES:  # a newer version: not skipped
+                CODEC.refuse_newer(topic, position, f" (case {originator_id})")
             continue
         if originator_id != current:
             if history:
@@ -417,15 +422,18 @@ def share_rows(
 ) -> Iterator[list[tuple[bytes, str, bytes]]]:
     """The events of `topics` up to position `stop` whose case id's last byte falls in `part`
     of `parts` (every case's events reach one share), in log order, `size` at a time: (case
-    id as 16 bytes, topic, payload); bytes key a fold's dict without building a UUID each."""
+    id as 16 bytes, topic, payload); bytes key a fold's dict without building a UUID each.
+    Rows of any other version of those types come too (`Name@n`): a version newer than this
+    release then reaches the fold, whose decoders refuse it, instead of being left out."""
+    versions = sorted({f"{topic.partition(VERSION_MARK)[0]}{VERSION_MARK}%" for topic in topics})
     cursor.execute(
         SQL(
             "SELECT uuid_send(originator_id), topic, state FROM {} "
-            "WHERE notification_id <= %s AND topic = ANY(%s) "
+            "WHERE notification_id <= %s AND (topic = ANY(%s) OR topic LIKE ANY(%s)) "
             "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
             "ORDER BY notification_id"
         ).format(table),
-        (stop, list(topics), parts, part),
+        (stop, list(topics), versions, parts, part),
     )
     while rows := cursor.fetchmany(size):
         yield rows

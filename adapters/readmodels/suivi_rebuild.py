@@ -29,8 +29,8 @@ from psycopg.rows import tuple_row
 from psycopg.sql import Identifier
 
 from adapters.collector import collector_paused
-from adapters.eventlog.mapper import topic_of
-from adapters.eventlog.reading import DECODERS, legible_histories, share_rows
+from adapters.eventlog.mapper import DECODERS, topics_of
+from adapters.eventlog.reading import legible_histories, share_rows
 from adapters.eventlog.store import Parcours
 from adapters.logging import configure_logging
 from adapters.readmodels.quarantine import (
@@ -44,8 +44,9 @@ from adapters.readmodels.tables import PostgresTable, copy_rows
 from domain.events import CORRECTION_TYPES, Recorded
 from projections.suivi import FOLDED, Suivi, evolve_event, suivre
 
-CORRECTIONS = frozenset(topic_of(kind) for kind in CORRECTION_TYPES)
-READ = sorted({topic_of(kind) for kind in FOLDED} | CORRECTIONS)
+CORRECTIONS = frozenset(topics_of(*CORRECTION_TYPES))
+READ = sorted(set(topics_of(*FOLDED)) | CORRECTIONS)
+"""Every version's topic of the types the follow-up folds (older ones are upcast)."""
 ITERSIZE = 20_000
 MODEL = "suivi"
 

@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from adapters.eventlog.mapper import topics_of
 from adapters.eventlog.reading import decoded, events_of, stored_histories
 from adapters.eventlog.store import Parcours
 from adapters.render.extracts import Chunks, Format, Writer, open_writer
@@ -33,7 +34,8 @@ from projections.cohort import (
 from projections.cohort_analysis import Delais, Transitions
 from projections.pseudonym import NiveauCommune, cle_personne
 
-ENTRY_TOPICS = frozenset(kind.__name__ for kind in ENTRY_TYPES)
+ENTRY_TOPICS = frozenset(topics_of(*ENTRY_TYPES))
+"""Every version's topic of the entry events (older ones are upcast when decoded)."""
 
 
 COLONNES: dict[Forme, tuple[Colonne, ...]] = {

@@ -1,0 +1,340 @@
+"""Freeze the event log this release writes, and the figures this release computes from it.
+
+    python3 -m uv run python -m scripts.freeze_eventlog --out tests/fixtures/eventlog/v1
+
+Writes `events.jsonl.gz` (every stored row in log order: case, version, topic and the payload
+exactly as stored) and `figures.json` (what this release's read models and reports give for
+that log) into `--out`. The log is a deterministic synthetic département (`adapters.synthetic`)
+plus hand-made steps, through the services, for every event type the generator never emits, so
+that each type of `domain.catalogue` is in it.
+
+Run it for a NEW directory only (one per release whose shapes changed): the figures file is the
+record of what that release computed; regenerating it over an old log would erase the proof
+that later releases read that log the same way (tests/fixtures/eventlog/README.md).
+`tests/integration/test_frozen_eventlog.py` loads every frozen log into a fresh SQLite file and
+into PostgreSQL, rebuilds the read models and compares the figures.
+"""
+
+import argparse
+import gzip
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import StoredEvent
+
+from adapters.eventlog.store import Parcours
+from adapters.readmodels.models import open_activite_store, open_case_view
+from adapters.readmodels.projector import Projector
+from adapters.schedule_files import shipped
+from adapters.settings import Settings
+from adapters.synthetic import generate
+from api.services.agents import grant, revoke
+from api.services.cases import handle
+from api.services.cohorts import save_definition
+from api.services.commands import Author, execute
+from api.services.finance import Finance
+from api.services.schedules import adopt
+from api.services.statistics import Statistiques
+from api.services.structures import declare_structure
+from domain import commands as cmd
+from domain.abonnements import ABONNEMENTS_ID, AbonnementCree, AbonnementSupprime, Finalite
+from domain.cohorts import DefinitionCohorte
+from domain.decide import Contexte
+from domain.events import Evenement, Profil, Recorded
+from domain.vocabulary import (
+    EtatInvitation,
+    IssueRdv,
+    ModeOrientation,
+    ModeRdv,
+    ObjetAccompagnement,
+    OrganismePayeur,
+    RoleAgent,
+    Sexe,
+    TypeOrganisme,
+    TypeOrientation,
+    TypeRdv,
+)
+from projections.indicateurs import Periode
+
+NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+"""The moment the frozen log was written and its figures computed (the stores' clock)."""
+START, YEARS, SEED, PEOPLE = date(2022, 1, 1), 3, 19, 500
+YEAR = Periode(date(2023, 1, 1), date(2023, 12, 31))
+EVENTS = "events.jsonl.gz"
+FIGURES = "figures.json"
+AUTHOR = Author(user="agent-gel", request_id="gel")
+
+
+def clock() -> datetime:
+    return NOW
+
+
+# --- the log --------------------------------------------------------------------------------
+
+
+def write_log(app: Parcours) -> None:
+    """The synthetic département, then hand-made steps for the types it never emits."""
+    batch: list[Recorded] = []
+    for events in generate(PEOPLE, YEARS, SEED, START, today=date(2025, 1, 1)):
+        batch.extend(events)
+    app.append_many(batch)
+    _reference_data(app)
+    _hand_made_cases(app)
+    Projector(app).catch_up()
+    Finance(app).issue("ccas-1", "2023", AUTHOR)
+
+
+def _reference_data(app: Parcours) -> None:
+    for structure_id, nom, kind, etp in (
+        ("ccas-1", "CCAS de la préfecture", TypeOrganisme.CCAS, None),
+        ("asso-1", "Association d'insertion", TypeOrganisme.ASSOCIATION, None),
+        ("aave-1", "AAVE du nord", TypeOrganisme.AAVE, 0.5),
+        ("mds-1", "Maison des solidarités", TypeOrganisme.DEPARTEMENT, None),
+    ):
+        declare_structure(app, structure_id, nom, kind, etp, date(2022, 1, 1), AUTHOR)
+    for bareme in shipped().values():
+        adopt(app, bareme, "barème publié", AUTHOR)
+    droit = grant(
+        app,
+        agent="referente@ccas.example.fr",
+        role=RoleAgent.AGENT,
+        structures=["ccas-1"],
+        du=date(2024, 1, 1),
+        au=None,
+        motif="prise de poste",
+        author=AUTHOR,
+    )
+    revoke(app, droit_id=droit.droit_id, agent=None, role=None, motif="départ", author=AUTHOR)
+    save_definition(
+        app,
+        "entrees-2023",
+        DefinitionCohorte(entree_du=date(2023, 1, 1), entree_au=date(2023, 12, 31)),
+        AUTHOR,
+    )
+
+    def subscription(history: list[Recorded], ctx: Contexte) -> list[Evenement]:
+        return [
+            AbonnementCree(
+                effective_on=ctx.today,
+                meta=ctx.meta,
+                abonnement_id="partenaire-1",
+                url="https://partenaire.example.fr/parcours",
+                secret_scelle="(scellé figé pour le journal de référence)",
+                types=["OrientationDecidee"],
+                structures=["ccas-1"],
+                finalite=Finalite.SUIVI,
+                position_depart=0,
+                motif="convention 2025",
+            ),
+            AbonnementSupprime(
+                effective_on=ctx.today,
+                meta=ctx.meta,
+                abonnement_id="partenaire-1",
+                motif="fin de convention",
+            ),
+        ]
+
+    execute(app, ABONNEMENTS_ID, subscription, AUTHOR)
+
+
+def _hand_made_cases(app: Parcours) -> None:
+    """Two cases whose steps cover what the generator never records: one oriented to a CCAS
+    (a RDV moved, an invitation, a correction of each kind, a change of duties), one to
+    France Travail (an appui social complémentaire begun and ended)."""
+    day = date
+
+    def entry(n: int) -> cmd.Commande:
+        return cmd.EnregistrerEntree(
+            effective_on=day(2023, 2, 1),
+            numero_dossier=f"CAF-900000{n}",
+            organisme_payeur=OrganismePayeur.CAF,
+            date_flux=day(2023, 2, 2),
+            date_reception_flux=day(2023, 2, 3),
+            profil=Profil(sexe=Sexe.F, annee_naissance=1980 + n, code_commune="94028"),
+        )
+
+    social: list[cmd.Commande] = [
+        entry(1),
+        cmd.DeciderOrientation(
+            effective_on=day(2023, 2, 20),
+            type_orientation=TypeOrientation.SOCIALE,
+            organisme=TypeOrganisme.CCAS,
+            structure_id="ccas-1",
+            mode=ModeOrientation.DECIDEE,
+        ),
+        cmd.PlanifierRdv(
+            effective_on=day(2023, 2, 21),
+            type_rdv=TypeRdv.PREMIER_ACCOMPAGNEMENT,
+            mode=ModeRdv.CONVOCATION,
+            date_rdv=day(2023, 3, 1),
+        ),
+        cmd.NoterInvitation(
+            effective_on=day(2023, 2, 21),
+            invitation="inv-1",
+            canal="sms",
+            etat=EtatInvitation.DELIVREE,
+            type_rdv=TypeRdv.PREMIER_ACCOMPAGNEMENT,
+        ),
+        cmd.DeplacerRdv(effective_on=day(2023, 2, 27), numero=1, date_rdv=day(2023, 3, 8)),
+        cmd.EnregistrerIssueRdv(effective_on=day(2023, 3, 8), numero=1, issue=IssueRdv.SEEN),
+        cmd.ModifierDroitsDevoirs(effective_on=day(2023, 10, 1), soumis_droits_devoirs=False),
+        cmd.RectifierEtape(
+            effective_on=day(2023, 10, 5),
+            version_rectifiee=2,
+            effective_on_corrige=day(2023, 2, 15),
+            motif="date de notification de l'orientation",
+        ),
+        cmd.AnnulerEtape(
+            effective_on=day(2023, 10, 6), version_annulee=7, motif="saisi par erreur"
+        ),
+    ]
+    professional: list[cmd.Commande] = [
+        entry(2),
+        cmd.DeciderOrientation(
+            effective_on=day(2023, 2, 20),
+            type_orientation=TypeOrientation.PROFESSIONNELLE,
+            organisme=TypeOrganisme.FRANCE_TRAVAIL,
+            structure_id="ft-1",
+            mode=ModeOrientation.DECIDEE,
+        ),
+        cmd.DebuterAccompagnement(
+            effective_on=day(2023, 4, 1), structure_id="asso-1", objet=ObjetAccompagnement.ASC
+        ),
+        cmd.TerminerAccompagnement(
+            effective_on=day(2023, 9, 30),
+            structure_id="asso-1",
+            objet=ObjetAccompagnement.ASC,
+            motif="objectifs atteints",
+        ),
+    ]
+    for case_id, steps in ((UUID(int=0xF1), social), (UUID(int=0xF2), professional)):
+        for step in steps:
+            handle(app, case_id, step, AUTHOR)
+
+
+# --- rows out and in ------------------------------------------------------------------------
+
+
+def export_rows(app: Parcours) -> Iterator[dict[str, Any]]:
+    """Every stored row in log order, payload exactly as stored (the log has no cipher)."""
+    assert app.mapper.plain, "a frozen log is written without cipher or compressor"
+    start = 0
+    while notes := app.recorder.select_notifications(start, 5000, inclusive_of_start=False):
+        for n in notes:
+            yield {
+                "id": str(n.originator_id),
+                "v": n.originator_version,
+                "topic": n.topic,
+                "state": n.state.decode(),
+            }
+        start = notes[-1].id
+
+
+def write_rows(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    count = 0
+    with gzip.GzipFile(path, "wb", mtime=0) as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+            count += 1
+    return count
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rb") as f:
+        return [json.loads(line) for line in f]
+
+
+def load_rows(app: Parcours, rows: Iterable[dict[str, Any]], batch: int = 2000) -> int:
+    """The rows inserted as they are (no re-encoding: the bytes an old release wrote), in log
+    order, through the store's recorder."""
+    stored = [StoredEvent(UUID(r["id"]), r["v"], r["topic"], r["state"].encode()) for r in rows]
+    for start in range(0, len(stored), batch):
+        app.recorder.insert_events(stored[start : start + batch])
+    return len(stored)
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def _digest(values: Any) -> str:
+    return hashlib.sha256(msgspec.json.encode(values, order="sorted")).hexdigest()
+
+
+def figures(app: Parcours) -> dict[str, Any]:
+    """What this release computes from the log: read models rebuilt from nothing, then the
+    case states' digest, the follow-up's and the activity's, table 3.1, the délais and DREES
+    tables for a year, the year's priced lines and the issued statements."""
+    Projector(app).rebuild()
+    cases = open_case_view(app).all_rows()
+    stats = Statistiques(app)
+    suivis = sorted(
+        (msgspec.to_builtins(s) for s in stats.episodes()),
+        key=lambda s: (str(s["case_id"]), str(s.get("debut"))),
+    )
+    snapshot = open_activite_store(app).snapshot(f"{app.name}.activite", True)
+    activites = sorted(
+        (msgspec.to_builtins(a) for a in snapshot.activites), key=lambda a: str(a["case_id"])
+    )
+    finance = Finance(app)
+    _, lines = finance.price(YEAR)
+    totals: dict[str, float] = {}
+    for line in lines:
+        totals[line.partenaire] = round(totals.get(line.partenaire, 0) + line.montant, 2)
+    out: dict[str, Any] = {
+        "events": app.max_position(),
+        "cases": len(cases),
+        "case_states": _digest(sorted((msgspec.to_builtins(r) for r in cases.values()), key=str)),
+        "episodes": len(suivis),
+        "follow_up": _digest(suivis),
+        "activity": _digest(activites),
+        "table_3_1": msgspec.to_builtins(stats.calculer("table-3-1", YEAR).lignes),
+        "taux": msgspec.to_builtins(stats.calculer("taux", YEAR).lignes),
+        "drees": msgspec.to_builtins(stats.calculer("drees", YEAR).lignes),
+        "priced_2023": dict(sorted(totals.items())),
+        "statements": msgspec.to_builtins(finance.statements()),
+    }
+    result: dict[str, Any] = json.loads(msgspec.json.encode(out))
+    return result
+
+
+def sqlite_store(folder: Path) -> Parcours:
+    return Parcours(Settings(store="sqlite", data_dir=folder), clock=clock)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, required=True, help="a new folder, one per release")
+    parser.add_argument("--force", action="store_true", help="overwrite (never an old release's)")
+    args = parser.parse_args()
+    out: Path = args.out
+    if (out / FIGURES).exists() and not args.force:
+        parser.error(f"{out / FIGURES} exists: it records what an earlier release computed")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = sqlite_store(Path(tmp) / "written")
+        try:
+            write_log(app)
+            count = write_rows(export_rows(app), out / EVENTS)
+        finally:
+            app.close()
+        # The figures are those of the rows as frozen, loaded into a fresh store.
+        app = sqlite_store(Path(tmp) / "loaded")
+        try:
+            load_rows(app, read_rows(out / EVENTS))
+            found = figures(app)
+        finally:
+            app.close()
+    (out / FIGURES).write_text(json.dumps(found, ensure_ascii=False, indent=1) + "\n")
+    size = (out / EVENTS).stat().st_size
+    print(f"{count:,} events, {size:,} bytes compressed, figures in {out / FIGURES}")
+
+
+if __name__ == "__main__":
+    main()
