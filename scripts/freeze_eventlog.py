@@ -267,10 +267,25 @@ def _digest(values: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(values, order="sorted")).hexdigest()
 
 
-def figures(app: Parcours) -> dict[str, Any]:
+def _kept(rows: list[dict[str, Any]], fields: list[str] | None) -> list[dict[str, Any]]:
+    """The rows with only `fields` (None: all of them): a later release whose read model
+    gained a column still digests the columns the frozen release had."""
+    if fields is None:
+        return rows
+    wanted = set(fields)
+    return [{k: v for k, v in row.items() if k in wanted} for row in rows]
+
+
+def _fields(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted({k for row in rows for k in row})
+
+
+def figures(app: Parcours, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """What this release computes from the log: read models rebuilt from nothing, then the
     case states' digest, the follow-up's and the activity's, table 3.1, the délais and DREES
-    tables for a year, the year's priced lines and the issued statements."""
+    tables for a year, the year's priced lines and the issued statements. `fields`: the
+    read-model columns a frozen release digested (recorded with its figures); None: today's."""
+    fields = fields or {}
     Projector(app).rebuild()
     cases = open_case_view(app).all_rows()
     stats = Statistiques(app)
@@ -287,10 +302,18 @@ def figures(app: Parcours) -> dict[str, Any]:
     totals: dict[str, float] = {}
     for line in lines:
         totals[line.partenaire] = round(totals.get(line.partenaire, 0) + line.montant, 2)
+    states = _kept([msgspec.to_builtins(r) for r in cases.values()], fields.get("case_states"))
+    suivis = _kept(suivis, fields.get("follow_up"))
+    activites = _kept(activites, fields.get("activity"))
     out: dict[str, Any] = {
         "events": app.max_position(),
         "cases": len(cases),
-        "case_states": _digest(sorted((msgspec.to_builtins(r) for r in cases.values()), key=str)),
+        "fields": {
+            "case_states": _fields(states),
+            "follow_up": _fields(suivis),
+            "activity": _fields(activites),
+        },
+        "case_states": _digest(sorted(states, key=str)),
         "episodes": len(suivis),
         "follow_up": _digest(suivis),
         "activity": _digest(activites),
