@@ -1,23 +1,35 @@
 """Routes of the EP procedure and the sanctions: a person's situation on a date, the EP's
-worklist, the sanction indicators (all as known at an instant where it applies)."""
+worklist, the sanction indicators (as known at an instant where it applies), and the EP's
+sessions with their agenda and minutes as HTML."""
 
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from adapters.render.ep_html import ordre_du_jour_html, proces_verbal_html
 from api.http.access import READ_ROLES, folding
 from api.http.auth import Role
 from api.http.cases import admitted_history
-from api.http.deps import Caller, Store, require
+from api.http.deps import Authored, Caller, Store, require
+from api.http.limits import read_json
 from api.http.params import AccessMotif, AccessReason, AsOf, KnownAt
 from api.http.problems import ProblemError
 from api.http.responses import MsgspecJSONResponse
-from api.http.schemas import error_responses, json_response
+from api.http.schemas import error_responses, json_response, request_body
 from api.services import sanctions as service
+from api.services.ep_sessions import (
+    hold_session,
+    programme_session,
+    session_of,
+    session_with_points,
+)
+from domain.ep import Session
+from projections.ep_seances import Seance
 from projections.sanctions import IndicateursSanctions, LigneEp, MotifEp, SituationDossier
 
 cases = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -128,3 +140,132 @@ async def get_indicators(
         )
     found = await run_in_threadpool(service.statistics, app, du, au, known_at)
     return MsgspecJSONResponse(found)
+
+
+# --- the EP's sessions ----------------------------------------------------------------------
+
+_writers = [Depends(require(Role.ORIENTATION))]
+
+
+class Programmation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    ep_id: str
+    date_session: date
+    lieu: str | None = None
+    effective_on: date
+
+
+class Tenue(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    membres: list[str]
+    effective_on: date
+
+
+_PROGRAMMATION = {
+    "ep_id": "ep-creteil",
+    "date_session": "2025-07-15",
+    "lieu": "Hôtel du département, salle 3",
+    "effective_on": "2025-06-02",
+}
+_TENUE = {
+    "membres": ["présidente: Mme A.", "CAF: M. B.", "France Travail: Mme C."],
+    "effective_on": "2025-07-15",
+}
+
+
+def _unknown_session(session_id: str) -> ProblemError:
+    return ProblemError(
+        404, "seance_inconnue", "Séance inconnue", f"Aucune séance {session_id!r}.", "session_id"
+    )
+
+
+@router.put(
+    "/seances/{session_id}",
+    summary="Programmer (ou déplacer) une séance d'une équipe pluridisciplinaire",
+    dependencies=_writers,
+    openapi_extra=request_body(Programmation, _PROGRAMMATION),
+    responses={
+        200: json_response(Session, "Séance déplacée", None),
+        201: json_response(Session, "Séance programmée", None),
+        **error_responses(400, 401, 403, 422),
+    },
+)
+async def put_session(session_id: str, request: Request, app: Store, author: Authored) -> Response:
+    body = await read_json(request, Programmation)
+    found, created = await run_in_threadpool(
+        programme_session,
+        app,
+        body.ep_id,
+        session_id,
+        body.date_session,
+        body.lieu,
+        body.effective_on,
+        author,
+    )
+    return MsgspecJSONResponse(found, 201 if created else 200)
+
+
+@router.post(
+    "/seances/{session_id}/tenue",
+    summary="Enregistrer la tenue d'une séance et ses membres présents",
+    dependencies=_writers,
+    openapi_extra=request_body(Tenue, _TENUE),
+    responses={
+        200: json_response(Session, "Séance tenue", None),
+        **error_responses(400, 401, 403, 404, 422),
+    },
+)
+async def post_held(session_id: str, request: Request, app: Store, author: Authored) -> Response:
+    body = await read_json(request, Tenue)
+    if session_of(app, session_id) is None:
+        raise _unknown_session(session_id)
+    found = await run_in_threadpool(
+        hold_session, app, session_id, body.membres, body.effective_on, author
+    )
+    return MsgspecJSONResponse(found)
+
+
+def _seance(app: Store, session_id: str) -> Seance:
+    found = session_of(app, session_id)
+    if found is None:
+        raise _unknown_session(session_id)
+    return session_with_points(app, found)
+
+
+@router.get(
+    "/seances/{session_id}",
+    summary="Une séance et les saisines inscrites à son ordre du jour (avis, décisions)",
+    responses={200: json_response(Seance, "Séance", None), **error_responses(401, 403, 404, 422)},
+)
+def get_session(session_id: str, app: Store) -> Response:
+    return MsgspecJSONResponse(_seance(app, session_id))
+
+
+_HTML = {"description": "Page HTML à imprimer", "content": {"text/html": {}}}
+
+
+@router.get(
+    "/seances/{session_id}/ordre-du-jour",
+    summary="L'ordre du jour d'une séance, en HTML",
+    response_class=HTMLResponse,
+    responses={200: _HTML, **error_responses(401, 403, 404, 422)},
+)
+def get_agenda(session_id: str, app: Store) -> Response:
+    return HTMLResponse(ordre_du_jour_html(_seance(app, session_id)))
+
+
+@router.get(
+    "/seances/{session_id}/proces-verbal",
+    summary="Le procès-verbal d'une séance tenue (avis et décisions), en HTML",
+    response_class=HTMLResponse,
+    responses={200: _HTML, **error_responses(401, 403, 404, 409, 422)},
+)
+def get_minutes(session_id: str, app: Store) -> Response:
+    found = _seance(app, session_id)
+    if found.session.tenue_le is None:
+        raise ProblemError(
+            409,
+            "seance_non_tenue",
+            "Séance non tenue",
+            f"La séance {session_id!r} ne s'est pas encore tenue.",
+            "session_id",
+        )
+    return HTMLResponse(proces_verbal_html(found))

@@ -215,6 +215,8 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "structure_id": "ft-creteil",
         "motif": "projet professionnel défini",
         "date_avis_ep": "2024-05-28",
+        "saisine": None,
+        "avis_suivi": None,
     }
     assert _payload(timeline[17]) == {
         "type": "CerSigne",

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from adapters.settings import Settings
+from api.http.auth import Role
+from tests.auth import bearer
 from tests.e2e.helpers import Json, api_client
 
 MONTANT = 64_652
@@ -540,3 +542,106 @@ def test_the_ep_procedure_and_both_regimes_give_the_figures_worked_out_by_hand(
         )
         assert before.status_code == 200, before.text
         assert before.json()["sanctions"] == {}
+
+
+ADMIN = bearer(Role.ADMIN, sub="admin-1")
+
+
+def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
+    settings: Settings,
+) -> None:
+    with api_client(settings) as client:
+        session = {
+            "ep_id": "ep-creteil",
+            "date_session": "2025-08-05",
+            "lieu": "Créteil, salle 3",
+            "effective_on": "2025-06-02",
+        }
+        # An EP is a declared structure of its kind first.
+        refused = client.put("/ep/seances/ep-creteil-2025-08-05", json=session)
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["code"], refused.json()["field"]) == ("ep_inconnue", "ep_id")
+        declared = client.put(
+            "/structures/ep-creteil",
+            json={
+                "nom": "EP de Créteil",
+                "type_organisme": "equipe_pluridisciplinaire",
+                "effective_on": "2025-01-01",
+            },
+            headers=ADMIN,
+        )
+        assert declared.status_code == 201, declared.text
+        created = client.put("/ep/seances/ep-creteil-2025-08-05", json=session)
+        assert created.status_code == 201, created.text
+        assert created.json()["date_session"] == "2025-08-05"
+
+        anne = _entree(client, "CAF-ANNE", "2025-06-02")
+        _orient_pro(client, anne, "2025-06-05")
+        _saisine(client, anne, "2025-07-01", breach="2025-06-25")
+        _ok(client, anne, "notification-observations", {"effective_on": "2025-07-02", "saisine": 1})
+        _session(client, anne, 1, "2025-07-03", "2025-08-05")
+
+        agenda = client.get("/ep/seances/ep-creteil-2025-08-05/ordre-du-jour")
+        assert agenda.status_code == 200, agenda.text
+        assert agenda.headers["content-type"].startswith("text/html")
+        assert "CAF-ANNE" in agenda.text
+        assert "attendues jusqu&#x27;au 2025-08-02" in agenda.text or (
+            "attendues jusqu'au 2025-08-02" in agenda.text
+        )
+        not_yet = client.get("/ep/seances/ep-creteil-2025-08-05/proces-verbal")
+        assert (not_yet.status_code, not_yet.json()["code"]) == (409, "seance_non_tenue")
+
+        held = client.post(
+            "/ep/seances/ep-creteil-2025-08-05/tenue",
+            json={"membres": ["présidente", "CAF", "France Travail"], "effective_on": "2025-08-05"},
+        )
+        assert held.status_code == 200, held.text
+        again = client.post(
+            "/ep/seances/ep-creteil-2025-08-05/tenue",
+            json={"membres": ["présidente"], "effective_on": "2025-08-06"},
+        )
+        assert (again.status_code, again.json()["code"]) == (422, "seance_tenue")
+        _ok(
+            client,
+            anne,
+            "avis-ep",
+            {
+                "effective_on": "2025-08-05",
+                "saisine": 1,
+                "avis": "sanction",
+                "pourcentage": 30,
+                "duree_mois": 2,
+            },
+        )
+        _ok(
+            client,
+            anne,
+            "sanction",
+            {
+                **_sanction("2025-08-08", 1),
+                "pourcentage": 30,
+                "duree_mois": 2,
+                "date_debut": "2025-09-01",
+                "montant_mensuel_centimes": MONTANT,
+                "personnes_foyer": 1,
+            },
+        )
+        read = client.get("/ep/seances/ep-creteil-2025-08-05").json()
+        assert read["session"]["tenue_le"] == "2025-08-05"
+        [point] = read["points"]
+        assert (
+            point["numero_dossier"],
+            point["avis"],
+            point["decision"],
+            point["decision_le"],
+        ) == (
+            "CAF-ANNE",
+            "sanction",
+            "suspension_remobilisation de 30 % pendant 2 mois",
+            "2025-08-08",
+        )
+        minutes = client.get("/ep/seances/ep-creteil-2025-08-05/proces-verbal")
+        assert minutes.status_code == 200, minutes.text
+        assert "sanction 30 % pendant 2 mois" in minutes.text
+        assert "suspension_remobilisation de 30 % pendant 2 mois" in minutes.text
+        assert client.get("/ep/seances/inconnue").status_code == 404
