@@ -13,6 +13,7 @@ from api.cli import agents as cli_agents
 from api.cli import audit as cli_audit
 from api.cli import auth as cli_auth
 from api.cli import cohort as cli_cohort
+from api.cli import ep as cli_ep
 from api.cli import finance as cli_finance
 from api.cli import flux as cli_flux
 from api.cli import identities as cli_identities
@@ -191,6 +192,7 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_agents.register,
     cli_webhooks.register,
     cli_identities.register,
+    cli_ep.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""

@@ -12,6 +12,10 @@ hand in the comments, and the API must answer exactly those.
   EP, then decided after its opinion; her contrat d'engagement, its hours, amendment and end.
 """
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +23,7 @@ import httpx
 from adapters.settings import Settings
 from api.http.auth import Role
 from tests.auth import bearer
-from tests.e2e.helpers import Json, api_client
+from tests.e2e.helpers import ROOT, Json, api_client, process_env
 
 MONTANT = 64_652
 """A monthly allowance of 646.52 €, in cents."""
@@ -547,8 +551,22 @@ def test_the_ep_procedure_and_both_regimes_give_the_figures_worked_out_by_hand(
 ADMIN = bearer(Role.ADMIN, sub="admin-1")
 
 
+def _cli(settings: Settings, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "ep", *args],
+        cwd=ROOT,
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    return done
+
+
 def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
-    settings: Settings,
+    settings: Settings, tmp_path: Path
 ) -> None:
     with api_client(settings) as client:
         session = {
@@ -645,3 +663,22 @@ def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
         assert "sanction 30 % pendant 2 mois" in minutes.text
         assert "suspension_remobilisation de 30 % pendant 2 mois" in minutes.text
         assert client.get("/ep/seances/inconnue").status_code == 404
+
+    # The same through the command line.
+    situation = json.loads(_cli(settings, "situation", anne, "--date", "2025-09-10").stdout)
+    assert situation["sanctions"]["pourcentage_suspendu"] == 30
+    assert situation["sanctions"]["sanctions"][0]["montant_suspendu"] == 19_396
+    lines = _cli(settings, "a-traiter", "--date", "2025-09-10").stdout
+    assert "remobilisation à vérifier" in lines
+    assert lines.rstrip().endswith("1 ligne(s)")
+    found = json.loads(
+        _cli(settings, "indicateurs", "--du", "2025-01-01", "--au", "2025-12-31").stdout
+    )
+    assert found["sanctions"] == {"suspension_remobilisation/suspension-remobilisation-2025": 1}
+    page = tmp_path / "pv.html"
+    _cli(settings, "proces-verbal", "ep-creteil-2025-08-05", "--html", str(page))
+    assert "CAF-ANNE" in page.read_text(encoding="utf-8")
+    bad = _cli(settings, "situation", "pas-un-uuid", code=1)
+    assert "Identifiant de dossier invalide" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert "Aucune séance" in _cli(settings, "ordre-du-jour", "inconnue", code=1).stderr
