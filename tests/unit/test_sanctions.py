@@ -26,6 +26,7 @@ from domain.vocabulary import (
     TypeOrientation,
     TypeSanction,
 )
+from projections.suivi import suivre
 
 TODAY = date(2026, 6, 30)
 META = ev.Meta(recorded_at=datetime(2026, 6, 30, 9, tzinfo=UTC), recorded_by="a", request_id="r")
@@ -302,3 +303,25 @@ def test_the_observations_delay_is_a_calendar_month_clamped() -> None:
 
 def test_avec_departement_without_regimes_is_the_national_set() -> None:
     assert [r.nom for r in avec_departement([]).regimes] == [r.nom for r in NATIONAUX]
+
+
+def test_the_follow_up_counts_the_contrat_d_engagement_as_the_contract() -> None:
+    """From 2025 the contract whose delay the indicators and worklists measure is the contrat
+    d'engagement: signed 10 June for an orientation of 5 June, the first contract is it."""
+    signed = c.SignerContratEngagement(
+        effective_on=D(2025, 6, 10),
+        date_debut=D(2025, 6, 15),
+        duree_mois=6,
+        objectifs=["emploi"],
+        actions=["formation"],
+        heures_hebdo=15,
+    )
+    [suivi] = suivre(_history(ENTREE, PRO, signed))
+    first = suivi.premier_cer()
+    assert first is not None
+    assert (first.signe_le, first.date_debut, first.date_fin) == (
+        D(2025, 6, 10),
+        D(2025, 6, 15),
+        D(2025, 12, 14),
+    )
+    assert suivi.cer_en_cours_le(D(2025, 9, 1)) == first
