@@ -191,7 +191,9 @@ def test_the_ep_procedure_and_both_regimes_give_the_figures_worked_out_by_hand(
         assert _situation(client, anne, "2025-09-10")["sanctions"]["pourcentage_suspendu"] == 30
         # She re-engages on 20 September: the suspension stops that day (October's instalment
         # is never suspended) and September's 19 396 cents are paid back.
+        assert client.get(f"/dossiers/{anne}").json()["sanctions_en_cours"] == 1
         _ok(client, anne, "remobilisation", {"effective_on": "2025-09-20", "numero": 1})
+        assert client.get(f"/dossiers/{anne}").json()["sanctions_en_cours"] == 0
         after = _one(client, anne, "2025-12-01")
         assert (after["en_vigueur"], after["date_fin"], after["mois_suspendus"]) == (
             False,
