@@ -624,7 +624,13 @@ before the EP procedure was kept here, taken over from other tools."""
 def _sanction_sans_procedure(
     state: Dossier, c: cmd.DeciderSanction, ctx: Contexte
 ) -> list[Evenement]:
-    terms = ("pourcentage", "duree_mois", "date_debut", "montant_mensuel_centimes")
+    terms = (
+        "pourcentage",
+        "duree_mois",
+        "date_debut",
+        "montant_mensuel_centimes",
+        "personnes_foyer",
+    )
     given = next((name for name in terms if getattr(c, name) is not None), None)
     if not ctx.rejeu and (c.type_sanction not in _SANS_PROCEDURE or given is not None):
         raise DomainError(
