@@ -10,6 +10,7 @@ from typing import get_args
 from domain.abonnements import AbonnementCree, AbonnementSupprime
 from domain.agents import DroitAccorde, DroitRetire
 from domain.cohorts import CohorteEnregistree
+from domain.ep import SessionEpProgrammee, SessionEpTenue
 from domain.events import Evenement, Fait
 from domain.payments import EtatEmis
 from domain.structures import StructureDeclaree
@@ -25,6 +26,8 @@ Enregistrable = (
     | DroitRetire
     | AbonnementCree
     | AbonnementSupprime
+    | SessionEpProgrammee
+    | SessionEpTenue
 )
 """Every event the log may hold; add another aggregate's event type here."""
 

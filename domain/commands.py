@@ -158,6 +158,8 @@ class DeciderReorientation(Commande, frozen=True, kw_only=True, forbid_unknown_f
     structure_id: str
     motif: str
     date_avis_ep: date | None = None
+    saisine: int | None = None
+    """The EP referral it decides: required from the professional to the social path."""
 
     route = Route(
         "reorientation",
@@ -324,12 +326,22 @@ class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The president's decision. With `saisine`, the rules check the EP procedure and the
+    regime in force on `effective_on` (kind, share, months, household cap); without it, a
+    sanction of the kinds before 2025 is recorded as decided elsewhere (history taken over)."""
+
     type_sanction: voc.TypeSanction
     motif: str
+    saisine: int | None = None
+    pourcentage: int | None = None
+    duree_mois: int | None = None
+    date_debut: date | None = None
+    montant_mensuel_centimes: int | None = None
+    personnes_foyer: int | None = None
 
     route = Route(
         "sanction",
-        "Décider une sanction",
+        "Décider une sanction (après saisine de l'EP: part, durée, montant et foyer)",
         {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "absence de CER"},
         famille=Famille.PARCOURS,
         records=(ev.SanctionDecidee,),
@@ -346,6 +358,219 @@ class LeverSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=T
         {"effective_on": "2024-06-02", "numero": 1, "motif": "CER signé"},
         famille=Famille.PARCOURS,
         records=(ev.SanctionLevee,),
+    )
+
+
+class ConstaterRemobilisation(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    numero: int
+    motif: str | None = None
+
+    route = Route(
+        "remobilisation",
+        "Constater la remobilisation: la suspension cesse, les montants suspendus sont reversés",
+        {"effective_on": "2025-08-20", "numero": 1, "motif": "RDV honoré, heures reprises"},
+        famille=Famille.PARCOURS,
+        records=(ev.RemobilisationConstatee,),
+    )
+
+
+# --- the EP procedure -------------------------------------------------------------------------
+
+
+class SaisirEp(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    motif_saisine: voc.MotifSaisineEp
+    ep_id: str
+    manquement: str
+    date_manquement: date | None = None
+
+    route = Route(
+        "saisine-ep",
+        "Saisir l'équipe pluridisciplinaire (sanction ou réorientation vers le social)",
+        {
+            "effective_on": "2025-06-10",
+            "motif_saisine": "sanction",
+            "ep_id": "ep-creteil",
+            "manquement": "deux RDV manqués sans motif",
+            "date_manquement": "2025-06-02",
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.EpSaisie,),
+    )
+
+
+class InscrireOrdreDuJour(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    saisine: int
+    session_id: str
+    date_session: date
+
+    route = Route(
+        "ordre-du-jour-ep",
+        "Inscrire une saisine à l'ordre du jour d'une séance de l'EP",
+        {
+            "effective_on": "2025-06-12",
+            "saisine": 1,
+            "session_id": "ep-creteil-2025-07-15",
+            "date_session": "2025-07-15",
+        },
+        famille=Famille.ORIENTATION,
+        records=(ev.SaisineInscrite,),
+    )
+
+
+class NotifierObservations(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The delay to answer follows from the regime in force on `effective_on`."""
+
+    saisine: int
+
+    route = Route(
+        "notification-observations",
+        "Notifier à la personne la procédure et son délai pour présenter ses observations",
+        {"effective_on": "2025-06-12", "saisine": 1},
+        famille=Famille.ORIENTATION,
+        records=(ev.ObservationsNotifiees,),
+    )
+
+
+class RecevoirObservations(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    saisine: int
+    audition_demandee: bool = False
+    resume: str | None = None
+
+    route = Route(
+        "observations",
+        "Enregistrer les observations de la personne (et sa demande d'être entendue)",
+        {
+            "effective_on": "2025-06-30",
+            "saisine": 1,
+            "audition_demandee": True,
+            "resume": "problème de garde d'enfant",
+        },
+        famille=Famille.ORIENTATION,
+        records=(ev.ObservationsRecues,),
+    )
+
+
+class RendreAvisEp(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    saisine: int
+    avis: voc.AvisEp
+    pourcentage: int | None = None
+    duree_mois: int | None = None
+    motif: str | None = None
+
+    route = Route(
+        "avis-ep",
+        "Enregistrer l'avis de l'EP sur une saisine",
+        {
+            "effective_on": "2025-07-15",
+            "saisine": 1,
+            "avis": "sanction",
+            "pourcentage": 30,
+            "duree_mois": 1,
+        },
+        famille=Famille.ORIENTATION,
+        records=(ev.AvisEpRendu,),
+    )
+
+
+class ClasserSaisine(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    saisine: int
+    motif: str
+
+    route = Route(
+        "classement-saisine",
+        "Décider de ne pas donner suite à une saisine de l'EP",
+        {"effective_on": "2025-07-20", "saisine": 1, "motif": "manquement justifié"},
+        famille=Famille.ORIENTATION,
+        records=(ev.SaisineClassee,),
+    )
+
+
+# --- the contrat d'engagement ---------------------------------------------------------------
+
+
+class SignerContratEngagement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    date_debut: date
+    duree_mois: int
+    objectifs: list[str]
+    actions: list[str]
+    heures_hebdo: int
+    empechement: str | None = None
+    referent_id: str | None = None
+
+    route = Route(
+        "contrat-engagement",
+        "Enregistrer la signature d'un contrat d'engagement (objectifs, actions, heures)",
+        {
+            "effective_on": "2025-02-10",
+            "date_debut": "2025-02-15",
+            "duree_mois": 6,
+            "objectifs": ["reprendre un emploi dans la logistique"],
+            "actions": ["formation CACES", "ateliers CV"],
+            "heures_hebdo": 15,
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.ContratEngagementSigne,),
+    )
+
+
+class RenouvelerContratEngagement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    date_debut: date
+    duree_mois: int
+    objectifs: list[str]
+    actions: list[str]
+    heures_hebdo: int
+    empechement: str | None = None
+    referent_id: str | None = None
+
+    route = Route(
+        "renouvellement-contrat-engagement",
+        "Enregistrer le renouvellement du contrat d'engagement",
+        {
+            "effective_on": "2025-08-10",
+            "date_debut": "2025-08-15",
+            "duree_mois": 6,
+            "objectifs": ["reprendre un emploi dans la logistique"],
+            "actions": ["immersion en entreprise"],
+            "heures_hebdo": 20,
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.ContratEngagementSigne,),
+    )
+
+
+class AmenderContratEngagement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    numero: int
+    motif: str
+    objectifs: list[str] | None = None
+    actions: list[str] | None = None
+    heures_hebdo: int | None = None
+    empechement: str | None = None
+
+    route = Route(
+        "avenant-contrat-engagement",
+        "Enregistrer un avenant au contrat d'engagement",
+        {
+            "effective_on": "2025-04-01",
+            "numero": 1,
+            "motif": "reprise de soins",
+            "heures_hebdo": 8,
+            "empechement": "raison de santé",
+        },
+        famille=Famille.PARCOURS,
+        records=(ev.ContratEngagementAmende,),
+    )
+
+
+class TerminerContratEngagement(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    numero: int
+    motif: str
+
+    route = Route(
+        "fin-contrat-engagement",
+        "Enregistrer la fin anticipée du contrat d'engagement",
+        {"effective_on": "2025-05-01", "numero": 1, "motif": "entrée en formation longue"},
+        famille=Famille.PARCOURS,
+        records=(ev.ContratEngagementTermine,),
     )
 
 
@@ -405,6 +630,17 @@ Etape = (
     | EnregistrerSortie
     | DeciderSanction
     | LeverSanction
+    | ConstaterRemobilisation
+    | SaisirEp
+    | InscrireOrdreDuJour
+    | NotifierObservations
+    | RecevoirObservations
+    | RendreAvisEp
+    | ClasserSaisine
+    | SignerContratEngagement
+    | RenouvelerContratEngagement
+    | AmenderContratEngagement
+    | TerminerContratEngagement
     | SuspendreDroit
     | ReprendreDroit
     | CloreDroit

@@ -14,22 +14,39 @@ from domain import events as ev
 from domain.bounds import verifier
 from domain.commands import Commande, Etape
 from domain.corrections import effective_history, is_correction
-from domain.dossier import Dossier, Orientation, Rdv, Statut, evolve, fold_history
+from domain.dossier import (
+    Dossier,
+    Orientation,
+    Rdv,
+    Saisine,
+    Statut,
+    evolve,
+    fold_history,
+)
 from domain.errors import DomainError, DossierInconnu
 from domain.events import Evenement, Meta, Recorded
+from domain.sanctions import REGIMES, SANS_MONTANT, Regimes
 from domain.vocabulary import (
     RDV_AVANT_ORIENTATION,
+    AvisEp,
     IssueRdv,
+    MotifSaisineEp,
     ObjetAccompagnement,
     TypeOrientation,
+    TypeSanction,
 )
 
 
 class Contexte(msgspec.Struct, frozen=True, kw_only=True):
-    """What the edge knows and the rules need: today's date and who is recording."""
+    """What the edge knows and the rules need: today's date, who is recording, and the dated
+    sanction regimes (the national ones, with a département's own when it adds them)."""
 
     today: date
     meta: Meta
+    regimes: Regimes = REGIMES
+    rejeu: bool = False
+    """Replaying a recorded history (a correction's check): steps recorded before the EP
+    procedure was kept here replay as they were accepted then."""
 
 
 def decide(state: Dossier, command: Commande, ctx: Contexte) -> list[Evenement]:
@@ -104,6 +121,28 @@ def _step(s: Dossier, c: Etape, ctx: Contexte) -> list[Evenement]:
             return _sanction(s, c, ctx)
         case cmd.LeverSanction():
             return _lever_sanction(s, c, ctx)
+        case cmd.ConstaterRemobilisation():
+            return _remobilisation(s, c, ctx)
+        case cmd.SaisirEp():
+            return _saisir_ep(s, c, ctx)
+        case cmd.InscrireOrdreDuJour():
+            return _inscrire(s, c, ctx)
+        case cmd.NotifierObservations():
+            return _notifier(s, c, ctx)
+        case cmd.RecevoirObservations():
+            return _observations(s, c, ctx)
+        case cmd.RendreAvisEp():
+            return _avis(s, c, ctx)
+        case cmd.ClasserSaisine():
+            return _classer(s, c, ctx)
+        case cmd.SignerContratEngagement():
+            return _signer_contrat(s, c, ctx)
+        case cmd.RenouvelerContratEngagement():
+            return _renouveler_contrat(s, c, ctx)
+        case cmd.AmenderContratEngagement():
+            return _amender_contrat(s, c, ctx)
+        case cmd.TerminerContratEngagement():
+            return _terminer_contrat(s, c, ctx)
         case _:
             assert_never(c)
 
@@ -266,6 +305,27 @@ def _reorientation(state: Dossier, c: cmd.DeciderReorientation, ctx: Contexte) -
         )
     if c.date_avis_ep is not None:
         _not_in_future(c.date_avis_ep, ctx.today, "date_avis_ep")
+    avis_suivi: bool | None = None
+    vers_social = (
+        current.type_orientation is TypeOrientation.PROFESSIONNELLE
+        and c.type_orientation is TypeOrientation.SOCIALE
+    )
+    if c.saisine is not None:
+        saisine = _procedure(state, c.saisine, MotifSaisineEp.REORIENTATION_SOCIALE, c, ctx)
+        if not vers_social:
+            raise DomainError(
+                "reorientation_hors_saisine",
+                "La saisine de l'EP porte sur une réorientation du professionnel vers le social.",
+                "type_orientation",
+            )
+        avis_suivi = saisine.avis is AvisEp.REORIENTATION
+    elif vers_social and c.date_avis_ep is None and not ctx.rejeu:
+        raise DomainError(
+            "saisine_requise",
+            "Une réorientation du parcours professionnel vers le parcours social se décide après "
+            "l'avis de l'EP: saisir l'EP et nommer la saisine.",
+            "saisine",
+        )
     return [
         ev.ReorientationDecidee(
             effective_on=c.effective_on,
@@ -275,6 +335,8 @@ def _reorientation(state: Dossier, c: cmd.DeciderReorientation, ctx: Contexte) -
             structure_id=c.structure_id,
             motif=c.motif,
             date_avis_ep=c.date_avis_ep,
+            saisine=c.saisine,
+            avis_suivi=avis_suivi,
         )
     ]
 
@@ -477,6 +539,63 @@ def _sortie(state: Dossier, c: cmd.EnregistrerSortie, ctx: Contexte) -> list[Eve
 
 def _sanction(state: Dossier, c: cmd.DeciderSanction, ctx: Contexte) -> list[Evenement]:
     _open_episode(state, c)
+    if c.saisine is None:
+        return _sanction_sans_procedure(state, c, ctx)
+    saisine = _procedure(state, c.saisine, MotifSaisineEp.SANCTION, c, ctx)
+    regime = ctx.regimes.en_vigueur(c.effective_on)
+    rang = state.sanctions_episode() + 1
+    palier = regime.palier(rang, c.type_sanction)
+    if palier is None:
+        admis = ", ".join(t.value for t in (regime.premier if rang <= 1 else regime.suivant))
+        quel = "premier manquement" if rang <= 1 else "manquement suivant"
+        raise DomainError(
+            "sanction_hors_regime",
+            f"Sous le régime {regime.nom} ({regime.libelle}), un {quel} admet: {admis}.",
+            "type_sanction",
+        )
+    debut = c.date_debut or c.effective_on
+    _not_before(debut, c.effective_on, "date_debut", "la décision")
+    if c.type_sanction in SANS_MONTANT:
+        for name in ("pourcentage", "duree_mois", "montant_mensuel_centimes"):
+            if getattr(c, name) is not None:
+                raise DomainError(
+                    "sanction_sans_montant",
+                    f"Une {c.type_sanction.value} ne suspend pas une part de l'allocation.",
+                    name,
+                )
+    else:
+        for name in ("pourcentage", "duree_mois", "montant_mensuel_centimes", "personnes_foyer"):
+            if getattr(c, name) is None:
+                raise DomainError(
+                    "terme_requis", f"La décision fixe {name.replace('_', ' ')}.", name
+                )
+        assert c.pourcentage is not None
+        assert c.duree_mois is not None
+        if not palier.pourcentage_min <= c.pourcentage <= palier.pourcentage_max:
+            raise DomainError(
+                "pourcentage_hors_regime",
+                f"Sous le régime {regime.nom}: de {palier.pourcentage_min} à "
+                f"{palier.pourcentage_max} % de l'allocation.",
+                "pourcentage",
+            )
+        foyer = c.personnes_foyer or 1
+        if regime.plafond_foyer is not None and foyer > 1 and c.pourcentage > regime.plafond_foyer:
+            raise DomainError(
+                "plafond_foyer",
+                f"Pour un foyer de {foyer} personnes, la part est plafonnée à "
+                f"{regime.plafond_foyer} %.",
+                "pourcentage",
+            )
+        if not palier.mois_min <= c.duree_mois <= palier.mois_max:
+            raise DomainError(
+                "duree_hors_regime",
+                f"Sous le régime {regime.nom}: de {palier.mois_min} à {palier.mois_max} mois.",
+                "duree_mois",
+            )
+        if c.personnes_foyer is not None and c.personnes_foyer < 1:
+            raise DomainError(
+                "foyer_vide", "Un foyer compte au moins une personne.", "personnes_foyer"
+            )
     return [
         ev.SanctionDecidee(
             effective_on=c.effective_on,
@@ -484,6 +603,439 @@ def _sanction(state: Dossier, c: cmd.DeciderSanction, ctx: Contexte) -> list[Eve
             numero=state.nb_sanctions + 1,
             type_sanction=c.type_sanction,
             motif=c.motif,
+            saisine=c.saisine,
+            regime=regime.nom,
+            rang=rang,
+            pourcentage=c.pourcentage,
+            duree_mois=c.duree_mois,
+            date_debut=debut,
+            montant_mensuel_centimes=c.montant_mensuel_centimes,
+            personnes_foyer=c.personnes_foyer,
+            avis_suivi=saisine.avis is AvisEp.SANCTION,
+        )
+    ]
+
+
+_SANS_PROCEDURE = frozenset({TypeSanction.REDUCTION, TypeSanction.SUSPENSION})
+"""The kinds a sanction recorded without its referral may take: the decisions of the years
+before the EP procedure was kept here, taken over from other tools."""
+
+
+def _sanction_sans_procedure(
+    state: Dossier, c: cmd.DeciderSanction, ctx: Contexte
+) -> list[Evenement]:
+    terms = (
+        "pourcentage",
+        "duree_mois",
+        "date_debut",
+        "montant_mensuel_centimes",
+        "personnes_foyer",
+    )
+    given = next((name for name in terms if getattr(c, name) is not None), None)
+    if not ctx.rejeu and (c.type_sanction not in _SANS_PROCEDURE or given is not None):
+        raise DomainError(
+            "saisine_requise",
+            "Une sanction se décide après la saisine de l'EP, les observations de la personne et "
+            "l'avis de l'EP: nommer la saisine.",
+            "saisine",
+        )
+    return [
+        ev.SanctionDecidee(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            numero=state.nb_sanctions + 1,
+            type_sanction=c.type_sanction,
+            motif=c.motif,
+        )
+    ]
+
+
+def _remobilisation(
+    state: Dossier, c: cmd.ConstaterRemobilisation, ctx: Contexte
+) -> list[Evenement]:
+    _open_episode(state, c)
+    sanction = state.sanctions.get(c.numero)
+    if sanction is None or c.numero not in state.sanctions_en_cours:
+        raise DomainError(
+            "sanction_non_en_vigueur", f"La sanction n°{c.numero} n'est pas en vigueur.", "numero"
+        )
+    regime = ctx.regimes.par_nom(sanction.regime) if sanction.regime else None
+    if (
+        sanction.type_sanction is not TypeSanction.SUSPENSION_REMOBILISATION
+        or regime is None
+        or not regime.remobilisation
+    ):
+        raise DomainError(
+            "sanction_sans_remobilisation",
+            f"La sanction n°{c.numero} n'est pas une suspension-remobilisation.",
+            "numero",
+        )
+    _not_before(c.effective_on, sanction.date_debut, "effective_on", "le début de la suspension")
+    if sanction.date_fin is not None:
+        limite = regime.remobilisation_apres_fin.echeance(sanction.date_fin)
+        if c.effective_on >= limite:
+            raise DomainError(
+                "delai_remobilisation_depasse",
+                f"La suspension a pris fin le {sanction.date_fin}: les montants suspendus sont "
+                "perdus.",
+                "effective_on",
+            )
+    return [
+        ev.RemobilisationConstatee(
+            effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, motif=c.motif
+        )
+    ]
+
+
+# --- the EP procedure -------------------------------------------------------------------------
+
+
+def _saisine_ouverte(state: Dossier, numero: int, c: Commande) -> Saisine:
+    """A referral of the open episode on which the president has not decided yet."""
+    _open_episode(state, c)
+    saisine = state.saisines.get(numero)
+    if saisine is None or saisine.episode != state.episode:
+        raise DomainError(
+            "saisine_inconnue", f"Aucune saisine n°{numero} dans cet épisode.", "saisine"
+        )
+    if saisine.close_le is not None:
+        raise DomainError(
+            "saisine_close",
+            f"La saisine n°{numero} a déjà été décidée le {saisine.close_le}.",
+            "saisine",
+        )
+    _not_before(c.effective_on, saisine.saisie_le, "effective_on", "la saisine")
+    return saisine
+
+
+def _contradictoire(saisine: Saisine, jour: date) -> None:
+    """The person could present observations: notified, and they answered or the delay ran."""
+    if saisine.notifiee_le is None or saisine.date_limite is None:
+        raise DomainError(
+            "observations_non_notifiees",
+            f"Saisine n°{saisine.numero}: la personne n'a pas été invitée à présenter ses "
+            "observations.",
+            "saisine",
+        )
+    if saisine.observations_le is None and jour <= saisine.date_limite:
+        raise DomainError(
+            "delai_observations_en_cours",
+            f"Saisine n°{saisine.numero}: la personne a jusqu'au {saisine.date_limite} pour "
+            "présenter ses observations.",
+            "effective_on",
+        )
+
+
+def _procedure(
+    state: Dossier, numero: int, motif: MotifSaisineEp, c: Commande, ctx: Contexte
+) -> Saisine:
+    """The steps a decision needs, the first one missing named: the referral for this motive,
+    the contradictory procedure (sanction), the EP's opinion."""
+    saisine = _saisine_ouverte(state, numero, c)
+    if saisine.motif is not motif:
+        raise DomainError(
+            "saisine_autre_motif",
+            f"La saisine n°{numero} porte sur: {saisine.motif.value}.",
+            "saisine",
+        )
+    if motif is MotifSaisineEp.SANCTION:
+        _contradictoire(saisine, c.effective_on)
+    if saisine.avis is None or saisine.avis_le is None:
+        raise DomainError(
+            "avis_ep_requis",
+            f"Saisine n°{numero}: l'EP n'a pas rendu son avis.",
+            "saisine",
+        )
+    _not_before(c.effective_on, saisine.avis_le, "effective_on", "l'avis de l'EP")
+    return saisine
+
+
+def _saisir_ep(state: Dossier, c: cmd.SaisirEp, ctx: Contexte) -> list[Evenement]:
+    orientation = _current_orientation(state, c)
+    if (
+        c.motif_saisine is MotifSaisineEp.REORIENTATION_SOCIALE
+        and orientation.type_orientation is not TypeOrientation.PROFESSIONNELLE
+    ):
+        raise DomainError(
+            "saisine_hors_orientation_professionnelle",
+            "La réorientation vers le social se soumet à l'EP pour une personne orientée vers "
+            "le parcours professionnel.",
+            "motif_saisine",
+        )
+    if not c.manquement.strip():
+        raise DomainError("motif_requis", "La saisine dit ce qui est soumis à l'EP.", "manquement")
+    if c.date_manquement is not None:
+        _not_in_future(c.date_manquement, c.effective_on, "date_manquement")
+    return [
+        ev.EpSaisie(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            numero=len(state.saisines) + 1,
+            motif_saisine=c.motif_saisine,
+            ep_id=c.ep_id,
+            manquement=c.manquement,
+            date_manquement=c.date_manquement,
+        )
+    ]
+
+
+def _inscrire(state: Dossier, c: cmd.InscrireOrdreDuJour, ctx: Contexte) -> list[Evenement]:
+    saisine = _saisine_ouverte(state, c.saisine, c)
+    if saisine.avis is not None:
+        raise DomainError(
+            "avis_deja_rendu",
+            f"L'EP a déjà rendu son avis sur la saisine n°{c.saisine}.",
+            "saisine",
+        )
+    _not_before(c.date_session, c.effective_on, "date_session", "l'inscription")
+    return [
+        ev.SaisineInscrite(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            saisine=c.saisine,
+            session_id=c.session_id,
+            date_session=c.date_session,
+        )
+    ]
+
+
+def _notifier(state: Dossier, c: cmd.NotifierObservations, ctx: Contexte) -> list[Evenement]:
+    saisine = _saisine_ouverte(state, c.saisine, c)
+    if saisine.notifiee_le is not None:
+        raise DomainError(
+            "observations_deja_notifiees",
+            f"La personne a été notifiée le {saisine.notifiee_le}.",
+            "saisine",
+        )
+    regime = ctx.regimes.en_vigueur(c.effective_on)
+    return [
+        ev.ObservationsNotifiees(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            saisine=c.saisine,
+            date_limite=regime.delai_observations.echeance(c.effective_on),
+        )
+    ]
+
+
+def _observations(state: Dossier, c: cmd.RecevoirObservations, ctx: Contexte) -> list[Evenement]:
+    saisine = _saisine_ouverte(state, c.saisine, c)
+    if saisine.notifiee_le is None:
+        raise DomainError(
+            "observations_non_notifiees",
+            f"Saisine n°{c.saisine}: notifier d'abord la procédure à la personne.",
+            "saisine",
+        )
+    if saisine.avis is not None:
+        raise DomainError(
+            "avis_deja_rendu",
+            f"L'EP a déjà rendu son avis sur la saisine n°{c.saisine}.",
+            "saisine",
+        )
+    _not_before(c.effective_on, saisine.notifiee_le, "effective_on", "la notification")
+    return [
+        ev.ObservationsRecues(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            saisine=c.saisine,
+            audition_demandee=c.audition_demandee,
+            resume=c.resume,
+        )
+    ]
+
+
+_AVIS: dict[MotifSaisineEp, frozenset[AvisEp]] = {
+    MotifSaisineEp.SANCTION: frozenset({AvisEp.SANCTION, AvisEp.PAS_DE_SANCTION}),
+    MotifSaisineEp.REORIENTATION_SOCIALE: frozenset({AvisEp.REORIENTATION, AvisEp.MAINTIEN}),
+}
+
+
+def _avis(state: Dossier, c: cmd.RendreAvisEp, ctx: Contexte) -> list[Evenement]:
+    saisine = _saisine_ouverte(state, c.saisine, c)
+    if saisine.avis is not None:
+        raise DomainError(
+            "avis_deja_rendu",
+            f"L'EP a déjà rendu son avis sur la saisine n°{c.saisine}.",
+            "saisine",
+        )
+    if c.avis not in _AVIS[saisine.motif]:
+        admis = ", ".join(sorted(a.value for a in _AVIS[saisine.motif]))
+        raise DomainError(
+            "avis_hors_saisine", f"Sur une saisine {saisine.motif.value}: {admis}.", "avis"
+        )
+    if saisine.date_session is None:
+        raise DomainError(
+            "inscription_requise",
+            f"La saisine n°{c.saisine} n'est inscrite à l'ordre du jour d'aucune séance.",
+            "saisine",
+        )
+    _not_before(c.effective_on, saisine.date_session, "effective_on", "la séance de l'EP")
+    if saisine.motif is MotifSaisineEp.SANCTION:
+        _contradictoire(saisine, c.effective_on)
+    return [
+        ev.AvisEpRendu(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            saisine=c.saisine,
+            avis=c.avis,
+            pourcentage=c.pourcentage,
+            duree_mois=c.duree_mois,
+            motif=c.motif,
+        )
+    ]
+
+
+def _classer(state: Dossier, c: cmd.ClasserSaisine, ctx: Contexte) -> list[Evenement]:
+    saisine = _saisine_ouverte(state, c.saisine, c)
+    if not c.motif.strip():
+        raise DomainError("motif_requis", "Le classement dit pourquoi.", "motif")
+    suivi = None
+    if saisine.avis is not None:
+        suivi = saisine.avis in (AvisEp.PAS_DE_SANCTION, AvisEp.MAINTIEN)
+    return [
+        ev.SaisineClassee(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            saisine=c.saisine,
+            motif=c.motif,
+            avis_suivi=suivi,
+        )
+    ]
+
+
+# --- the contrat d'engagement -----------------------------------------------------------------
+
+
+def _heures(heures: int, empechement: str | None, jour: date, ctx: Contexte) -> None:
+    """The weekly hours the regime in force asks, unless the person is legitimately
+    prevented (then fewer, never more than the maximum)."""
+    regime = ctx.regimes.en_vigueur(jour)
+    low, high = regime.heures_min or 0, regime.heures_max
+    if empechement is not None and empechement.strip():
+        low = 0
+    if heures < low or (high is not None and heures > high):
+        raise DomainError(
+            "heures_hors_limites",
+            f"De {low} à {high} heures d'activité par semaine"
+            + ("" if low == 0 else ", sauf empêchement légitime (le dire dans empechement)")
+            + ".",
+            "heures_hebdo",
+        )
+
+
+def _contrat(
+    state: Dossier,
+    c: cmd.SignerContratEngagement | cmd.RenouvelerContratEngagement,
+    ctx: Contexte,
+    renouvellement: bool,
+) -> list[Evenement]:
+    orientation = _current_orientation(state, c)
+    regime = ctx.regimes.en_vigueur(c.effective_on)
+    if regime.contrat != "contrat_engagement":
+        raise DomainError(
+            "contrat_hors_regime",
+            f"Le {c.effective_on}, le régime {regime.nom} prévoit un CER, pas un contrat "
+            "d'engagement.",
+            "effective_on",
+        )
+    _not_before(c.date_debut, orientation.date_orientation, "date_debut", "l'orientation")
+    if not 1 <= c.duree_mois <= 24:
+        raise DomainError("duree_invalide", "Durée: de 1 à 24 mois.", "duree_mois")
+    for name in ("objectifs", "actions"):
+        items: list[str] = getattr(c, name)
+        if not items or not all(item.strip() for item in items):
+            raise DomainError("contenu_requis", f"Le contrat énonce ses {name}.", name)
+    _heures(c.heures_hebdo, c.empechement, c.effective_on, ctx)
+    return [
+        ev.ContratEngagementSigne(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            numero=state.nb_contrats_engagement + 1,
+            date_debut=c.date_debut,
+            duree_mois=c.duree_mois,
+            objectifs=c.objectifs,
+            actions=c.actions,
+            heures_hebdo=c.heures_hebdo,
+            empechement=c.empechement,
+            referent_id=c.referent_id,
+            renouvellement=renouvellement,
+        )
+    ]
+
+
+def _signer_contrat(
+    state: Dossier, c: cmd.SignerContratEngagement, ctx: Contexte
+) -> list[Evenement]:
+    _open_episode(state, c)
+    if state.contrat_engagement is not None:
+        raise DomainError(
+            "contrat_existant",
+            "Un contrat d'engagement est en cours: enregistrer un renouvellement ou un avenant.",
+        )
+    return _contrat(state, c, ctx, renouvellement=False)
+
+
+def _renouveler_contrat(
+    state: Dossier, c: cmd.RenouvelerContratEngagement, ctx: Contexte
+) -> list[Evenement]:
+    _open_episode(state, c)
+    current = state.contrat_engagement
+    if current is None:
+        raise DomainError("contrat_requis", "Aucun contrat d'engagement à renouveler.")
+    _not_before(c.date_debut, current.date_debut, "date_debut", "le contrat précédent")
+    return _contrat(state, c, ctx, renouvellement=True)
+
+
+def _contrat_en_cours(state: Dossier, numero: int, c: Commande) -> None:
+    _open_episode(state, c)
+    current = state.contrat_engagement
+    if current is None or current.numero != numero:
+        raise DomainError(
+            "contrat_inconnu", f"Le contrat d'engagement n°{numero} n'est pas en cours.", "numero"
+        )
+
+
+def _amender_contrat(
+    state: Dossier, c: cmd.AmenderContratEngagement, ctx: Contexte
+) -> list[Evenement]:
+    _contrat_en_cours(state, c.numero, c)
+    current = state.contrat_engagement
+    assert current is not None
+    if not c.motif.strip():
+        raise DomainError("motif_requis", "Un avenant dit pourquoi.", "motif")
+    changes = (c.objectifs, c.actions, c.heures_hebdo, c.empechement)
+    if all(x is None for x in changes):
+        raise DomainError("avenant_vide", "L'avenant ne change rien au contrat.", "objectifs")
+    for name in ("objectifs", "actions"):
+        items: list[str] | None = getattr(c, name)
+        if items is not None and (not items or not all(i.strip() for i in items)):
+            raise DomainError("contenu_requis", f"Le contrat énonce ses {name}.", name)
+    heures = current.heures_hebdo if c.heures_hebdo is None else c.heures_hebdo
+    empechement = current.empechement if c.empechement is None else c.empechement
+    _heures(heures, empechement, c.effective_on, ctx)
+    return [
+        ev.ContratEngagementAmende(
+            effective_on=c.effective_on,
+            meta=ctx.meta,
+            numero=c.numero,
+            motif=c.motif,
+            objectifs=c.objectifs,
+            actions=c.actions,
+            heures_hebdo=c.heures_hebdo,
+            empechement=c.empechement,
+        )
+    ]
+
+
+def _terminer_contrat(
+    state: Dossier, c: cmd.TerminerContratEngagement, ctx: Contexte
+) -> list[Evenement]:
+    _contrat_en_cours(state, c.numero, c)
+    if not c.motif.strip():
+        raise DomainError("motif_requis", "La fin du contrat dit pourquoi.", "motif")
+    return [
+        ev.ContratEngagementTermine(
+            effective_on=c.effective_on, meta=ctx.meta, numero=c.numero, motif=c.motif
         )
     ]
 
@@ -554,7 +1106,10 @@ def _coherent(history: Sequence[Recorded], ctx: Contexte, field: str) -> None:
         command = command_of(r.event)
         if command is not None:
             try:
-                _rules(state, command, Contexte(today=ctx.today, meta=r.event.meta))
+                replay = Contexte(
+                    today=ctx.today, meta=r.event.meta, regimes=ctx.regimes, rejeu=True
+                )
+                _rules(state, command, replay)
             except DomainError as e:
                 raise DomainError(
                     "correction_incoherente",
@@ -671,6 +1226,7 @@ def command_of(e: Evenement) -> Commande | None:
                 structure_id=e.structure_id,
                 motif=e.motif,
                 date_avis_ep=e.date_avis_ep,
+                saisine=e.saisine,
             )
         case ev.ReferentDesigne():
             return cmd.DesignerReferent(effective_on=d, referent_id=e.referent_id)
@@ -707,9 +1263,82 @@ def command_of(e: Evenement) -> Commande | None:
         case ev.SortieEnregistree():
             return cmd.EnregistrerSortie(effective_on=d, type_sortie=e.type_sortie)
         case ev.SanctionDecidee():
-            return cmd.DeciderSanction(effective_on=d, type_sanction=e.type_sanction, motif=e.motif)
+            return cmd.DeciderSanction(
+                effective_on=d,
+                type_sanction=e.type_sanction,
+                motif=e.motif,
+                saisine=e.saisine,
+                pourcentage=e.pourcentage,
+                duree_mois=e.duree_mois,
+                date_debut=e.date_debut if e.saisine is not None else None,
+                montant_mensuel_centimes=e.montant_mensuel_centimes,
+                personnes_foyer=e.personnes_foyer,
+            )
         case ev.SanctionLevee():
             return cmd.LeverSanction(effective_on=d, numero=e.numero, motif=e.motif)
+        case ev.RemobilisationConstatee():
+            return cmd.ConstaterRemobilisation(effective_on=d, numero=e.numero, motif=e.motif)
+        case ev.EpSaisie():
+            return cmd.SaisirEp(
+                effective_on=d,
+                motif_saisine=e.motif_saisine,
+                ep_id=e.ep_id,
+                manquement=e.manquement,
+                date_manquement=e.date_manquement,
+            )
+        case ev.SaisineInscrite():
+            return cmd.InscrireOrdreDuJour(
+                effective_on=d,
+                saisine=e.saisine,
+                session_id=e.session_id,
+                date_session=e.date_session,
+            )
+        case ev.ObservationsNotifiees():
+            return cmd.NotifierObservations(effective_on=d, saisine=e.saisine)
+        case ev.ObservationsRecues():
+            return cmd.RecevoirObservations(
+                effective_on=d,
+                saisine=e.saisine,
+                audition_demandee=e.audition_demandee,
+                resume=e.resume,
+            )
+        case ev.AvisEpRendu():
+            return cmd.RendreAvisEp(
+                effective_on=d,
+                saisine=e.saisine,
+                avis=e.avis,
+                pourcentage=e.pourcentage,
+                duree_mois=e.duree_mois,
+                motif=e.motif,
+            )
+        case ev.SaisineClassee():
+            return cmd.ClasserSaisine(effective_on=d, saisine=e.saisine, motif=e.motif)
+        case ev.ContratEngagementSigne():
+            contract = (
+                cmd.RenouvelerContratEngagement if e.renouvellement else cmd.SignerContratEngagement
+            )
+            return contract(
+                effective_on=d,
+                date_debut=e.date_debut,
+                duree_mois=e.duree_mois,
+                objectifs=e.objectifs,
+                actions=e.actions,
+                heures_hebdo=e.heures_hebdo,
+                empechement=e.empechement,
+                referent_id=e.referent_id,
+            )
+        case ev.ContratEngagementAmende():
+            return cmd.AmenderContratEngagement(
+                effective_on=d,
+                numero=e.numero,
+                motif=e.motif,
+                objectifs=e.objectifs,
+                actions=e.actions,
+                heures_hebdo=e.heures_hebdo,
+                empechement=e.empechement,
+            )
+        case ev.ContratEngagementTermine():
+            return cmd.TerminerContratEngagement(effective_on=d, numero=e.numero, motif=e.motif)
         case ev.EtapeAnnulee() | ev.EtapeRectifiee():
             return None
         case _:

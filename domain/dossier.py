@@ -14,14 +14,17 @@ from msgspec.structs import replace
 
 from domain import events as ev
 from domain.corrections import effective_history
-from domain.dates import fin_contrat
+from domain.dates import add_months, fin_contrat
 from domain.events import Evenement, Recorded
 from domain.vocabulary import (
+    AvisEp,
     IssueRdv,
+    MotifSaisineEp,
     ObjetAccompagnement,
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
+    TypeSanction,
 )
 
 
@@ -57,6 +60,47 @@ class Cer(msgspec.Struct, frozen=True, kw_only=True):
     date_fin: date
 
 
+class Saisine(msgspec.Struct, frozen=True, kw_only=True):
+    """An EP referral and how far its procedure went."""
+
+    numero: int
+    motif: MotifSaisineEp
+    ep_id: str
+    saisie_le: date
+    episode: int
+    date_manquement: date | None = None
+    session_id: str | None = None
+    date_session: date | None = None
+    notifiee_le: date | None = None
+    date_limite: date | None = None
+    observations_le: date | None = None
+    audition_demandee: bool = False
+    avis: AvisEp | None = None
+    avis_le: date | None = None
+    avis_pourcentage: int | None = None
+    avis_duree_mois: int | None = None
+    close_le: date | None = None
+    """The day the president decided on it (a sanction, a réorientation, or no follow-up)."""
+
+
+class SanctionEtat(msgspec.Struct, frozen=True, kw_only=True):
+    numero: int
+    type_sanction: TypeSanction
+    episode: int
+    regime: str | None
+    date_debut: date
+    date_fin: date | None
+    """Exclusive end of the suspension (None: no duration recorded)."""
+
+
+class ContratEngagement(msgspec.Struct, frozen=True, kw_only=True):
+    numero: int
+    date_debut: date
+    date_fin: date
+    heures_hebdo: int
+    empechement: str | None = None
+
+
 class Dossier(msgspec.Struct, frozen=True, kw_only=True):
     statut: Statut = Statut.INCONNU
     numero_dossier: str | None = None
@@ -76,6 +120,17 @@ class Dossier(msgspec.Struct, frozen=True, kw_only=True):
     )
     """The accompaniments started explicitly in this episode and not ended: (structure, objet)
     and the day each started."""
+    saisines: dict[int, Saisine] = msgspec.field(default_factory=dict)
+    sanctions: dict[int, SanctionEtat] = msgspec.field(default_factory=dict)
+    """The sanctions decided after the EP, with their terms (those recorded without the
+    procedure count in `sanctions_en_cours` only)."""
+    contrat_engagement: ContratEngagement | None = None
+    nb_contrats_engagement: int = 0
+
+    def sanctions_episode(self) -> int:
+        """Sanctions decided after the EP in the current episode: the next is a further
+        breach."""
+        return sum(1 for s in self.sanctions.values() if s.episode == self.episode)
 
     @property
     def existe(self) -> bool:
@@ -110,6 +165,7 @@ def _nouvel_episode(d: Dossier, entree: date, soumis: bool) -> Dossier:
         cer=None,
         sanctions_en_cours=frozenset(),
         accompagnements={},
+        contrat_engagement=None,
     )
 
 
@@ -133,6 +189,8 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
         case ev.DroitClos():
             return replace(d, statut=Statut.CLOS, sanctions_en_cours=frozenset())
         case ev.OrientationDecidee() | ev.ReorientationDecidee():
+            if isinstance(e, ev.ReorientationDecidee):
+                d = _saisine(d, e.saisine, close_le=e.effective_on)
             orientation = Orientation(
                 type_orientation=e.type_orientation,
                 organisme=e.organisme,
@@ -172,13 +230,85 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
         case ev.SortieEnregistree():
             return replace(d, statut=Statut.SORTI)
         case ev.SanctionDecidee():
-            return replace(
-                d,
+            debut = e.date_debut or e.effective_on
+            etat = SanctionEtat(
+                numero=e.numero,
+                type_sanction=e.type_sanction,
+                episode=d.episode,
+                regime=e.regime,
+                date_debut=debut,
+                date_fin=add_months(debut, e.duree_mois) if e.duree_mois else None,
+            )
+            d = replace(
+                _saisine(d, e.saisine, close_le=e.effective_on),
                 sanctions_en_cours=d.sanctions_en_cours | {e.numero},
                 nb_sanctions=max(d.nb_sanctions, e.numero),
             )
-        case ev.SanctionLevee():
+            if e.saisine is None:
+                return d  # recorded without the procedure: no terms to follow
+            return replace(d, sanctions={**d.sanctions, e.numero: etat})
+        case ev.SanctionLevee() | ev.RemobilisationConstatee():
             return replace(d, sanctions_en_cours=d.sanctions_en_cours - {e.numero})
+        case ev.EpSaisie():
+            saisine = Saisine(
+                numero=e.numero,
+                motif=e.motif_saisine,
+                ep_id=e.ep_id,
+                saisie_le=e.effective_on,
+                episode=d.episode,
+                date_manquement=e.date_manquement,
+            )
+            return replace(d, saisines={**d.saisines, e.numero: saisine})
+        case ev.SaisineInscrite():
+            return _saisine(d, e.saisine, session_id=e.session_id, date_session=e.date_session)
+        case ev.ObservationsNotifiees():
+            return _saisine(d, e.saisine, notifiee_le=e.effective_on, date_limite=e.date_limite)
+        case ev.ObservationsRecues():
+            return _saisine(
+                d,
+                e.saisine,
+                observations_le=e.effective_on,
+                audition_demandee=e.audition_demandee,
+            )
+        case ev.AvisEpRendu():
+            return _saisine(
+                d,
+                e.saisine,
+                avis=e.avis,
+                avis_le=e.effective_on,
+                avis_pourcentage=e.pourcentage,
+                avis_duree_mois=e.duree_mois,
+            )
+        case ev.SaisineClassee():
+            return _saisine(d, e.saisine, close_le=e.effective_on)
+        case ev.ContratEngagementSigne():
+            contrat = ContratEngagement(
+                numero=e.numero,
+                date_debut=e.date_debut,
+                date_fin=fin_contrat(e.date_debut, e.duree_mois),
+                heures_hebdo=e.heures_hebdo,
+                empechement=e.empechement,
+            )
+            return replace(
+                d,
+                contrat_engagement=contrat,
+                nb_contrats_engagement=max(d.nb_contrats_engagement, e.numero),
+            )
+        case ev.ContratEngagementAmende():
+            current = d.contrat_engagement
+            if current is None or current.numero != e.numero:
+                return d
+            amended = replace(
+                current,
+                heures_hebdo=current.heures_hebdo if e.heures_hebdo is None else e.heures_hebdo,
+                empechement=current.empechement if e.empechement is None else e.empechement,
+            )
+            return replace(d, contrat_engagement=amended)
+        case ev.ContratEngagementTermine():
+            current = d.contrat_engagement
+            if current is None or current.numero != e.numero:
+                return d
+            return replace(d, contrat_engagement=None)
         case ev.AccompagnementDebute():
             started = {**d.accompagnements, (e.structure_id, e.objet): e.effective_on}
             return replace(d, accompagnements=started)
@@ -189,6 +319,14 @@ def evolve(d: Dossier, e: Evenement) -> Dossier:
             return d  # an interview changes no rule's input; corrections are applied upstream
         case _:
             assert_never(e)
+
+
+def _saisine(d: Dossier, numero: int | None, **changes: object) -> Dossier:
+    """The case with referral `numero` changed (unchanged when there is none such)."""
+    known = d.saisines.get(numero) if numero is not None else None
+    if known is None or numero is None:
+        return d
+    return replace(d, saisines={**d.saisines, numero: replace(known, **changes)})
 
 
 def fold(events: Iterable[Evenement], initial: Dossier | None = None) -> Dossier:

@@ -101,6 +101,10 @@ class ReorientationDecidee(Evenement, frozen=True, kw_only=True):
     structure_id: str
     motif: str
     date_avis_ep: date | None = None
+    saisine: int | None = None
+    """The EP referral this réorientation decides (None: recorded without the procedure)."""
+    avis_suivi: bool | None = None
+    """Whether the president followed the EP's opinion (None without a referral)."""
 
 
 class ReferentDesigne(Evenement, frozen=True, kw_only=True):
@@ -172,14 +176,125 @@ class SortieEnregistree(Evenement, frozen=True, kw_only=True):
 
 
 class SanctionDecidee(Evenement, frozen=True, kw_only=True):
+    """The president's decision. Decided after the EP (`saisine` given), it carries its terms
+    under the regime in force that day; earlier records carry the kind and reason only."""
+
     numero: int
     type_sanction: voc.TypeSanction
     motif: str
+    saisine: int | None = None
+    regime: str | None = None
+    """The name of the sanction regime in force on the decision date."""
+    rang: int | None = None
+    """1 for a first breach, 2 and more for a further breach (sanctions before it)."""
+    pourcentage: int | None = None
+    """Share of the allowance suspended or reduced, in percent."""
+    duree_mois: int | None = None
+    date_debut: date | None = None
+    montant_mensuel_centimes: int | None = None
+    """The monthly allowance the share applies to, in cents."""
+    personnes_foyer: int | None = None
+    avis_suivi: bool | None = None
 
 
 class SanctionLevee(Evenement, frozen=True, kw_only=True):
     numero: int
     motif: str | None = None
+
+
+class RemobilisationConstatee(Evenement, frozen=True, kw_only=True):
+    """The person re-engaged during a suspension-remobilisation: the suspension stops that day
+    and the amounts suspended so far are paid back."""
+
+    numero: int
+    motif: str | None = None
+
+
+class EpSaisie(Evenement, frozen=True, kw_only=True):
+    """A case referred to the EP (`ep_id`, a structure) for a breach or a réorientation to the
+    social path; `numero` numbers the case's referrals."""
+
+    numero: int
+    motif_saisine: voc.MotifSaisineEp
+    ep_id: str
+    manquement: str
+    date_manquement: date | None = None
+
+
+class SaisineInscrite(Evenement, frozen=True, kw_only=True):
+    """A referral put on the agenda of an EP session."""
+
+    saisine: int
+    session_id: str
+    date_session: date
+
+
+class ObservationsNotifiees(Evenement, frozen=True, kw_only=True):
+    """The person told of the intended decision and invited to present observations by
+    `date_limite` (the regime's delay from the notification)."""
+
+    saisine: int
+    date_limite: date
+
+
+class ObservationsRecues(Evenement, frozen=True, kw_only=True):
+    """The person's observations, written or oral; `audition_demandee`: heard by the EP."""
+
+    saisine: int
+    audition_demandee: bool = False
+    resume: str | None = None
+
+
+class AvisEpRendu(Evenement, frozen=True, kw_only=True):
+    """The EP's opinion on a referral, with the share and months it proposes for a sanction."""
+
+    saisine: int
+    avis: voc.AvisEp
+    pourcentage: int | None = None
+    duree_mois: int | None = None
+    motif: str | None = None
+
+
+class SaisineClassee(Evenement, frozen=True, kw_only=True):
+    """The president decides neither a sanction nor a réorientation on a referral (or it is
+    withdrawn): the procedure ends."""
+
+    saisine: int
+    motif: str
+    avis_suivi: bool | None = None
+
+
+class ContratEngagementSigne(Evenement, frozen=True, kw_only=True):
+    """A contrat d'engagement (from 2025, replacing the CER and the PPAE) and its content."""
+
+    numero: int
+    date_debut: date
+    duree_mois: int
+    objectifs: list[str]
+    actions: list[str]
+    heures_hebdo: int
+    empechement: str | None = None
+    """Why fewer hours than the regime's minimum (health, disability, caring…)."""
+    referent_id: str | None = None
+    renouvellement: bool = False
+
+
+class ContratEngagementAmende(Evenement, frozen=True, kw_only=True):
+    """An amendment: the fields given replace the contract's, the others stay."""
+
+    numero: int
+    motif: str
+    objectifs: list[str] | None = None
+    actions: list[str] | None = None
+    heures_hebdo: int | None = None
+    empechement: str | None = None
+
+
+class ContratEngagementTermine(Evenement, frozen=True, kw_only=True):
+    """A contrat d'engagement ended before its term."""
+
+    numero: int
+    motif: str
 
 
 class EtapeAnnulee(Evenement, frozen=True, kw_only=True):
@@ -221,6 +336,16 @@ Fait = (
     | SortieEnregistree
     | SanctionDecidee
     | SanctionLevee
+    | RemobilisationConstatee
+    | EpSaisie
+    | SaisineInscrite
+    | ObservationsNotifiees
+    | ObservationsRecues
+    | AvisEpRendu
+    | SaisineClassee
+    | ContratEngagementSigne
+    | ContratEngagementAmende
+    | ContratEngagementTermine
     | EtapeAnnulee
     | EtapeRectifiee
 )

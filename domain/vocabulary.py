@@ -58,6 +58,9 @@ class TypeOrganisme(StrEnum):
     ASSOCIATION = "association"
     AAVE = "aave"
     AUTRE_HORS_SPE = "autre_hors_spe"
+    EQUIPE_PLURIDISCIPLINAIRE = "equipe_pluridisciplinaire"
+    """An EP: consulted before a sanction or a réorientation from the professional to the
+    social path; it holds sessions and accompanies no one."""
 
 
 SPE: frozenset[TypeOrganisme] = frozenset(
@@ -149,6 +152,23 @@ class TypeSanction(StrEnum):
     SUSPENSION = "suspension"
     SUSPENSION_REMOBILISATION = "suspension_remobilisation"
     RADIATION = "radiation"
+
+
+class MotifSaisineEp(StrEnum):
+    """Why a case is referred to the EP: a breach that may be sanctioned, or a réorientation
+    from the professional to the social path."""
+
+    SANCTION = "sanction"
+    REORIENTATION_SOCIALE = "reorientation_sociale"
+
+
+class AvisEp(StrEnum):
+    """The EP's opinion; the president of the département decides, following it or not."""
+
+    SANCTION = "sanction"
+    PAS_DE_SANCTION = "pas_de_sanction"
+    REORIENTATION = "reorientation"
+    MAINTIEN = "maintien"
 
 
 class MotifCloture(StrEnum):

@@ -184,7 +184,9 @@ def _changes(r: CaseRow, e: Evenement) -> dict[str, Any]:
             )
         case ev.SanctionDecidee():
             return dict(sanctions_en_cours=r.sanctions_en_cours + 1)
-        case ev.SanctionLevee():
+        case ev.SanctionLevee() | ev.RemobilisationConstatee():
+            # Re-engaging stops a suspension-remobilisation as a lifting does; a sanction's
+            # end by its duration is read on a date (`GET /dossiers/{id}/sanctions`).
             return dict(sanctions_en_cours=max(r.sanctions_en_cours - 1, 0))
         case _:
             return {}

@@ -221,7 +221,8 @@ def _step(s: Suivi, e: Evenement) -> None:
                 if rdv.numero == e.numero:
                     rdv.issue = e.issue
                     rdv.issue_le = e.effective_on
-        case ev.CerSigne():
+        case ev.CerSigne() | ev.ContratEngagementSigne():
+            # The contrat d'engagement is the contract from 2025: the delays count it.
             s.cers.append(
                 CerSuivi(
                     numero=e.numero,
@@ -254,6 +255,15 @@ def _step(s: Suivi, e: Evenement) -> None:
 
 IGNORED: tuple[type[Evenement], ...] = (
     ev.SanctionLevee,
+    ev.RemobilisationConstatee,
+    ev.EpSaisie,
+    ev.SaisineInscrite,
+    ev.ObservationsNotifiees,
+    ev.ObservationsRecues,
+    ev.AvisEpRendu,
+    ev.SaisineClassee,
+    ev.ContratEngagementAmende,
+    ev.ContratEngagementTermine,
     ev.InvitationRdvNotee,
     ev.EntretienAscTenu,
     ev.AccompagnementDebute,

@@ -14,6 +14,7 @@ from api.cli import audit as cli_audit
 from api.cli import auth as cli_auth
 from api.cli import backup as cli_backup
 from api.cli import cohort as cli_cohort
+from api.cli import ep as cli_ep
 from api.cli import finance as cli_finance
 from api.cli import flux as cli_flux
 from api.cli import identities as cli_identities
@@ -195,6 +196,8 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_identities.register,
     cli_backup.register,
     cli_retention.register,
+
+    cli_ep.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""

@@ -27,6 +27,7 @@ from api.http import (
     finance,
     flux,
     metrics,
+    sanctions,
     search,
     statistics,
     structures,
@@ -52,6 +53,8 @@ log = structlog.get_logger("api")
 
 ROUTERS: list[APIRouter] = [
     cases.router,
+    sanctions.cases,
+    sanctions.router,
     flux.router,
     evaluation.router,
     statistics.router,

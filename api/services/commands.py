@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.eventlog.reading import position_of
 from adapters.eventlog.recorders import IdempotencyRecord
 from adapters.eventlog.store import Parcours
+from adapters.rules import load_regimes
 from domain.decide import Contexte
 from domain.errors import DomainError
 from domain.events import Evenement, Meta, Recorded
@@ -75,7 +76,7 @@ def context(app: Parcours, author: Author, request_id: str | None = None) -> Con
         structure_id=author.structure_id,
         request_id=request_id or author.request_id,
     )
-    return Contexte(today=now.astimezone(app.tz).date(), meta=meta)
+    return Contexte(today=now.astimezone(app.tz).date(), meta=meta, regimes=load_regimes())
 
 
 def retrying(write: Callable[[int], T], attempts: int) -> T:

@@ -67,6 +67,7 @@ ORGANISMES = {
     TypeOrganisme.ASSOCIATION: "Association",
     TypeOrganisme.AAVE: "AAVE",
     TypeOrganisme.AUTRE_HORS_SPE: "Autre organisme hors SPE",
+    TypeOrganisme.EQUIPE_PLURIDISCIPLINAIRE: "Équipe pluridisciplinaire (EP)",
 }
 
 GRANT_FIELDS = ("agent", "role", "structures", "du", "au", "motif")

@@ -147,6 +147,17 @@ STEP_SLUGS = [
     "sortie",
     "sanction",
     "levee-sanction",
+    "remobilisation",
+    "saisine-ep",
+    "ordre-du-jour-ep",
+    "notification-observations",
+    "observations",
+    "avis-ep",
+    "classement-saisine",
+    "contrat-engagement",
+    "renouvellement-contrat-engagement",
+    "avenant-contrat-engagement",
+    "fin-contrat-engagement",
     "suspension",
     "reprise",
     "cloture",
@@ -206,6 +217,8 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "structure_id": "ft-creteil",
         "motif": "projet professionnel défini",
         "date_avis_ep": "2024-05-28",
+        "saisine": None,
+        "avis_suivi": None,
     }
     assert _payload(timeline[17]) == {
         "type": "CerSigne",
@@ -347,6 +360,7 @@ PROBLEMS = {
     ("get", "/dossiers"): {"401", "403", "422"},
     ("get", "/dossiers/{case_id}"): {"401", "403", "404", "409", "422"},
     ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "409", "422"},
+    ("get", "/dossiers/{case_id}/sanctions"): {"401", "403", "404", "409", "422"},
     **{
         ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "422"}
         for slug in [*STEP_SLUGS, "annulation", "rectification"]

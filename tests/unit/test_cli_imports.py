@@ -54,6 +54,8 @@ def _loaded(argv: list[str] | None, data_dir: Path) -> set[str]:
         ["cohort", "extract", "--help"],
         ["finance", "simulate", "--help"],
         ["audit", "purger-acces", "--help"],
+        ["ep", "situation", "--help"],
+        ["ep", "a-traiter", "--date", "2025-01-01"],
         ["token", "--sub", "moi", "--role", "orientation"],
         ["backup", "--help"],
         ["restore", "--help"],

@@ -48,6 +48,8 @@ def _strategy(kind: Any) -> st.SearchStrategy[Any]:
         return st.none()
     if kind is ev.Meta:
         return st.just(META)
+    if get_origin(kind) is list:
+        return st.lists(_strategy(get_args(kind)[0]), max_size=3)
     if isinstance(kind, type) and issubclass(kind, Enum):
         return st.sampled_from(kind)
     if isinstance(kind, type) and issubclass(kind, msgspec.Struct):

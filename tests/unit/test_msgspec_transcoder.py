@@ -29,11 +29,13 @@ from adapters.eventlog.mapper import EventMapper
 from adapters.eventlog.transcoder import MsgspecTranscoder
 from domain import events as ev
 from domain.vocabulary import (
+    AvisEp,
     EtatInvitation,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
     MotifCloture,
+    MotifSaisineEp,
     ObjetAccompagnement,
     OrganismePayeur,
     TypeOrganisme,
@@ -164,6 +166,60 @@ EVENTS: list[ev.Evenement] = [
         motif="absences",
     ),
     ev.SanctionLevee(effective_on=DAY, meta=META, numero=1),
+    ev.SanctionDecidee(
+        effective_on=DAY,
+        meta=META,
+        numero=2,
+        type_sanction=TypeSanction.SUSPENSION_REMOBILISATION,
+        motif="RDV manqués",
+        saisine=1,
+        regime="suspension-remobilisation-2025",
+        rang=1,
+        pourcentage=30,
+        duree_mois=2,
+        date_debut=date(2025, 7, 1),
+        montant_mensuel_centimes=64_630,
+        personnes_foyer=1,
+        avis_suivi=True,
+    ),
+    ev.RemobilisationConstatee(effective_on=DAY, meta=META, numero=2, motif="RDV honoré"),
+    ev.EpSaisie(
+        effective_on=DAY,
+        meta=META,
+        numero=1,
+        motif_saisine=MotifSaisineEp.SANCTION,
+        ep_id="ep-creteil",
+        manquement="RDV manqués",
+        date_manquement=date(2025, 6, 2),
+    ),
+    ev.SaisineInscrite(
+        effective_on=DAY, meta=META, saisine=1, session_id="ep-1", date_session=date(2025, 7, 15)
+    ),
+    ev.ObservationsNotifiees(effective_on=DAY, meta=META, saisine=1, date_limite=date(2025, 7, 1)),
+    ev.ObservationsRecues(
+        effective_on=DAY, meta=META, saisine=1, audition_demandee=True, resume="garde d'enfant"
+    ),
+    ev.AvisEpRendu(
+        effective_on=DAY, meta=META, saisine=1, avis=AvisEp.SANCTION, pourcentage=30, duree_mois=1
+    ),
+    ev.SaisineClassee(effective_on=DAY, meta=META, saisine=1, motif="justifié", avis_suivi=False),
+    ev.ContratEngagementSigne(
+        effective_on=DAY,
+        meta=META,
+        numero=1,
+        date_debut=date(2025, 2, 15),
+        duree_mois=6,
+        objectifs=["emploi"],
+        actions=["formation"],
+        heures_hebdo=15,
+        empechement=None,
+        referent_id="ref-1",
+        renouvellement=False,
+    ),
+    ev.ContratEngagementAmende(
+        effective_on=DAY, meta=META, numero=1, motif="santé", heures_hebdo=8, empechement="santé"
+    ),
+    ev.ContratEngagementTermine(effective_on=DAY, meta=META, numero=1, motif="formation longue"),
     ev.EtapeAnnulee(effective_on=DAY, meta=META, version_annulee=3, motif="saisie en double"),
     ev.DroitsDevoirsModifies(effective_on=DAY, meta=META, soumis_droits_devoirs=False),
     ev.EtapeRectifiee(
