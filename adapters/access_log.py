@@ -40,6 +40,7 @@ ACCESS_LOG = TableSpec(
     ),
     key=("at", "id"),
     indexes=(Index("case", ("case_id", "at")), Index("agent", ("agent", "at"))),
+    migrated=True,
 )
 """Keyed by time first: rows are appended in time order and read newest first."""
 

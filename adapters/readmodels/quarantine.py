@@ -95,6 +95,7 @@ QUARANTINE = TableSpec(
     ),
     key=("model", "case_id"),
     keep=("since",),
+    migrated=True,
 )
 
 
