@@ -23,7 +23,8 @@ def _sqlite(settings: Settings) -> dict[str, Any]:
             "WHERE name NOT LIKE 'sqlite_%' ORDER BY tbl_name, type DESC, name"
         ).fetchall()
     for kind, name, table, text in rows:
-        out.setdefault(table, []).append([kind, name, text])
+        # A renamed table's text names it quoted (`CREATE TABLE "suivi"`): the same table.
+        out.setdefault(table, []).append([kind, name, text.replace(f'"{table}"', table)])
     return out
 
 
