@@ -678,7 +678,9 @@ _OPENING = threading.Lock()
 
 def open_table(app: Parcours, spec: TableSpec) -> Table:
     """The application's table of `spec` on its store, with the tracking table the library's
-    factory names (one per application, created on first use)."""
+    factory names (one per application, created on first use). A read model's table is created
+    from its spec when missing (its version: `adapters.readmodels.versions`); a `migrated` one
+    is the migrations' (`adapters.migrations`), run first."""
     tables = _OPEN.setdefault(app, {})
     table = tables.get(spec)
     if table is None:

@@ -70,9 +70,7 @@ def test_a_database_of_the_schema_before_migrations_is_recorded_not_altered(
     with db.transaction() as tx:  # what the stores created themselves before migrations
         for statement in MIGRATIONS[0].sql(store):
             tx.execute(statement)
-        tx.execute(
-            "INSERT INTO flux_import VALUES (%s, %s, %s)", ("a1", "2024-01-01", '{"x": 1}')
-        )
+        tx.execute("INSERT INTO flux_import VALUES (%s, %s, %s)", ("a1", "2024-01-01", '{"x": 1}'))
         tx.execute(
             "INSERT INTO webhook_curseur (abonnement_id, position) VALUES (%s, %s)", ("s", 7)
         )
@@ -99,7 +97,7 @@ def test_concurrent_starts_apply_each_migration_once(settings: Settings) -> None
     def start() -> None:
         try:
             results.append([a.id for a in migrate(settings)])
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=start) for _ in range(4)]
