@@ -7,7 +7,7 @@ fold or the store refuses is set aside and every other case goes on. Adding a re
 class here and one line in `open_read_models`.
 """
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from adapters.readmodels.recording_index import (
 )
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
 from adapters.readmodels.suivi_store import SUIVI, SuiviStore
-from adapters.readmodels.tables import PostgresTable, Table, TableSpec, open_table
+from adapters.readmodels.tables import PostgresTable, Table, TableSpec, Tx, open_table
 from domain.corrections import is_correction
 from domain.events import Recorded, is_fait
 from projections import activity
@@ -194,15 +194,18 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
     def probe(self, values: dict[UUID, list[Suivi]]) -> None:
         self.store.probe(values)
 
-    def rebuild(self, tracking_name: str) -> int | None:
+    def rebuild(
+        self, tracking_name: str, then: Callable[[Tx], None] = lambda tx: None
+    ) -> int | None:
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
-        in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any
-        model."""
+        in (`adapters.readmodels.suivi_rebuild`; `then` writes in the swap's transaction);
+        elsewhere None: reset, then caught up like any model."""
         mapper = self.app.mapper
         table = self.store.table
         if not isinstance(table, PostgresTable) or mapper.cipher or mapper.compressor:
             return None
-        return rebuild_suivi(self.app, table, tracking_name, self.app.settings.rebuild_workers)
+        workers = self.app.settings.rebuild_workers
+        return rebuild_suivi(self.app, table, tracking_name, workers, then=then)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:

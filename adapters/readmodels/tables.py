@@ -584,20 +584,13 @@ class PostgresTable(PostgresTrackingRecorder, Table):
             tx.run(f"DROP TABLE IF EXISTS {self.staging_ref}")
             tx.run(f"CREATE TABLE {self.staging_ref} ({self._columns()})")
 
-    def swap_in(self, tracking: Tracking) -> None:
+    def swap_in(self, tracking: Tracking, then: Callable[[Tx], None] = lambda tx: None) -> None:
         """The staging table becomes the table, with its key, its indexes and the tracking
-        position `tracking`, in one transaction."""
+        position `tracking`: key and indexes built on the staging table first, while the
+        table serves reads; then one transaction that only renames (`swap_from`)."""
         with self.writing() as tx:
-            tx.run(f"DROP TABLE {self.ref}")
-            tx.run(f"ALTER TABLE {self.staging_ref} RENAME TO {_quoted(self.spec.name)}")
-            tx.run(f"ALTER TABLE {self.ref} ADD {self._key()}")
-            for statement in self._indexes():
-                tx.cursor.execute(statement)
-            tx.run(
-                f"DELETE FROM {self.tracking_ref} WHERE application_name = %s",
-                (tracking.application_name,),
-            )
-            self._insert_tracking(tx.cursor, tracking)
+            tx.run(f"ALTER TABLE {self.staging_ref} ADD {self._key()}")
+        self.swap_from(self.staging_name, tracking, then)
 
     def ref_of(self, name: str) -> str:
         return _quoted(self.schema, name)

@@ -148,6 +148,21 @@ def rebuild_into_staging(
     staged_model = f"{kind.name}~v{kind.version}"
     tracking = f"{app.name}.{kind.name}"
     live = open_table(app, kind.spec)
+    version_ref = live.ref_of("read_model_version")
+
+    def record(tx: Tx) -> None:
+        now = datetime.now(UTC).isoformat()
+        tx.run(
+            _UPSERT.replace("read_model_version", version_ref, 1), (kind.name, kind.version, now)
+        )
+
+    own = getattr(kind.over(app, live), "rebuild", None)
+    events = own(tracking, then=record) if own is not None else None
+    if events is not None:  # a rebuild of its own (the follow-up on PostgreSQL: every core)
+        seconds = time.perf_counter() - started
+        position = int(live.max_tracking_id(tracking) or 0)
+        log.info("read_model.swapped", model=kind.name, version=kind.version, events=events)
+        return Upgrade(kind.name, recorded, kind.version, True, events, seconds, position)
     # What an interrupted attempt may have left: its table, position and quarantine.
     with live.writing() as tx:
         tx.run(f"DROP TABLE IF EXISTS {live.ref_of(staging)}")
@@ -172,10 +187,7 @@ def rebuild_into_staging(
             f"DELETE FROM {live.tracking_ref} WHERE application_name = %s",
             (f"{app.name}.{staged_model}",),
         )
-        tx.run(
-            _UPSERT.replace("read_model_version", live.ref_of("read_model_version"), 1),
-            (kind.name, kind.version, datetime.now(UTC).isoformat()),
-        )
+        record(tx)
 
     live.swap_from(staging, Tracking(tracking, position), then)
     seconds = time.perf_counter() - started

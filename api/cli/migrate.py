@@ -60,6 +60,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     import sqlite3
 
     import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
 
     from adapters.eventlog.store import Parcours
     from adapters.migrations import MIGRATIONS, DatabaseTooNew
@@ -74,7 +75,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     except DatabaseTooNew as e:
         print(e, file=sys.stderr)
         sys.exit(1)
-    except (psycopg.OperationalError, sqlite3.OperationalError) as e:
+    except (
+        psycopg.OperationalError,
+        sqlite3.OperationalError,
+        OperationalError,
+        InterfaceError,
+    ) as e:
         print(f"stockage injoignable : {e}".strip(), file=sys.stderr)
         sys.exit(3)
     report = _report(applied, max(m.id for m in MIGRATIONS), upgrades)
