@@ -255,7 +255,15 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     refuse_unsafe_start(settings)
-    ensure_postgres_database(settings)
+    try:
+        ensure_postgres_database(settings)
+    except Exception as e:
+        import psycopg  # loaded already: only PostgreSQL gets here
+
+        if not isinstance(e, psycopg.OperationalError):
+            raise
+        print(f"stockage injoignable : {e}".strip(), file=sys.stderr)
+        sys.exit(3)
     from adapters.migrations import DatabaseTooNew
 
     try:

@@ -172,3 +172,18 @@ def test_the_command_says_what_it_did_and_a_store_opens_its_tables(
     assert f"schéma à jour : version {LATEST[-1]}" in out
     assert "projection suivi : version 1 (inchangée)" in out
     assert ReportStore(settings).page() == ([], 0)
+
+
+def test_an_unreachable_store_is_said_with_exit_status_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARCOURS_STORE", "postgres")
+    monkeypatch.setenv("POSTGRES_HOST", "127.0.0.1")
+    monkeypatch.setenv("POSTGRES_PORT", "1")  # nothing listens there
+    with pytest.raises(SystemExit) as exit_:
+        main(["migrate"])
+    assert exit_.value.code == 3
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-2:]  # after a log line on development keys, if any
+    assert last[0].startswith("stockage injoignable : ")
+    assert "Traceback" not in err
