@@ -40,6 +40,7 @@ ACCESS_LOG = TableSpec(
     ),
     key=("at", "id"),
     indexes=(Index("case", ("case_id", "at")), Index("agent", ("agent", "at"))),
+    migrated=True,
 )
 """Keyed by time first: rows are appended in time order and read newest first."""
 
@@ -155,7 +156,7 @@ class AccessLog:
 
     @classmethod
     def of(cls, app: Parcours) -> "AccessLog":
-        """The application's access log (its table is opened, and created, once)."""
+        """The application's access log (its table made by the migrations, opened once)."""
         return cls(open_table(app, ACCESS_LOG))
 
     def record(self, acces: Acces) -> None:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from adapters.identity_search import person_terms
+from adapters.migrations import ensure_migrated
 from adapters.settings import Settings
 from adapters.sql import SQLITE_CHUNK, Db, Tx
 
@@ -94,25 +95,7 @@ class IdentityStore:
         self._legacy_master = AESGCM(legacy_key(settings.identity_master_key, b"master:"))
         self._encode = msgspec.json.Encoder().encode
         self._decode = msgspec.json.Decoder(Identite).decode
-        blob = "bytea" if self.db.postgres else "BLOB"
-        with self.db.transaction() as tx:
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS identite (case_id TEXT PRIMARY KEY, "
-                f"index_aveugle TEXT NOT NULL UNIQUE, nonce {blob} NOT NULL, "
-                f"donnees {blob} NOT NULL)"
-            )
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS identite_cle (case_id TEXT PRIMARY KEY, "
-                f"nonce {blob} NOT NULL, cle {blob} NOT NULL)"
-            )
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS identite_recherche (terme "
-                f"{blob} NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (terme, case_id))"
-            )
-            tx.execute(
-                "CREATE INDEX IF NOT EXISTS identite_recherche_dossier "
-                "ON identite_recherche (case_id)"
-            )
+        ensure_migrated(settings)  # its tables: migration 1 (adapters/migrations.py)
 
     def close(self) -> None:
         """Close the pooled connections, if any (`Db.close`)."""

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 
 from adapters.identity import IdentityStore
+from adapters.migrations import ensure_migrated
 from adapters.settings import Settings
 from adapters.sql import Db, Tx
 
@@ -84,50 +85,15 @@ class ElementARevoir(msgspec.Struct, frozen=True, kw_only=True):
     """Why an agent dismissed the item."""
 
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS rdvi_livraison (id {serial}, recue_le TEXT NOT NULL, "
-    "point TEXT NOT NULL, empreinte TEXT NOT NULL UNIQUE, entetes TEXT NOT NULL, "
-    "corps {blob} NOT NULL, etat TEXT NOT NULL, detail TEXT, traitee_le TEXT)",
-    "CREATE INDEX IF NOT EXISTS rdvi_livraison_etat ON rdvi_livraison (etat, id)",
-    "CREATE TABLE IF NOT EXISTS rdvi_ressource (modele TEXT NOT NULL, ressource_id TEXT NOT NULL, "
-    "horodatage TEXT NOT NULL, supprime INTEGER NOT NULL, livraison_id BIGINT NOT NULL, "
-    "PRIMARY KEY (modele, ressource_id))",
-    "CREATE TABLE IF NOT EXISTS rdvi_participation (participation TEXT PRIMARY KEY, "
-    "rdv_id TEXT NOT NULL, case_id TEXT NOT NULL, usager_id TEXT, numero INTEGER, "
-    "statut TEXT NOT NULL, date_rdv TEXT, version_issue INTEGER)",
-    "CREATE INDEX IF NOT EXISTS rdvi_participation_rdv ON rdvi_participation (rdv_id)",
-    "CREATE TABLE IF NOT EXISTS rdvi_a_revoir (id {serial}, cle TEXT NOT NULL UNIQUE, "
-    "livraison_id BIGINT NOT NULL, modele TEXT NOT NULL, ressource_id TEXT NOT NULL, "
-    "participation TEXT, usager_id TEXT, "
-    "motif TEXT NOT NULL, detail TEXT NOT NULL, personne TEXT NOT NULL, etat TEXT NOT NULL, "
-    "case_id TEXT, decide_par TEXT, decide_le TEXT, cree_le TEXT NOT NULL, "
-    "motif_decision TEXT)",
-    "CREATE TABLE IF NOT EXISTS rdvi_lien (usager_id TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS rdvi_invitation (invitation TEXT PRIMARY KEY, "
-    "case_id TEXT NOT NULL, etats TEXT NOT NULL)",
-)
-
-
 class RdviStore:
-    """The connector's tables on the configured store (created on first use). `pooled` (the
+    """The connector's tables on the configured store (made by `adapters.migrations`). `pooled` (the
     server's): the door's INSERT takes a pooled connection (PostgreSQL) or its thread's
     connection kept open (SQLite) instead of opening one per delivery (on PostgreSQL tens of
     milliseconds, most of its time); `close` closes them."""
 
     def __init__(self, settings: Settings, *, pooled: bool = False) -> None:
         self.db = Db(settings, pooled=pooled, kept_sqlite=pooled)
-        serial = (
-            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-            if self.db.postgres
-            else "INTEGER PRIMARY KEY AUTOINCREMENT"
-        )
-        blob = "bytea" if self.db.postgres else "BLOB"
-        with self.db.transaction() as tx:
-            if tx.postgres:  # the server and the worker may start together on a new database
-                tx.execute("SELECT pg_advisory_xact_lock(hashtext('parcours.rdvi.schema'))")
-            for statement in _SCHEMA:
-                tx.execute(statement.format(serial=serial, blob=blob))
-            _add_decision_motif(tx)
+        ensure_migrated(settings)  # its tables: migration 1 (adapters/migrations.py)
         self._encode = msgspec.json.encode
 
     def close(self) -> None:
@@ -409,14 +375,6 @@ _ITEM = (
     "id, livraison_id, modele, ressource_id, participation, usager_id, motif, detail, "
     "personne, etat, case_id, decide_par, decide_le, cree_le, motif_decision"
 )
-
-
-def _add_decision_motif(tx: Tx) -> None:
-    """The dismissal's motif, on a queue created before it was kept."""
-    if tx.postgres:
-        tx.execute("ALTER TABLE rdvi_a_revoir ADD COLUMN IF NOT EXISTS motif_decision TEXT")
-    elif "motif_decision" not in {r[1] for r in tx.execute("PRAGMA table_info(rdvi_a_revoir)")}:
-        tx.execute("ALTER TABLE rdvi_a_revoir ADD COLUMN motif_decision TEXT")
 
 
 def _item(r: tuple[Any, ...]) -> ElementARevoir:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.migrations import ensure_migrated
 from adapters.settings import Settings
 from adapters.sql import Db
 
@@ -58,12 +59,8 @@ class Resume(msgspec.Struct, frozen=True, kw_only=True):
 
 class ReportStore:
     def __init__(self, settings: Settings) -> None:
+        ensure_migrated(settings)  # its table: migration 1 (adapters/migrations.py)
         self.db = Db(settings)
-        with self.db.transaction() as tx:
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS flux_import (id TEXT PRIMARY KEY, "
-                "recu_le TEXT NOT NULL, rapport TEXT NOT NULL)"
-            )
 
     def save(self, rapport: Rapport) -> None:
         body = msgspec.json.encode(rapport).decode()

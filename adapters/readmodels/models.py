@@ -7,7 +7,7 @@ fold or the store refuses is set aside and every other case goes on. Adding a re
 class here and one line in `open_read_models`.
 """
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
@@ -17,10 +17,13 @@ from adapters.eventlog.store import Parcours
 from adapters.readmodels.activity_store import ACTIVITE, ActiviteStore
 from adapters.readmodels.case_store import CASE_STATE, CaseStateView
 from adapters.readmodels.quarantine import CaseModel
-from adapters.readmodels.recording_index import RecordingIndexModel, open_recording_index
+from adapters.readmodels.recording_index import (
+    RecordingIndexModel,
+    open_recording_index,
+)
 from adapters.readmodels.suivi_rebuild import rebuild_suivi
 from adapters.readmodels.suivi_store import SUIVI, SuiviStore
-from adapters.readmodels.tables import PostgresTable, open_table
+from adapters.readmodels.tables import PostgresTable, Table, TableSpec, Tx, open_table
 from domain.corrections import is_correction
 from domain.events import Recorded, is_fait
 from projections import activity
@@ -56,6 +59,14 @@ class CaseStateModel:
     refolds its case from the history the store holds up to it)."""
 
     name = "case_state"
+    version = 1
+    """Bumped when the rows the fold writes change: the next start rebuilds the table from the
+    log beside the old one and swaps it in (`adapters.readmodels.versions`). Likewise below."""
+    spec = CASE_STATE
+
+    @classmethod
+    def over(cls, app: Parcours, table: Table) -> "CaseStateModel":
+        return cls(CaseStateView(table), history_of(app))
 
     def __init__(self, view: CaseStateView, history: HistoryOf) -> None:
         self.view = view
@@ -157,10 +168,16 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
     read."""
 
     name = "suivi"
+    version = 1
+    spec = SUIVI
     store: SuiviStore
 
     def __init__(self, app: Parcours, store: SuiviStore) -> None:
         super().__init__(app, store)
+
+    @classmethod
+    def over(cls, app: Parcours, table: Table) -> "SuiviModel":
+        return cls(app, SuiviStore(table))
 
     def fold_history(self, history: Sequence[Recorded]) -> list[Suivi]:
         return suivre(history)
@@ -177,15 +194,18 @@ class SuiviModel(PerCaseModel[list[Suivi]]):
     def probe(self, values: dict[UUID, list[Suivi]]) -> None:
         self.store.probe(values)
 
-    def rebuild(self, tracking_name: str) -> int | None:
+    def rebuild(
+        self, tracking_name: str, then: Callable[[Tx], None] = lambda tx: None
+    ) -> int | None:
         """On PostgreSQL (payloads in clear), the whole log folded on every core and swapped
-        in (`adapters.readmodels.suivi_rebuild`); elsewhere None: reset, then caught up like any
-        model."""
+        in (`adapters.readmodels.suivi_rebuild`; `then` writes in the swap's transaction);
+        elsewhere None: reset, then caught up like any model."""
         mapper = self.app.mapper
         table = self.store.table
         if not isinstance(table, PostgresTable) or mapper.cipher or mapper.compressor:
             return None
-        return rebuild_suivi(self.app, table, tracking_name, self.app.settings.rebuild_workers)
+        workers = self.app.settings.rebuild_workers
+        return rebuild_suivi(self.app, table, tracking_name, workers, then=then)
 
 
 def open_activite_store(app: Parcours) -> ActiviteStore:
@@ -197,10 +217,16 @@ class ActiviteModel(PerCaseModel[activity.FicheActivite]):
     that re-pricing reads these facts and not the log."""
 
     name = "financement"
+    version = 1
+    spec = ACTIVITE
     store: ActiviteStore
 
     def __init__(self, app: Parcours, store: ActiviteStore) -> None:
         super().__init__(app, store)
+
+    @classmethod
+    def over(cls, app: Parcours, table: Table) -> "ActiviteModel":
+        return cls(app, ActiviteStore(table))
 
     def fold_history(self, history: Sequence[Recorded]) -> activity.FicheActivite:
         return activity.activite(history)
@@ -216,6 +242,27 @@ class ActiviteModel(PerCaseModel[activity.FicheActivite]):
 
     def probe(self, values: dict[UUID, activity.FicheActivite]) -> None:
         self.store.probe(values.values())
+
+
+class VersionedModel(Protocol):
+    """A read model's class as upgrades see it: its name, version and table, and the model
+    over any table of that spec (the staging table of a rebuild)."""
+
+    name: str
+    version: int
+    spec: TableSpec
+
+    @classmethod
+    def over(cls, app: Parcours, table: Table) -> ReadModel: ...
+
+
+MODEL_TYPES: tuple[type[VersionedModel], ...] = (
+    CaseStateModel,
+    SuiviModel,
+    RecordingIndexModel,
+    ActiviteModel,
+)
+"""Every read model's class, in the order of `open_read_models`."""
 
 
 def open_read_models(app: Parcours) -> list[ReadModel]:

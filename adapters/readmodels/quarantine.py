@@ -95,6 +95,7 @@ QUARANTINE = TableSpec(
     ),
     key=("model", "case_id"),
     keep=("since",),
+    migrated=True,
 )
 
 
@@ -145,7 +146,7 @@ class QuarantineStore:
 
 
 def open_quarantine(app: Parcours) -> QuarantineStore:
-    """The application's quarantine (its table created on first use)."""
+    """The application's quarantine (its table made by the migrations, `adapters.migrations`)."""
     return QuarantineStore(open_table(app, QUARANTINE))
 
 

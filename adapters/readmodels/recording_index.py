@@ -29,7 +29,16 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from adapters.eventlog.reading import read_batch, read_log
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import apply_isolated, open_quarantine
-from adapters.readmodels.tables import Column, Index, Kind, Store, TableSpec, Tx, open_table
+from adapters.readmodels.tables import (
+    Column,
+    Index,
+    Kind,
+    Store,
+    Table,
+    TableSpec,
+    Tx,
+    open_table,
+)
 from domain.events import Recorded
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -102,9 +111,15 @@ class RecordingIndexModel:
     case leaves quarantine with its next event indexed."""
 
     name = "recording_index"
+    version = 1
+    spec = RECORDING_INDEX
 
     def __init__(self, view: RecordingIndexView) -> None:
         self.view = view
+
+    @classmethod
+    def over(cls, app: Parcours, table: Table) -> "RecordingIndexModel":
+        return cls(RecordingIndexView(table))
 
     def position(self, tracking_name: str) -> int:
         return self.view.max_tracking_id(tracking_name) or 0

@@ -16,6 +16,7 @@ as the projector's path does (`adapters.readmodels.quarantine`): one case never 
 import contextlib
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from adapters.readmodels.quarantine import (
     open_quarantine,
 )
 from adapters.readmodels.suivi_store import SUIVI, refused, suivi_rows
-from adapters.readmodels.tables import PostgresTable, copy_rows
+from adapters.readmodels.tables import PostgresTable, Tx, copy_rows
 from domain.events import CORRECTION_TYPES, Recorded
 from projections.suivi import FOLDED, Suivi, evolve_event, suivre
 
@@ -153,10 +154,12 @@ def rebuild_suivi(
     tracking_name: str,
     workers: int = 2,
     min_share: int = 50_000,
+    then: Callable[[Tx], None] = lambda tx: None,
 ) -> int:
     """Rebuild the follow-up up to the log's current position with up to `workers` processes
     (one runs in this process), each with at least `min_share` positions of the log (starting
-    a process costs about a second); returns how many events were read."""
+    a process costs about a second); returns how many events were read. `then` writes in the
+    swap's transaction (a read-model upgrade records the new version there)."""
     stop = app.max_position()
     workers = max(1, min(workers, stop // max(min_share, 1)))
     s = app.settings
@@ -191,7 +194,7 @@ def rebuild_suivi(
                     read += more_read
                     entries += more
         swap_started = time.perf_counter()
-        table.swap_in(Tracking(tracking_name, stop))
+        table.swap_in(Tracking(tracking_name, stop), then)
         open_quarantine(app).replace(MODEL, entries)
         log.info(
             "suivi.rebuild.swapped",

@@ -29,6 +29,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.eventlog.store import Parcours
+from adapters.migrations import ensure_migrated
 from adapters.sql import FETCH, SQLITE_CHUNK
 
 
@@ -68,6 +69,9 @@ class TableSpec:
     indexes: tuple[Index, ...] = ()
     keep: tuple[str, ...] = ()
     """Columns an upsert leaves as they were (the row's first value is kept)."""
+    migrated: bool = False
+    """Made by `adapters.migrations` (data kept, not a read model rebuilt from the log):
+    opening it creates nothing, the migrations run first."""
 
     def named(self, name: str) -> "TableSpec":
         """The same table under another name (a second copy beside the first)."""
@@ -216,6 +220,18 @@ class Table:
         with self.reading() as tx:
             return tx.by_key(columns, keys)
 
+    def ref_of(self, name: str) -> str:
+        """Another table of the same store as a query names it."""
+        raise NotImplementedError
+
+    def swap_from(
+        self, staging: str, tracking: Tracking, then: Callable[[Tx], None] = lambda tx: None
+    ) -> None:
+        """The table `staging` (this spec's columns and key, no index) replaces this one, with
+        its indexes, the tracking position `tracking` and whatever `then` writes, in one
+        transaction: a reader sees the old table whole until the commit, the new one after."""
+        raise NotImplementedError
+
     def reset(self, tracking_name: str) -> None:
         """Every row and the tracking position of `tracking_name` gone, in one transaction."""
         with self.writing() as tx:
@@ -351,19 +367,43 @@ class SQLiteTable(SQLiteTrackingRecorder, Table):
         )
         # A one-integer key is the rowid itself; any other key keeps the rows in its order.
         rowid = len(s.key) == 1 and self._kinds[s.key[0]].kind is Kind.INT
+        if s.migrated:
+            return super().construct_create_table_statements()
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {s.name} ({columns}, PRIMARY KEY ({', '.join(s.key)}))"
             + ("" if rowid else " WITHOUT ROWID"),
-            *(
-                f"CREATE INDEX IF NOT EXISTS {s.name}_{i.suffix} ON {s.name} "
-                f"({', '.join(i.columns)}){_where(i.where)}"
-                for i in s.indexes
-            ),
+            *self.index_statements(s.name),
+        ]
+
+    def index_statements(self, name: str) -> list[str]:
+        """The spec's indexes on the table `name`, named after it."""
+        s = self.spec
+        return [
+            f"CREATE INDEX IF NOT EXISTS {name}_{i.suffix} ON {name} "
+            f"({', '.join(i.columns)}){_where(i.where)}"
+            for i in s.indexes
         ]
 
     def hint(self, index: str | None) -> str:
         return f" INDEXED BY {self.spec.name}_{index}" if index else ""
+
+    def ref_of(self, name: str) -> str:
+        return name
+
+    def swap_from(
+        self, staging: str, tracking: Tracking, then: Callable[[Tx], None] = lambda tx: None
+    ) -> None:
+        # SQLite cannot rename an index: they are built here, under the write lock; readers
+        # (WAL) go on reading the old table meanwhile.
+        name = self.spec.name
+        with self.writing() as tx:
+            tx.run(f"DROP TABLE IF EXISTS {name}")
+            tx.run(f"ALTER TABLE {staging} RENAME TO {name}")
+            for statement in self.index_statements(name):
+                tx.run(statement)
+            _move_tracking(self, tx, tracking)
+            then(tx)
 
     @contextmanager
     def writing(self, tracking: Tracking | None = None, *, commit: bool = True) -> Iterator[Tx]:
@@ -471,12 +511,13 @@ class PostgresTable(PostgresTrackingRecorder, Table):
             f"INSERT INTO {self.ref} ({', '.join(s.names)}) SELECT * FROM {_unnest(s, s.names)}"
         )
         self.upsert_sql = self.insert_sql + _on_conflict(s)
-        self.sql_create_statements += [
-            SQL(
-                f"CREATE TABLE IF NOT EXISTS {self.ref} ({self._columns()}, {self._key()})"
-            ).format(),
-            *self._indexes(),
-        ]
+        if not s.migrated:
+            self.sql_create_statements += [
+                SQL(
+                    f"CREATE TABLE IF NOT EXISTS {self.ref} ({self._columns()}, {self._key()})"
+                ).format(),
+                *self._indexes(),
+            ]
 
     def _columns(self) -> str:
         return ", ".join(
@@ -543,24 +584,57 @@ class PostgresTable(PostgresTrackingRecorder, Table):
             tx.run(f"DROP TABLE IF EXISTS {self.staging_ref}")
             tx.run(f"CREATE TABLE {self.staging_ref} ({self._columns()})")
 
-    def swap_in(self, tracking: Tracking) -> None:
+    def swap_in(self, tracking: Tracking, then: Callable[[Tx], None] = lambda tx: None) -> None:
         """The staging table becomes the table, with its key, its indexes and the tracking
-        position `tracking`, in one transaction."""
+        position `tracking`: key and indexes built on the staging table first, while the
+        table serves reads; then one transaction that only renames (`swap_from`)."""
         with self.writing() as tx:
-            tx.run(f"DROP TABLE {self.ref}")
-            tx.run(f"ALTER TABLE {self.staging_ref} RENAME TO {_quoted(self.spec.name)}")
-            tx.run(f"ALTER TABLE {self.ref} ADD {self._key()}")
-            for statement in self._indexes():
-                tx.cursor.execute(statement)
+            tx.run(f"ALTER TABLE {self.staging_ref} ADD {self._key()}")
+        self.swap_from(self.staging_name, tracking, then)
+
+    def ref_of(self, name: str) -> str:
+        return _quoted(self.schema, name)
+
+    def swap_from(
+        self, staging: str, tracking: Tracking, then: Callable[[Tx], None] = lambda tx: None
+    ) -> None:
+        # The indexes are built on the staging table first, under its name, while the old
+        # table serves; the swap itself only renames (the old table is locked for that long).
+        s = self.spec
+        with self.writing() as tx:
+            for i in s.indexes:
+                tx.run(
+                    f"CREATE INDEX IF NOT EXISTS {_quoted(f'{staging}_{i.suffix}')} "
+                    f"ON {self.ref_of(staging)} ({', '.join(i.columns)}){_where(i.where)}"
+                )
+        with self.writing() as tx:
+            tx.run(f"DROP TABLE IF EXISTS {self.ref}")
+            tx.run(f"ALTER TABLE {self.ref_of(staging)} RENAME TO {_quoted(s.name)}")
             tx.run(
-                f"DELETE FROM {self.tracking_ref} WHERE application_name = %s",
-                (tracking.application_name,),
+                f"ALTER TABLE {self.ref} RENAME CONSTRAINT {_quoted(f'{staging}_pkey')} "
+                f"TO {_quoted(f'{s.name}_pkey')}"
             )
-            self._insert_tracking(tx.cursor, tracking)
+            for i in s.indexes:
+                tx.run(
+                    f"ALTER INDEX {self.ref_of(f'{staging}_{i.suffix}')} "
+                    f"RENAME TO {_quoted(f'{s.name}_{i.suffix}')}"
+                )
+            _move_tracking(self, tx, tracking)
+            then(tx)
 
     def abandon_staging(self) -> None:
         with self.writing() as tx:
             tx.run(f"DROP TABLE IF EXISTS {self.staging_ref}")
+
+
+def _move_tracking(table: SQLiteTable | PostgresTable, tx: Tx, tracking: Tracking) -> None:
+    """The tracking position of `tracking.application_name` set to `tracking` (0: none)."""
+    tx.run(
+        f"DELETE FROM {table.tracking_ref} WHERE application_name = %s",
+        (tracking.application_name,),
+    )
+    if tracking.notification_id:
+        table._insert_tracking(tx.cursor, tracking)
 
 
 def copy_rows(
@@ -597,10 +671,14 @@ _OPENING = threading.Lock()
 
 def open_table(app: Parcours, spec: TableSpec) -> Table:
     """The application's table of `spec` on its store, with the tracking table the library's
-    factory names (one per application, created on first use)."""
+    factory names (one per application, created on first use). A read model's table is created
+    from its spec when missing (its version: `adapters.readmodels.versions`); a `migrated` one
+    is the migrations' (`adapters.migrations`), run first."""
     tables = _OPEN.setdefault(app, {})
     table = tables.get(spec)
     if table is None:
+        if spec.migrated:
+            ensure_migrated(app.settings)
         # One opener at a time: two requests creating the same table at once collide in
         # PostgreSQL's catalogue even with IF NOT EXISTS (a duplicate type name).
         with _OPENING:
@@ -610,6 +688,14 @@ def open_table(app: Parcours, spec: TableSpec) -> Table:
                 recorder = app.factory.tracking_recorder(_bound(kind, spec))
                 table = tables[spec] = cast(Table, recorder)
     return table
+
+
+def fresh_table(app: Parcours, spec: TableSpec) -> Table:
+    """A table of `spec` opened anew and created if missing, not kept among the application's
+    tables: a staging table, dropped or renamed once done."""
+    kind = SQLiteTable if app.settings.store == "sqlite" else PostgresTable
+    with _OPENING:
+        return cast(Table, app.factory.tracking_recorder(_bound(kind, spec)))
 
 
 V = TypeVar("V")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from adapters.migrations import ensure_migrated
 from adapters.settings import Settings
 from adapters.sql import Db, Tx
 
@@ -49,23 +50,11 @@ def _when(value: str | None) -> datetime | None:
 
 
 class DeliveryState:
-    """The two tables, created on first use."""
+    """The two tables (made by `adapters.migrations`)."""
 
     def __init__(self, settings: Settings) -> None:
+        ensure_migrated(settings)  # its tables: migration 1 (adapters/migrations.py)
         self.db = Db(settings)
-        with self.db.transaction() as tx:
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS webhook_curseur (abonnement_id TEXT PRIMARY KEY, "
-                "position BIGINT NOT NULL, livrees BIGINT NOT NULL DEFAULT 0, "
-                "echecs BIGINT NOT NULL DEFAULT 0, derniere_erreur TEXT, "
-                "derniere_livraison TEXT)"
-            )
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS webhook_rebut (abonnement_id TEXT NOT NULL, "
-                "webhook_id TEXT NOT NULL, position BIGINT NOT NULL, dossier_id TEXT NOT NULL, "
-                "type TEXT NOT NULL, tentatives INTEGER NOT NULL, erreur TEXT NOT NULL, "
-                "le TEXT NOT NULL, PRIMARY KEY (abonnement_id, webhook_id))"
-            )
 
     def start(self, abonnement_id: str, position: int) -> int:
         """The subscription's cursor, set at `position` the first time."""

@@ -18,6 +18,7 @@ from api.cli import ep as cli_ep
 from api.cli import finance as cli_finance
 from api.cli import flux as cli_flux
 from api.cli import identities as cli_identities
+from api.cli import migrate as cli_migrate
 from api.cli import retention as cli_retention
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
 def _serve(settings: Settings, parcours: Parcours | None, run_projector: bool) -> None:
     import uvicorn
 
+    from adapters.migrations import migrate
     from api.http.app import create_app
+
+    migrate(settings)  # before listening: a database newer than this release stops here
 
     app = create_app(settings, parcours, run_projector=run_projector)
     uvicorn.run(
@@ -56,9 +60,11 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
 
     from adapters.eventlog.store import Parcours
     from adapters.readmodels.projector import Projector
+    from adapters.readmodels.versions import migrate_at_start
     from api.services.connectors_rdvi import RdviConnector
 
     app = Parcours(settings)
+    migrate_at_start(app)  # the schema, then read models whose version changed
     projector = Projector(app)
     connector = RdviConnector(app) if settings.rdvi_secrets else None
     if args.once:
@@ -146,9 +152,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     from adapters.eventlog.store import Parcours
     from adapters.readmodels.projector import Projector
+    from adapters.readmodels.versions import migrate_at_start
     from adapters.synthetic import load
 
     app = Parcours(settings)
+    migrate_at_start(app)
     if app.max_position() == 0:
         print(
             f"Chargement d'un département synthétique: {args.people} personnes sur {args.years} ans…"
@@ -196,7 +204,6 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
     cli_identities.register,
     cli_backup.register,
     cli_retention.register,
-
     cli_ep.register,
 ]
 """Each user group's commands (`parcours stats`, `parcours flux`…) register themselves here:
@@ -229,6 +236,14 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("status", help="positions du journal et de la projection")
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser(
+        "migrate",
+        help="migrer la base (schéma, puis projections dont la version a changé, "
+        "reconstruites à côté et basculées)",
+    )
+    p.add_argument("--json", action="store_true", help="le compte rendu en JSON")
+    p.set_defaults(func=cli_migrate.cmd_migrate)
+
     p = sub.add_parser("rebuild", help="reconstruire les projections depuis le journal")
     p.set_defaults(func=cmd_rebuild)
 
@@ -249,12 +264,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         ensure_postgres_database(settings)
     except Exception as e:
-        import psycopg
+        import psycopg  # loaded already: only PostgreSQL gets here
 
         if not isinstance(e, psycopg.OperationalError):
             raise
         cli_backup.unreachable(settings, e)  # exit 3, one line, no traceback
-    args.func(settings, args)
+    from adapters.migrations import DatabaseTooNew
+
+    try:
+        args.func(settings, args)
+    except DatabaseTooNew as e:  # a newer release migrated this database: nothing starts
+        print(e, file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

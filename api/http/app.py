@@ -14,8 +14,10 @@ from adapters import tracing
 from adapters.connectors.rdv_insertion_store import RdviStore
 from adapters.eventlog.store import STORE_ERRORS, Parcours
 from adapters.identity import IdentityStore
+from adapters.migrations import migrate
 from adapters.readmodels.projector import Health, Projector
 from adapters.readmodels.projector import health as projection_health
+from adapters.readmodels.versions import upgrade_read_models
 from adapters.settings import Settings
 from adapters.tokens import TokenVerifier
 from api.http import (
@@ -93,6 +95,21 @@ def index_identities(app: FastAPI, store: Parcours) -> None:
         log.info("identities.indexed", count=count)
 
 
+def follow(projector: Projector, stop: threading.Event) -> None:
+    """The in-process projector: read models whose version changed rebuilt and swapped in
+    (retried while the store fails; reads go on meanwhile), then the log followed."""
+    wait = 0.5
+    while not stop.is_set():
+        try:
+            upgrade_read_models(projector.app)
+            break
+        except STORE_ERRORS as e:
+            log.warning("read_model.upgrade_failed", error=str(e))
+            stop.wait(wait)
+            wait = min(30.0, wait * 2)
+    projector.run_forever(stop)
+
+
 def create_app(
     settings: Settings | None = None,
     parcours: Parcours | None = None,
@@ -104,6 +121,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(resolved)  # the schema first; a database newer than this release stops here
         store = parcours or Parcours(resolved)
         projector = Projector(store)
         app.state.parcours = store
@@ -114,7 +132,7 @@ def create_app(
         if store.settings.rdvi_secrets:  # its tables, before the first delivery
             app.state.rdvi = RdviConnector(store, RdviStore(store.settings, pooled=True))
         if run_projector:
-            workers.append(threading.Thread(target=projector.run_forever, args=(stop,)))
+            workers.append(threading.Thread(target=follow, args=(projector, stop)))
             if store.settings.rdvi_secrets:  # the rdv-insertion inbox, as the worker does
                 workers.append(threading.Thread(target=app.state.rdvi.run_forever, args=(stop,)))
         for worker in workers:
