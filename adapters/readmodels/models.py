@@ -59,8 +59,8 @@ class CaseStateModel:
     refolds its case from the history the store holds up to it)."""
 
     name = "case_state"
-    version = 1
-    """Bumped when the rows the fold writes change: the next start rebuilds the table from the
+    version = 2
+    """2: `date_cloture` (the retention job's start). Bumped when the rows the fold writes change: the next start rebuilds the table from the
     log beside the old one and swaps it in (`adapters.readmodels.versions`). Likewise below."""
     spec = CASE_STATE
 
