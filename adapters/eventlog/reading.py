@@ -11,7 +11,9 @@ and one way to decode what they return.
 - the position of one event (`position_of`): the answer to a replayed request;
 - every event of one type in log order (`events_of`): structure declarations, saved cohort
   definitions, through a partial index of their rows on PostgreSQL (`recorders.SPARSE_TOPICS`),
-  else the library's own query.
+  else the library's own query;
+- the stored rows and their hash-chain links of a position range, undecoded
+  (`chained_batch`, `chain_end`): `parcours audit verify`.
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
@@ -34,6 +36,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
+from adapters.eventlog.chain import Link
 from adapters.eventlog.mapper import TOPICS, EventMapper
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
@@ -201,6 +204,55 @@ def read_log(
         after = records[-1].position
         if stop is not None and after >= stop:
             return
+
+
+# --- the log with its hash chain -------------------------------------------------------------
+
+
+def chain_end(log: Log) -> int:
+    """Where a verification stops: the last position of the events or the links, read in
+    that order so that an append committing between the two reads lies wholly before it (its
+    events and links are committed together) and every later one wholly after."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        events = _fetch_postgres(
+            recorder, SQL("SELECT max(notification_id) FROM {}").format(_table(recorder)), ()
+        )
+        links = _fetch_postgres(
+            recorder,
+            SQL("SELECT max(position) FROM {}").format(
+                Identifier(recorder.datastore.schema, recorder.chain_table)
+            ),
+            (),
+        )
+    else:
+        with _sqlite_file(log) as conn:
+            events = conn.execute(f"SELECT max(rowid) FROM {recorder.events_table_name}").fetchall()
+            links = conn.execute("SELECT max(position) FROM chaine").fetchall()
+    return max(events[0][0] or 0, links[0][0] or 0)
+
+
+def chained_batch(log: Log, after: int, limit: int, stop: int) -> tuple[list[Row], list[Link]]:
+    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, and the
+    links of the same range: up to the last row's position, or to `stop` when the rows ran
+    out (links beyond the last event are deleted events)."""
+    rows = _log_rows(log, after, limit, stop)
+    upper = rows[-1][0] if len(rows) == limit else stop
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        query = SQL(
+            "SELECT position, precedente, empreinte FROM {} "
+            "WHERE position > %s AND position <= %s ORDER BY position"
+        ).format(Identifier(recorder.datastore.schema, recorder.chain_table))
+        found = _fetch_postgres(recorder, query, (after, upper))
+    else:
+        with _sqlite_file(log) as conn:
+            found = conn.execute(
+                "SELECT position, precedente, empreinte FROM chaine "
+                "WHERE position > ? AND position <= ? ORDER BY position",
+                (after, upper),
+            ).fetchall()
+    return rows, [Link(p, q, bytes(h)) for p, q, h in found]
 
 
 # --- some cases' histories ------------------------------------------------------------------
