@@ -305,34 +305,52 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Chain a log that holds events but no link yet (once: a département adopting the
         chain), in one transaction under the events' write lock (appends wait meanwhile); the
         number of events chained."""
-        chained = 0
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._any_link)
             if curs.fetchone() is not None:
                 return 0
             self._lock_table(curs)
-            last: Link | None = None
-            while True:
-                after = 0 if last is None else last.position
-                curs.execute(self._unchained, (after, CHAIN_BATCH))
-                rows = curs.fetchall()
-                if not rows:
-                    return chained
-                links = links_for(
-                    last,
+            return self._chain_rows(curs, None, 0)
+
+    def _chain_rows(self, curs: Cursor[DictRow], last: Link | None, after: int) -> int:
+        """Link the rows after position `after`, following `last`, batch by batch."""
+        chained = 0
+        while True:
+            curs.execute(self._unchained, (after, CHAIN_BATCH))
+            rows = curs.fetchall()
+            if not rows:
+                return chained
+            links = links_for(
+                last,
+                (
                     (
-                        (
-                            r["notification_id"],
-                            r["originator_id"],
-                            r["originator_version"],
-                            r["topic"],
-                            bytes(r["state"]),
-                        )
-                        for r in rows
-                    ),
-                )
-                curs.execute(self._insert_links, _link_columns(links))
-                last, chained = links[-1], chained + len(links)
+                        r["notification_id"],
+                        r["originator_id"],
+                        r["originator_version"],
+                        r["topic"],
+                        bytes(r["state"]),
+                    )
+                    for r in rows
+                ),
+            )
+            curs.execute(self._insert_links, _link_columns(links))
+            last, after, chained = links[-1], links[-1].position, chained + len(links)
+
+    def position_locked(self, curs: Cursor[DictRow]) -> int:
+        """The log's last position, read by a writer of our own holding the table lock (the
+        flux import's COPY) before it writes: `chain_written` links what follows it."""
+        curs.execute(self.max_notification_id_statement)
+        row = curs.fetchone()
+        return int(row["max"] or 0) if row is not None else 0
+
+    def chain_written(self, curs: Cursor[DictRow], after: int) -> int:
+        """Link the events a writer of our own put after position `after` in its transaction,
+        under the table lock it holds (the flux import's COPY returns no positions)."""
+        if not self.chained:
+            return 0
+        curs.execute(self._last_link_sql)
+        found = curs.fetchone()
+        return self._chain_rows(curs, None if found is None else _link(found), after)
 
     def last_link(self) -> Link | None:
         """The chain's last link: what a checkpoint signs."""
