@@ -24,28 +24,39 @@ import msgspec
 GENESIS = bytes(32)
 """The previous hash of the first link."""
 
-_HEAD = struct.Struct(">q16sqI")
-_LEN = struct.Struct(">I")
+_HEAD = struct.Struct(">q16sqII")
 
 
 def link_hash(
-    previous: bytes, position: int, case_id: UUID, version: int, topic: str, state: bytes
+    previous: bytes, position: int, case_id: bytes, version: int, topic: bytes, state: bytes
 ) -> bytes:
     """SHA-256 over the previous hash, then position (8 bytes, big-endian), case id (16
-    bytes), version (8 bytes), topic (4-byte length, UTF-8) and payload (4-byte length, the
-    stored bytes): lengths make the encoding unambiguous, so no two rows hash alike."""
-    name = topic.encode()
+    bytes), version (8 bytes), the lengths of topic and payload (4 bytes each), the topic
+    (UTF-8) and the payload (the stored bytes): the lengths make the encoding unambiguous, so
+    no two different rows hash alike."""
     return hashlib.sha256(
-        b"".join(
-            (
-                previous,
-                _HEAD.pack(position, case_id.bytes, version, len(name)),
-                name,
-                _LEN.pack(len(state)),
-                state,
-            )
-        )
+        previous + _HEAD.pack(position, case_id, version, len(topic), len(state)) + topic + state
     ).digest()
+
+
+_TOPICS: dict[str, bytes] = {}
+
+
+def topic_bytes(topic: str) -> bytes:
+    """The topic as hashed (UTF-8), encoded once per type."""
+    name = _TOPICS.get(topic)
+    if name is None:
+        name = _TOPICS[topic] = topic.encode()
+    return name
+
+
+def case_bytes(case_id: UUID | str | bytes) -> bytes:
+    """A case id's 16 bytes, whichever way the store returned it (UUID, hex text, bytes)."""
+    if isinstance(case_id, bytes):
+        return case_id
+    if isinstance(case_id, str):
+        return bytes.fromhex(case_id.replace("-", ""))
+    return case_id.bytes
 
 
 class Link(NamedTuple):
@@ -57,12 +68,19 @@ class Link(NamedTuple):
     hash: bytes
 
 
-def links_for(last: Link | None, rows: Iterable[tuple[int, UUID, int, str, bytes]]) -> list[Link]:
+def links_for(
+    last: "Link | None", rows: Iterable[tuple[int, UUID | str | bytes, int, str, bytes]]
+) -> list["Link"]:
     """The links of freshly stored rows (position order), after the last stored link."""
     previous, digest = (0, GENESIS) if last is None else (last.position, last.hash)
     links = []
+    head, sha = _HEAD.pack, hashlib.sha256
     for position, case_id, version, topic, state in rows:
-        digest = link_hash(digest, position, case_id, version, topic, state)
+        name = _TOPICS.get(topic) or topic_bytes(topic)
+        case = case_id.bytes if isinstance(case_id, UUID) else case_bytes(case_id)
+        digest = sha(
+            digest + head(position, case, version, len(name), len(state)) + name + state
+        ).digest()
         links.append(Link(position, previous, digest))
         previous = position
     return links
@@ -86,15 +104,14 @@ class Break(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-class _Seen(NamedTuple):
-    position: int
-    case_id: UUID | None
-    version: int | None
-    topic: str | None
+Row = tuple[int, Any, int, str, bytes]
+"""A stored event: position, case id (UUID, hex text or 16 bytes), version, topic, payload."""
 
 
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
+def _uuid(value: UUID | str | bytes) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    return UUID(bytes=value) if isinstance(value, bytes) else UUID(value)
 
 
 class Walk:
@@ -113,7 +130,8 @@ class Walk:
         self.computed: dict[int, bytes] = {}
         """Recomputed hashes at the positions asked for (`watch`), while no break preceded."""
         self._watch: set[int] = set()
-        self._recent: deque[_Seen] = deque(maxlen=256)
+        self._recent: deque[Row] = deque(maxlen=256)
+        """The last linked rows walked: the one a later link skips is an inserted row."""
 
     def watch(self, position: int) -> None:
         """Remember the recomputed hash at this position (a checkpoint's)."""
@@ -123,74 +141,91 @@ class Walk:
     def full(self) -> bool:
         return len(self.breaks) >= self.limit
 
-    def _break(self, kind: Kind, seen: _Seen, detail: str) -> None:
-        if not self.full:
-            self.breaks.append(
-                Break(
-                    kind=kind,
-                    position=seen.position,
-                    case_id=seen.case_id,
-                    version=seen.version,
-                    type=seen.topic,
-                    detail=detail,
-                )
+    def _break(self, kind: Kind, position: int, row: Row | None, detail: str) -> None:
+        if self.full:
+            return
+        if row is None:
+            self.breaks.append(Break(kind=kind, position=position, detail=detail))
+            return
+        self.breaks.append(
+            Break(
+                kind=kind,
+                position=position,
+                case_id=_uuid(row[1]),
+                version=row[2],
+                type=row[3],
+                detail=detail,
             )
+        )
 
-    def _skipped(self, previous: int) -> _Seen | None:
-        """The first linked position walked after `previous`: a row the link skips."""
-        for seen in self._recent:
-            if seen.position > previous:
-                return seen
+    def _skipped(self, previous: int) -> Row | None:
+        """The first linked row walked after `previous`: a row the link skips."""
+        for row in self._recent:
+            if row[0] > previous:
+                return row
         return None
 
-    def feed(self, rows: Sequence[tuple[int, Any, int, str, bytes]], links: Sequence[Link]) -> None:
+    def feed(self, rows: Sequence[Row], links: Sequence[Link]) -> None:
         """One batch: rows and links of the same position range, each in position order."""
         i = j = 0
-        while i < len(rows) or j < len(links):
-            row = rows[i] if i < len(rows) else None
-            link = links[j] if j < len(links) else None
-            if link is None or (row is not None and row[0] < link.position):
-                assert row is not None
+        nr, nl = len(rows), len(links)
+        head, sha, recent, watch = _HEAD.pack, hashlib.sha256, self._recent, self._watch
+        self.events += nr
+        while i < nr or j < nl:
+            # The usual case, kept tight: each row with its link, following the last one.
+            digest, last = self.digest, self.last
+            while i < nr and j < nl:
+                row, link = rows[i], links[j]
+                position, case_id, version, topic, state = row
+                if position != link.position or link.previous != last:
+                    break
+                name = _TOPICS.get(topic) or topic_bytes(topic)
+                case = case_id.bytes if isinstance(case_id, UUID) else case_bytes(case_id)
+                computed = sha(
+                    digest + head(position, case, version, len(name), len(state)) + name + state
+                ).digest()
+                if computed != link.hash:
+                    break
+                digest, last = computed, position
+                if position in watch and not self.breaks:
+                    self.computed[position] = computed
+                recent.append(row)
                 i += 1
-                seen = _Seen(row[0], _uuid(row[1]), row[2], row[3])
-                self._break("insere", seen, "événement sans maillon dans la chaîne")
-                self.events += 1
-                continue
-            j += 1
-            if row is None or row[0] > link.position:
-                gone = _Seen(link.position, None, None, None)
-                self._break("supprime", gone, "maillon sans événement: l'événement a disparu")
-                self._resync(link)
-                continue
-            i += 1
-            self.events += 1
-            position, raw_id, version, topic, state = row
-            case_id = _uuid(raw_id)
-            seen = _Seen(position, case_id, version, topic)
-            if link.previous != self.last:
-                skipped = self._skipped(link.previous)
-                if link.previous < self.last and skipped is not None:
-                    self._break("insere", skipped, "événement que la chaîne ne connaît pas")
-                else:
-                    gone = _Seen(link.previous, None, None, None)
-                    self._break(
-                        "supprime",
-                        gone,
-                        f"événement et maillon disparus avant la position {position}",
-                    )
-                self._recent.append(seen)
-                self._resync(link)
-                continue
-            digest = link_hash(self.digest, position, case_id, version, topic, state)
-            self._recent.append(seen)
-            if digest != link.hash:
-                self._break("modifie", seen, "le contenu stocké ne correspond plus à son maillon")
-                self._resync(link)
-                continue
-            self.digest = digest
-            self.last = position
-            if position in self._watch and not self.breaks:
-                self.computed[position] = digest
+                j += 1
+            self.digest, self.last = digest, last
+            if i < nr or j < nl:
+                i, j = self._slow(rows, links, i, j)
+
+    def _slow(self, rows: Sequence[Row], links: Sequence[Link], i: int, j: int) -> tuple[int, int]:
+        """One step where the row and the link do not simply follow: name the break."""
+        row = rows[i] if i < len(rows) else None
+        link = links[j] if j < len(links) else None
+        if link is None or (row is not None and row[0] < link.position):
+            assert row is not None
+            self._break("insere", row[0], row, "événement sans maillon dans la chaîne")
+            return i + 1, j
+        if row is None or row[0] > link.position:
+            self._break("supprime", link.position, None, "maillon sans événement: il a disparu")
+            self._resync(link)
+            return i, j + 1
+        if link.previous != self.last:
+            skipped = self._skipped(link.previous)
+            if link.previous < self.last and skipped is not None:
+                self._break("insere", skipped[0], skipped, "événement que la chaîne ne connaît pas")
+            else:
+                self._break(
+                    "supprime",
+                    link.previous,
+                    None,
+                    f"événement et maillon disparus avant la position {row[0]}",
+                )
+        else:
+            self._break(
+                "modifie", row[0], row, "le contenu stocké ne correspond plus à son maillon"
+            )
+        self._recent.append(row)
+        self._resync(link)
+        return i + 1, j + 1
 
     def _resync(self, link: Link) -> None:
         self.digest = link.hash

@@ -277,10 +277,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{table} "
             "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[])"
         ).format(schema=schema, table=chain)
-        # The library reads the new events' positions from the last statement's result.
-        self._insert_links_returning = self._insert_links + SQL(
-            " RETURNING position AS notification_id"
-        )
+        # An append's links: the positions as one array, the hashes as one buffer of 32 bytes
+        # each, each previous position taken from the row before (one array to send, not
+        # three). The library reads the new events' positions from this last statement.
+        self._insert_links_returning = SQL(
+            "INSERT INTO {schema}.{table} SELECT p, coalesce(lag(p) OVER (ORDER BY o), %s), "
+            "substring(%b::bytea FROM (o::int - 1) * 32 + 1 FOR 32) "
+            "FROM unnest(%b::bigint[]) WITH ORDINALITY AS t(p, o) "
+            "RETURNING position AS notification_id"
+        ).format(schema=schema, table=chain)
         self._unchained = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
@@ -426,7 +431,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 for i, e in zip(ids, stored_events, strict=True)
             ),
         )
-        curs.execute(self._insert_links_returning, _link_columns(links))
+        curs.execute(
+            self._insert_links_returning,
+            (links[0].previous, b"".join(link.hash for link in links), [x.position for x in links]),
+        )
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as curs:
