@@ -100,8 +100,8 @@ def raw_read_decode(app: Parcours) -> int:
                 decoders[topic].decode(state)
                 count += 1
         return count
-    with sqlite3.connect(f"file:{s.sqlite_file}?mode=ro", uri=True) as conn:
-        rows = conn.execute(
+    with sqlite3.connect(f"file:{s.sqlite_file}?mode=ro", uri=True) as lite:
+        rows = lite.execute(
             "SELECT originator_id, originator_version, topic, state "
             f"FROM {app.recorder.events_table_name} ORDER BY rowid"
         )
