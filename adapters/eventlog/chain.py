@@ -196,6 +196,39 @@ class Walk:
             if i < nr or j < nl:
                 i, j = self._slow(rows, links, i, j)
 
+    def feed_joined(self, joined: Sequence[tuple[Any, ...]]) -> None:
+        """One batch of rows each with its own link's (previous position, hash), or None for
+        both when it has none, in position order, with no link of the range left without its
+        row: the usual case, walked without building a link per row; the first anomaly hands
+        the rest of the batch to `feed`."""
+        head, sha, recent, watch = _HEAD.pack, hashlib.sha256, self._recent, self._watch
+        digest, last = self.digest, self.last
+        done = 0
+        for row in joined:
+            position, case_id, version, topic, state, previous, stored = row
+            if previous != last:
+                break
+            name = _TOPICS.get(topic) or topic_bytes(topic)
+            case = case_id if isinstance(case_id, bytes) else case_bytes(case_id)
+            computed = sha(
+                digest + head(position, case, version, len(name), len(state)) + name + state
+            ).digest()
+            if computed != stored:
+                break
+            digest, last = computed, position
+            if position in watch and not self.breaks:
+                self.computed[position] = computed
+            recent.append(row)
+            done += 1
+        self.digest, self.last = digest, last
+        self.events += done
+        if done < len(joined):
+            rest = joined[done:]
+            self.feed(
+                [r[:5] for r in rest],
+                [Link(r[0], r[5], bytes(r[6])) for r in rest if r[6] is not None],
+            )
+
     def _slow(self, rows: Sequence[Row], links: Sequence[Link], i: int, j: int) -> tuple[int, int]:
         """One step where the row and the link do not simply follow: name the break."""
         row = rows[i] if i < len(rows) else None

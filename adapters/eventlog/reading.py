@@ -232,26 +232,60 @@ def chain_end(log: Log) -> int:
     return max(events[0][0] or 0, links[0][0] or 0)
 
 
-def chained_batch(log: Log, after: int, limit: int, stop: int) -> tuple[list[Row], list[Link]]:
-    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, and the
-    links of the same range: up to the last row's position, or to `stop` when the rows ran
-    out (links beyond the last event are deleted events)."""
-    rows = _log_rows(log, after, limit, stop)
-    upper = rows[-1][0] if len(rows) == limit else stop
+def chained_batch(
+    log: Log, after: int, limit: int, stop: int
+) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
+    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, each with
+    its own link's previous position and hash (None for both when it has none); and, only
+    when some link of the same range (up to the last row's position, or to `stop` when the
+    rows ran out) has no row, every link of the range (else None). One query for the rows and
+    their links, one count of the links."""
     recorder = log.recorder
+    params = (after, stop, limit)
     if isinstance(recorder, PostgresRecorder):
+        events = _table(recorder)
+        chain = Identifier(recorder.datastore.schema, recorder.chain_table)
+        rows = _fetch_postgres(
+            recorder,
+            SQL(
+                "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+                "e.topic, e.state, c.precedente, c.empreinte FROM {} e "
+                "LEFT JOIN {} c ON c.position = e.notification_id "
+                "WHERE e.notification_id > %s AND e.notification_id <= %s "
+                "ORDER BY e.notification_id LIMIT %s"
+            ).format(events, chain),
+            params,
+        )
+        upper = rows[-1][0] if len(rows) == limit else stop
+        count = SQL("SELECT count(*) FROM {} WHERE position > %s AND position <= %s").format(chain)
+        links = _fetch_postgres(recorder, count, (after, upper))[0][0]
+        if links == sum(1 for r in rows if r[6] is not None):
+            return rows, None
         query = SQL(
             "SELECT position, precedente, empreinte FROM {} "
             "WHERE position > %s AND position <= %s ORDER BY position"
-        ).format(Identifier(recorder.datastore.schema, recorder.chain_table))
+        ).format(chain)
         found = _fetch_postgres(recorder, query, (after, upper))
-    else:
-        with _sqlite_file(log) as conn:
-            found = conn.execute(
-                "SELECT position, precedente, empreinte FROM chaine "
-                "WHERE position > ? AND position <= ? ORDER BY position",
-                (after, upper),
-            ).fetchall()
+        return rows, [Link(p, q, bytes(h)) for p, q, h in found]
+    with _sqlite_file(log) as conn:
+        rows = conn.execute(
+            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+            f"c.precedente, c.empreinte FROM {recorder.events_table_name} e "
+            "LEFT JOIN chaine c ON c.position = e.rowid WHERE e.rowid > ? AND e.rowid <= ? "
+            "ORDER BY e.rowid LIMIT ?",
+            params,
+        ).fetchall()
+        upper = rows[-1][0] if len(rows) == limit else stop
+        links = conn.execute(
+            "SELECT count(*) FROM chaine WHERE position > ? AND position <= ?", (after, upper)
+        ).fetchone()[0]
+        if links == sum(1 for r in rows if r[6] is not None):
+            return rows, None
+        found = conn.execute(
+            "SELECT position, precedente, empreinte FROM chaine "
+            "WHERE position > ? AND position <= ? ORDER BY position",
+            (after, upper),
+        ).fetchall()
     return rows, [Link(p, q, bytes(h)) for p, q, h in found]
 
 

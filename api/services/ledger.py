@@ -101,8 +101,8 @@ def verify(
         problem = _check_signature(depuis, key)
         start, digest = depuis.position, bytes.fromhex(depuis.racine)
         if problem is None:
-            _, links = chained_batch(app, start - 1, 1, start)
-            if not links or links[0].position != start or links[0].hash != digest:
+            held, _ = chained_batch(app, start - 1, 1, start)
+            if not held or held[0][0] != start or held[0][6] != digest:
                 problem = f"le maillon de la position {start} n'est plus celui du point"
     walk = Walk(start) if digest is None else Walk(start, digest)
     if point is not None:
@@ -110,7 +110,10 @@ def verify(
     after = start
     while after < stop and not walk.full:
         rows, links = chained_batch(app, after, batch, stop)
-        walk.feed(rows, links)
+        if links is None:
+            walk.feed_joined(rows)
+        else:
+            walk.feed([r[:5] for r in rows], links)
         after = rows[-1][0] if len(rows) == batch else stop
     checked = None
     if point is not None:
