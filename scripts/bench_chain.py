@@ -11,6 +11,7 @@ scripts/bench_store.py measures it). Written to docs/benchmarks.md, section "Has
 """
 
 import argparse
+import os
 import sqlite3
 import tempfile
 import time
@@ -24,6 +25,7 @@ import msgspec
 import psycopg
 from psycopg import sql
 
+from adapters.eventlog.chain import links_for
 from adapters.eventlog.mapper import TOPICS
 from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
@@ -136,17 +138,27 @@ def bench(kind: str, recorded: list[Recorded], batch: int, singles: int) -> list
             return write
 
         first, rest = recorded[:singles], recorded[singles:]
-        off, on = alternate(one_by_one(plain), one_by_one(chained), first, 200)
+        off, on = alternate(one_by_one(plain), one_by_one(chained), first, 50)
         lines.append(
             f"| append, one event per transaction ({singles:,} events, "
             f"{label.split(', ')[1]}) | {singles / on:,.0f} | {singles / off:,.0f} | "
             f"{(on - off) / off:+.1%} |"
         )
-        off, on = alternate(bulk(plain), bulk(chained), rest, batch * 4)
+        off, on = alternate(bulk(plain), bulk(chained), rest, batch)
         lines.append(
             f"| append, {batch:,} events per transaction ({len(rest):,} events, "
             f"{label.split(', ')[1]}) | {len(rest) / on:,.0f} | {len(rest) / off:,.0f} | "
             f"{(on - off) / off:+.1%} |"
+        )
+        stored = [chained.mapper.to_stored_event(r) for r in recorded]
+        rows = [
+            (i, s.originator_id, s.originator_version, s.topic, s.state)
+            for i, s in enumerate(stored, 1)
+        ]
+        _, hashing = timed(lambda: links_for(None, rows))
+        lines.append(
+            f"| the links' SHA-256 alone, in Python ({label}) | {len(rows) / hashing:,.0f} | "
+            f"| {len(rest) / off / (len(rows) / hashing):.1%} of an append without the chain |"
         )
         verify = raw = float("inf")
         for _ in range(3):  # best of three each, alternating: the machine may be shared
@@ -172,6 +184,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args()
 
+    load = os.getloadavg()
     print(f"generating {args.events:,} events…")
     recorded = events(args.events)
     lines: list[str] = []
@@ -192,7 +205,9 @@ def main() -> None:
                 BEGIN,
                 "## Hash chain (`scripts/bench_chain.py`)",
                 "",
-                f"Measured {date.today().isoformat()} on {machine()}; the same events appended "
+                f"Measured {date.today().isoformat()} on {machine()} (load average "
+                f"{load[0]:.1f} before, {os.getloadavg()[0]:.1f} after: a shared machine); "
+                "the same events appended "
                 "to two fresh stores in alternating slices, one writing the chain's links and "
                 "one not; then `parcours audit verify` (`api.services.ledger.verify`) over the "
                 "chained log next to a bare cursor reading and decoding the same rows.",
