@@ -315,6 +315,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             if curs.fetchone() is not None:
                 return 0
             self._lock_table(curs)
+            # Another process starting at the same moment may have chained it meanwhile.
+            curs.execute(self._any_link)
+            if curs.fetchone() is not None:
+                return 0
             return self._chain_rows(curs, None, 0)
 
     def _chain_rows(self, curs: Cursor[DictRow], last: Link | None, after: int) -> int:
