@@ -22,6 +22,9 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The private key: its 32-byte seed in hexadecimal from `PARCOURS_CLE_POINTS_CONTROLE`,
     else (local mode) from a file under the data directory, created owner-only."""
     raw = settings.cle_points_controle
+    if not raw and settings.auth_mode != "local":
+        msg = f"{KEY_ENV} : absente (la production ne signe pas avec une clé de fichier local)"
+        raise ValueError(msg)
     if not raw:
         path = Path(settings.data_dir) / KEY_FILE
         raw = read_or_create_secret(path, lambda: secrets.token_hex(32))

@@ -176,3 +176,21 @@ def test_a_log_changed_before_a_checkpoint_fails_against_it(loaded: Parcours) ->
     assert against.point.signature_valide
     assert against.point.racine_recalculee not in (None, point.racine)
     assert not ledger.verify(loaded, depuis=point).conforme
+
+
+def test_the_signing_key_comes_from_the_settings_and_production_has_no_fallback(
+    sqlite_settings: Settings,
+) -> None:
+    from adapters.checkpoint_key import public_hex, signing_key
+
+    local = signing_key(sqlite_settings)
+    assert public_hex(signing_key(sqlite_settings)) == public_hex(local)  # the same file
+    seed = "11" * 32
+    given = msgspec.structs.replace(sqlite_settings, cle_points_controle=seed)
+    assert public_hex(signing_key(given)) != public_hex(local)
+    with pytest.raises(ValueError, match="PARCOURS_CLE_POINTS_CONTROLE"):
+        signing_key(msgspec.structs.replace(sqlite_settings, cle_points_controle="abc"))
+    with pytest.raises(ValueError, match="PARCOURS_CLE_POINTS_CONTROLE"):
+        signing_key(msgspec.structs.replace(sqlite_settings, auth_mode="oidc"))
+    problems = msgspec.structs.replace(sqlite_settings, auth_mode="oidc").production_problems()
+    assert any(p.startswith("PARCOURS_CLE_POINTS_CONTROLE : ") for p in problems)
