@@ -15,6 +15,7 @@ links are computed here and inserted in one statement. A log that holds events b
 
 import hashlib
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
-from adapters.eventlog.chain import Link, PointDeControle, links_for
+from adapters.eventlog.chain import GENESIS, Link, PointDeControle, chain_hashes, links_for
 
 CHAIN_BATCH = 5000
 """Events chained per statement when a log without links adopts the chain."""
@@ -48,10 +49,6 @@ class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
     case_id: UUID
     version: int
     status: int
-
-
-def _case(originator_id: UUID | str) -> UUID:
-    return originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
 
 
 def _point(row: tuple[Any, ...]) -> PointDeControle:
@@ -168,14 +165,19 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids and self.chained:
             # The events' inserts hold the file's write lock: the last link is ours to follow.
-            links = links_for(
-                self._last_link(c),
+            last = self._last_link(c)
+            previous, digest = (0, GENESIS) if last is None else (last.position, last.hash)
+            hashes = chain_hashes(
+                digest,
                 (
-                    (i, _case(e.originator_id), e.originator_version, e.topic, e.state)
+                    (i, e.originator_id, e.originator_version, e.topic, e.state)
                     for i, e in zip(ids, stored_events, strict=True)
                 ),
             )
-            c.executemany("INSERT INTO chaine VALUES (?,?,?)", links)
+            c.executemany(
+                "INSERT INTO chaine VALUES (?,?,?)",
+                zip(ids, [previous, *ids[:-1]], hashes, strict=True),
+            )
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             c.execute(
@@ -428,16 +430,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
         if not self.chained:
             return
         ids = [row["notification_id"] for row in curs.fetchall()]
-        links = links_for(
-            last,
-            sorted(
-                (i, _case(e.originator_id), e.originator_version, e.topic, e.state)
-                for i, e in zip(ids, stored_events, strict=True)
-            ),
+        pairs = list(zip(ids, stored_events, strict=True))
+        if any(a >= b for a, b in pairwise(ids)):
+            pairs.sort(key=lambda pair: pair[0])
+        previous, digest = (0, GENESIS) if last is None else (last.position, last.hash)
+        hashes = chain_hashes(
+            digest,
+            ((i, e.originator_id, e.originator_version, e.topic, e.state) for i, e in pairs),
         )
         curs.execute(
-            self._insert_links_returning,
-            (links[0].previous, b"".join(link.hash for link in links), [x.position for x in links]),
+            self._insert_links_returning, (previous, b"".join(hashes), [i for i, _ in pairs])
         )
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
