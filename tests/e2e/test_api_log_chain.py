@@ -178,3 +178,36 @@ def test_audit_verify_on_the_command_line(
     )
     (tmp_path / "vide.json").write_text("{}")
     assert run("verify", "--point", str(tmp_path / "vide.json"))[0] == 2
+
+
+def test_concurrent_flux_imports_keep_the_chain(settings: Settings, tmp_path: Path) -> None:
+    """Two imports of one file at once, in batches (COPY on PostgreSQL), lost races replayed:
+    every event they wrote is linked, and each import left its checkpoint."""
+    import threading
+    from datetime import date
+
+    from api.services.flux_import import FluxImporter
+    from scripts.flux_generator import write
+
+    path = tmp_path / "mensuel.xml"
+    write(path, 300, seed=5, created=date(2022, 3, 5), reference=date(2022, 2, 28))
+    apps = [Parcours(settings, clock=clock()) for _ in range(2)]
+    threads = [
+        threading.Thread(target=FluxImporter(app, batch_size=10).import_file, args=(path,))
+        for app in apps
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app = apps[0]
+    result = ledger.verify(app, batch=333)
+    assert result.conforme, result.ruptures
+    assert result.jusqu_a == app.max_position()  # gaps on PostgreSQL: lost races
+    assert result.evenements > 300
+    points = ledger.checkpoints(app)
+    assert [p.motif for p in points] == ["import:mensuel.xml"] * 2
+    for point in points:
+        assert ledger.verify(app, point=point).conforme
+    for opened in apps:
+        opened.close()
