@@ -239,7 +239,16 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     refuse_unsafe_start(settings)
-    ensure_postgres_database(settings)
+    if settings.store == "postgres":
+        import psycopg
+
+        try:
+            ensure_postgres_database(settings)
+        except psycopg.OperationalError as e:
+            # The store is unreachable: exit status 3, one line, no traceback.
+            reason = (str(e).splitlines() or [type(e).__name__])[0]
+            print(f"parcours: PostgreSQL injoignable: {reason}", file=sys.stderr)
+            raise SystemExit(3) from None
     args.func(settings, args)
 
 

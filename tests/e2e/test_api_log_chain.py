@@ -146,7 +146,7 @@ def test_audit_verify_on_the_command_line(
 
     code, out = run("verify")
     assert code == 0
-    assert out.out.startswith("Chaîne intacte")
+    assert out.out.splitlines()[-1].startswith("Chaîne intacte")
     point_file = tmp_path / "point.json"
     main(["audit", "point-de-controle", "--sortie", str(point_file)])
     point = json.loads(point_file.read_text())
@@ -157,18 +157,18 @@ def test_audit_verify_on_the_command_line(
     _alter(settings, 7)
     code, out = run("verify", "--json")
     assert code == 1
-    verdict = json.loads(out.out)
+    verdict = json.loads(out.out.splitlines()[-1])
     assert verdict["premiere_rupture"]["position"] == 7
     assert verdict["premiere_rupture"]["kind"] == "modifie"
     code, out = run("verify", "--point", str(point_file), "--json")
     assert code == 1
-    assert json.loads(out.out)["point"]["conforme"] is False
+    assert json.loads(out.out.splitlines()[-1])["point"]["conforme"] is False
 
     tampered = tmp_path / "altere.json"
     tampered.write_text(json.dumps({**point, "horodatage": "2020-01-01T00:00:00+00:00"}))
     code, out = run("verify", "--depuis-point", str(tampered), "--json")
     assert code == 1
-    assert json.loads(out.out)["point"]["signature_valide"] is False
+    assert json.loads(out.out.splitlines()[-1])["point"]["signature_valide"] is False
 
     code, out = run("verify", "--point", str(tmp_path / "absent.json"))
     assert code == 2
@@ -211,3 +211,15 @@ def test_concurrent_flux_imports_keep_the_chain(settings: Settings, tmp_path: Pa
         assert ledger.verify(app, point=point).conforme
     for opened in apps:
         opened.close()
+
+
+def test_verify_exits_3_when_the_store_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARCOURS_STORE", "postgres")
+    monkeypatch.setenv("POSTGRES_HOST", "127.0.0.1")
+    monkeypatch.setenv("POSTGRES_PORT", "1")  # nothing listens there
+    with pytest.raises(SystemExit) as done:
+        main(["audit", "verify"])
+    assert done.value.code == 3
+    assert capsys.readouterr().err.startswith("parcours: PostgreSQL injoignable")
