@@ -67,3 +67,14 @@ def test_a_row_deleted_with_its_link_is_named(batch: int) -> None:
     links = links_for(None, rows)
     walk = _walk([r for r in rows if r[0] != 3], [x for x in links if x.position != 3], batch)
     assert [(b.kind, b.position, b.case_id) for b in walk.breaks] == [("supprime", 3, None)]
+
+
+def test_the_fast_paths_compute_the_reference_hash() -> None:
+    rows = _rows([1, 2, 7])
+    digest, expected = GENESIS, []
+    for position, case, version, topic, state in rows:
+        digest = link_hash(digest, position, case.bytes, version, topic.encode(), state)
+        expected.append(digest)
+    assert [x.hash for x in links_for(None, rows)] == expected
+    as_text = [(p, c.hex, v, t, s) for p, c, v, t, s in rows]
+    assert [x.hash for x in links_for(None, as_text)] == expected
