@@ -27,6 +27,7 @@ SECRET_VARIABLES = (
     "PARCOURS_IDENTITY_INDEX_SECRET",
     "PARCOURS_CLE_PSEUDONYMISATION",
     "PARCOURS_SESSION_SECRET",
+    "PARCOURS_CLE_POINTS_CONTROLE",
 )
 _warned_development_keys = False
 
@@ -95,6 +96,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Wraps each person's identity key; set both secrets in production."""
     cle_pseudonymisation: str = ""
     """The département's stable key of extracts (hex); unset, a key file in the data dir."""
+    cle_points_controle: str = ""
+    """Seed of the Ed25519 key signing the log's checkpoints (64 hex digits); unset, a key
+    file in the data dir (local mode only)."""
     auth_mode: AuthMode = "local"
     jwt_secret: str = ""
     jwt_issuer: str = LOCAL_ISSUER
@@ -158,6 +162,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             identity_master_key=env.get("PARCOURS_IDENTITY_MASTER_KEY", DEV_IDENTITY_MASTER_KEY),
             cle_pseudonymisation=env.get("PARCOURS_CLE_PSEUDONYMISATION", "").strip(),
+            cle_points_controle=env.get("PARCOURS_CLE_POINTS_CONTROLE", "").strip(),
             auth_mode="oidc" if auth_mode == "oidc" else "local",
             jwt_secret=env.get("PARCOURS_JWT_SECRET", ""),
             jwt_issuer=env.get("PARCOURS_JWT_ISSUER", LOCAL_ISSUER),
@@ -193,6 +198,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                     self.identity_index_secret,
                     self.cle_pseudonymisation,
                     self.session_secret,
+                    self.cle_points_controle,
                 ),
                 strict=True,
             )

@@ -3,7 +3,8 @@
 On PostgreSQL a batch's new identities, their search terms and its events go in one transaction on the event
 store's own pooled connection, by binary COPY (the rows are prepared in Python, the server only
 parses fixed-width binary fields), under the library's table lock and NOTIFY: notification ids
-are drawn in commit order, as for any other append. A blind index or a case version taken
+are drawn in commit order, as for any other append, and the new events are linked into the
+log's hash chain in the same transaction. A blind index or a case version taken
 meanwhile by another writer is a unique violation, which the datastore turns into the library's
 IntegrityError: nothing of the batch is written and the importer replays it.
 
@@ -168,6 +169,7 @@ class BatchStore:
         with self.recorder.datastore.transaction(commit=True) as curs:
             self.recorder._lock_table(curs)
             self.recorder._notify_channel(curs)
+            before = self.recorder.position_locked(curs)
             if payload.people:
                 with curs.copy(self._copy_identite) as cp:
                     cp.write(payload.identite)
@@ -178,3 +180,5 @@ class BatchStore:
             if payload.count:
                 with curs.copy(self._copy_events) as cp:
                     cp.write(payload.events)
+                # COPY returns no positions: the new rows are linked where they lie.
+                self.recorder.chain_written(curs, before)

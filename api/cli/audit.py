@@ -1,6 +1,7 @@
 """`parcours audit …`: what changed since a moment and why, the log of a recording-time window
-as JSON lines, a case's history to file, and the access log's purge at the end of its
-retention."""
+as JSON lines, a case's history to file, the access log's purge at the end of its
+retention, the log's hash chain verified (`verify`) and signed checkpoints of it
+(`point-de-controle`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
 from api.services.retention import ACCESS_RETENTION_DAYS
 
 if TYPE_CHECKING:
+    from adapters.eventlog.chain import PointDeControle
     from adapters.settings import Settings
     from api.cli.types import Subcommands
+    from api.services.ledger import Verification
 
 
 def moment(raw: str) -> datetime:
@@ -123,6 +126,104 @@ def cmd_purge_accesses(settings: Settings, args: argparse.Namespace) -> None:
     app.close()
 
 
+def _point_file(raw: str | None) -> PointDeControle | None:
+    """The checkpoint in a file, or exit 2 with a one-line message."""
+    if raw is None:
+        return None
+    from api.services.ledger import PointInvalide, read_point
+
+    try:
+        return read_point(Path(raw).read_bytes())
+    except FileNotFoundError:
+        sys.stderr.write(f"parcours: fichier de point de contrôle introuvable: {raw}\n")
+    except OSError:
+        sys.stderr.write(f"parcours: fichier de point de contrôle illisible: {raw}\n")
+    except PointInvalide as e:
+        sys.stderr.write(f"parcours: {raw}: {e}\n")
+    raise SystemExit(2)
+
+
+def _unreachable(e: Exception) -> NoReturn:
+    sys.stderr.write(
+        f"parcours: stockage injoignable: {str(e).splitlines()[0] if str(e) else e!r}\n"
+    )
+    raise SystemExit(3)
+
+
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from adapters.eventlog.store import STORE_ERRORS, Parcours
+    from api.services import ledger
+
+    point = _point_file(args.point)
+    depuis = _point_file(args.depuis_point)
+    if point is not None and depuis is not None:
+        sys.stderr.write("parcours: --point et --depuis-point s'excluent\n")
+        raise SystemExit(2)
+    try:
+        app = Parcours(settings)
+        result = ledger.verify(app, point=point, depuis=depuis, public=args.cle_publique)
+        app.close()
+    except STORE_ERRORS as e:
+        _unreachable(e)
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
+    else:
+        sys.stdout.write(_verdict(result))
+    raise SystemExit(0 if result.conforme else 1)
+
+
+def _verdict(result: Verification) -> str:
+    lines = []
+    span = f"positions {result.depuis + 1} à {result.jusqu_a}"
+    if not result.ruptures:
+        lines.append(
+            f"Chaîne intacte: {result.evenements} événements vérifiés ({span}, {result.secondes} s)"
+        )
+    else:
+        lines.append(
+            f"Chaîne rompue: {len(result.ruptures)} rupture(s) sur {result.evenements} "
+            f"événements ({span})"
+        )
+        for b in result.ruptures:
+            what = {"modifie": "modifié", "insere": "inséré", "supprime": "supprimé"}[b.kind]
+            case = f" dossier {b.case_id} v{b.version} {b.type}" if b.case_id else ""
+            lines.append(f"  position {b.position}: événement {what}{case} — {b.detail}")
+    if result.point is not None:
+        p = result.point
+        state = "conforme" if p.conforme else "NON CONFORME"
+        lines.append(f"Point de contrôle (position {p.position}): {state} — {p.detail}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_checkpoint(settings: Settings, args: argparse.Namespace) -> None:
+    import msgspec
+
+    from adapters.eventlog.store import STORE_ERRORS, Parcours
+    from api.services import ledger
+
+    try:
+        app = Parcours(settings)
+        point = ledger.checkpoint(app, "demande")
+        app.close()
+    except STORE_ERRORS as e:
+        _unreachable(e)
+    data = msgspec.json.format(msgspec.json.encode(point), indent=2) + b"\n"
+    if args.sortie:
+        try:
+            Path(args.sortie).write_bytes(data)
+        except OSError as e:
+            sys.stderr.write(f"parcours: impossible d'écrire {args.sortie} ({e.strerror})\n")
+            raise SystemExit(2) from None
+        print(
+            f"Point de contrôle (position {point.position}) écrit dans {args.sortie}",
+            file=sys.stderr,
+        )
+    if args.json or not args.sortie:
+        sys.stdout.buffer.write(data)
+
+
 def register(sub: Subcommands) -> None:
     group = sub.add_parser("audit", help="audit: différences depuis un instant, journal, export")
     cmds = group.add_subparsers(dest="audit_command", required=True)
@@ -156,3 +257,36 @@ def register(sub: Subcommands) -> None:
         help=f"durée de conservation en jours (défaut {ACCESS_RETENTION_DAYS})",
     )
     p.set_defaults(func=cmd_purge_accesses)
+
+    p = cmds.add_parser(
+        "verify",
+        help="recalculer la chaîne du journal: premier événement modifié, inséré ou supprimé",
+    )
+    p.add_argument("--json", action="store_true", help="le verdict en JSON")
+    p.add_argument(
+        "--point",
+        metavar="FICHIER",
+        help="point de contrôle signé: prouver le journal inchangé jusqu'à sa position",
+    )
+    p.add_argument(
+        "--depuis-point",
+        metavar="FICHIER",
+        help="point de contrôle signé: ne recalculer la chaîne qu'après sa position",
+    )
+    p.add_argument(
+        "--cle-publique",
+        metavar="HEX",
+        help="clé publique Ed25519 attendue (défaut: celle du département)",
+    )
+    p.set_defaults(func=cmd_verify)
+
+    p = cmds.add_parser(
+        "point-de-controle", help="signer un point de contrôle du journal (position, racine, heure)"
+    )
+    p.add_argument(
+        "--sortie", metavar="FICHIER", help="fichier à écrire (sinon la sortie standard)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="écrire aussi le point sur la sortie standard"
+    )
+    p.set_defaults(func=cmd_checkpoint)

@@ -1,7 +1,8 @@
 """Routes for auditors: the whole département's case states as of a day and as known at a
 moment, what changed since a moment and why, a case's history to file (JSON or HTML), the
-log of a recording-time window as JSON lines, and the access log (who opened which case, and
-for a person, who consulted their file). Read only."""
+log of a recording-time window as JSON lines, the access log (who opened which case, and
+for a person, who consulted their file), and the log's signed checkpoints. Read only, but for
+a checkpoint signed on demand."""
 
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -13,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from adapters.access_log import Acces, AccessFilter
+from adapters.eventlog.chain import PointDeControle
 from adapters.eventlog.reading import case_history
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.quarantine import Quarantined
@@ -40,6 +42,7 @@ from api.http.responses import (
     wants_csv,
 )
 from api.http.schemas import error_responses, json_response
+from api.services import ledger
 from api.services.audit import (
     CaseChange,
     access_filter,
@@ -358,3 +361,51 @@ def person_consultations(
         raise unknown_case(case_id)
     f = access_filter(app, case_id, None, du, au, outcome="granted")
     return _access_answer(request, app, f, paging, f"consultations-{case_id}")
+
+
+class PointsPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[PointDeControle]
+    """The latest checkpoints, newest first."""
+    cle_publique: str
+    """The département's Ed25519 public key: every checkpoint verifies against it."""
+
+
+POINT_EXAMPLE = {
+    "position": 945,
+    "racine": "521f85f3def551c55aca8fa9cf5fc1abd17bf371b603ad348f87246557b3de41",
+    "horodatage": "2026-12-01T20:54:12+00:00",
+    "motif": "demande",
+    "cle": "5af1c9dfd999789bc7b51cd8b8a6a7a0a7ff8aee306fb71a4d42a62c8000f87a",
+    "signature": "cb77e578…1903",
+}
+
+
+@router.get(
+    "/points-de-controle",
+    summary="Les points de contrôle signés du journal (position, racine de la chaîne, heure)",
+    responses={
+        200: json_response(PointsPage, "Points de contrôle, du plus récent", None),
+        **error_responses(401, 403),
+    },
+)
+def list_checkpoints(app: Store, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+    """What a later reader keeps to prove the log unchanged up to a position (`parcours audit
+    verify --point FICHIER`), and the public key they verify against."""
+    return MsgspecJSONResponse(
+        PointsPage(items=ledger.checkpoints(app, limit), cle_publique=ledger.trusted_key(app))
+    )
+
+
+@router.post(
+    "/points-de-controle",
+    status_code=201,
+    summary="Signer un point de contrôle du journal maintenant",
+    responses={
+        201: json_response(PointDeControle, "Le point signé et conservé", POINT_EXAMPLE),
+        **error_responses(401, 403),
+    },
+)
+def create_checkpoint(app: Store) -> Response:
+    """The chain's last link (position, root hash) and the time, signed with the département's
+    key and stored; the answer is the file to keep."""
+    return MsgspecJSONResponse(ledger.checkpoint(app, "demande"), status_code=201)

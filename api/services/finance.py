@@ -14,6 +14,7 @@ from adapters.eventlog.store import Parcours
 from adapters.readmodels.activity_store import ActiviteStore, Snapshot
 from adapters.readmodels.models import ActiviteModel, open_activite_store
 from api.services.commands import Author, execute, refused
+from api.services.ledger import checkpoint_after
 from api.services.schedules import en_vigueur
 from api.services.structures import load_structures
 from domain.decide import Contexte
@@ -190,6 +191,8 @@ class Finance:
             author,
             lost_race=refused("etat_concurrent", "État émis en même temps.", "periode"),
         )
+        # A signed checkpoint with each statement: the log it was computed from stays provable.
+        checkpoint_after(self.app, f"etat:{partenaire}/{periode}")
         return _etat(appended.recorded[-1])
 
     def statements(self, partenaire: str | None = None) -> list[Etat]:

@@ -28,6 +28,7 @@ from adapters.flux.writer import BatchStore, Payload
 from adapters.identity import Identite, IdentityStore
 from adapters.readmodels.quarantine import describe
 from api.services.commands import Author, context, retrying
+from api.services.ledger import checkpoint_after
 from domain.commands import DeciderOrientation
 from domain.corrections import effective_events
 from domain.decide import Contexte, decide
@@ -189,6 +190,9 @@ class FluxImporter:
     def _finish(self, rapport: Rapport) -> Rapport:
         rapport.termine_le = self.app.clock()
         self.reports.save(rapport)
+        if rapport.statut == "importe":
+            # A signed checkpoint with each import's report: what the file wrote stays provable.
+            checkpoint_after(self.app, f"import:{rapport.fichier}")
         return rapport
 
     # --- one batch ------------------------------------------------------------------------

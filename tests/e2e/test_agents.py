@@ -62,6 +62,7 @@ def oidc(settings: Settings, tmp_path: Path) -> Settings:
         identity_index_secret=secrets.token_hex(32),
         cle_pseudonymisation=secrets.token_hex(32),
         session_secret=secrets.token_hex(32),
+        cle_points_controle=secrets.token_hex(32),
     )
 
 
