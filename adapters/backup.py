@@ -84,6 +84,17 @@ def _idempotency_table(app: Parcours) -> str:
     return "idempotency"
 
 
+def _beside_log(name: str) -> Callable[[Parcours], str]:
+    """A table the recorder keeps next to the events (`<prefix>_<name>` on PostgreSQL)."""
+
+    def table(app: Parcours) -> str:
+        if isinstance(app.recorder, PostgresRecorder):
+            return app.recorder.events_table_name.removesuffix("_events") + "_" + name
+        return name
+
+    return table
+
+
 def _named(name: str) -> Callable[[Parcours], str]:
     return lambda app: name
 
@@ -136,6 +147,8 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("evenements", _log_table, "notification_id", _opens_log),
     Section("idempotence", _idempotency_table, "key", _opens_log),
+    Section("chaine", _beside_log("chaine"), "position", _opens_log),
+    Section("point_controle", _beside_log("point_controle"), "id", _opens_log),
     Section("identite", _named("identite"), "case_id", _opens_vault),
     Section("identite_cle", _named("identite_cle"), "case_id", _opens_vault),
     Section("identite_recherche", _named("identite_recherche"), "terme, case_id", _opens_vault),

@@ -25,6 +25,7 @@ from adapters.schedule_files import shipped
 from adapters.settings import Settings
 from adapters.synthetic import load
 from api.cli.main import main
+from api.services import ledger
 from api.services.commands import Author, execute
 from api.services.finance import Finance
 from api.services.schedules import adopt
@@ -165,6 +166,8 @@ def _round_trip(source: Settings, target: Settings, tmp_path: Path) -> None:
     assert len(before["cases"]) > 100
     assert len(before["finance"]) >= 10
     assert b'"lignes":[{' in before["table_3_1"]
+    point = ledger.checkpoint(app, "avant la sauvegarde")
+    signer = ledger.trusted_key(app)
     file = tmp_path / "parcours.sauvegarde"
     written = backup.write_backup(app, file)
     assert written.last_position == app.max_position()
@@ -172,12 +175,17 @@ def _round_trip(source: Settings, target: Settings, tmp_path: Path) -> None:
     assert counts["evenements"] == app.max_position()
     assert counts["identite"] == counts["identite_cle"] == 3
     assert counts["journal_acces"] == 2
-    assert counts["idempotence"] == counts["flux_import"] == 1
+    assert counts["idempotence"] == counts["flux_import"] == counts["point_controle"] == 1
+    assert counts["chaine"] == app.max_position()
     app.close()
 
     restored = _app(target)
     backup.restore(restored, file)
     assert restored.max_position() == written.last_position
+    # The chain came back with the log: it verifies, and so does the checkpoint made before.
+    assert ledger.verify(restored).conforme
+    assert ledger.verify(restored, point=point, public=signer).conforme
+    assert [p.racine for p in ledger.checkpoints(restored)] == [point.racine]
     Projector(restored).rebuild()
     assert figures(restored) == before
     vault = IdentityStore(target)
