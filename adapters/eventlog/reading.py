@@ -14,8 +14,9 @@ and one way to decode what they return.
   else the library's own query;
 - the log exactly as stored, in position order, on the caller's snapshot (`stored_rows`), and
   whether it holds a row (`log_holds_rows`): backups and restores (`adapters/backup.py`);
-- the stored rows and their hash-chain links of a position range, undecoded
-  (`chained_batch`, `chain_end`): `parcours audit verify`.
+- the stored rows and their hash-chain links of a position range, undecoded, on a connection
+  of its own that a worker process can open (`chain_reader`, `chained_rows`, `chain_before`,
+  `chain_end`): `parcours audit verify`, one share of the log per process.
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
@@ -234,61 +235,133 @@ def chain_end(log: Log) -> int:
     return max(events[0][0] or 0, links[0][0] or 0)
 
 
+class ChainTables(NamedTuple):
+    """Where the log and its chain are stored: what a verifier needs to read them on a
+    connection of its own (a worker process)."""
+
+    postgres: bool
+    connect: dict[str, Any]
+    """PostgreSQL: the connection arguments; SQLite: {"file": path}."""
+    schema: str
+    events: str
+    chain: str
+
+
+def chain_tables(log: Log) -> ChainTables:
+    """The log's and its chain's tables, and how to connect to them."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        return ChainTables(
+            True,
+            log.settings.postgres_conninfo(),
+            recorder.datastore.schema,
+            recorder.events_table_name,
+            recorder.chain_table,
+        )
+    return ChainTables(
+        False,
+        {"file": str(log.settings.sqlite_file)},
+        "",
+        recorder.events_table_name,
+        "chaine",
+    )
+
+
+Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+"""A query's rows; the query's table names written `{events}` and `{chain}`."""
+
+
+@contextmanager
+def chain_reader(tables: ChainTables) -> Iterator[Fetch]:
+    """One connection of its own over the log and its chain (binary and prepared statements
+    on PostgreSQL, read-only on SQLite), for a verifier."""
+    if tables.postgres:
+        events = Identifier(tables.schema, tables.events)
+        chain = Identifier(tables.schema, tables.chain)
+        queries: dict[str, Composed] = {}
+        with (
+            psycopg.connect(**tables.connect, autocommit=True) as conn,
+            conn.cursor(binary=True, row_factory=tuple_row) as cursor,
+        ):
+
+            def fetch_pg(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                composed = queries.get(query)
+                if composed is None:
+                    composed = queries[query] = SQL(query.replace("?", "%s")).format(
+                        events=events, chain=chain
+                    )
+                cursor.execute(composed, params, prepare=True)
+                return cursor.fetchall()
+
+            yield fetch_pg
+        return
+    lite = sqlite3.connect(f"file:{tables.connect['file']}?mode=ro", uri=True, timeout=30)
+    try:
+
+        def fetch_lite(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            text = query.format(events=tables.events, chain=tables.chain)
+            text = text.replace("uuid_send(e.originator_id)", "e.originator_id")
+            return lite.execute(text.replace("notification_id", "rowid"), params).fetchall()
+
+        yield fetch_lite
+    finally:
+        lite.close()
+
+
 def chained_batch(
     log: Log, after: int, limit: int, stop: int
+) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
+    """`chained_rows` on a connection of its own."""
+    with chain_reader(chain_tables(log)) as fetch:
+        return chained_rows(fetch, after, limit, stop)
+
+
+def chained_rows(
+    fetch: Fetch, after: int, limit: int, stop: int
 ) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
     """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, each with
     its own link's previous position and hash (None for both when it has none); and, only
     when some link of the same range (up to the last row's position, or to `stop` when the
     rows ran out) has no row, every link of the range (else None). One query for the rows and
     their links, one count of the links."""
-    recorder = log.recorder
-    params = (after, stop, limit)
-    if isinstance(recorder, PostgresRecorder):
-        events = _table(recorder)
-        chain = Identifier(recorder.datastore.schema, recorder.chain_table)
-        rows = _fetch_postgres(
-            recorder,
-            SQL(
-                "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
-                "e.topic, e.state, c.precedente, c.empreinte FROM {} e "
-                "LEFT JOIN {} c ON c.position = e.notification_id "
-                "WHERE e.notification_id > %s AND e.notification_id <= %s "
-                "ORDER BY e.notification_id LIMIT %s"
-            ).format(events, chain),
-            params,
-        )
-        upper = rows[-1][0] if len(rows) == limit else stop
-        count = SQL("SELECT count(*) FROM {} WHERE position > %s AND position <= %s").format(chain)
-        links = _fetch_postgres(recorder, count, (after, upper))[0][0]
-        if links == sum(1 for r in rows if r[6] is not None):
-            return rows, None
-        query = SQL(
-            "SELECT position, precedente, empreinte FROM {} "
-            "WHERE position > %s AND position <= %s ORDER BY position"
-        ).format(chain)
-        found = _fetch_postgres(recorder, query, (after, upper))
-        return rows, [Link(p, q, bytes(h)) for p, q, h in found]
-    with _sqlite_file(log) as conn:
-        rows = conn.execute(
-            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
-            f"c.precedente, c.empreinte FROM {recorder.events_table_name} e "
-            "LEFT JOIN chaine c ON c.position = e.rowid WHERE e.rowid > ? AND e.rowid <= ? "
-            "ORDER BY e.rowid LIMIT ?",
-            params,
-        ).fetchall()
-        upper = rows[-1][0] if len(rows) == limit else stop
-        links = conn.execute(
-            "SELECT count(*) FROM chaine WHERE position > ? AND position <= ?", (after, upper)
-        ).fetchone()[0]
-        if links == sum(1 for r in rows if r[6] is not None):
-            return rows, None
-        found = conn.execute(
-            "SELECT position, precedente, empreinte FROM chaine "
-            "WHERE position > ? AND position <= ? ORDER BY position",
-            (after, upper),
-        ).fetchall()
+    rows = fetch(
+        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+        "e.topic, e.state, c.precedente, c.empreinte FROM {events} e "
+        "LEFT JOIN {chain} c ON c.position = e.notification_id "
+        "WHERE e.notification_id > ? AND e.notification_id <= ? "
+        "ORDER BY e.notification_id LIMIT ?",
+        (after, stop, limit),
+    )
+    upper = rows[-1][0] if len(rows) == limit else stop
+    links = fetch(
+        "SELECT count(*) FROM {chain} WHERE position > ? AND position <= ?", (after, upper)
+    )
+    if links[0][0] == sum(1 for r in rows if r[6] is not None):
+        return rows, None
+    found = fetch(
+        "SELECT position, precedente, empreinte FROM {chain} "
+        "WHERE position > ? AND position <= ? ORDER BY position",
+        (after, upper),
+    )
     return rows, [Link(p, q, bytes(h)) for p, q, h in found]
+
+
+def chain_before(fetch: Fetch, position: int, rows: int) -> tuple[Link | None, list[Any]]:
+    """The last link at or before `position`, and the last `rows` linked rows up to it (in
+    position order): where a verifier starting there takes up the walk."""
+    found = fetch(
+        "SELECT position, precedente, empreinte FROM {chain} "
+        "WHERE position <= ? ORDER BY position DESC LIMIT 1",
+        (position,),
+    )
+    recent = fetch(
+        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+        "e.topic, e.state FROM {events} e JOIN {chain} c ON c.position = e.notification_id "
+        "WHERE e.notification_id <= ? ORDER BY e.notification_id DESC LIMIT ?",
+        (position, rows),
+    )
+    link = None if not found else Link(found[0][0], found[0][1], bytes(found[0][2]))
+    return link, recent[::-1]
 
 
 # --- some cases' histories ------------------------------------------------------------------
