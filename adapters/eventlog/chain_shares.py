@@ -1,4 +1,4 @@
-"""The hash chain checked in shares of the log, one process per core (`parcours audit verify`).
+"""The hash chain checked in shares of the log, in parallel processes (`parcours audit verify`).
 
 A link's stored hash is checked from the stored hash of the link before it and its own row
 alone: an altered link fails its own check (and the next one's), so no share needs the hashes
@@ -6,21 +6,136 @@ recomputed before it. Each share takes up the walk from the last stored link bef
 the linked rows just before, to name a row a later link skips), exactly where a walk over the
 whole log would stand after resynchronising on that link; the shares' findings, merged in
 position order, are those of one walk over the whole log (tests/integration/test_log_chain.py
-holds them to it). Worker processes are spawned (about a second each: imports, connection), so
-a log shorter than `min_share` events per extra process is checked in this process alone.
+holds them to it).
+
+The log is cut into several shares per process: the other processes take them from the end,
+this one from the start, and each share is walked once, by whoever reaches it first (a spawned
+process takes about a second to start; meanwhile this one is already walking). This module
+reads the chain's tables itself, importing only the walk and the database drivers, so that a
+worker starts quickly; `reading.chained_batch` reads through it too.
 """
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import NamedTuple
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from adapters.eventlog.chain import GENESIS, RECENT, Break, Walk
-from adapters.eventlog.reading import ChainTables, chain_before, chain_reader, chained_rows
-from adapters.logging import configure_logging
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composed, Identifier
+
+from adapters.eventlog.chain import GENESIS, RECENT, Break, Link, Walk
 
 MIN_SHARE = 100_000
 """Events per extra process below which it would cost more to start than it saves."""
+
+SHARES_PER_PROCESS = 4
+"""Shares cut per process: the spare ones go to whoever is free (the start-up of a spawned
+process, an uneven load)."""
+
+
+class ChainTables(NamedTuple):
+    """Where the log and its chain are stored: what a verifier needs to read them on a
+    connection of its own (a worker process)."""
+
+    postgres: bool
+    connect: dict[str, Any]
+    """PostgreSQL: the connection arguments; SQLite: {"file": path}."""
+    schema: str
+    events: str
+    chain: str
+
+
+Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+"""A query's rows; the query's table names written `{events}` and `{chain}`."""
+
+
+@contextmanager
+def chain_reader(tables: ChainTables) -> Iterator[Fetch]:
+    """One connection of its own over the log and its chain (binary and prepared statements
+    on PostgreSQL, read-only on SQLite), for a verifier."""
+    if tables.postgres:
+        events = Identifier(tables.schema, tables.events)
+        chain = Identifier(tables.schema, tables.chain)
+        queries: dict[str, Composed] = {}
+        with (
+            psycopg.connect(**tables.connect, autocommit=True) as conn,
+            conn.cursor(binary=True, row_factory=tuple_row) as cursor,
+        ):
+
+            def fetch_pg(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                composed = queries.get(query)
+                if composed is None:
+                    composed = queries[query] = SQL(query.replace("?", "%s")).format(
+                        events=events, chain=chain
+                    )
+                cursor.execute(composed, params, prepare=True)
+                return cursor.fetchall()
+
+            yield fetch_pg
+        return
+    lite = sqlite3.connect(f"file:{tables.connect['file']}?mode=ro", uri=True, timeout=30)
+    try:
+
+        def fetch_lite(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            text = query.format(events=tables.events, chain=tables.chain)
+            text = text.replace("uuid_send(e.originator_id)", "e.originator_id")
+            return lite.execute(text.replace("notification_id", "rowid"), params).fetchall()
+
+        yield fetch_lite
+    finally:
+        lite.close()
+
+
+def chained_rows(
+    fetch: Fetch, after: int, limit: int, stop: int
+) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
+    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, each with
+    its own link's previous position and hash (None for both when it has none); and, only
+    when some link of the same range (up to the last row's position, or to `stop` when the
+    rows ran out) has no row, every link of the range (else None). One query for the rows and
+    their links, one count of the links."""
+    rows = fetch(
+        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+        "e.topic, e.state, c.precedente, c.empreinte FROM {events} e "
+        "LEFT JOIN {chain} c ON c.position = e.notification_id "
+        "WHERE e.notification_id > ? AND e.notification_id <= ? "
+        "ORDER BY e.notification_id LIMIT ?",
+        (after, stop, limit),
+    )
+    upper = rows[-1][0] if len(rows) == limit else stop
+    links = fetch(
+        "SELECT count(*) FROM {chain} WHERE position > ? AND position <= ?", (after, upper)
+    )
+    if links[0][0] == sum(1 for r in rows if r[6] is not None):
+        return rows, None
+    found = fetch(
+        "SELECT position, precedente, empreinte FROM {chain} "
+        "WHERE position > ? AND position <= ? ORDER BY position",
+        (after, upper),
+    )
+    return rows, [Link(p, q, bytes(h)) for p, q, h in found]
+
+
+def chain_before(fetch: Fetch, position: int, rows: int) -> tuple[Link | None, list[Any]]:
+    """The last link at or before `position`, and the last `rows` linked rows up to it (in
+    position order): where a verifier starting there takes up the walk."""
+    found = fetch(
+        "SELECT position, precedente, empreinte FROM {chain} "
+        "WHERE position <= ? ORDER BY position DESC LIMIT 1",
+        (position,),
+    )
+    recent = fetch(
+        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+        "e.topic, e.state FROM {events} e JOIN {chain} c ON c.position = e.notification_id "
+        "WHERE e.notification_id <= ? ORDER BY e.notification_id DESC LIMIT ?",
+        (position, rows),
+    )
+    link = None if not found else Link(found[0][0], found[0][1], bytes(found[0][2]))
+    return link, recent[::-1]
 
 
 class Share(NamedTuple):
@@ -88,29 +203,34 @@ def walk_shares(
     watch: int | None = None,
     workers: int | None = None,
     min_share: int = MIN_SHARE,
-    log_level: str = "INFO",
 ) -> Found:
-    """The chain over positions (start, stop] walked in up to `workers` shares (one per core
-    by default), one in this process and each other in a spawned one; the breaks in position
-    order (at most `limit`), the events walked, the recomputed hash at `watch` (only when no
-    break precedes it)."""
+    """The chain over positions (start, stop] walked by up to `workers` processes (one per
+    core by default; this one alone when the log holds less than `min_share` events per
+    process); the breaks in position order (at most `limit`), the events walked, the
+    recomputed hash at `watch` (only when no break precedes it)."""
     wanted = cores() if workers is None else workers
-    count = max(1, min(wanted, (stop - start) // max(min_share, 1)))
+    processes = max(1, min(wanted, (stop - start) // max(min_share, 1)))
+    if processes == 1:
+        return walk_share(Share(tables, start, digest, start, stop, batch, limit, watch))
+    count = processes * SHARES_PER_PROCESS
     bounds = [start + (stop - start) * k // count for k in range(count + 1)]
     shares = [
         Share(tables, start, digest, bounds[k], bounds[k + 1], batch, limit, watch)
         for k in range(count)
     ]
-    if count == 1:
-        return walk_share(shares[0])
+    found: list[Found] = []
     with ProcessPoolExecutor(
-        count - 1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=configure_logging,
-        initargs=(log_level,),
+        processes - 1, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
-        others = [pool.submit(walk_share, share) for share in shares[1:]]
-        found = [walk_share(shares[0]), *(other.result() for other in others)]
+        # The others take shares from the end; this process walks from the start each share
+        # not yet taken (a queued share is cancelled and walked here).
+        pending: dict[int, Future[Found]] = {
+            k: pool.submit(walk_share, shares[k]) for k in reversed(range(1, count))
+        }
+        found.append(walk_share(shares[0]))
+        for k in range(1, count):
+            taken = pending[k]
+            found.append(walk_share(shares[k]) if taken.cancel() else taken.result())
     breaks: list[Break] = []
     computed: dict[int, bytes] = {}
     for part in found:

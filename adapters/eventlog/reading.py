@@ -42,6 +42,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from adapters.eventlog.chain import Link
+from adapters.eventlog.chain_shares import ChainTables, chain_reader, chained_rows
 from adapters.eventlog.mapper import CODEC, DECODERS, VERSION_MARK, EventMapper, topics_of
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
@@ -235,18 +236,6 @@ def chain_end(log: Log) -> int:
     return max(events[0][0] or 0, links[0][0] or 0)
 
 
-class ChainTables(NamedTuple):
-    """Where the log and its chain are stored: what a verifier needs to read them on a
-    connection of its own (a worker process)."""
-
-    postgres: bool
-    connect: dict[str, Any]
-    """PostgreSQL: the connection arguments; SQLite: {"file": path}."""
-    schema: str
-    events: str
-    chain: str
-
-
 def chain_tables(log: Log) -> ChainTables:
     """The log's and its chain's tables, and how to connect to them."""
     recorder = log.recorder
@@ -267,101 +256,12 @@ def chain_tables(log: Log) -> ChainTables:
     )
 
 
-Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-"""A query's rows; the query's table names written `{events}` and `{chain}`."""
-
-
-@contextmanager
-def chain_reader(tables: ChainTables) -> Iterator[Fetch]:
-    """One connection of its own over the log and its chain (binary and prepared statements
-    on PostgreSQL, read-only on SQLite), for a verifier."""
-    if tables.postgres:
-        events = Identifier(tables.schema, tables.events)
-        chain = Identifier(tables.schema, tables.chain)
-        queries: dict[str, Composed] = {}
-        with (
-            psycopg.connect(**tables.connect, autocommit=True) as conn,
-            conn.cursor(binary=True, row_factory=tuple_row) as cursor,
-        ):
-
-            def fetch_pg(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                composed = queries.get(query)
-                if composed is None:
-                    composed = queries[query] = SQL(query.replace("?", "%s")).format(
-                        events=events, chain=chain
-                    )
-                cursor.execute(composed, params, prepare=True)
-                return cursor.fetchall()
-
-            yield fetch_pg
-        return
-    lite = sqlite3.connect(f"file:{tables.connect['file']}?mode=ro", uri=True, timeout=30)
-    try:
-
-        def fetch_lite(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-            text = query.format(events=tables.events, chain=tables.chain)
-            text = text.replace("uuid_send(e.originator_id)", "e.originator_id")
-            return lite.execute(text.replace("notification_id", "rowid"), params).fetchall()
-
-        yield fetch_lite
-    finally:
-        lite.close()
-
-
 def chained_batch(
     log: Log, after: int, limit: int, stop: int
 ) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
     """`chained_rows` on a connection of its own."""
     with chain_reader(chain_tables(log)) as fetch:
         return chained_rows(fetch, after, limit, stop)
-
-
-def chained_rows(
-    fetch: Fetch, after: int, limit: int, stop: int
-) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
-    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, each with
-    its own link's previous position and hash (None for both when it has none); and, only
-    when some link of the same range (up to the last row's position, or to `stop` when the
-    rows ran out) has no row, every link of the range (else None). One query for the rows and
-    their links, one count of the links."""
-    rows = fetch(
-        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
-        "e.topic, e.state, c.precedente, c.empreinte FROM {events} e "
-        "LEFT JOIN {chain} c ON c.position = e.notification_id "
-        "WHERE e.notification_id > ? AND e.notification_id <= ? "
-        "ORDER BY e.notification_id LIMIT ?",
-        (after, stop, limit),
-    )
-    upper = rows[-1][0] if len(rows) == limit else stop
-    links = fetch(
-        "SELECT count(*) FROM {chain} WHERE position > ? AND position <= ?", (after, upper)
-    )
-    if links[0][0] == sum(1 for r in rows if r[6] is not None):
-        return rows, None
-    found = fetch(
-        "SELECT position, precedente, empreinte FROM {chain} "
-        "WHERE position > ? AND position <= ? ORDER BY position",
-        (after, upper),
-    )
-    return rows, [Link(p, q, bytes(h)) for p, q, h in found]
-
-
-def chain_before(fetch: Fetch, position: int, rows: int) -> tuple[Link | None, list[Any]]:
-    """The last link at or before `position`, and the last `rows` linked rows up to it (in
-    position order): where a verifier starting there takes up the walk."""
-    found = fetch(
-        "SELECT position, precedente, empreinte FROM {chain} "
-        "WHERE position <= ? ORDER BY position DESC LIMIT 1",
-        (position,),
-    )
-    recent = fetch(
-        "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
-        "e.topic, e.state FROM {events} e JOIN {chain} c ON c.position = e.notification_id "
-        "WHERE e.notification_id <= ? ORDER BY e.notification_id DESC LIMIT ?",
-        (position, rows),
-    )
-    link = None if not found else Link(found[0][0], found[0][1], bytes(found[0][2]))
-    return link, recent[::-1]
 
 
 # --- some cases' histories ------------------------------------------------------------------

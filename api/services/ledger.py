@@ -118,7 +118,6 @@ def verify(
         watch=None if point is None else point.position,
         workers=workers,
         min_share=min_share,
-        log_level=app.settings.log_level,
     )
     checked = None
     if point is not None:
