@@ -161,6 +161,20 @@ class Walk:
         """The last linked rows walked: the one a later link skips is an inserted row (a
         walk taking up from a stored link is given the linked rows before it)."""
 
+    def vouched(self, last: int, digest: bytes, events: int) -> None:
+        """A range checked elsewhere and found whole (the database recomputed each link from
+        the stored one before it): the walk takes up after its last link, as if it had walked
+        its `events` rows; the linked rows remembered are forgotten (`take_up` gives them
+        back before the walk is fed again)."""
+        self.last, self.digest = last, digest
+        self.events += events
+        self._recent.clear()
+
+    def take_up(self, recent: Iterable[Row]) -> None:
+        """The linked rows just before where the walk takes up."""
+        self._recent.clear()
+        self._recent.extend(recent)
+
     def watch(self, position: int) -> None:
         """Remember the recomputed hash at this position (a checkpoint's)."""
         self._watch.add(position)

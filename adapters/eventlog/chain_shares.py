@@ -159,29 +159,84 @@ class Found(NamedTuple):
     computed: dict[int, bytes]
 
 
+SCREEN = (
+    "WITH l AS (SELECT position, precedente, empreinte, "
+    "coalesce(lag(position) OVER w, ?) AS before_position, "
+    "coalesce(lag(empreinte) OVER w, ?) AS before_hash "
+    "FROM {chain} WHERE position > ? AND position <= ? WINDOW w AS (ORDER BY position)), "
+    "e AS (SELECT notification_id, originator_id, originator_version, topic, state "
+    "FROM {events} WHERE notification_id > ? AND notification_id <= ?) "
+    "SELECT count(e.notification_id), count(*) FILTER (WHERE l.position IS NULL "
+    "OR e.notification_id IS NULL OR l.precedente <> l.before_position "
+    "OR l.empreinte <> sha256(l.before_hash || int8send(l.position) "
+    "|| uuid_send(e.originator_id) || int8send(e.originator_version::bigint) "
+    "|| int4send(octet_length(convert_to(e.topic, 'UTF8'))) || int4send(octet_length(e.state)) "
+    "|| convert_to(e.topic, 'UTF8') || e.state)), "
+    "max(l.position) FROM l FULL JOIN e ON e.notification_id = l.position"
+)
+"""A range of the log screened by PostgreSQL: its rows, how many rows or links do not follow
+(no link, no row, a link naming another previous one, a hash that the row and the stored link
+before do not give: `chain.link_hash` in SQL), its last link. Only a range with one is walked
+here, in Python, to name what it holds."""
+
+SCREENED = 5
+"""Batches of positions screened per query."""
+
+
 def walk_share(share: Share) -> Found:
-    """Walk one share on a connection of its own."""
+    """Walk one share on a connection of its own: on PostgreSQL, each range of the log is
+    first screened by the database, and only a range it finds anything in is walked here."""
     with chain_reader(share.tables) as fetch:
-        if share.after == share.start:
-            walk = Walk(share.start, share.digest, share.limit)
-        else:
+        walk = Walk(share.start, share.digest, share.limit)
+        if share.after > share.start:
             link, recent = chain_before(fetch, share.after, RECENT)
-            taken_up = [r for r in recent if r[0] > share.start]
-            if link is None or link.position <= share.start:
-                walk = Walk(share.start, share.digest, share.limit, taken_up)
-            else:
-                walk = Walk(link.position, link.hash, share.limit, taken_up)
+            if link is not None and link.position > share.start:
+                walk.vouched(link.position, link.hash, 0)
+            walk.take_up(r for r in recent if r[0] > share.start)
         if share.watch is not None:
             walk.watch(share.watch)
-        after = share.after
+        after, stale = share.after, False
+        span = share.batch * SCREENED
         while after < share.stop and not walk.full:
-            rows, links = chained_rows(fetch, after, share.batch, share.stop)
-            if links is None:
-                walk.feed_joined(rows)
-            else:
-                walk.feed([r[:5] for r in rows], links)
-            after = rows[-1][0] if len(rows) == share.batch else share.stop
+            upper = min(after + span, share.stop)
+            if share.tables.postgres:
+                rows, bad, last = fetch(
+                    SCREEN, (walk.last, walk.digest, after, upper, after, upper)
+                )[0]
+                if not bad:
+                    watched = share.watch is not None and after < share.watch <= upper
+                    if watched and not walk.breaks:
+                        held = _stored_hash(fetch, share.watch or 0)
+                        if held is not None:
+                            walk.computed[share.watch or 0] = held
+                    if last is not None:
+                        walk.vouched(last, _stored_hash(fetch, last) or b"", rows)
+                        stale = True
+                    after = upper
+                    continue
+                if stale:
+                    _, recent = chain_before(fetch, after, RECENT)
+                    walk.take_up(r for r in recent if r[0] > share.start)
+                    stale = False
+            _walk_range(fetch, walk, after, upper, share.batch)
+            after = upper
     return Found(walk.breaks, walk.events, walk.computed)
+
+
+def _stored_hash(fetch: Fetch, position: int) -> bytes | None:
+    found = fetch("SELECT empreinte FROM {chain} WHERE position = ?", (position,))
+    return bytes(found[0][0]) if found else None
+
+
+def _walk_range(fetch: Fetch, walk: Walk, after: int, stop: int, batch: int) -> None:
+    """Positions (after, stop] walked in Python, batch by batch."""
+    while after < stop and not walk.full:
+        rows, links = chained_rows(fetch, after, batch, stop)
+        if links is None:
+            walk.feed_joined(rows)
+        else:
+            walk.feed([r[:5] for r in rows], links)
+        after = rows[-1][0] if len(rows) == batch else stop
 
 
 def cores() -> int:

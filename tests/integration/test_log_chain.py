@@ -14,7 +14,9 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from adapters import synthetic
-from adapters.eventlog.reading import read_batch
+from adapters.eventlog.chain import GENESIS
+from adapters.eventlog.chain_shares import SCREEN, chain_reader
+from adapters.eventlog.reading import chain_tables, read_batch
 from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
 from api.services import ledger
@@ -231,3 +233,18 @@ def test_a_checkpoint_is_proved_by_shares_checked_in_parallel(loaded: Parcours) 
     refused = ledger.verify(loaded, point=point, workers=2, min_share=1)
     assert refused.point is not None
     assert not refused.point.conforme
+
+
+def test_postgresql_recomputes_each_link_as_the_walk_does(loaded: Parcours) -> None:
+    """The database's screening (SHA-256 in SQL over the row and the stored link before)
+    finds an untouched log whole, so verification walks nothing in Python; and finds the
+    range holding an altered row, which the walk then names."""
+    if loaded.settings.store != "postgres":
+        pytest.skip("the screening runs on PostgreSQL")
+    end = loaded.max_position()
+    with chain_reader(chain_tables(loaded)) as fetch:
+        rows, bad, last = fetch(SCREEN, (0, GENESIS, 0, end, 0, end))[0]
+        assert (rows, bad, last) == (end, 0, end)
+        _sql(loaded, "UPDATE {events} SET state = %s WHERE notification_id = %s", (b"{}", 77))
+        _, bad, _ = fetch(SCREEN, (0, GENESIS, 0, end, 0, end))[0]
+        assert bad == 1  # the altered row alone: the next link follows the stored one
