@@ -7,7 +7,9 @@ the same kind, one whose recorder writes links and one whose recorder does not, 
 slices (the machine's load falls on both alike); in batches of `--batch` events (a flux import,
 `parcours generate`) and one event per transaction (a request). Then `audit verify` over the
 chained log next to the raw read+decode of the same log (a bare cursor and msgspec, as
-scripts/bench_store.py measures it). Written to docs/benchmarks.md, section "Hash chain".
+scripts/bench_store.py measures it), both in one process and both in one process per core
+(spawned like the verifier's, start-up included). Written to docs/benchmarks.md, section "Hash
+chain". The links' hashing alone is `chain.chain_hashes`, what an append runs.
 """
 
 import argparse
@@ -266,7 +268,10 @@ def main() -> None:
                 "the same events appended "
                 "to two fresh stores in alternating slices, one writing the chain's links and "
                 "one not; then `parcours audit verify` (`api.services.ledger.verify`) over the "
-                "chained log next to a bare cursor reading and decoding the same rows.",
+                "chained log next to a bare cursor reading and decoding the same rows (msgspec), "
+                "each in one process and in one per core (spawned, start-up included; forced "
+                "whatever the log's size), best of "
+                f"{args.runs}.",
                 "",
                 *table,
                 END,
