@@ -54,7 +54,7 @@ def _loaded(argv: list[str] | None, data_dir: Path) -> set[str]:
         ["cohort", "extract", "--help"],
         ["finance", "simulate", "--help"],
         ["audit", "purger-acces", "--help"],
-        ["token", "--sub", "moi", "--role", "orientation"],
+        ["token", "--agent", "moi", "--role", "orientation"],
     ],
     ids=lambda argv: "import" if argv is None else " ".join(argv[:3]),
 )
