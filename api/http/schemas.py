@@ -38,8 +38,10 @@ _DESCRIPTIONS = {
     401: "Jeton absent, expiré ou invalide",
     403: "Rôle non autorisé pour cette action",
     404: "Dossier inconnu",
-    409: "Version périmée (le dossier a changé depuis sa lecture), ou dossier en quarantaine "
+    409: "Conflit: une écriture concurrente a changé le dossier, ou dossier en quarantaine "
     "(une étape du journal ne peut pas être appliquée: l'annuler ou la rectifier)",
+    412: "Précondition échouée: If-Match désigne une version périmée (le dossier a changé "
+    "depuis sa lecture; le relire puis recommencer)",
     422: "Champ invalide ou étape refusée par les règles du parcours",
 }
 

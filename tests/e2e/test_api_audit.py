@@ -379,7 +379,7 @@ def test_corrections_follow_the_step_routes(told: tuple[TestClient, Parcours, st
     stale = client.post(
         f"/dossiers/{a}/annulation", json=voiding, headers={**AGENT_CCAS, "If-Match": '"4"'}
     )
-    assert (stale.status_code, stale.json()["field"]) == (409, "If-Match")
+    assert (stale.status_code, stale.json()["field"]) == (412, "If-Match")
     # An agent may not correct an orientation (the département's decision) …
     refused = client.post(
         f"/dossiers/{a}/rectification",
