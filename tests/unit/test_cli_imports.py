@@ -50,6 +50,7 @@ def _loaded(argv: list[str] | None, data_dir: Path) -> set[str]:
     [
         None,
         ["--help"],
+        ["--version"],
         ["stats", "--help"],
         ["cohort", "extract", "--help"],
         ["finance", "simulate", "--help"],
@@ -62,7 +63,7 @@ def test_the_command_line_loads_no_heavy_library(argv: list[str] | None, tmp_pat
     loaded = _loaded(argv, tmp_path)
     assert "argparse" in loaded  # the probe did run the command line
     assert not loaded & set(HEAVY), f"parcours {argv} imports {sorted(loaded & set(HEAVY))}"
-    if argv is None or "--help" in argv:
+    if argv is None or "--help" in argv or "--version" in argv:
         assert not loaded & set(STORE), f"parcours {argv} imports {sorted(loaded & set(STORE))}"
 
 
