@@ -128,3 +128,20 @@ def test_every_csv_answer_starts_with_the_bom(client: TestClient) -> None:
         assert answer.headers["content-type"].startswith("text/csv"), route
         assert answer.content.startswith(b"\xef\xbb\xbf"), route
         assert ";" in answer.content.decode("utf-8-sig").splitlines()[0], route
+
+
+def test_the_openapi_document_names_the_link_header_of_every_list(
+    sqlite_settings: Settings,
+) -> None:
+    with api_client(sqlite_settings) as client:
+        spec = client.get("/openapi.json").json()
+    lists = {
+        (method, path): op["responses"]["200"]
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if any(p["name"] == "offset" for p in op.get("parameters", []))
+    }
+    assert ("get", "/dossiers") in lists
+    assert ("get", "/audit/acces") in lists
+    for where, answer in lists.items():
+        assert "Link" in answer.get("headers", {}), where
