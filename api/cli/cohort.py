@@ -109,13 +109,15 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.pseudonym_key import stable_key
     from api.services.cohorts import extract_to, key_for
 
+    out = Path(args.sortie)
+    named = out.suffix.lower().lstrip(".")
+    fmt = Format(args.format or (named if named in set(Format) else Format.PARQUET))
     app = Parcours(settings)
     try:
         definition = _definition(app, args.nom)
     except UserError:
         app.close()
         raise
-    out = Path(args.sortie)
     started = time.perf_counter()
     with out.open("wb") as sink, _progress(app, not args.silencieux) as progress:
         bilan = extract_to(
@@ -123,7 +125,7 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
             definition,
             sink,
             forme=Forme(args.forme),
-            fmt=Format(args.format),
+            fmt=fmt,
             key=key_for(Cle(args.cle), partial(stable_key, settings)),
             communes=NiveauCommune(args.communes),
             progress=progress,
@@ -240,7 +242,11 @@ def register(sub: Subcommands) -> None:
     p.add_argument("nom")
     add_output(p, "fichier à écrire", required=True)
     p.add_argument("--forme", choices=[f.value for f in Forme], default=Forme.EPISODES.value)
-    p.add_argument("--format", choices=[f.value for f in Format], default=Format.PARQUET.value)
+    p.add_argument(
+        "--format",
+        choices=[f.value for f in Format],
+        help="défaut: d'après l'extension de --sortie (.parquet, .csv, .jsonl), sinon parquet",
+    )
     p.add_argument("--cle", choices=[c.value for c in Cle], default=Cle.ROTATIVE.value)
     p.add_argument(
         "--communes", choices=[n.value for n in NiveauCommune], default=NiveauCommune.COMMUNE.value

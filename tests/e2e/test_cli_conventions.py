@@ -147,7 +147,7 @@ def test_every_csv_a_command_writes_starts_with_the_bom(settings: Settings, tmp_
         "table": ["stats", "taux", "--annee", "2024"],
         "worklist": ["stats", "a-traiter", "--date", "2024-12-31"],
         "transitions": ["cohort", "transitions", "c", "--silencieux"],
-        "extract": ["cohort", "extract", "c", "--format", "csv", "--silencieux"],
+        "extract": ["cohort", "extract", "c", "--silencieux"],  # CSV from the extension
     }
     assert run(settings, "cohort", "define", "c").returncode == 0
     schedules = ROOT / "schedules"
