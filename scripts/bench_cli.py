@@ -41,7 +41,7 @@ ROWS: list[Row] = [
     ("`python -c 'import structlog'` (logging, configured by every command)", [PYTHON, "-c", "import structlog"], False),
     ("`parcours --help`", [PARCOURS, "--help"], True),
     ("`parcours stats --help`", [PARCOURS, "stats", "--help"], True),
-    ("`parcours token --sub bench --role orientation` (no store)", [PARCOURS, "token", "--sub", "bench", "--role", "orientation"], True),
+    ("`parcours token --agent bench --role orientation` (no store)", [PARCOURS, "token", "--agent", "bench", "--role", "orientation"], True),
     ("`parcours status` (empty SQLite store)", [PARCOURS, "status"], True),
 ]  # fmt: skip
 

@@ -12,7 +12,8 @@ Run it for a NEW directory only (one per release whose shapes changed): the figu
 record of what that release computed; regenerating it over an old log would erase the proof
 that later releases read that log the same way (tests/fixtures/eventlog/README.md).
 `tests/integration/test_frozen_eventlog.py` loads every frozen log into a fresh SQLite file and
-into PostgreSQL, rebuilds the read models and compares the figures.
+into PostgreSQL, rebuilds the read models and compares the figures a folder recorded (a figure
+added by a later release is absent from older folders, and not compared there).
 """
 
 import argparse
@@ -20,7 +21,8 @@ import gzip
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import StoredEvent
 
+from adapters.eventlog.reading import histories
 from adapters.eventlog.store import Parcours
 from adapters.readmodels.models import open_activite_store, open_case_view
 from adapters.readmodels.projector import Projector
@@ -39,20 +42,25 @@ from api.services.agents import grant, revoke
 from api.services.cases import handle
 from api.services.cohorts import save_definition
 from api.services.commands import Author, execute
+from api.services.ep_sessions import hold_session, programme_session
 from api.services.finance import Finance
 from api.services.schedules import adopt
 from api.services.statistics import Statistiques
 from api.services.structures import declare_structure
 from domain import commands as cmd
 from domain.abonnements import ABONNEMENTS_ID, AbonnementCree, AbonnementSupprime, Finalite
+from domain.catalogue import ALL_EVENT_TYPES
 from domain.cohorts import DefinitionCohorte
 from domain.decide import Contexte
-from domain.events import Evenement, Profil, Recorded
+from domain.ep import fold_session, session_aggregate_id
+from domain.events import EpSaisie, Evenement, Profil, Recorded, SaisineInscrite, SanctionDecidee
 from domain.vocabulary import (
+    AvisEp,
     EtatInvitation,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
+    MotifSaisineEp,
     ObjetAccompagnement,
     OrganismePayeur,
     RoleAgent,
@@ -60,13 +68,24 @@ from domain.vocabulary import (
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
+    TypeSanction,
 )
+from projections.ep_seances import seance
 from projections.indicateurs import Periode
+from projections.sanctions import indicateurs, lignes_ep
 
-NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-"""The moment the frozen log was written and its figures computed (the stores' clock)."""
+NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+"""The moment the frozen log is written and its figures computed (the stores' clock): after
+the hand-made steps of 2025, which the rules refuse in the future. The figures do not read
+the clock: an older folder, written on another day, folds to its figures under this one."""
 START, YEARS, SEED, PEOPLE = date(2022, 1, 1), 3, 19, 500
 YEAR = Periode(date(2023, 1, 1), date(2023, 12, 31))
+EP_YEAR = (date(2025, 1, 1), date(2025, 12, 31))
+"""The year of the EP procedure's figures: the 2025 regimes (contrat d'engagement, then
+suspension-remobilisation from 1 June)."""
+EP_ID = "ep-1"
+EP_SESSIONS = (date(2025, 3, 18), date(2025, 7, 8), date(2025, 8, 5), date(2025, 10, 20))
+"""The days EP `EP_ID` meets, each a session `ep-1-<day>` programmed, then held."""
 EVENTS = "events.jsonl.gz"
 FIGURES = "figures.json"
 AUTHOR = Author(user="agent-gel", request_id="gel")
@@ -87,6 +106,7 @@ def write_log(app: Parcours) -> None:
     app.append_many(batch)
     _reference_data(app)
     _hand_made_cases(app)
+    _ep_procedure(app)
     Projector(app).catch_up()
     Finance(app).issue("ccas-1", "2023", AUTHOR)
 
@@ -97,6 +117,7 @@ def _reference_data(app: Parcours) -> None:
         ("asso-1", "Association d'insertion", TypeOrganisme.ASSOCIATION, None),
         ("aave-1", "AAVE du nord", TypeOrganisme.AAVE, 0.5),
         ("mds-1", "Maison des solidarités", TypeOrganisme.DEPARTEMENT, None),
+        (EP_ID, "Équipe pluridisciplinaire", TypeOrganisme.EQUIPE_PLURIDISCIPLINAIRE, None),
     ):
         declare_structure(app, structure_id, nom, kind, etp, date(2022, 1, 1), AUTHOR)
     for bareme in shipped().values():
@@ -147,7 +168,9 @@ def _reference_data(app: Parcours) -> None:
 def _hand_made_cases(app: Parcours) -> None:
     """Two cases whose steps cover what the generator never records: one oriented to a CCAS
     (a RDV moved, an invitation, a correction of each kind, a change of duties), one to
-    France Travail (an appui social complémentaire begun and ended)."""
+    France Travail (an appui social complémentaire begun and ended, a reduction recorded as
+    decided before the EP procedure was kept here, then lifted: the generator's draws need not
+    reach a lifted sanction)."""
     day = date
 
     def entry(n: int) -> cmd.Commande:
@@ -213,10 +236,183 @@ def _hand_made_cases(app: Parcours) -> None:
             objet=ObjetAccompagnement.ASC,
             motif="objectifs atteints",
         ),
+        cmd.DeciderSanction(
+            effective_on=day(2023, 10, 2),
+            type_sanction=TypeSanction.REDUCTION,
+            motif="absence aux RDV",
+        ),
+        cmd.LeverSanction(effective_on=day(2023, 11, 6), numero=1, motif="RDV honorés"),
     ]
     for case_id, steps in ((UUID(int=0xF1), social), (UUID(int=0xF2), professional)):
         for step in steps:
             handle(app, case_id, step, AUTHOR)
+
+
+def _session_id(day: date) -> str:
+    return f"{EP_ID}-{day.isoformat()}"
+
+
+def _ep_procedure(app: Parcours) -> None:
+    """Four cases through the EP procedure and the 2025 regimes, decided by the rules as the
+    agents would record them (the steps of tests/e2e/test_ep_sanctions.py): a
+    suspension-remobilisation the person re-engages from; a first breach suspended and lost,
+    then a further breach ending in removal; a contrat d'engagement signed, amended and ended
+    on a réorientation to the social path the EP advised; a referral classée after the
+    person's observations. The EP's sessions are programmed before and held on their day."""
+    day = date
+    for when in EP_SESSIONS:
+        programme_session(
+            app, EP_ID, _session_id(when), when, "salle du conseil", day(2025, 1, 6), AUTHOR
+        )
+
+    def entry(n: int, on: date) -> cmd.Commande:
+        return cmd.EnregistrerEntree(
+            effective_on=on,
+            numero_dossier=f"CAF-900000{n}",
+            organisme_payeur=OrganismePayeur.CAF,
+            date_flux=on,
+            date_reception_flux=on,
+            profil=Profil(sexe=Sexe.F if n % 2 else Sexe.M, annee_naissance=1985 + n),
+        )
+
+    def professional(on: date) -> cmd.Commande:
+        return cmd.DeciderOrientation(
+            effective_on=on,
+            type_orientation=TypeOrientation.PROFESSIONNELLE,
+            organisme=TypeOrganisme.FRANCE_TRAVAIL,
+            structure_id="ft-1",
+            mode=ModeOrientation.DECIDEE,
+        )
+
+    def referral(on: date, breach: date | None, motif: MotifSaisineEp) -> cmd.Commande:
+        return cmd.SaisirEp(
+            effective_on=on,
+            motif_saisine=motif,
+            ep_id=EP_ID,
+            manquement="RDV manqués sans motif"
+            if motif is MotifSaisineEp.SANCTION
+            else "santé incompatible avec la recherche d'emploi",
+            date_manquement=breach,
+        )
+
+    def agenda(on: date, saisine: int, session: date) -> cmd.Commande:
+        return cmd.InscrireOrdreDuJour(
+            effective_on=on, saisine=saisine, session_id=_session_id(session), date_session=session
+        )
+
+    def sanction(on: date, saisine: int, kind: TypeSanction, **terms: Any) -> cmd.Commande:
+        return cmd.DeciderSanction(
+            effective_on=on, type_sanction=kind, motif="manquement", saisine=saisine, **terms
+        )
+
+    remobilised: list[cmd.Commande] = [
+        entry(3, day(2025, 6, 2)),
+        professional(day(2025, 6, 5)),
+        referral(day(2025, 7, 1), day(2025, 6, 25), MotifSaisineEp.SANCTION),
+        cmd.NotifierObservations(effective_on=day(2025, 7, 2), saisine=1),
+        agenda(day(2025, 7, 3), 1, day(2025, 8, 5)),
+        cmd.RendreAvisEp(
+            effective_on=day(2025, 8, 5),
+            saisine=1,
+            avis=AvisEp.SANCTION,
+            pourcentage=30,
+            duree_mois=2,
+        ),
+        sanction(
+            day(2025, 8, 8),
+            1,
+            TypeSanction.SUSPENSION_REMOBILISATION,
+            pourcentage=30,
+            duree_mois=2,
+            date_debut=day(2025, 9, 1),
+            montant_mensuel_centimes=64_652,
+            personnes_foyer=1,
+        ),
+        cmd.ConstaterRemobilisation(
+            effective_on=day(2025, 9, 20), numero=1, motif="RDV honoré, heures reprises"
+        ),
+    ]
+    removed: list[cmd.Commande] = [
+        entry(4, day(2025, 6, 2)),
+        professional(day(2025, 6, 5)),
+        referral(day(2025, 6, 16), day(2025, 6, 10), MotifSaisineEp.SANCTION),
+        cmd.NotifierObservations(effective_on=day(2025, 6, 17), saisine=1),
+        agenda(day(2025, 6, 18), 1, day(2025, 7, 8)),
+        cmd.RecevoirObservations(
+            effective_on=day(2025, 6, 30),
+            saisine=1,
+            audition_demandee=True,
+            resume="conteste les RDV manqués",
+        ),
+        cmd.RendreAvisEp(effective_on=day(2025, 7, 8), saisine=1, avis=AvisEp.SANCTION),
+        sanction(
+            day(2025, 7, 10),
+            1,
+            TypeSanction.SUSPENSION_REMOBILISATION,
+            pourcentage=100,
+            duree_mois=1,
+            date_debut=day(2025, 8, 1),
+            montant_mensuel_centimes=64_652,
+            personnes_foyer=1,
+        ),
+        referral(day(2025, 9, 15), day(2025, 9, 12), MotifSaisineEp.SANCTION),
+        cmd.NotifierObservations(effective_on=day(2025, 9, 15), saisine=2),
+        agenda(day(2025, 9, 16), 2, day(2025, 10, 20)),
+        cmd.RendreAvisEp(effective_on=day(2025, 10, 20), saisine=2, avis=AvisEp.SANCTION),
+        sanction(day(2025, 10, 22), 2, TypeSanction.RADIATION),
+    ]
+    contract: list[cmd.Commande] = [
+        entry(5, day(2025, 1, 6)),
+        professional(day(2025, 1, 20)),
+        cmd.SignerContratEngagement(
+            effective_on=day(2025, 1, 25),
+            date_debut=day(2025, 2, 1),
+            duree_mois=6,
+            objectifs=["retrouver un emploi"],
+            actions=["ateliers CV"],
+            heures_hebdo=10,
+            empechement="raison de santé",
+        ),
+        cmd.AmenderContratEngagement(
+            effective_on=day(2025, 2, 20), numero=1, motif="soins", heures_hebdo=5
+        ),
+        referral(day(2025, 3, 3), None, MotifSaisineEp.REORIENTATION_SOCIALE),
+        agenda(day(2025, 3, 4), 1, day(2025, 3, 18)),
+        cmd.RendreAvisEp(effective_on=day(2025, 3, 18), saisine=1, avis=AvisEp.REORIENTATION),
+        cmd.DeciderReorientation(
+            effective_on=day(2025, 3, 20),
+            type_orientation=TypeOrientation.SOCIALE,
+            organisme=TypeOrganisme.CCAS,
+            structure_id="ccas-1",
+            motif="problèmes de santé",
+            saisine=1,
+        ),
+        cmd.TerminerContratEngagement(
+            effective_on=day(2025, 3, 21), numero=1, motif="réorientation"
+        ),
+    ]
+    classee: list[cmd.Commande] = [
+        entry(6, day(2025, 6, 2)),
+        professional(day(2025, 6, 5)),
+        referral(day(2025, 7, 1), day(2025, 6, 28), MotifSaisineEp.SANCTION),
+        cmd.NotifierObservations(effective_on=day(2025, 7, 1), saisine=1),
+        agenda(day(2025, 7, 2), 1, day(2025, 8, 5)),
+        cmd.RecevoirObservations(
+            effective_on=day(2025, 7, 20), saisine=1, resume="problème de garde d'enfant"
+        ),
+        cmd.RendreAvisEp(effective_on=day(2025, 8, 5), saisine=1, avis=AvisEp.PAS_DE_SANCTION),
+        cmd.ClasserSaisine(effective_on=day(2025, 8, 7), saisine=1, motif="manquement justifié"),
+    ]
+    for case_id, steps in (
+        (UUID(int=0xF3), remobilised),
+        (UUID(int=0xF4), removed),
+        (UUID(int=0xF5), contract),
+        (UUID(int=0xF6), classee),
+    ):
+        for step in steps:
+            handle(app, case_id, step, AUTHOR)
+    for when in EP_SESSIONS:
+        hold_session(app, _session_id(when), ["présidente", "CAF", "France Travail"], when, AUTHOR)
 
 
 # --- rows out and in ------------------------------------------------------------------------
@@ -280,11 +476,50 @@ def _fields(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({k for row in rows for k in row})
 
 
+def _ep_figures(app: Parcours) -> dict[str, Any]:
+    """The EP procedure's read-outs for `EP_YEAR`, pure folds over the cases with a referral
+    or a sanction, under the national regimes (not a département's rule files): the sanction
+    indicators, the worklist's lines by motive on the first of each month, and each session's
+    points (referral, observations, opinion, decision) as its minutes show them."""
+    du, au = EP_YEAR
+    concerned = [
+        h for h in histories(app) if any(isinstance(r.event, EpSaisie | SanctionDecidee) for r in h)
+    ]
+    worklist: dict[str, dict[str, int]] = {}
+    for month in range(1, 13):
+        jour = date(du.year, month, 1)
+        counts = Counter(line.motif.value for h in concerned for line in lignes_ep(h, jour))
+        worklist[jour.isoformat()] = dict(sorted(counts.items()))
+    sessions = sorted(
+        {r.event.session_id for h in concerned for r in h if isinstance(r.event, SaisineInscrite)}
+    )
+    minutes: list[Any] = []
+    for session_id in sessions:
+        session = fold_session(app.history(session_aggregate_id(session_id)))
+        if session is not None:
+            minutes.append(msgspec.to_builtins(seance(session, _inscribed(concerned, session_id))))
+    return {
+        "sanctions_2025": msgspec.to_builtins(indicateurs(concerned, du, au)),
+        "ep_worklist_2025": worklist,
+        "ep_sessions": minutes,
+    }
+
+
+def _inscribed(concerned: list[list[Recorded]], session_id: str) -> list[Sequence[Recorded]]:
+    return [
+        h
+        for h in concerned
+        if any(isinstance(r.event, SaisineInscrite) and r.event.session_id == session_id for r in h)
+    ]
+
+
 def figures(app: Parcours, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """What this release computes from the log: read models rebuilt from nothing, then the
     case states' digest, the follow-up's and the activity's, table 3.1, the délais and DREES
-    tables for a year, the year's priced lines and the issued statements. `fields`: the
-    read-model columns a frozen release digested (recorded with its figures); None: today's."""
+    tables for a year, the year's priced lines, the issued statements and the EP procedure's
+    read-outs (`_ep_figures`). `fields`: the read-model columns a frozen release digested
+    (recorded with its figures); None: today's. A folder frozen before a figure existed does
+    not record it: the test compares the figures a folder recorded."""
     fields = fields or {}
     Projector(app).rebuild()
     cases = open_case_view(app).all_rows()
@@ -322,6 +557,7 @@ def figures(app: Parcours, fields: dict[str, list[str]] | None = None) -> dict[s
         "drees": msgspec.to_builtins(stats.calculer("drees", YEAR).lignes),
         "priced_2023": dict(sorted(totals.items())),
         "statements": msgspec.to_builtins(finance.statements()),
+        **_ep_figures(app),
     }
     result: dict[str, Any] = json.loads(msgspec.json.encode(out))
     return result
@@ -357,6 +593,9 @@ def main() -> None:
     (out / FIGURES).write_text(json.dumps(found, ensure_ascii=False, indent=1) + "\n")
     size = (out / EVENTS).stat().st_size
     print(f"{count:,} events, {size:,} bytes compressed, figures in {out / FIGURES}")
+    written = {row["topic"].partition("@")[0] for row in read_rows(out / EVENTS)}
+    if missing := sorted({kind.__name__ for kind in ALL_EVENT_TYPES} - written):
+        print(f"absent from the log (add a hand-made step for each): {', '.join(missing)}")
 
 
 if __name__ == "__main__":

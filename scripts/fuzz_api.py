@@ -82,7 +82,7 @@ def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
     env = {**env, "PARCOURS_API_HOST": "127.0.0.1", "PARCOURS_API_PORT": str(port)}
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli.main", "serve", "--with-projector"],
+            [sys.executable, "-m", "api.cli.main", "serve", "--avec-projection"],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -23,6 +23,12 @@ def write(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
+def encoded(text: str) -> bytes:
+    """The bytes of every CSV parcours hands out, as a file or over HTTP: UTF-8 with a
+    byte-order mark, so that a French spreadsheet reads the accents right."""
+    return text.encode("utf-8-sig")
+
+
 def cell(value: Any, empty: str = "") -> str:
     """A value as a French reader expects it: oui/non, decimal comma, `empty` for none."""
     if value is None:

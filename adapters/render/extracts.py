@@ -3,20 +3,26 @@
 Parquet: row groups of about 65,000 rows, the schema of the columns documented in each field's metadata.
 CSV: UTF-8 with a byte-order mark and `;` separators, French headers, so that a French
 spreadsheet opens it as is. JSONL: one JSON object per line.
+
+pyarrow is imported when a Parquet extract is written, not with this module: the API and the
+command line start without it (tests/unit/test_heavy_imports.py).
 """
+
+from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import msgspec
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from adapters.render.extract_formats import Format as Format
 from projections.cohort import Colonne, Row
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
 
 MEDIA_TYPES = {
     Format.PARQUET: "application/vnd.apache.parquet",
@@ -24,22 +30,29 @@ MEDIA_TYPES = {
     Format.JSONL: "application/x-ndjson",
 }
 
-_ARROW: dict[str, pa.DataType] = {
-    "str": pa.string(),
-    "int": pa.int32(),
-    "bool": pa.bool_(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-}
+
+def _arrow_types() -> dict[str, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        "str": pa.string(),
+        "int": pa.int32(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
 
 
 def arrow_schema(colonnes: Sequence[Colonne]) -> pa.Schema:
     """The Parquet schema of an extract, each field carrying its French header and meaning."""
+    import pyarrow as pa
+
+    types = _arrow_types()
     return pa.schema(
         [
             pa.field(
                 c.nom,
-                _ARROW[c.type],
+                types[c.type],
                 nullable=True,
                 metadata={"entete": c.entete, "description": c.sens},
             )
@@ -60,12 +73,16 @@ the file's footer (one entry per column per group) stays small whatever the extr
 
 class ParquetWriter:
     def __init__(self, sink: BinaryIO, colonnes: Sequence[Colonne]) -> None:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
         self.schema = arrow_schema(colonnes)
         self.writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
 
     def write(self, rows: list[Row]) -> None:
+        import pyarrow as pa
+
         if rows:
             self.pending.append(pa.RecordBatch.from_pylist(rows, schema=self.schema))
             self.pending_rows += len(rows)
@@ -73,6 +90,8 @@ class ParquetWriter:
             self._flush()
 
     def _flush(self) -> None:
+        import pyarrow as pa
+
         if self.pending:
             table = pa.Table.from_batches(self.pending, schema=self.schema)
             self.writer.write_table(table, row_group_size=max(len(table), 1))

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from api.cli.conventions import UserError, add_json, option, print_json
 from domain.vocabulary import RoleAgent
 
 if TYPE_CHECKING:
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from domain.agents import Droit
 
 
-def _run(settings: Settings, write: Callable[[Parcours], list[Droit]]) -> None:
+def _run(
+    settings: Settings, write: Callable[[Parcours], list[Droit]], as_json: bool = False
+) -> None:
     from adapters.eventlog.store import Parcours
     from domain.errors import DomainError
 
@@ -28,9 +30,12 @@ def _run(settings: Settings, write: Callable[[Parcours], list[Droit]]) -> None:
     try:
         droits = write(app)
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
+    if as_json:
+        print_json(droits)
+        return
     for d in droits:
         state = "retiré" if d.retrait else "accordé"
         print(f"{d.droit_id} {state}: {d.role.value} à {d.agent} {' '.join(d.structures)}")
@@ -39,7 +44,7 @@ def _run(settings: Settings, write: Callable[[Parcours], list[Droit]]) -> None:
 def _author(args: argparse.Namespace) -> Author:
     from api.services.commands import Author
 
-    return Author(user=args.by, request_id=f"cli-{date.today().isoformat()}")
+    return Author(user=args.auteur, request_id=f"cli-{date.today().isoformat()}")
 
 
 def cmd_grant(settings: Settings, args: argparse.Namespace) -> None:
@@ -59,6 +64,7 @@ def cmd_grant(settings: Settings, args: argparse.Namespace) -> None:
                 author=_author(args),
             )
         ],
+        args.json,
     )
 
 
@@ -76,6 +82,7 @@ def cmd_revoke(settings: Settings, args: argparse.Namespace) -> None:
             motif=args.motif,
             author=_author(args),
         ),
+        args.json,
     )
 
 
@@ -91,7 +98,8 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--du", type=date.fromisoformat, help="premier jour (défaut: aujourd'hui)")
     p.add_argument("--au", type=date.fromisoformat, help="dernier jour (défaut: sans fin)")
     p.add_argument("--motif", required=True)
-    p.add_argument("--by", default="cli", help="qui accorde (auteur enregistré)")
+    option(p, "--auteur", "--by", default="cli", help="qui accorde (auteur enregistré)")
+    add_json(p, "le droit accordé")
     p.set_defaults(func=cmd_grant)
 
     p = cmds.add_parser("retirer", help="retirer un droit, ou ceux d'un agent pour un rôle")
@@ -99,5 +107,6 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--agent")
     p.add_argument("--role", choices=roles)
     p.add_argument("--motif", required=True)
-    p.add_argument("--by", default="cli", help="qui retire (auteur enregistré)")
+    option(p, "--auteur", "--by", default="cli", help="qui retire (auteur enregistré)")
+    add_json(p, "les droits retirés")
     p.set_defaults(func=cmd_revoke)

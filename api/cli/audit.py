@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
+from api.cli.conventions import EXIT_PROBLEM, UserError, add_json, add_output, option
 from api.services.retention import ACCESS_RETENTION_DAYS
 
 if TYPE_CHECKING:
@@ -101,11 +102,13 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     history = case_history(app, args.case_id)
     if not history:
-        sys.exit(f"Aucun dossier {args.case_id}.")
+        raise UserError(f"aucun dossier {args.case_id}.")
     try:
         at = audits.case_at(app, args.case_id, args.as_of, args.known_at, history)
     except Exception as e:
-        sys.exit(f"Dossier {args.case_id} en quarantaine: {describe(e)}")
+        app.close()
+        print(f"parcours: dossier {args.case_id} en quarantaine: {describe(e)}", file=sys.stderr)
+        sys.exit(EXIT_PROBLEM)
     document = audits.export(app, at, "cli")
     data = render(document).encode() if args.format == "html" else audits.export_json(document)
     if args.sortie:
@@ -229,22 +232,51 @@ def register(sub: Subcommands) -> None:
     cmds = group.add_subparsers(dest="audit_command", required=True)
 
     p = cmds.add_parser("diff", help="dossiers changés depuis un instant, et pourquoi")
-    p.add_argument("--known-at", type=moment, required=True, help="instant ISO 8601")
-    p.add_argument("--as-of", type=date.fromisoformat, help="situation à cette date d'effet")
-    p.add_argument("--json", action="store_true", help="une ligne JSON par dossier")
+    option(
+        p,
+        "--connu-le",
+        "--known-at",
+        dest="known_at",
+        type=moment,
+        required=True,
+        help="instant ISO 8601",
+    )
+    option(
+        p,
+        "--au-jour",
+        "--as-of",
+        dest="as_of",
+        type=date.fromisoformat,
+        help="situation à cette date d'effet",
+    )
+    add_json(p, "une ligne JSON par dossier")
     p.set_defaults(func=cmd_diff)
 
     p = cmds.add_parser("log", help="le journal d'une fenêtre d'enregistrement (JSON lines)")
-    p.add_argument("--from", dest="start", type=moment, help="connus après cet instant")
-    p.add_argument("--to", dest="end", type=moment, help="connus à cet instant au plus tard")
+    option(p, "--depuis", "--from", dest="start", type=moment, help="connus après cet instant")
+    option(p, "--jusqua", "--to", dest="end", type=moment, help="connus à cet instant au plus tard")
     p.set_defaults(func=cmd_log)
 
     p = cmds.add_parser("export", help="l'historique d'un dossier (JSON ou HTML)")
     p.add_argument("case_id", type=UUID)
     p.add_argument("--format", choices=["json", "html"], default="json")
-    p.add_argument("--known-at", type=moment)
-    p.add_argument("--as-of", type=date.fromisoformat)
-    p.add_argument("--sortie", help="fichier à écrire (sinon la sortie standard)")
+    option(
+        p,
+        "--connu-le",
+        "--known-at",
+        dest="known_at",
+        type=moment,
+        help="tel que connu à cet instant (ISO 8601)",
+    )
+    option(
+        p,
+        "--au-jour",
+        "--as-of",
+        dest="as_of",
+        type=date.fromisoformat,
+        help="situation à cette date d'effet",
+    )
+    add_output(p, "fichier à écrire (sinon la sortie standard)")
     p.set_defaults(func=cmd_export)
 
     p = cmds.add_parser(

@@ -21,7 +21,7 @@ STORE_UNREACHABLE = 3
 
 def refuse(message: str, code: int = USER_ERROR) -> NoReturn:
     """One line on stderr, no traceback, and the exit code of the conventions."""
-    print(f"parcours : {message}", file=sys.stderr)
+    print(f"parcours: {message}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -32,7 +32,7 @@ def unreachable(settings: Settings, error: Exception) -> NoReturn:
         else str(settings.sqlite_file)
     )
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    refuse(f"stockage injoignable ({where}) : {first}", STORE_UNREACHABLE)
+    refuse(f"stockage injoignable ({where}): {first}", STORE_UNREACHABLE)
 
 
 def _summary(manifest: Manifest) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.render.extract_formats import Format
+from api.cli.conventions import (
+    UserError,
+    add_json,
+    add_output,
+    option,
+    print_json,
+    suffix,
+    write_csv,
+)
 from api.services.cohort_options import Cle, Forme
 from domain.vocabulary import Sexe, TrancheAge, TypeOrientation
 from projections.pseudonym import NiveauCommune
@@ -45,7 +53,7 @@ def _definition(app: Parcours, nom: str) -> DefinitionCohorte:
 
     definition = load_definition(app, nom)
     if definition is None:
-        sys.exit(f"Aucune cohorte enregistrée sous le nom {nom!r} (parcours cohort list).")
+        raise UserError(f"aucune cohorte enregistrée sous le nom {nom!r} (parcours cohort list).")
     return definition
 
 
@@ -72,9 +80,10 @@ def cmd_define(settings: Settings, args: argparse.Namespace) -> None:
             app, args.nom, definition, Author(user="cli", request_id=f"cli-cohort-{time.time()}")
         )
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
+    finally:
+        app.close()
     print(f"Cohorte {args.nom!r} {'créée' if created else 'remplacée'} (version {version}).")
-    app.close()
 
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -84,9 +93,13 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
     from api.services.cohorts import list_definitions
 
     app = Parcours(settings)
-    for nom, definition in list_definitions(app).items():
-        print(f"{nom}: {msgspec.json.encode(definition).decode()}")
+    definitions = list_definitions(app)
     app.close()
+    if args.json:
+        print_json(definitions)
+        return
+    for nom, definition in definitions.items():
+        print(f"{nom}: {msgspec.json.encode(definition).decode()}")
 
 
 def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
@@ -96,17 +109,23 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.pseudonym_key import stable_key
     from api.services.cohorts import extract_to, key_for
 
-    app = Parcours(settings)
-    definition = _definition(app, args.nom)
     out = Path(args.sortie)
+    named = out.suffix.lower().lstrip(".")
+    fmt = Format(args.format or (named if named in set(Format) else Format.PARQUET))
+    app = Parcours(settings)
+    try:
+        definition = _definition(app, args.nom)
+    except UserError:
+        app.close()
+        raise
     started = time.perf_counter()
-    with out.open("wb") as sink, _progress(app, not args.quiet) as progress:
+    with out.open("wb") as sink, _progress(app, not args.silencieux) as progress:
         bilan = extract_to(
             app,
             definition,
             sink,
             forme=Forme(args.forme),
-            fmt=Format(args.format),
+            fmt=fmt,
             key=key_for(Cle(args.cle), partial(stable_key, settings)),
             communes=NiveauCommune(args.communes),
             progress=progress,
@@ -134,51 +153,69 @@ def cmd_curves(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.eventlog.store import Parcours
     from api.services.cohorts import analyse
 
+    fmt = args.sortie and suffix(args.sortie, ["png", "svg"])
     app = Parcours(settings)
-    definitions = {nom: _definition(app, nom) for nom in args.noms}
-    with _progress(app, not args.quiet) as progress:
+    try:
+        definitions = {nom: _definition(app, nom) for nom in args.noms}
+    except UserError:
+        app.close()
+        raise
+    with _progress(app, not args.silencieux) as progress:
         results = analyse(app, definitions, progress)
     cohorts = [results[nom].delais.courbes(nom, args.jours) for nom in args.noms]
-    for cohort in cohorts:
+    if args.json:
+        print_json(cohorts)
+    for cohort in [] if args.json else cohorts:
         print(f"{cohort.cohorte}: {cohort.episodes} épisodes")
         print("  jour       " + " ".join(f"{d:>6}" for d in args.jours))
         for courbe in cohort.courbes:
             print(f"  {courbe.jalon:<11}" + " ".join(f"{100 * p:5.1f}%" for p in courbe.parts))
     if args.sortie:
         out = Path(args.sortie)
-        from adapters.render.charts import (  # matplotlib: only when drawing
-            ImageFormat,
-            curves_chart,
-        )
+        from adapters.render.charts import curves_chart  # matplotlib: only when drawing
 
-        fmt: ImageFormat = "svg" if out.suffix.lower() == ".svg" else "png"
         daily = range(max(args.jours) + 1)
         drawn = [results[nom].delais.courbes(nom, daily) for nom in args.noms]
-        out.write_bytes(curves_chart(drawn, fmt))
-        print(f"Graphique écrit dans {out}")
+        out.write_bytes(curves_chart(drawn, "svg" if fmt == "svg" else "png"))
+        if not args.json:
+            print(f"Graphique écrit dans {out}")
     app.close()
 
 
 def cmd_transitions(settings: Settings, args: argparse.Namespace) -> None:
-    import csv
-
     from adapters.eventlog.store import Parcours
+    from adapters.render.csv import write
     from api.services.cohorts import analyse
 
+    if args.sortie:
+        suffix(args.sortie, ["csv"])
     app = Parcours(settings)
-    definitions = {args.nom: _definition(app, args.nom)}
-    with _progress(app, not args.quiet) as progress:
+    try:
+        definitions = {args.nom: _definition(app, args.nom)}
+    except UserError:
+        app.close()
+        raise
+    with _progress(app, not args.silencieux) as progress:
         table = analyse(app, definitions, progress)[args.nom].transitions.table()
     if args.sortie:
-        with Path(args.sortie).open("w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f, delimiter=";")
-            writer.writerow(["Depuis", "Vers", "Nombre", "Jours (médiane)"])
-            for t in table:
-                writer.writerow([t.depuis, t.vers, t.nombre, str(t.jours_median).replace(".", ",")])
-        print(f"Table écrite dans {args.sortie}")
-    for t in table[: args.top]:
+        header = ["Depuis", "Vers", "Nombre", "Jours (médiane)"]
+        rows = [
+            [t.depuis, t.vers, str(t.nombre), str(t.jours_median).replace(".", ",")] for t in table
+        ]
+        write_csv(args.sortie, write(header, rows))
+        if not args.json:
+            print(f"Table écrite dans {args.sortie}")
+    if args.json:
+        print_json(table[: args.lignes])
+        app.close()
+        return
+    for t in table[: args.lignes]:
         print(f"{t.depuis:>22} → {t.vers:<22} {t.nombre:>9} {t.jours_median:>7.1f} j")
     app.close()
+
+
+def _silent(p: argparse.ArgumentParser) -> None:
+    option(p, "--silencieux", "--quiet", action="store_true", help="sans barre de progression")
 
 
 def register(sub: Subcommands) -> None:
@@ -198,30 +235,37 @@ def register(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_define)
 
     p = cmds.add_parser("list", help="les définitions enregistrées")
+    add_json(p, "les définitions")
     p.set_defaults(func=cmd_list)
 
     p = cmds.add_parser("extract", help="extraire les parcours pseudonymisés d'une cohorte")
     p.add_argument("nom")
-    p.add_argument("--sortie", required=True, help="fichier à écrire")
+    add_output(p, "fichier à écrire", required=True)
     p.add_argument("--forme", choices=[f.value for f in Forme], default=Forme.EPISODES.value)
-    p.add_argument("--format", choices=[f.value for f in Format], default=Format.PARQUET.value)
+    p.add_argument(
+        "--format",
+        choices=[f.value for f in Format],
+        help="défaut: d'après l'extension de --sortie (.parquet, .csv, .jsonl), sinon parquet",
+    )
     p.add_argument("--cle", choices=[c.value for c in Cle], default=Cle.ROTATIVE.value)
     p.add_argument(
         "--communes", choices=[n.value for n in NiveauCommune], default=NiveauCommune.COMMUNE.value
     )
-    p.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    _silent(p)
     p.set_defaults(func=cmd_extract)
 
     p = cmds.add_parser("curves", help="courbes de délais d'une ou deux cohortes")
     p.add_argument("noms", nargs="+", metavar="nom")
     p.add_argument("--jours", type=_days, default=_days(DEFAULT_DAYS))
-    p.add_argument("--sortie", help="graphique .png ou .svg")
-    p.add_argument("--quiet", action="store_true")
+    add_output(p, "graphique .png ou .svg")
+    _silent(p)
+    add_json(p, "les courbes")
     p.set_defaults(func=cmd_curves)
 
     p = cmds.add_parser("transitions", help="table des transitions entre étapes")
     p.add_argument("nom")
-    p.add_argument("--sortie", help="table CSV")
-    p.add_argument("--top", type=int, default=20)
-    p.add_argument("--quiet", action="store_true")
+    add_output(p, "table CSV (.csv)")
+    option(p, "--lignes", "--top", type=int, default=20, help="transitions affichées")
+    _silent(p)
+    add_json(p, "les transitions")
     p.set_defaults(func=cmd_transitions)

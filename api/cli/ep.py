@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.cli.audit import moment
+from api.cli.conventions import add_output, option
 
 if TYPE_CHECKING:
     from adapters.settings import Settings
@@ -99,9 +100,9 @@ def cmd_document(settings: Settings, args: argparse.Namespace) -> None:
         seance = session_with_points(app, session)
         render = ordre_du_jour_html if args.document == "ordre-du-jour" else proces_verbal_html
         page = render(seance)
-        if args.html:
-            Path(args.html).write_text(page, encoding="utf-8")
-            print(f"Écrit: {args.html} ({len(seance.points)} point(s))")
+        if args.sortie:
+            Path(args.sortie).write_text(page, encoding="utf-8")
+            print(f"Écrit: {args.sortie} ({len(seance.points)} point(s))")
         else:
             print(page)
     finally:
@@ -117,7 +118,14 @@ def register(sub: Subcommands) -> None:
     s = ep.add_parser("situation", help="sanctions en vigueur d'un dossier à une date")
     s.add_argument("dossier", help="identifiant (UUID) du dossier")
     s.add_argument("--date", type=date.fromisoformat, help="la date (défaut: aujourd'hui)")
-    s.add_argument("--known-at", type=moment, help="tel que connu à cet instant (ISO 8601)")
+    option(
+        s,
+        "--connu-le",
+        "--known-at",
+        dest="known_at",
+        type=moment,
+        help="tel que connu à cet instant (ISO 8601)",
+    )
     s.set_defaults(func=cmd_situation)
 
     w = ep.add_parser("a-traiter", help="saisines, avis, observations, suspensions à suivre")
@@ -129,11 +137,18 @@ def register(sub: Subcommands) -> None:
     i = ep.add_parser("indicateurs", help="sanctions par type et régime, remobilisation, délais")
     i.add_argument("--du", type=date.fromisoformat, required=True, help="premier jour")
     i.add_argument("--au", type=date.fromisoformat, required=True, help="dernier jour")
-    i.add_argument("--known-at", type=moment, help="tel que connu à cet instant (ISO 8601)")
+    option(
+        i,
+        "--connu-le",
+        "--known-at",
+        dest="known_at",
+        type=moment,
+        help="tel que connu à cet instant (ISO 8601)",
+    )
     i.set_defaults(func=cmd_indicators)
 
     for name, what in (("ordre-du-jour", "l'ordre du jour"), ("proces-verbal", "le procès-verbal")):
         d = ep.add_parser(name, help=f"{what} d'une séance, en HTML")
         d.add_argument("seance", help="identifiant de la séance")
-        d.add_argument("--html", help="écrire la page dans ce fichier (défaut: la sortie)")
+        add_output(d, "écrire la page HTML dans ce fichier (défaut: la sortie)", "--html")
         d.set_defaults(func=cmd_document, document=name)

@@ -4,11 +4,19 @@ schedule, declare a structure, draw up or issue a partner's statement."""
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli.conventions import (
+    UserError,
+    add_json,
+    add_output,
+    option,
+    outputs,
+    print_json,
+    write_csv,
+)
 from domain.vocabulary import TypeOrganisme
 
 if TYPE_CHECKING:
@@ -30,7 +38,7 @@ def _period(label: str) -> Periode:
     try:
         return Periode(*bornes(label))
     except ValueError as e:
-        sys.exit(f"--period: {e}")
+        raise UserError(f"--periode: {e}") from None
 
 
 def _open(settings: Settings) -> tuple[Parcours, Finance]:
@@ -50,38 +58,43 @@ def _schedule(path: str) -> Bareme:
     try:
         return read_schedule(Path(path))
     except TariffError as e:
-        sys.exit(f"Barème invalide: {e}")
+        raise UserError(f"barème invalide: {e}") from None
     except OSError as e:
-        sys.exit(f"Barème illisible: {e}")
+        raise UserError(f"barème illisible: {e}") from None
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.render.csv import simulation_csv
     from adapters.render.text import simulation_table
 
-    bareme = _schedule(args.schedule)
-    periode = _period(args.period)
+    files = outputs(args, "csv", "png", "svg")
+    bareme = _schedule(args.bareme)
+    periode = _period(args.periode)
     app, finance = _open(settings)
     try:
         sim = finance.simulate(bareme, periode)
     finally:
         app.close()
-    print(simulation_table(sim, args.lines))
-    if args.csv:
-        Path(args.csv).write_text(simulation_csv(sim), encoding="utf-8")
-        print(f"CSV écrit: {args.csv}")
-    if args.chart:
+    say = (lambda _: None) if args.json else print
+    if args.json:
+        print_json(sim)
+    else:
+        print(simulation_table(sim, args.lignes))
+    for path, kind in files.items():
+        if kind == "csv":
+            write_csv(path, simulation_csv(sim))
+            say(f"CSV écrit: {path}")
+            continue
         from adapters.render.charts import financing_chart
 
-        image = financing_chart(sim, "svg" if args.chart.endswith(".svg") else "png")
-        Path(args.chart).write_bytes(image)
-        print(f"Graphique écrit: {args.chart}")
+        Path(path).write_bytes(financing_chart(sim, "svg" if kind == "svg" else "png"))
+        say(f"Graphique écrit: {path}")
 
 
 def _author(args: argparse.Namespace) -> Author:
     from api.services.commands import Author
 
-    return Author(user=args.by, request_id=f"cli-{date.today().isoformat()}")
+    return Author(user=args.auteur, request_id=f"cli-{date.today().isoformat()}")
 
 
 def _adopt(settings: Settings, args: argparse.Namespace) -> None:
@@ -89,12 +102,12 @@ def _adopt(settings: Settings, args: argparse.Namespace) -> None:
     from api.services.schedules import adopt
     from domain.errors import DomainError
 
-    bareme = _schedule(args.schedule)
+    bareme = _schedule(args.bareme)
     app = Parcours(settings)
     try:
         adopted = adopt(app, bareme, args.motif, _author(args))
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
     print(
@@ -113,7 +126,7 @@ def _structure(settings: Settings, args: argparse.Namespace) -> None:
             app, args.id, args.nom, TypeOrganisme(args.type), args.etp, args.depuis, _author(args)
         )
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
     print(f"Structure {args.id} déclarée (déclaration n°{version}).")
@@ -123,25 +136,30 @@ def _statement(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.render.csv import etat_csv, euros
     from domain.errors import DomainError
 
+    files = outputs(args, "csv")
     _period(args.period)
     app, finance = _open(settings)
     try:
-        if args.issue:
+        if args.emettre:
             etat = finance.issue(args.partner, args.period, _author(args))
         else:
             etat = finance.statement(args.partner, args.period)
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
+    for path in files:
+        write_csv(path, etat_csv(etat))
+    if args.json:
+        print_json(etat)
+        return
     print(
         f"État {etat.id} ({etat.statut}): {len(etat.lignes)} ligne(s) {euros(etat.total_lignes)} €, "
         f"{len(etat.ajustements)} ajustement(s) {euros(etat.total_ajustements)} €, "
         f"total {euros(etat.total)} €"
     )
-    if args.csv:
-        Path(args.csv).write_text(etat_csv(etat), encoding="utf-8")
-        print(f"CSV écrit: {args.csv}")
+    for path in files:
+        print(f"CSV écrit: {path}")
 
 
 def register(sub: Subcommands) -> None:
@@ -151,17 +169,24 @@ def register(sub: Subcommands) -> None:
     s = fsub.add_parser(
         "simulate", help="rejouer une période passée sous un barème, sans rien écrire"
     )
-    s.add_argument("--schedule", required=True, help="fichier du barème (TOML ou JSON)")
-    s.add_argument("--period", required=True, help="AAAA, AAAA-Tn ou AAAA-MM")
-    s.add_argument("--csv", help="écrire aussi les écarts en CSV dans ce fichier")
-    s.add_argument("--chart", help="écrire le graphique des totaux par partenaire (.png ou .svg)")
-    s.add_argument("--lines", type=int, default=20, help="lignes modifiées affichées")
+    option(s, "--bareme", "--schedule", required=True, help="fichier du barème (TOML ou JSON)")
+    option(s, "--periode", "--period", required=True, help="AAAA, AAAA-Tn ou AAAA-MM")
+    add_output(
+        s,
+        "écrire aussi les écarts (.csv) ou le graphique des totaux par partenaire (.png, .svg);"
+        " répétable",
+        "--csv",
+        "--chart",
+        append=True,
+    )
+    option(s, "--lignes", "--lines", type=int, default=20, help="lignes modifiées affichées")
+    add_json(s, "la simulation")
     s.set_defaults(func=_simulate)
 
     a = fsub.add_parser("adopt", help="adopter un barème à partir de sa date d'effet")
-    a.add_argument("--schedule", required=True)
+    option(a, "--bareme", "--schedule", required=True, help="fichier du barème (TOML ou JSON)")
     a.add_argument("--motif", required=True)
-    a.add_argument("--by", default=AUTHOR, help="qui adopte (auteur enregistré)")
+    option(a, "--auteur", "--by", default=AUTHOR, help="qui adopte (auteur enregistré)")
     a.set_defaults(func=_adopt)
 
     d = fsub.add_parser("structure", help="déclarer une structure (type, ETP) à partir d'une date")
@@ -170,13 +195,14 @@ def register(sub: Subcommands) -> None:
     d.add_argument("--type", required=True, choices=[t.value for t in TypeOrganisme])
     d.add_argument("--etp", type=float)
     d.add_argument("--depuis", type=date.fromisoformat, required=True)
-    d.add_argument("--by", default=AUTHOR)
+    option(d, "--auteur", "--by", default=AUTHOR, help="qui déclare (auteur enregistré)")
     d.set_defaults(func=_structure)
 
     e = fsub.add_parser("statement", help="l'état d'un partenaire pour une période")
     e.add_argument("partner")
     e.add_argument("period", help="AAAA, AAAA-Tn ou AAAA-MM")
-    e.add_argument("--issue", action="store_true", help="émettre l'état")
-    e.add_argument("--csv", help="écrire l'état en CSV dans ce fichier")
-    e.add_argument("--by", default=AUTHOR)
+    option(e, "--emettre", "--issue", action="store_true", help="émettre l'état")
+    add_output(e, "écrire l'état en CSV dans ce fichier (.csv)", "--csv", append=True)
+    option(e, "--auteur", "--by", default=AUTHOR, help="qui émet (auteur enregistré)")
+    add_json(e, "l'état")
     e.set_defaults(func=_statement)

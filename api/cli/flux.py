@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from api.cli.conventions import EXIT_PROBLEM, UserError, add_json, print_json
+
 if TYPE_CHECKING:
     from adapters.flux.reports import Rapport
     from adapters.settings import Settings
@@ -51,17 +53,25 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.eventlog.store import Parcours
     from api.services.flux_import import FluxImporter
 
+    unreadable = [name for name in args.files if not Path(name).is_file()]
+    if unreadable:
+        raise UserError(f"fichier introuvable: {', '.join(unreadable)}")
     app = Parcours(settings)
     importer = FluxImporter(app, orientation_auto=args.orientation_auto)
     refused = 0
+    rapports = []
     for name in args.files:
         path = Path(name)
         rapport = importer.import_file(path, progress=_bar(path.name))
         refused += rapport.statut == "rejete"
-        _print(rapport)
+        rapports.append(rapport)
+        if not args.json:
+            _print(rapport)
     app.close()
+    if args.json:
+        print_json(rapports)
     if refused:
-        raise SystemExit(1)
+        sys.exit(EXIT_PROBLEM)
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
@@ -69,9 +79,16 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
 
     from adapters.flux.reports import ReportStore
 
-    rapport = ReportStore(settings).get(UUID(args.id))
+    try:
+        wanted = UUID(args.id)
+    except ValueError:
+        raise UserError(f"identifiant d'import invalide: {args.id!r}") from None
+    rapport = ReportStore(settings).get(wanted)
     if rapport is None:
-        raise SystemExit(f"aucun import {args.id}")
+        raise UserError(f"aucun import {args.id}")
+    if args.json:
+        print_json(rapport)
+        return
     print(msgspec.json.format(msgspec.json.encode(rapport)).decode())
 
 
@@ -83,7 +100,9 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--orientation-auto", action="store_true", help="orientation automatique à l'entrée"
     )
+    add_json(p, "les rapports")
     p.set_defaults(func=cmd_import)
     p = actions.add_parser("rapport", help="afficher le rapport d'un import")
     p.add_argument("id")
+    add_json(p, "le rapport (sur une ligne)")
     p.set_defaults(func=cmd_report)

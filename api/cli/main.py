@@ -22,6 +22,15 @@ from api.cli import migrate as cli_migrate
 from api.cli import retention as cli_retention
 from api.cli import stats as cli_stats
 from api.cli import webhooks as cli_webhooks
+from api.cli.conventions import (
+    EXIT_PROBLEM,
+    EXIT_STORE,
+    EXIT_USAGE,
+    UserError,
+    add_json,
+    option,
+    print_json,
+)
 from api.cli.types import Subcommands
 
 if TYPE_CHECKING:
@@ -49,7 +58,7 @@ def _serve(settings: Settings, parcours: Parcours | None, run_projector: bool) -
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    _serve(settings, None, run_projector=args.with_projector)
+    _serve(settings, None, run_projector=args.avec_projection)
 
 
 def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
@@ -67,7 +76,7 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> None:
     migrate_at_start(app)  # the schema, then read models whose version changed
     projector = Projector(app)
     connector = RdviConnector(app) if settings.rdvi_secrets else None
-    if args.once:
+    if args.une_fois:
         applied = projector.catch_up()
         print(f"{applied} événements appliqués, position {projector.position()}")
         if connector is not None:
@@ -102,6 +111,11 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     report = health(Projector(app))
     app.close()
+    if args.json:
+        print_json(report)
+        if report.status != "ok":
+            sys.exit(EXIT_PROBLEM)
+        return
     for m in report.models:
         print(
             f"{m.name}: journal {report.log_position}, projection {m.position}, retard {m.lag}, "
@@ -116,7 +130,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     for reason in report.reasons:
         print(f"  {reason}")
     if report.status != "ok":
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEM)
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
@@ -188,7 +202,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         print(
             "  connexion: choisir une identité de développement (agent-7, agent du CCAS de Créteil…)"
         )
-        print("Jeton de développement: parcours token --sub moi --role orientation --role auditeur")
+        print(
+            "Jeton de développement: parcours token --agent moi --role orientation --role auditeur"
+        )
     _serve(settings, app, run_projector=True)
 
 
@@ -210,51 +226,94 @@ EXTENSIONS: list[Callable[[Subcommands], None]] = [
 a module `api/cli_<group>.py` with `register(sub)`, listed once."""
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("parcours")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "inconnue"
+
+
+class _Version(argparse.Action):
+    """`parcours --version`: the installed package's version, read only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="afficher la version et quitter")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"parcours {_version()}")
+        parser.exit()
+
+
+def _store_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the store could not be reached (exit 3), not a bug."""
+    import sqlite3
+
+    kinds: list[type[BaseException]] = [sqlite3.OperationalError]
+    if "psycopg" in sys.modules:
+        import psycopg
+
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
+    if "eventsourcing" in sys.modules:
+        from eventsourcing.persistence import InterfaceError, OperationalError
+
+        kinds += [OperationalError, InterfaceError]
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, tuple(kinds)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _is_store_file(filename: str) -> bool:
+    """Whether an unreadable path is the SQLite store's file or a folder on its way."""
+    from pathlib import Path
+
+    from adapters.settings import Settings
+
+    settings = Settings.from_env()
+    if settings.store != "sqlite":
+        return False
+    store = Path(settings.sqlite_file).absolute()
+    return Path(filename).absolute() in (store, *store.parents)
+
+
+def _fail(code: int, message: str) -> None:
+    print(f"parcours: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="parcours", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for register in EXTENSIONS:
-        register(sub)
-
-    p = sub.add_parser("demo", help="département synthétique + API (stockage SQLite par défaut)")
-    p.add_argument("--people", type=int, default=2000)
-    p.add_argument("--years", type=int, default=3)
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--start", type=int, default=2022, help="année de début")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("serve", help="servir l'API")
-    p.add_argument(
-        "--with-projector", action="store_true", help="tenir la projection à jour dans ce processus"
-    )
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("project", help="tenir les projections à jour (worker)")
-    p.add_argument("--once", action="store_true", help="rattraper le journal puis s'arrêter")
-    p.set_defaults(func=cmd_project)
-
-    p = sub.add_parser("status", help="positions du journal et de la projection")
-    p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser(
-        "migrate",
-        help="migrer la base (schéma, puis projections dont la version a changé, "
-        "reconstruites à côté et basculées)",
-    )
-    p.add_argument("--json", action="store_true", help="le compte rendu en JSON")
-    p.set_defaults(func=cli_migrate.cmd_migrate)
-
-    p = sub.add_parser("rebuild", help="reconstruire les projections depuis le journal")
-    p.set_defaults(func=cmd_rebuild)
-
-    p = sub.add_parser("generate", help="écrire un département synthétique dans le journal")
-    p.add_argument("--people", type=int, default=10000)
-    p.add_argument("--years", type=int, default=3)
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--start", type=int, default=2022)
-    p.set_defaults(func=cmd_generate)
-
+    """Parse, then run the command under the exit codes of api/cli/conventions.py."""
+    parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except UserError as e:
+        _fail(EXIT_USAGE, str(e))
+    except KeyboardInterrupt:
+        _fail(130, "interrompu")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
+        if e.filename is None:
+            raise
+        if _is_store_file(str(e.filename)):
+            _fail(EXIT_STORE, f"stockage injoignable: {e.filename}: {e.strerror}")
+        _fail(EXIT_USAGE, f"fichier {e.filename}: {e.strerror}")
+    except Exception as e:
+        if "domain.errors" in sys.modules:
+            from domain.errors import DomainError
+
+            if isinstance(e, DomainError):
+                _fail(EXIT_USAGE, f"{e.field}: {e.detail}")
+        if _store_unreachable(e):
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            _fail(EXIT_STORE, f"stockage injoignable: {first}")
+        raise
+
+
+def _run(args: argparse.Namespace) -> None:
     from adapters.logging import configure_logging
     from adapters.settings import Settings, ensure_postgres_database, refuse_unsafe_start
 
@@ -276,6 +335,61 @@ def main(argv: list[str] | None = None) -> None:
     except DatabaseTooNew as e:  # a newer release migrated this database: nothing starts
         print(e, file=sys.stderr)
         sys.exit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parcours", description=__doc__)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for register in EXTENSIONS:
+        register(sub)
+
+    p = sub.add_parser("demo", help="département synthétique + API (stockage SQLite par défaut)")
+    _synthetic(p, people=2000)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="servir l'API")
+    option(
+        p,
+        "--avec-projection",
+        "--with-projector",
+        action="store_true",
+        help="tenir la projection à jour dans ce processus",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("project", help="tenir les projections à jour (worker)")
+    option(
+        p, "--une-fois", "--once", action="store_true", help="rattraper le journal puis s'arrêter"
+    )
+    p.set_defaults(func=cmd_project)
+
+    p = sub.add_parser("status", help="positions du journal et de la projection")
+    add_json(p, "l'état de santé")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "migrate",
+        help="migrer la base (schéma, puis projections dont la version a changé, "
+        "reconstruites à côté et basculées)",
+    )
+    add_json(p, "le compte rendu")
+    p.set_defaults(func=cli_migrate.cmd_migrate)
+
+    p = sub.add_parser("rebuild", help="reconstruire les projections depuis le journal")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("generate", help="écrire un département synthétique dans le journal")
+    _synthetic(p, people=10000)
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def _synthetic(p: argparse.ArgumentParser, people: int) -> None:
+    option(p, "--personnes", "--people", dest="people", type=int, default=people)
+    option(p, "--annees", "--years", dest="years", type=int, default=3)
+    option(p, "--graine", "--seed", dest="seed", type=int, default=2024, help="graine du hasard")
+    option(p, "--debut", "--start", dest="start", type=int, default=2022, help="année de début")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.cli.audit import moment
+from api.cli.conventions import (
+    UserError,
+    add_json,
+    add_output,
+    option,
+    outputs,
+    print_json,
+    write_csv,
+)
 from api.services.statistic_families import FAMILLES
 from projections.ventilations import VENTILATIONS
 
@@ -78,9 +86,9 @@ def _period(args: argparse.Namespace) -> Periode:
     if args.annee is not None:
         return annee(args.annee)
     if args.du is None or args.au is None:
-        sys.exit("Préciser --annee, ou --du et --au.")
+        raise UserError("préciser --annee, ou --du et --au.")
     if args.au < args.du:
-        sys.exit(f"--au ({args.au}) précède --du ({args.du}).")
+        raise UserError(f"--au ({args.au}) précède --du ({args.du}).")
     return Periode(args.du, args.au)
 
 
@@ -93,7 +101,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> tuple[Parcours, Stat
     Projector(app).catch_up()
     stats = Statistiques(app)
     if args.regles is not None and args.regles not in stats.reglement.noms:
-        sys.exit(f"Règles inconnues {args.regles!r}: {', '.join(stats.reglement.noms)}.")
+        raise UserError(f"règles inconnues {args.regles!r}: {', '.join(stats.reglement.noms)}.")
     return app, stats
 
 
@@ -101,6 +109,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.render.csv import table_csv, worklist_csv
     from projections.worklists import trier
 
+    files = (
+        outputs(args, "csv") if args.famille == "a-traiter" else outputs(args, "csv", "png", "svg")
+    )
     app, stats = _stats(settings, args)
     try:
         if args.famille == "a-traiter":
@@ -108,8 +119,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             lines = trier(
                 stats.worklist(today, args.structure, args.referent, args.regles), "-jours"
             )
-            if args.csv:
-                Path(args.csv).write_text(worklist_csv(lines), encoding="utf-8")
+            for path in files:
+                write_csv(path, worklist_csv(lines))
+            if args.json:
+                print_json(lines[: args.limite])
+                return
             for a in lines[: args.limite]:
                 print(f"{a.jours:>5} j  {a.libelle:<42} {a.case_id}  {a.detail}")
             print(f"{len(lines)} ligne(s) au {today}.")
@@ -118,19 +132,21 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         structures = args.structure and [args.structure]
         if args.ecarts:
             if args.known_at is None:
-                sys.exit("--ecarts compare le tableau connu à --known-at avec aujourd'hui.")
-            _print_differences(
-                stats.ecarts(
-                    args.famille,
-                    periode,
-                    args.known_at,
-                    args.par,
-                    args.regles,
-                    structures,
-                    args.commune,
-                    args.as_of,
-                )
+                raise UserError("--ecarts compare le tableau connu à --connu-le avec aujourd'hui.")
+            ecarts = stats.ecarts(
+                args.famille,
+                periode,
+                args.known_at,
+                args.par,
+                args.regles,
+                structures,
+                args.commune,
+                args.as_of,
             )
+            if args.json:
+                print_json(ecarts)
+            else:
+                _print_differences(ecarts)
             return
         tableau = stats.calculer(
             args.famille,
@@ -142,11 +158,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             known_at=args.known_at,
             as_of=args.as_of,
         )
-        print(readable(tableau))
-        if args.csv:
-            Path(args.csv).write_text(table_csv(tableau), encoding="utf-8")
-            print(f"CSV écrit: {args.csv}")
-        if args.graphique:
+        if args.json:
+            print_json(tableau)
+        else:
+            print(readable(tableau))
+        for path, kind in files.items():
+            if kind == "csv":
+                write_csv(path, table_csv(tableau))
+                if not args.json:
+                    print(f"CSV écrit: {path}")
+        for path, kind in files.items():
+            if kind == "csv":
+                continue
             from adapters.render.charts import delays_chart
 
             monthly = stats.calculer(
@@ -160,10 +183,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             )
             where = ", ".join(args.commune) if args.commune else "tout le département"
             title = f"Délais mois par mois, {where}"
-            svg = args.graphique.endswith(".svg")
-            image = delays_chart(monthly, title, "svg" if svg else "png")
-            Path(args.graphique).write_bytes(image)
-            print(f"Graphique écrit: {args.graphique}")
+            image = delays_chart(monthly, title, "svg" if kind == "svg" else "png")
+            Path(path).write_bytes(image)
+            if not args.json:
+                print(f"Graphique écrit: {path}")
     finally:
         app.close()
 
@@ -184,15 +207,34 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--referent", help="un référent (liste de travail)")
     p.add_argument("--date", type=date.fromisoformat, help="date du jour (liste de travail)")
     p.add_argument("--limite", type=int, default=50, help="lignes affichées (liste de travail)")
-    p.add_argument(
-        "--known-at", type=moment, help="le tableau tel que connu à cet instant (ISO 8601)"
+    option(
+        p,
+        "--connu-le",
+        "--known-at",
+        dest="known_at",
+        type=moment,
+        help="le tableau tel que connu à cet instant (ISO 8601)",
     )
-    p.add_argument("--as-of", type=date.fromisoformat, help="seuls les faits en effet à cette date")
+    option(
+        p,
+        "--au-jour",
+        "--as-of",
+        dest="as_of",
+        type=date.fromisoformat,
+        help="seuls les faits en effet à cette date",
+    )
     p.add_argument(
         "--ecarts",
         action="store_true",
-        help="comparer le tableau connu à --known-at avec aujourd'hui (cellules, dossiers)",
+        help="comparer le tableau connu à --connu-le avec aujourd'hui (cellules, dossiers)",
     )
-    p.add_argument("--csv", help="écrire aussi le tableau en CSV dans ce fichier")
-    p.add_argument("--graphique", help="écrire le graphique des délais mensuels (.png ou .svg)")
+    add_output(
+        p,
+        "écrire aussi le tableau (.csv) ou le graphique des délais mensuels (.png, .svg);"
+        " répétable",
+        "--csv",
+        "--graphique",
+        append=True,
+    )
+    add_json(p, "le tableau")
     p.set_defaults(func=_run)

@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from api.cli.conventions import EXIT_PROBLEM, UserError, add_json, option, print_json
+
 if TYPE_CHECKING:
     from adapters.eventlog.store import Parcours
     from adapters.settings import Settings
@@ -46,8 +48,11 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> None:
 
     app = Parcours(settings)
     try:
-        for a in service.register(app).all():
-            etat = service.status(app, a.abonnement_id)
+        listed = [(a, service.status(app, a.abonnement_id)) for a in service.register(app).all()]
+        if args.json:
+            print_json([{"abonnement": a, "etat": etat} for a, etat in listed])
+            return
+        for a, etat in listed:
             structures = "toutes" if a.structures is None else " ".join(a.structures)
             print(
                 f"{a.abonnement_id} {'actif' if a.actif else 'supprimé'} {a.url} "
@@ -75,10 +80,10 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
     app = Parcours(settings)
     try:
         for i in _ids(app, args):
-            service.replay(app, i, args.from_position)
-            print(f"{i}: renvoi de tout ce qui suit la position {args.from_position}")
+            service.replay(app, i, args.depuis)
+            print(f"{i}: renvoi de tout ce qui suit la position {args.depuis}")
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
 
@@ -97,11 +102,11 @@ def cmd_test(settings: Settings, args: argparse.Namespace) -> None:
             print(f"{i}: {msg_id} → {answer}")
             failed = failed or not answer.startswith("HTTP 2")
     except DomainError as e:
-        sys.exit(f"{e.field}: {e.detail}")
+        raise UserError(f"{e.field}: {e.detail}") from None
     finally:
         app.close()
     if failed:
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEM)
 
 
 def register(sub: Subcommands) -> None:
@@ -112,10 +117,11 @@ def register(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_deliver)
 
     p = cmds.add_parser("list", help="les abonnements et où en sont leurs livraisons")
+    add_json(p, "les abonnements et leur état")
     p.set_defaults(func=cmd_list)
 
     p = cmds.add_parser("replay", help="renvoyer tout ce qui suit une position du journal")
-    p.add_argument("--from", dest="from_position", type=int, required=True, help="position")
+    option(p, "--depuis", "--from", type=int, required=True, help="position du journal")
     p.add_argument("--abonnement", help="un abonnement (défaut: tous les actifs)")
     p.set_defaults(func=cmd_replay)
 

@@ -160,7 +160,7 @@ def create_app(
         static_url=DOCS_STATIC,
         dependencies=[Depends(authenticate), Depends(check_parameters)],
         title="parcours",
-        version="0.1.0",
+        version="0.2.0",
         description="Le parcours d'insertion des allocataires du RSA, étape par étape.",
         lifespan=lifespan,
         default_response_class=MsgspecJSONResponse,

@@ -31,6 +31,7 @@ from api.http.access import (
     unknown_case,
 )
 from api.http.auth import Principal, Role
+from api.http.conditional import NOT_MODIFIED, IfNoneMatch, etag, not_modified
 from api.http.deps import Caller, ReadModel, Store, checked_on_case, parcours, require
 from api.http.limits import decode, if_match_version, json_body
 from api.http.params import AccessMotif, AccessReason, AsOf, KnownAt, Page, Paged, Position
@@ -215,7 +216,7 @@ async def _run(
     except Exception:
         await run_in_threadpool(_refold, app, case_id)
         raise
-    headers = {"ETag": f'"{outcome.version}"'}
+    headers = {"ETag": etag(outcome.version)}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     if outcome.created:
@@ -230,7 +231,8 @@ async def _run(
 
 
 IfMatch = Annotated[
-    str | None, Header(description="Version attendue du dossier (ETag), 409 si elle a changé")
+    str | None,
+    Header(description="Version attendue du dossier (ETag): 412 si elle a changé depuis"),
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -282,7 +284,7 @@ def _register(step: Step) -> None:
         openapi_extra=request_body(step.command, step.example),
         responses={
             200: json_response(CommandResult, "Étape enregistrée", examples.RESULT),
-            **error_responses(400, 401, 403, 404, 409, 422),
+            **error_responses(400, 401, 403, 404, 409, 412, 422),
         },
         dependencies=[Depends(checked_on_case(*STEP_ROLES[step.slug]))],
     )
@@ -348,18 +350,31 @@ _READ_ERRORS = error_responses(401, 403, 404, 409, 422)
 @router.get(
     "/{case_id}",
     summary="État d'un dossier, maintenant ou à une date d'effet, tel que connu à un instant",
-    responses={200: json_response(CaseRow, "État du dossier", examples.CASE), **_READ_ERRORS},
+    description="L'état courant porte son `ETag` (la version du dossier): le renvoyer dans "
+    "`If-None-Match` donne 304 sans corps tant que le dossier n'a pas changé, et dans "
+    "`If-Match` d'une étape, 412 s'il a changé.",
+    responses={
+        200: json_response(CaseRow, "État du dossier", examples.CASE),
+        **NOT_MODIFIED,
+        **_READ_ERRORS,
+    },
     dependencies=_readers,
 )
 def get_case(
-    app: Store, read: Annotated[CaseRead, Depends(_reading("lecture de l'état du dossier"))]
+    request: Request,
+    app: Store,
+    read: Annotated[CaseRead, Depends(_reading("lecture de l'état du dossier"))],
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     case_id, history, as_of, known_at = read
     if as_of is None and known_at is None:
+        current = etag(len(history))
+        if (unchanged := not_modified(request, current)) is not None:
+            return unchanged
         with folding(case_id):
             row = case_row(history)
         assert row is not None  # an entry is never voided
-        return MsgspecJSONResponse(row, headers={"ETag": f'"{row.version}"'})
+        return MsgspecJSONResponse(row, headers={"ETag": etag(row.version)})
     with folding(case_id):
         at = case_at(app, case_id, as_of, known_at, history)
     if at.state is None:
@@ -378,19 +393,31 @@ def get_case(
     "/{case_id}/evenements",
     summary="Chronologie d'un dossier: auteurs, dates, motifs, corrections (à une date, "
     "telle que connue à un instant)",
+    description="Sans `as_of` ni `known_at`, la chronologie porte l'`ETag` du dossier (sa "
+    "version): `If-None-Match` donne 304 sans corps tant qu'il n'a pas changé.",
     responses={
         200: json_response(list[TimelineEntry], "Événements", examples.TIMELINE),
+        **NOT_MODIFIED,
         **_READ_ERRORS,
     },
     dependencies=_readers,
 )
 def get_timeline(
+    request: Request,
     app: Store,
     read: Annotated[CaseRead, Depends(_reading("lecture de la chronologie du dossier"))],
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
+    whole = read.as_of is None and read.known_at is None
+    current = etag(len(read.history))
+    if whole and (unchanged := not_modified(request, current)) is not None:
+        return unchanged
     with folding(read.case_id):
         at = case_at(app, read.case_id, read.as_of, read.known_at, read.history)
-    return MsgspecJSONResponse(at.timeline, headers={"X-Log-Position": str(at.position)})
+    headers = {"X-Log-Position": str(at.position)}
+    if whole:
+        headers["ETag"] = current
+    return MsgspecJSONResponse(at.timeline, headers=headers)
 
 
 @router.get(

@@ -258,7 +258,10 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
-                held = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
+                headers.append((b"x-request-id", request_id.encode()))
+                if link := scope["state"].get("link"):  # a list's next page (params.Paging)
+                    headers.append((b"link", link.encode("latin-1", "replace")))
+                held = {**message, "headers": headers}
                 return
             if held is not None:
                 await send(held)

@@ -5,9 +5,10 @@ the statistics."""
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from urllib.parse import urlencode
 
 import msgspec
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request
 from pydantic import AfterValidator
 
 from api.http.limits import MAX_INT64, in_window, year_in_window
@@ -86,16 +87,22 @@ P = TypeVar("P", bound=Page[Any])
 
 
 class Paging(msgspec.Struct, frozen=True):
-    """The window a list route answers: `limit` rows after the first `offset`."""
+    """The window a list route answers: `limit` rows after the first `offset`. Built from a
+    request (`paging`), a page that leaves rows after it announces the next one in an RFC 8288
+    `Link: <…?offset=…>; rel="next"` header (added by `api.http.limits.Edge`)."""
 
     limit: int
     offset: int
+    request: Any = None
+    """The request whose query the next page's link repeats (None: a screen, no header)."""
 
     def window(self, rows: Sequence[T]) -> list[T]:
         return list(rows[self.offset : self.offset + self.limit])
 
     def page(self, kind: type[P], items: Sequence[Any], total: int, **extra: Any) -> P:
         """The page of a list its store already cut to the window (`items` of `total`)."""
+        if self.request is not None and self.offset + self.limit < total:
+            self.request.state.link = next_link(self.request, self.offset + self.limit)
         return kind(items=list(items), total=total, limit=self.limit, offset=self.offset, **extra)
 
     def cut(self, kind: type[P], rows: Sequence[Any], **extra: Any) -> P:
@@ -103,8 +110,16 @@ class Paging(msgspec.Struct, frozen=True):
         return self.page(kind, self.window(rows), len(rows), **extra)
 
 
-def paging(limit: Limit = 50, offset: Offset = 0) -> Paging:
-    return Paging(limit, offset)
+def paging(request: Request, limit: Limit = 50, offset: Offset = 0) -> Paging:
+    return Paging(limit, offset, request)
+
+
+def next_link(request: Request, offset: int) -> str:
+    """`<path?query>; rel="next"`: the same list from `offset`, every other parameter kept (a
+    reference relative to the request, right behind any proxy)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    query.append(("offset", str(offset)))
+    return f'<{request.url.path}?{urlencode(query)}>; rel="next"'
 
 
 Paged = Annotated[Paging, Depends(paging)]

@@ -109,7 +109,10 @@ async def on_conflict(request: Request, exc: Exception) -> Response:
         + (f", la requête attendait la version {exc.expected}." if exc.expected else ".")
         + " Relire le dossier puis recommencer."
     )
-    problem = ProblemError(409, "version_perimee", "Conflit de version", detail, "If-Match")
+    if exc.expected is not None:  # the caller's If-Match no longer holds: RFC 9110 §13.1.1
+        problem = ProblemError(412, "version_perimee", "Version périmée", detail, "If-Match")
+    else:  # a concurrent write won the race: a conflict, whatever the caller knew
+        problem = ProblemError(409, "conflit_de_version", "Conflit de version", detail, None)
     return problem_response(problem.problem, request)
 
 

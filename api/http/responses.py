@@ -10,6 +10,8 @@ import msgspec
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from adapters.render.csv import encoded
+
 CSV = "text/csv"
 
 
@@ -30,7 +32,7 @@ def csv_response(body: str, filename: str | None = None) -> Response:
     """A CSV body in UTF-8 with a byte order mark, as a download named `filename` when given:
     a spreadsheet opened by a double click reads the accents right only with the mark."""
     headers = {"Content-Disposition": content_disposition(filename)} if filename else None
-    return Response(body.encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(encoded(body), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:

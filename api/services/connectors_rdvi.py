@@ -211,7 +211,7 @@ class RdviConnector:
             return len(batch)
 
     def drain(self) -> int:
-        """Process until the inbox is empty (tests, `parcours project --once`)."""
+        """Process until the inbox is empty (tests, `parcours project --une-fois`)."""
         total = 0
         while n := self.process_pending():
             total += n

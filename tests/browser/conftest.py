@@ -1,5 +1,5 @@
 """Browser tests: the screens in a real headless Chromium (Debian's `chromium`, driven by
-Playwright), against a real `parcours serve --with-projector` on each store.
+Playwright), against a real `parcours serve --avec-projection` on each store.
 
 Without a browser they skip with the reason, unless PARCOURS_REQUIRE_BROWSER=1 (set by CI),
 where a missing browser fails them, as PARCOURS_REQUIRE_POSTGRES does for PostgreSQL."""
@@ -74,9 +74,9 @@ def store_settings(
 def server(
     chromium: object, store_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """`parcours serve --with-projector` in local mode, for the module."""
+    """`parcours serve --avec-projection` in local mode, for the module."""
     log = tmp_path_factory.mktemp("server") / "server.log"
-    served = Server(store_settings, log, "--with-projector", PARCOURS_LOG_LEVEL="WARNING")
+    served = Server(store_settings, log, "--avec-projection", PARCOURS_LOG_LEVEL="WARNING")
     try:
         yield served
     finally:

@@ -57,7 +57,7 @@ def oidc_server(
     provider: Provider,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    """`parcours serve --with-projector` in oidc mode, its screens' provider the test's."""
+    """`parcours serve --avec-projection` in oidc mode, its screens' provider the test's."""
     env = {
         "PARCOURS_AUTH_MODE": "oidc",
         "PARCOURS_JWT_SECRET": "",
@@ -71,7 +71,7 @@ def oidc_server(
         **SECRETS,
     }
     log = tmp_path_factory.mktemp("oidc") / "server.log"
-    served = Server(store_settings, log, "--with-projector", PARCOURS_LOG_LEVEL="WARNING", **env)
+    served = Server(store_settings, log, "--avec-projection", PARCOURS_LOG_LEVEL="WARNING", **env)
     try:
         yield served
     finally:

@@ -27,12 +27,12 @@ SCREEN = "/ecrans/rdv-insertion/a-revoir"
 def server(
     chromium: object, store_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """`parcours serve --with-projector` with rdv-insertion's secret: it processes the inbox."""
+    """`parcours serve --avec-projection` with rdv-insertion's secret: it processes the inbox."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     served = Server(
         store_settings,
         log,
-        "--with-projector",
+        "--avec-projection",
         PARCOURS_LOG_LEVEL="WARNING",
         PARCOURS_RDVI_SECRETS=f"cd94={SECRET}",
     )

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
 from api.cli import agents as cli_agents
+from api.cli.conventions import UserError
 from api.http.app import create_app
 from api.services.agents import grant, registre, rights_of
 from api.services.commands import Author
@@ -207,7 +208,8 @@ def test_the_first_administrator_is_named_from_the_command_line(
         du=None,
         au=None,
         motif="installation",
-        by="exploitant",
+        auteur="exploitant",
+        json=False,
     )
     cli_agents.cmd_grant(settings, grant_args)
     assert "droit-1 accordé: admin à chef@departement.fr" in capsys.readouterr().out
@@ -219,7 +221,7 @@ def test_the_first_administrator_is_named_from_the_command_line(
     finally:
         store.close()
     revoke_args = argparse.Namespace(
-        droit="droit-9", agent=None, role=None, motif="fin", by="exploitant"
+        droit="droit-9", agent=None, role=None, motif="fin", auteur="exploitant", json=False
     )
-    with pytest.raises(SystemExit, match="droit_id"):
+    with pytest.raises(UserError, match="droit_id"):
         cli_agents.cmd_revoke(settings, revoke_args)

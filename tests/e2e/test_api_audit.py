@@ -379,7 +379,7 @@ def test_corrections_follow_the_step_routes(told: tuple[TestClient, Parcours, st
     stale = client.post(
         f"/dossiers/{a}/annulation", json=voiding, headers={**AGENT_CCAS, "If-Match": '"4"'}
     )
-    assert (stale.status_code, stale.json()["field"]) == (409, "If-Match")
+    assert (stale.status_code, stale.json()["field"]) == (412, "If-Match")
     # An agent may not correct an orientation (the département's decision) …
     refused = client.post(
         f"/dossiers/{a}/rectification",
@@ -458,16 +458,16 @@ def test_the_cli_writes_the_window_and_the_diff(
     told: tuple[TestClient, Parcours, str, str], settings: Settings, tmp_path: Path
 ) -> None:
     _, _, a, b = told
-    window = cli(settings, "log", "--from", REPORT, "--to", "2024-04-03T09:00:00+00:00")
+    window = cli(settings, "log", "--depuis", REPORT, "--jusqua", "2024-04-03T09:00:00+00:00")
     assert [(x["position"], x["case_id"], x["type"]) for x in map(json.loads, window.stdout.splitlines())] == [
         (5, a, "EtapeRectifiee"),
         (6, a, "EtapeAnnulee"),
     ]  # fmt: skip
-    changes = cli(settings, "diff", "--known-at", REPORT, "--json")
+    changes = cli(settings, "diff", "--connu-le", REPORT, "--json")
     assert sorted((c["case_id"], c["change"], len(c["events"])) for c in map(json.loads, changes.stdout.splitlines())) == sorted(
         [(a, "modifie", 2), (b, "nouveau", 1)]
     )  # fmt: skip
-    readable = cli(settings, "diff", "--known-at", REPORT).stdout
+    readable = cli(settings, "diff", "--connu-le", REPORT).stdout
     assert "date_orientation: 2024-01-25 → 2024-01-20" in readable
     assert "EtapeAnnulee de l'étape 3" in readable
     assert "mauvais dossier" in readable

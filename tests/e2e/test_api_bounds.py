@@ -310,13 +310,15 @@ def test_the_command_line_shares_the_bounds(
     declare = ["finance", "structure", "aave-1", "--nom", "AAVE", "--type", "aave"]
     with pytest.raises(SystemExit) as refused:
         main([*declare, "--depuis", "0001-01-01"])
-    assert str(refused.value.code).startswith("effective_on: ")
+    assert refused.value.code == 2  # a user's mistake
+    assert capsys.readouterr().err.startswith("parcours: effective_on: ")
     schedule = tmp_path / "bareme.json"
     document = {**_schedule(), "du": "2090-01-01", "au": None}
     schedule.write_bytes(msgspec.json.encode(document))
     with pytest.raises(SystemExit) as refused:
-        main(["finance", "adopt", "--schedule", str(schedule), "--motif", "essai"])
-    assert "bareme.du" in str(refused.value.code)
+        main(["finance", "adopt", "--bareme", str(schedule), "--motif", "essai"])
+    assert refused.value.code == 2
+    assert "bareme.du" in capsys.readouterr().err
     app = Parcours(Settings.from_env())
     try:
         assert app.max_position() == 0

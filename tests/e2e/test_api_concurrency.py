@@ -81,11 +81,11 @@ def test_same_if_match_from_many_agents_records_exactly_one_step(server: Server)
     )
 
     statuses = sorted(answer["status"] for answer in answers)
-    assert statuses == [200] + [409] * (WRITERS - 1)
+    assert statuses == [200] + [412] * (WRITERS - 1)
     (winner,) = [i for i, answer in enumerate(answers) if answer["status"] == 200]
     assert answers[winner]["body"]["version"] == 3
     for answer in answers:
-        if answer["status"] == 409:
+        if answer["status"] == 412:
             assert answer["headers"]["content-type"] == "application/problem+json"
             assert answer["body"]["code"] == "version_perimee"
             assert "version 3" in answer["body"]["detail"]
@@ -185,7 +185,7 @@ def test_agents_racing_round_after_round_record_exactly_the_winners_steps(
     server: Server,
 ) -> None:
     """Eight agents each try 15 times to plan a RDV on the same case, each time on the version
-    it just read: every 200 is one event in the log, every 409 none, and versions follow."""
+    it just read: every 200 is one event in the log, every 412 none, and versions follow."""
     with server.client() as client:
         case_id = create_case(client)
         orient(client, case_id)
@@ -203,7 +203,7 @@ def test_agents_racing_round_after_round_record_exactly_the_winners_steps(
                     json={**RDV, "date_rdv": date_rdv},
                     headers={**AGENT_CCAS, "If-Match": etag},
                 )
-                assert response.status_code in (200, 409), response.text
+                assert response.status_code in (200, 412), response.text
                 with lock:
                     if response.status_code == 200:
                         wins.append((response.json()["version"], date_rdv))
@@ -223,4 +223,4 @@ def test_agents_racing_round_after_round_record_exactly_the_winners_steps(
     assert sorted(wins) == planned
     assert [v for v, _ in planned] == list(range(3, 3 + len(wins)))
     assert state["rdv_en_attente"] == len(wins)
-    print(f"\n8 agents x 15 tries: {len(wins)} recorded, {losses[0]} refused with 409")
+    print(f"\n8 agents x 15 tries: {len(wins)} recorded, {losses[0]} refused with 412")

@@ -370,12 +370,12 @@ def test_a_second_orientation_is_refused(client: TestClient, oriented: str) -> N
 
 
 @pytest.mark.parametrize("stale", ['"1"', '"3"', "1"])
-def test_a_stale_if_match_is_a_409(client: TestClient, oriented: str, stale: str) -> None:
+def test_a_stale_if_match_is_a_412(client: TestClient, oriented: str, stale: str) -> None:
     problem = refused(
         client,
         oriented,
         _url(oriented, "referent"),
-        409,
+        412,
         "version_perimee",
         "If-Match",
         json=REFERENT,

@@ -165,13 +165,13 @@ def test_cli_define_extract_curves_transitions(
         monkeypatch.setenv(key, value)
     main(["cohort", "define", "c2024", "--entree-du", "2024-01-01", "--entree-au", "2024-12-31"])
     out = tmp_path / "episodes.csv"
-    main(["cohort", "extract", "c2024", "--sortie", str(out), "--format", "csv", "--quiet"])
+    main(["cohort", "extract", "c2024", "--sortie", str(out), "--format", "csv", "--silencieux"])
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 1 + 3
     chart = tmp_path / "courbes.svg"
-    main(["cohort", "curves", "c2024", "--jours", "22", "--sortie", str(chart), "--quiet"])
+    main(["cohort", "curves", "c2024", "--jours", "22", "--sortie", str(chart), "--silencieux"])
     assert chart.read_bytes().startswith(b"<?xml")
-    main(["cohort", "transitions", "c2024", "--quiet", "--sortie", str(tmp_path / "t.csv")])
+    main(["cohort", "transitions", "c2024", "--silencieux", "--sortie", str(tmp_path / "t.csv")])
     printed = capsys.readouterr().out
     assert "c2024: 2 épisodes" in printed
     assert "orientation 50.0%" in printed
@@ -179,8 +179,10 @@ def test_cli_define_extract_curves_transitions(
     transitions = io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))
     assert transitions.readline().strip() == "Depuis;Vers;Nombre;Jours (médiane)"
     assert transitions.readline().strip() == "RdvPlanifie;IssueRdvEnregistree;2;6,5"
-    with pytest.raises(SystemExit, match="absente"):
+    with pytest.raises(SystemExit) as refused:
         main(["cohort", "extract", "absente", "--sortie", str(out)])
+    assert refused.value.code == 2
+    assert "absente" in capsys.readouterr().err
 
 
 def test_openapi_documents_the_evaluation_routes(sqlite_settings: Settings) -> None:

@@ -5,6 +5,7 @@ simulations that write nothing, CSV with French labels, roles and problem+json; 
 `parcours finance` commands on the same store. Expected euros are those of
 tests/finance_history.py, computed by hand."""
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -458,7 +459,7 @@ def test_cli_simulate_adopt_and_statement(
         [
             "finance",
             "adopt",
-            "--schedule",
+            "--bareme",
             str(root / "val-de-marne-2018-2021.toml"),
             "--motif",
             "convention",
@@ -469,17 +470,17 @@ def test_cli_simulate_adopt_and_statement(
         [
             "finance",
             "simulate",
-            "--schedule",
+            "--bareme",
             str(root / "val-de-marne-2022.toml"),
-            "--period",
+            "--periode",
             "2021",
-            "--csv",
+            "--sortie",
             str(csv),
-            "--chart",
+            "--sortie",
             str(chart),
         ]
     )
-    main(["finance", "statement", "ccas-a", "2021", "--issue", "--by", "finance-1"])
+    main(["finance", "statement", "ccas-a", "2021", "--emettre", "--auteur", "finance-1"])
     printed = capsys.readouterr().out
     assert "asso-b                           1100,00         1150,00           50,00" in printed
     assert "total                            2074,00         2150,00           76,00" in printed
@@ -488,8 +489,11 @@ def test_cli_simulate_adopt_and_statement(
     assert chart.read_text().lstrip().startswith("<?xml")
     bad = tmp_path / "bad.toml"
     bad.write_text('nom = "x"\ndu = 2022-01-01\n[tarifs.ccas]\ncer = -1\n')
-    with pytest.raises(SystemExit, match=r"bad\.toml: tarifs\.ccas\.cer"):
-        main(["finance", "simulate", "--schedule", str(bad), "--period", "2021"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        main(["finance", "simulate", "--bareme", str(bad), "--periode", "2021"])
+    assert refused.value.code == 2
+    assert re.search(r"bad\.toml: tarifs\.ccas\.cer", capsys.readouterr().err)
     check = Parcours(settings)
     Projector(check).catch_up()
     check.close()

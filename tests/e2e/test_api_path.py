@@ -362,7 +362,7 @@ PROBLEMS = {
     ("get", "/dossiers/{case_id}/evenements"): {"401", "403", "404", "409", "422"},
     ("get", "/dossiers/{case_id}/sanctions"): {"401", "403", "404", "409", "422"},
     **{
-        ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "422"}
+        ("post", f"/dossiers/{{case_id}}/{slug}"): {"400", "401", "403", "404", "409", "412", "422"}
         for slug in [*STEP_SLUGS, "annulation", "rectification"]
     },
 }

@@ -249,7 +249,7 @@ def test_cli_prints_and_writes_csv(
     for key, value in cli_env(settings).items():
         monkeypatch.setenv(key, value)
     out = tmp_path / "t31.csv"
-    main(["stats", "table-3-1", "--annee", "2024", "--csv", str(out)])
+    main(["stats", "table-3-1", "--annee", "2024", "--sortie", str(out)])
     main(["stats", "a-traiter", "--structure", "aave-1", "--date", "2024-12-31"])
     printed = capsys.readouterr().out
     assert "Nouveaux entrants" in printed

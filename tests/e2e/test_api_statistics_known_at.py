@@ -314,13 +314,13 @@ def test_the_command_line_prints_the_report_as_known_then_and_the_differences(
     for key, value in cli_env(settings).items():
         monkeypatch.setenv(key, value)
     period = ["--du", "2024-01-01", "--au", "2024-03-31"]
-    main(["stats", "table-3-1", *period, "--known-at", REPORT])
+    main(["stats", "table-3-1", *period, "--connu-le", REPORT])
     then = capsys.readouterr().out
     assert "Nouveaux entrants" in then
     assert "dont 1ers RDV dans le délai" in then
     line = next(x for x in then.splitlines() if x.startswith("Nouveaux entrants "))
     assert line.split()[-1] == "2"
-    main(["stats", "table-3-1", *period, "--known-at", REPORT, "--ecarts"])
+    main(["stats", "table-3-1", *period, "--connu-le", REPORT, "--ecarts"])
     out = capsys.readouterr().out
     assert "Nouveaux entrants: 2 → 3" in out
     assert "3 dossier(s) modifié(s) depuis" in out

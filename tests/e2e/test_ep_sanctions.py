@@ -678,7 +678,7 @@ def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
     )
     assert found["sanctions"] == {"suspension_remobilisation/suspension-remobilisation-2025": 1}
     page = tmp_path / "pv.html"
-    _cli(settings, "proces-verbal", "ep-creteil-2025-08-05", "--html", str(page))
+    _cli(settings, "proces-verbal", "ep-creteil-2025-08-05", "--sortie", str(page))
     assert "CAF-ANNE" in page.read_text(encoding="utf-8")
     bad = _cli(settings, "situation", "pas-un-uuid", code=1)
     assert "Identifiant de dossier invalide" in bad.stderr

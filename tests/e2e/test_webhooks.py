@@ -249,9 +249,7 @@ def test_structure_limit_and_endpoints_dead_or_stuck_that_hold_no_one_back(
             _assert_case_order(receiver)
 
             # Replayed from the start while the deliverer runs: everything again, same ids.
-            cli_webhooks.cmd_replay(
-                settings, argparse.Namespace(abonnement=limited, from_position=0)
-            )
+            cli_webhooks.cmd_replay(settings, argparse.Namespace(abonnement=limited, depuis=0))
             wait_until(
                 lambda: len(receiver.snapshot()) >= 2 * len(expected), DEADLINE, "the replay"
             )

@@ -70,13 +70,19 @@ def _expected(folder: Path) -> dict[str, Any]:
     return found
 
 
+def _recorded(found: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """Today's figures that a folder recorded: a figure added by a later release (the EP
+    procedure's read-outs, say) is absent from older folders and compared in the newer ones."""
+    return {key: found.get(key, f"(no longer computed: {key})") for key in expected}
+
+
 @pytest.mark.parametrize("folder", FROZEN, ids=[p.name for p in FROZEN])
 def test_a_frozen_log_folds_to_the_figures_its_release_recorded(
     store: Parcours, folder: Path
 ) -> None:
     assert load_rows(store, read_rows(folder / EVENTS)) == _expected(folder)["events"]
     expected = _expected(folder)
-    assert figures(store, expected["fields"]) == expected
+    assert _recorded(figures(store, expected["fields"]), expected) == expected
 
 
 def test_the_newest_frozen_log_holds_every_event_type_of_the_catalogue() -> None:
@@ -182,9 +188,9 @@ def test_an_old_shape_reads_as_todays_and_folds_to_the_same_figures(
     structures = list(events_of(store, StructureDeclaree))
     assert {(s.structure_id, s.etp) for s in structures} >= {("aave-1", 0.5), ("ccas-1", None)}
 
-    # And the read models folded from them give the figures release 0.1.0 recorded.
+    # And the read models folded from them give the figures the frozen release recorded.
     expected = _expected(folder)
-    assert figures(store, expected["fields"]) == expected
+    assert _recorded(figures(store, expected["fields"]), expected) == expected
 
 
 def test_each_type_is_written_under_its_current_versions_topic(store: Parcours) -> None:

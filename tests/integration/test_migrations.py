@@ -185,5 +185,5 @@ def test_an_unreachable_store_is_said_with_exit_status_3(
     assert exit_.value.code == 3
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]  # after a log line on development keys, if any
-    assert last.startswith("parcours : stockage injoignable (PostgreSQL 127.0.0.1:1/")
+    assert last.startswith("parcours: stockage injoignable (PostgreSQL 127.0.0.1:1/")
     assert "Traceback" not in err

@@ -116,7 +116,7 @@ def rows(projector: Projector) -> dict[str, Any]:
 
 def status_code(settings: Settings) -> int:
     try:
-        cmd_status(settings, argparse.Namespace())
+        cmd_status(settings, argparse.Namespace(json=False))
     except SystemExit as e:
         return int(e.code or 0)
     return 0

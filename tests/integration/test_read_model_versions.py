@@ -184,20 +184,22 @@ def test_every_real_model_bumped_is_rebuilt_to_the_same_rows_tables_and_position
     names = {kind.spec.name for kind in MODEL_TYPES}
     tables = catalog(settings, names)
     known = position_known_at(app, app.clock())
+    declared = {kind: kind.version for kind in MODEL_TYPES}
     for kind in MODEL_TYPES:
-        monkeypatch.setattr(kind, "version", 3)
+        monkeypatch.setattr(kind, "version", declared[kind] + 1)
     upgrades = upgrade_read_models(app)
     assert [(u.name, u.recorded, u.rebuilt) for u in upgrades] == [
-        (kind.name, 1, True) for kind in MODEL_TYPES
+        (kind.name, declared[kind], True) for kind in MODEL_TYPES
     ]
     assert _rows(app) == rows
-    assert catalog(settings, names | {f"{n}_v3" for n in names}) == tables  # same names, indexes
+    staging = {f"{kind.spec.name}_v{declared[kind] + 1}" for kind in MODEL_TYPES}
+    assert catalog(settings, names | staging) == tables  # same names, indexes
     assert projector.positions() == {kind.name: app.max_position() for kind in MODEL_TYPES}
     assert position_known_at(app, app.clock()) == known  # an index hint still finds its index
-    assert recorded_versions(settings) == {kind.name: 3 for kind in MODEL_TYPES}
+    assert recorded_versions(settings) == {kind.name: declared[kind] + 1 for kind in MODEL_TYPES}
     # Back to the previous release (a rollback): rebuilt again at its version.
     for kind in MODEL_TYPES:
-        monkeypatch.setattr(kind, "version", 1)
+        monkeypatch.setattr(kind, "version", declared[kind])
     assert all(u.rebuilt for u in upgrade_read_models(app))
     assert _rows(app) == rows
     assert open_read_models(app)

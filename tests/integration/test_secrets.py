@@ -130,12 +130,12 @@ def test_production_refuses_an_incomplete_provider_configuration(
 
 ENTRY_POINTS = [
     ["serve"],
-    ["project", "--once"],
+    ["project", "--une-fois"],
     ["rebuild"],
-    ["generate", "--people", "1"],
-    ["demo", "--people", "1"],
+    ["generate", "--personnes", "1"],
+    ["demo", "--personnes", "1"],
     ["flux", "import", "absent.xml"],
-    ["token", "--sub", "u", "--role", "admin"],
+    ["token", "--agent", "u", "--role", "admin"],
 ]
 
 
@@ -220,7 +220,7 @@ def test_local_mode_needs_no_secret_and_says_development_keys_are_in_use(
 ) -> None:
     monkeypatch.setenv("PARCOURS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr("adapters.settings._warned_development_keys", False)
-    main(["token", "--sub", "dev", "--role", "admin"])
+    main(["token", "--agent", "dev", "--role", "admin"])
     out, err = capsys.readouterr()
     assert out.count(".") == 2  # a JWT
     warnings = [line for line in err.splitlines() if "cles_de_developpement" in line]

@@ -50,13 +50,14 @@ def _loaded(argv: list[str] | None, data_dir: Path) -> set[str]:
     [
         None,
         ["--help"],
+        ["--version"],
         ["stats", "--help"],
         ["cohort", "extract", "--help"],
         ["finance", "simulate", "--help"],
         ["audit", "purger-acces", "--help"],
         ["ep", "situation", "--help"],
         ["ep", "a-traiter", "--date", "2025-01-01"],
-        ["token", "--sub", "moi", "--role", "orientation"],
+        ["token", "--agent", "moi", "--role", "orientation"],
         ["backup", "--help"],
         ["restore", "--help"],
         ["retention", "run", "--a-blanc"],
@@ -67,7 +68,7 @@ def test_the_command_line_loads_no_heavy_library(argv: list[str] | None, tmp_pat
     loaded = _loaded(argv, tmp_path)
     assert "argparse" in loaded  # the probe did run the command line
     assert not loaded & set(HEAVY), f"parcours {argv} imports {sorted(loaded & set(HEAVY))}"
-    if argv is None or "--help" in argv:
+    if argv is None or "--help" in argv or "--version" in argv:
         assert not loaded & set(STORE), f"parcours {argv} imports {sorted(loaded & set(STORE))}"
 
 
