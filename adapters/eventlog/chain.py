@@ -125,6 +125,9 @@ class Break(msgspec.Struct, frozen=True, kw_only=True):
 Row = tuple[int, Any, int, str, bytes]
 """A stored event: position, case id (UUID, hex text or 16 bytes), version, topic, payload."""
 
+RECENT = 256
+"""Linked rows a walk remembers, to name the row a later link skips."""
+
 
 def _uuid(value: UUID | str | bytes) -> UUID:
     if isinstance(value, UUID):
@@ -136,7 +139,13 @@ class Walk:
     """The chain recomputed over the stored rows and links, fed in position order batch by
     batch (memory stays that of a batch): every break found, up to `limit`."""
 
-    def __init__(self, after: int = 0, digest: bytes = GENESIS, limit: int = 100) -> None:
+    def __init__(
+        self,
+        after: int = 0,
+        digest: bytes = GENESIS,
+        limit: int = 100,
+        recent: Iterable[Row] = (),
+    ) -> None:
         self.last = after
         """Position of the last link walked: the next link must name it as its previous."""
         self.digest = digest
@@ -148,8 +157,23 @@ class Walk:
         self.computed: dict[int, bytes] = {}
         """Recomputed hashes at the positions asked for (`watch`), while no break preceded."""
         self._watch: set[int] = set()
-        self._recent: deque[Row] = deque(maxlen=256)
-        """The last linked rows walked: the one a later link skips is an inserted row."""
+        self._recent: deque[Row] = deque(recent, maxlen=RECENT)
+        """The last linked rows walked: the one a later link skips is an inserted row (a
+        walk taking up from a stored link is given the linked rows before it)."""
+
+    def vouched(self, last: int, digest: bytes, events: int) -> None:
+        """A range checked elsewhere and found whole (the database recomputed each link from
+        the stored one before it): the walk takes up after its last link, as if it had walked
+        its `events` rows; the linked rows remembered are forgotten (`take_up` gives them
+        back before the walk is fed again)."""
+        self.last, self.digest = last, digest
+        self.events += events
+        self._recent.clear()
+
+    def take_up(self, recent: Iterable[Row]) -> None:
+        """The linked rows just before where the walk takes up."""
+        self._recent.clear()
+        self._recent.extend(recent)
 
     def watch(self, position: int) -> None:
         """Remember the recomputed hash at this position (a checkpoint's)."""

@@ -14,8 +14,9 @@ and one way to decode what they return.
   else the library's own query;
 - the log exactly as stored, in position order, on the caller's snapshot (`stored_rows`), and
   whether it holds a row (`log_holds_rows`): backups and restores (`adapters/backup.py`);
-- the stored rows and their hash-chain links of a position range, undecoded
-  (`chained_batch`, `chain_end`): `parcours audit verify`.
+- the stored rows and their hash-chain links of a position range, undecoded, on a connection
+  of its own that a worker process can open (`chain_reader`, `chained_rows`, `chain_before`,
+  `chain_end`): `parcours audit verify`, one share of the log per process.
 
 Speed is kept where it is measured (scripts/bench_store.py, scripts/bench_cohort.py): binary
 cursors (no hex round trip for payloads) and prepared statements on PostgreSQL, a server-side
@@ -41,6 +42,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from adapters.eventlog.chain import Link
+from adapters.eventlog.chain_shares import ChainTables, chain_reader, chained_rows
 from adapters.eventlog.mapper import CODEC, DECODERS, VERSION_MARK, EventMapper, topics_of
 from adapters.eventlog.recorders import SPARSE_TOPICS, PostgresRecorder, SQLiteRecorder
 from adapters.settings import Settings
@@ -234,61 +236,32 @@ def chain_end(log: Log) -> int:
     return max(events[0][0] or 0, links[0][0] or 0)
 
 
+def chain_tables(log: Log) -> ChainTables:
+    """The log's and its chain's tables, and how to connect to them."""
+    recorder = log.recorder
+    if isinstance(recorder, PostgresRecorder):
+        return ChainTables(
+            True,
+            log.settings.postgres_conninfo(),
+            recorder.datastore.schema,
+            recorder.events_table_name,
+            recorder.chain_table,
+        )
+    return ChainTables(
+        False,
+        {"file": str(log.settings.sqlite_file)},
+        "",
+        recorder.events_table_name,
+        "chaine",
+    )
+
+
 def chained_batch(
     log: Log, after: int, limit: int, stop: int
 ) -> tuple[list[tuple[Any, ...]], list[Link] | None]:
-    """Up to `limit` stored rows after position `after` (up to `stop`), undecoded, each with
-    its own link's previous position and hash (None for both when it has none); and, only
-    when some link of the same range (up to the last row's position, or to `stop` when the
-    rows ran out) has no row, every link of the range (else None). One query for the rows and
-    their links, one count of the links."""
-    recorder = log.recorder
-    params = (after, stop, limit)
-    if isinstance(recorder, PostgresRecorder):
-        events = _table(recorder)
-        chain = Identifier(recorder.datastore.schema, recorder.chain_table)
-        rows = _fetch_postgres(
-            recorder,
-            SQL(
-                "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
-                "e.topic, e.state, c.precedente, c.empreinte FROM {} e "
-                "LEFT JOIN {} c ON c.position = e.notification_id "
-                "WHERE e.notification_id > %s AND e.notification_id <= %s "
-                "ORDER BY e.notification_id LIMIT %s"
-            ).format(events, chain),
-            params,
-        )
-        upper = rows[-1][0] if len(rows) == limit else stop
-        count = SQL("SELECT count(*) FROM {} WHERE position > %s AND position <= %s").format(chain)
-        links = _fetch_postgres(recorder, count, (after, upper))[0][0]
-        if links == sum(1 for r in rows if r[6] is not None):
-            return rows, None
-        query = SQL(
-            "SELECT position, precedente, empreinte FROM {} "
-            "WHERE position > %s AND position <= %s ORDER BY position"
-        ).format(chain)
-        found = _fetch_postgres(recorder, query, (after, upper))
-        return rows, [Link(p, q, bytes(h)) for p, q, h in found]
-    with _sqlite_file(log) as conn:
-        rows = conn.execute(
-            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
-            f"c.precedente, c.empreinte FROM {recorder.events_table_name} e "
-            "LEFT JOIN chaine c ON c.position = e.rowid WHERE e.rowid > ? AND e.rowid <= ? "
-            "ORDER BY e.rowid LIMIT ?",
-            params,
-        ).fetchall()
-        upper = rows[-1][0] if len(rows) == limit else stop
-        links = conn.execute(
-            "SELECT count(*) FROM chaine WHERE position > ? AND position <= ?", (after, upper)
-        ).fetchone()[0]
-        if links == sum(1 for r in rows if r[6] is not None):
-            return rows, None
-        found = conn.execute(
-            "SELECT position, precedente, empreinte FROM chaine "
-            "WHERE position > ? AND position <= ? ORDER BY position",
-            (after, upper),
-        ).fetchall()
-    return rows, [Link(p, q, bytes(h)) for p, q, h in found]
+    """`chained_rows` on a connection of its own."""
+    with chain_reader(chain_tables(log)) as fetch:
+        return chained_rows(fetch, after, limit, stop)
 
 
 # --- some cases' histories ------------------------------------------------------------------

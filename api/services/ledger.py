@@ -13,8 +13,9 @@ import msgspec
 import structlog
 
 from adapters.checkpoint_key import public_hex, sign, signature_valid, signing_key
-from adapters.eventlog.chain import Break, PointDeControle, Walk
-from adapters.eventlog.reading import chain_end, chained_batch
+from adapters.eventlog.chain import GENESIS, Break, PointDeControle
+from adapters.eventlog.chain_shares import MIN_SHARE, Found, walk_shares
+from adapters.eventlog.reading import chain_end, chain_tables, chained_batch
 from adapters.eventlog.store import Parcours
 
 VERIFY_BATCH = 10_000
@@ -85,8 +86,12 @@ def verify(
     depuis: PointDeControle | None = None,
     public: str | None = None,
     batch: int = VERIFY_BATCH,
+    workers: int | None = None,
+    min_share: int = MIN_SHARE,
 ) -> Verification:
-    """Recompute the chain over the stored log, batch by batch.
+    """Recompute the chain over the stored log, batch by batch, in shares checked by up to
+    `workers` processes (one per core by default; one alone below `min_share` events per
+    extra process): each share takes up from the stored link before it.
 
     With `point`: the recomputed hash at its position must equal its signed root (the log up
     to there is unchanged since it was made). With `depuis`: its signature is checked, the
@@ -104,20 +109,19 @@ def verify(
             held, _ = chained_batch(app, start - 1, 1, start)
             if not held or held[0][0] != start or held[0][6] != digest:
                 problem = f"le maillon de la position {start} n'est plus celui du point"
-    walk = Walk(start) if digest is None else Walk(start, digest)
-    if point is not None:
-        walk.watch(point.position)
-    after = start
-    while after < stop and not walk.full:
-        rows, links = chained_batch(app, after, batch, stop)
-        if links is None:
-            walk.feed_joined(rows)
-        else:
-            walk.feed([r[:5] for r in rows], links)
-        after = rows[-1][0] if len(rows) == batch else stop
+    found = walk_shares(
+        chain_tables(app),
+        start,
+        stop,
+        digest=GENESIS if digest is None else digest,
+        batch=batch,
+        watch=None if point is None else point.position,
+        workers=workers,
+        min_share=min_share,
+    )
     checked = None
     if point is not None:
-        checked = _point_verdict(point, key, walk, stop)
+        checked = _point_verdict(point, key, found, stop)
     elif depuis is not None:
         checked = ControlePoint(
             position=depuis.position,
@@ -127,20 +131,20 @@ def verify(
             conforme=problem is None,
             detail=problem or "point vérifié; chaîne recalculée après lui",
         )
-    ok = not walk.breaks and (checked is None or checked.conforme)
+    ok = not found.breaks and (checked is None or checked.conforme)
     return Verification(
         conforme=ok,
         depuis=start,
         jusqu_a=stop,
-        evenements=walk.events,
-        premiere_rupture=walk.breaks[0] if walk.breaks else None,
-        ruptures=walk.breaks,
+        evenements=found.events,
+        premiere_rupture=found.breaks[0] if found.breaks else None,
+        ruptures=found.breaks,
         point=checked,
         secondes=round(time.perf_counter() - started, 3),
     )
 
 
-def _point_verdict(point: PointDeControle, key: str, walk: Walk, stop: int) -> ControlePoint:
+def _point_verdict(point: PointDeControle, key: str, walk: Found, stop: int) -> ControlePoint:
     problem = _check_signature(point, key)
     recomputed = walk.computed.get(point.position)
     if problem is None:

@@ -14,7 +14,9 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from adapters import synthetic
-from adapters.eventlog.reading import read_batch
+from adapters.eventlog.chain import GENESIS
+from adapters.eventlog.chain_shares import SCREEN, chain_reader
+from adapters.eventlog.reading import chain_tables, read_batch
 from adapters.eventlog.store import Parcours
 from adapters.settings import Settings
 from api.services import ledger
@@ -194,3 +196,55 @@ def test_the_signing_key_comes_from_the_settings_and_production_has_no_fallback(
         signing_key(msgspec.structs.replace(sqlite_settings, auth_mode="oidc"))
     problems = msgspec.structs.replace(sqlite_settings, auth_mode="oidc").production_problems()
     assert any(p.startswith("PARCOURS_CLE_POINTS_CONTROLE : ") for p in problems)
+
+
+def test_shares_checked_in_parallel_find_what_one_walk_finds(loaded: Parcours) -> None:
+    """Three processes, each taking up from the stored link before its share, report the
+    same breaks in the same order as one walk, breaks on the shares' edges included."""
+    end = loaded.max_position()
+    first_edge, second_edge = end // 3, end * 2 // 3
+    _sql(loaded, "UPDATE {events} SET state = %s WHERE notification_id = %s", (b"{}", 40))
+    _sql(loaded, "UPDATE {events} SET state = %s WHERE notification_id = %s", (b"{}", first_edge))
+    _sql(loaded, "DELETE FROM {events} WHERE notification_id = %s", (second_edge,))
+    _sql(loaded, "DELETE FROM {chain} WHERE position = %s", (second_edge,))
+    _sql(loaded, "DELETE FROM {events} WHERE notification_id = %s", (second_edge + 5,))
+    one = ledger.verify(loaded, batch=64, workers=1)
+    shared = ledger.verify(loaded, batch=64, workers=3, min_share=1)
+    found = [(b.kind, b.position) for b in shared.ruptures]
+    assert found == [(b.kind, b.position) for b in one.ruptures]
+    assert found == [
+        ("modifie", 40),
+        ("modifie", first_edge),
+        ("supprime", second_edge),
+        ("supprime", second_edge + 5),
+    ]
+    assert shared.premiere_rupture == one.premiere_rupture
+    assert shared.evenements == one.evenements == end - 2
+
+
+def test_a_checkpoint_is_proved_by_shares_checked_in_parallel(loaded: Parcours) -> None:
+    point = ledger.checkpoint(loaded, "demande")
+    synthetic.load(loaded, people=3, years=1, seed=5, start=date(2024, 6, 1))
+    proved = ledger.verify(loaded, point=point, workers=2, min_share=1)
+    assert proved.conforme
+    assert proved.point is not None
+    assert proved.point.conforme
+    _sql(loaded, "UPDATE {events} SET state = %s WHERE notification_id = %s", (b"{}", 3))
+    refused = ledger.verify(loaded, point=point, workers=2, min_share=1)
+    assert refused.point is not None
+    assert not refused.point.conforme
+
+
+def test_postgresql_recomputes_each_link_as_the_walk_does(loaded: Parcours) -> None:
+    """The database's screening (SHA-256 in SQL over the row and the stored link before)
+    finds an untouched log whole, so verification walks nothing in Python; and finds the
+    range holding an altered row, which the walk then names."""
+    if loaded.settings.store != "postgres":
+        pytest.skip("the screening runs on PostgreSQL")
+    end = loaded.max_position()
+    with chain_reader(chain_tables(loaded)) as fetch:
+        rows, bad, last = fetch(SCREEN, (0, GENESIS, 0, end, 0, end))[0]
+        assert (rows, bad, last) == (end, 0, end)
+        _sql(loaded, "UPDATE {events} SET state = %s WHERE notification_id = %s", (b"{}", 77))
+        _, bad, _ = fetch(SCREEN, (0, GENESIS, 0, end, 0, end))[0]
+        assert bad == 1  # the altered row alone: the next link follows the stored one
