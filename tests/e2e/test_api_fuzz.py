@@ -17,7 +17,7 @@ from api.http.app import create_app
 from tests.auth import STAFF
 from tests.e2e.helpers import create_case, orient
 
-EXAMPLES = 15
+EXAMPLES = 8
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from tests.e2e.helpers import (
     step_url,
 )
 
-COMMAND_EXAMPLES = 400
-QUERY_EXAMPLES = 300
+COMMAND_EXAMPLES = 200
+QUERY_EXAMPLES = 150
 
 _dates = st.one_of(
     st.dates().map(lambda d: d.isoformat()),

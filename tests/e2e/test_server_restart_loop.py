@@ -18,7 +18,7 @@ from adapters.settings import Settings
 from projections.case_state import fold
 from tests.e2e.helpers import ENTREE, ORIENTATION, RDV, Json, Server
 
-KILL_ROUNDS = 3
+KILL_ROUNDS = 2
 WRITERS = 4
 
 

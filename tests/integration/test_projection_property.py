@@ -80,7 +80,7 @@ def _log(app: Parcours) -> list[Recorded]:
 
 
 @hsettings(
-    max_examples=25,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -49,7 +49,7 @@ def _log(app: Parcours) -> list[Recorded]:
 
 
 @hsettings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

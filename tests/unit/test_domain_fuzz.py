@@ -103,7 +103,7 @@ def run(
     return state, log, refused
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(commands=st.lists(RANDOM_COMMANDS, max_size=40))
 def test_any_command_sequence_is_decided_or_refused_and_keeps_the_invariants(
     commands: list[c.Commande],
@@ -114,7 +114,7 @@ def test_any_command_sequence_is_decided_or_refused_and_keeps_the_invariants(
     assert all(e.code and e.detail for e in refused)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(max_cases=3, max_steps=80))
 def test_plausible_paths_keep_the_invariants_case_by_case(history: History) -> None:
     for case in range(history.cases):
