@@ -15,6 +15,7 @@ from typing import Literal, TypeVar
 
 from adapters.eventlog.store import Parcours
 from domain.commands import (
+    ClasserSaisine,
     CloreDroit,
     Commande,
     DeciderOrientation,
@@ -24,30 +25,38 @@ from domain.commands import (
     EnregistrerEntree,
     EnregistrerIssueRdv,
     EnregistrerSortie,
+    InscrireOrdreDuJour,
     LeverSanction,
+    NotifierObservations,
     PlanifierRdv,
+    RecevoirObservations,
+    RendreAvisEp,
     RenouvelerCer,
     ReprendreDroit,
     RouvrirDroit,
+    SaisirEp,
     SignerCer,
     SuspendreDroit,
     TenirEntretienAsc,
 )
+from domain.dates import add_months
 from domain.decide import Contexte, decide
 from domain.dossier import Dossier, evolve
 from domain.errors import DomainError
 from domain.events import Meta, Profil, Recorded
+from domain.sanctions import REGIMES, SANS_MONTANT
 from domain.vocabulary import (
+    AvisEp,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
     MotifCloture,
+    MotifSaisineEp,
     OrganismePayeur,
     Sexe,
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
-    TypeSanction,
     TypeSortie,
 )
 
@@ -89,6 +98,10 @@ Orientation = tuple[float, TypeOrientation, TypeOrganisme, str, int]
 def _pick(rng: random.Random, weighted: list[tuple[T, float]]) -> T:
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
+
+EP_ID = "ep-1"
+"""The équipe pluridisciplinaire the synthetic cases are referred to (sanctions, and
+réorientations from the professional to the social path)."""
 
 BIG_STRUCTURE = "mds-1"
 """The département service that `generate(big_share=…)` gives a large caseload."""
@@ -233,17 +246,9 @@ class _Person:
         if rng.random() < 0.07:
             self._reorientation(day + timedelta(days=rng.randrange(30, 200)))
         if rng.random() < 0.04:
-            sanctioned = day + timedelta(days=rng.randrange(60, 300))
-            if (
-                self.step(
-                    DeciderSanction(
-                        effective_on=sanctioned,
-                        type_sanction=rng.choice(list(TypeSanction)),
-                        motif="manquement aux obligations",
-                    )
-                )
-                and rng.random() < 0.5
-            ):
+            referred = day + timedelta(days=rng.randrange(30, 240))
+            sanctioned = self._sanction(referred)
+            if sanctioned is not None and rng.random() < 0.5:
                 self.step(
                     LeverSanction(
                         effective_on=sanctioned + timedelta(days=rng.randrange(15, 120)),
@@ -251,6 +256,90 @@ class _Person:
                     )
                 )
         return day
+
+    def _saisine(self, day: date, motif: MotifSaisineEp, avis: AvisEp) -> tuple[int, date] | None:
+        """Refer the case to the EP on `day` and go through the procedure to its opinion:
+        returns the referral's number and the session's date, or None if a step was refused
+        (or would fall after today)."""
+        rng = self.rng
+        numero = len(self.state.saisines) + 1
+        session = day + timedelta(days=rng.randrange(14, 50))
+        ok = self.step(
+            SaisirEp(
+                effective_on=day,
+                motif_saisine=motif,
+                ep_id=EP_ID,
+                manquement="manquement aux obligations"
+                if motif is MotifSaisineEp.SANCTION
+                else "freins sociaux à l'emploi",
+            )
+        ) and self.step(
+            InscrireOrdreDuJour(
+                effective_on=day,
+                saisine=numero,
+                session_id=f"{EP_ID}-{session.isoformat()}",
+                date_session=session,
+            )
+        )
+        if ok and motif is MotifSaisineEp.SANCTION:
+            ok = self.step(NotifierObservations(effective_on=day, saisine=numero))
+            if ok and rng.random() < 0.4:
+                answered = day + timedelta(days=rng.randrange(1, 14))
+                ok = self.step(
+                    RecevoirObservations(
+                        effective_on=answered,
+                        saisine=numero,
+                        audition_demandee=rng.random() < 0.3,
+                    )
+                )
+            session = max(session, add_months(day, 1) + timedelta(days=1))
+        if not ok:
+            return None
+        if not self.step(RendreAvisEp(effective_on=session, saisine=numero, avis=avis)):
+            return None
+        return numero, session
+
+    def _sanction(self, referred: date) -> date | None:
+        """The EP procedure from `referred`, then the sanction the regime in force admits on
+        the decision's day, with its terms; None if none was decided."""
+        rng = self.rng
+        followed = rng.random() < 0.85
+        avis = AvisEp.SANCTION if followed else AvisEp.PAS_DE_SANCTION
+        referral = self._saisine(referred, MotifSaisineEp.SANCTION, avis)
+        if referral is None:
+            return None
+        numero, session = referral
+        decided = session + timedelta(days=rng.randrange(1, 25))
+        if not followed:
+            self.step(ClasserSaisine(effective_on=decided, saisine=numero, motif="avis suivi"))
+            return None
+        regime = REGIMES.en_vigueur(decided)
+        paliers = regime.premier if self.state.sanctions_episode() == 0 else regime.suivant
+        kind = rng.choice(sorted(paliers))
+        palier = paliers[kind]
+        pourcentage = duree = montant = foyer = None
+        if kind not in SANS_MONTANT:
+            foyer = rng.choice((1, 1, 2, 3))
+            plus_haut = palier.pourcentage_max
+            if foyer > 1 and regime.plafond_foyer is not None:
+                plus_haut = min(plus_haut, regime.plafond_foyer)
+            pourcentage = rng.randint(palier.pourcentage_min, plus_haut)
+            duree = rng.randint(palier.mois_min, palier.mois_max)
+            montant = rng.randrange(40_000, 90_000)
+        if self.step(
+            DeciderSanction(
+                effective_on=decided,
+                type_sanction=kind,
+                motif="manquement aux obligations",
+                saisine=numero,
+                pourcentage=pourcentage,
+                duree_mois=duree,
+                montant_mensuel_centimes=montant,
+                personnes_foyer=foyer,
+            )
+        ):
+            return decided
+        return None
 
     def _rdvs(self, oriented: date) -> None:
         rng = self.rng
@@ -299,8 +388,27 @@ class _Person:
                 return
 
     def _reorientation(self, day: date) -> None:
+        """A réorientation; from the professional to the social path, after the EP's opinion
+        (referred a month or two before)."""
         rng = self.rng
         kind, organisme, structure = _orientation_drawn(rng, self.big_share)
+        current = self.state.orientation
+        saisine: int | None = None
+        if (
+            current is not None
+            and current.type_orientation is TypeOrientation.PROFESSIONNELLE
+            and kind is TypeOrientation.SOCIALE
+        ):
+            referred = day - timedelta(days=rng.randrange(50, 70))
+            if referred < current.date_orientation:
+                return
+            referral = self._saisine(
+                referred, MotifSaisineEp.REORIENTATION_SOCIALE, AvisEp.REORIENTATION
+            )
+            if referral is None:
+                return
+            saisine, session = referral
+            day = max(day, session)
         if self.step(
             DeciderReorientation(
                 effective_on=day,
@@ -308,7 +416,10 @@ class _Person:
                 organisme=organisme,
                 structure_id=structure,
                 motif="évolution de la situation",
-                date_avis_ep=day - timedelta(days=rng.randrange(0, 10)),
+                date_avis_ep=day - timedelta(days=rng.randrange(0, 10))
+                if saisine is None
+                else None,
+                saisine=saisine,
             )
         ):
             self.structure = structure

@@ -327,8 +327,9 @@ class EnregistrerSortie(Commande, frozen=True, kw_only=True, forbid_unknown_fiel
 
 class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The president's decision. With `saisine`, the rules check the EP procedure and the
-    regime in force on `effective_on` (kind, share, months, household cap); without it, a
-    sanction of the kinds before 2025 is recorded as decided elsewhere (history taken over)."""
+    regime in force on `effective_on` (kind, share, months, household cap). Without it, the
+    rules refuse it wherever the regime requires the procedure (every national one); only a
+    département's period declared without it records a sanction decided elsewhere."""
 
     type_sanction: voc.TypeSanction
     motif: str
@@ -342,7 +343,16 @@ class DeciderSanction(Commande, frozen=True, kw_only=True, forbid_unknown_fields
     route = Route(
         "sanction",
         "Décider une sanction (après saisine de l'EP: part, durée, montant et foyer)",
-        {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "absence de CER"},
+        {
+            "effective_on": "2025-07-20",
+            "type_sanction": "suspension_remobilisation",
+            "motif": "deux RDV manqués sans motif",
+            "saisine": 1,
+            "pourcentage": 30,
+            "duree_mois": 2,
+            "montant_mensuel_centimes": 63500,
+            "personnes_foyer": 1,
+        },
         famille=Famille.PARCOURS,
         records=(ev.SanctionDecidee,),
     )

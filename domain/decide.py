@@ -319,11 +319,16 @@ def _reorientation(state: Dossier, c: cmd.DeciderReorientation, ctx: Contexte) -
                 "type_orientation",
             )
         avis_suivi = saisine.avis is AvisEp.REORIENTATION
-    elif vers_social and c.date_avis_ep is None and not ctx.rejeu:
+    elif (
+        vers_social
+        and not ctx.rejeu
+        and (c.date_avis_ep is None or ctx.regimes.procedure_requise(c.effective_on))
+    ):
         raise DomainError(
             "saisine_requise",
             "Une réorientation du parcours professionnel vers le parcours social se décide après "
-            "l'avis de l'EP: saisir l'EP et nommer la saisine.",
+            "l'avis de l'EP: manquent la saisine de l'EP, son inscription à une séance et l'avis "
+            "de l'EP (une date d'avis seule ne suffit pas); saisir l'EP et nommer la saisine.",
             "saisine",
         )
     return [
@@ -617,8 +622,9 @@ def _sanction(state: Dossier, c: cmd.DeciderSanction, ctx: Contexte) -> list[Eve
 
 
 _SANS_PROCEDURE = frozenset({TypeSanction.REDUCTION, TypeSanction.SUSPENSION})
-"""The kinds a sanction recorded without its referral may take: the decisions of the years
-before the EP procedure was kept here, taken over from other tools."""
+"""The kinds a sanction recorded without its referral may take, on a date whose regime does not
+require the procedure (`procedure_ep = false`, a département's taken-over period) or in a
+correction's replay of a history recorded before the rule: decisions taken elsewhere."""
 
 
 def _sanction_sans_procedure(
@@ -632,11 +638,16 @@ def _sanction_sans_procedure(
         "personnes_foyer",
     )
     given = next((name for name in terms if getattr(c, name) is not None), None)
-    if not ctx.rejeu and (c.type_sanction not in _SANS_PROCEDURE or given is not None):
+    if not ctx.rejeu and (
+        ctx.regimes.procedure_requise(c.effective_on)
+        or c.type_sanction not in _SANS_PROCEDURE
+        or given is not None
+    ):
         raise DomainError(
             "saisine_requise",
-            "Une sanction se décide après la saisine de l'EP, les observations de la personne et "
-            "l'avis de l'EP: nommer la saisine.",
+            "Une sanction se décide après la procédure de l'EP: manquent la saisine de l'EP, la "
+            "notification à la personne de son délai pour présenter ses observations, "
+            "l'inscription à une séance et l'avis de l'EP; saisir l'EP et nommer la saisine.",
             "saisine",
         )
     return [

@@ -63,6 +63,11 @@ class RegimeSanction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Whether re-engaging pays the suspended amounts back (otherwise nothing is repaid)."""
     remobilisation_apres_fin: Delai = Delai()
     """How long after a suspension ends re-engaging still pays it back."""
+    procedure_ep: bool = True
+    """Whether a sanction, or a réorientation from the professional to the social path, decided
+    on a date of this regime needs the EP procedure (referral, the person's observations for a
+    sanction, the EP's opinion). The law requires it in every national regime; a département
+    may declare `false` for a period whose decisions were taken elsewhere and are taken over."""
 
     def couvre(self, jour: date) -> bool:
         return self.du <= jour and (self.au is None or jour <= self.au)
@@ -164,6 +169,10 @@ class Regimes:
             if regime.du <= jour:
                 chosen = regime
         return chosen
+
+    def procedure_requise(self, jour: date) -> bool:
+        """Whether a decision dated `jour` needs the EP procedure (the regime in force says)."""
+        return self.en_vigueur(jour).procedure_ep
 
     def par_nom(self, nom: str) -> RegimeSanction:
         for regime in self.regimes:

@@ -168,9 +168,10 @@ def _reference_data(app: Parcours) -> None:
 def _hand_made_cases(app: Parcours) -> None:
     """Two cases whose steps cover what the generator never records: one oriented to a CCAS
     (a RDV moved, an invitation, a correction of each kind, a change of duties), one to
-    France Travail (an appui social complémentaire begun and ended, a reduction recorded as
-    decided before the EP procedure was kept here, then lifted: the generator's draws need not
-    reach a lifted sanction)."""
+    France Travail (an appui social complémentaire begun and ended, a reduction decided after
+    the EP under the 2018 regime, then lifted: the generator's draws need not reach a lifted
+    sanction). Logs frozen by earlier releases hold this reduction without its referral: they
+    are stored rows, read as they are."""
     day = date
 
     def entry(n: int) -> cmd.Commande:
@@ -236,10 +237,30 @@ def _hand_made_cases(app: Parcours) -> None:
             objet=ObjetAccompagnement.ASC,
             motif="objectifs atteints",
         ),
+        cmd.SaisirEp(
+            effective_on=day(2023, 9, 4),
+            motif_saisine=MotifSaisineEp.SANCTION,
+            ep_id=EP_ID,
+            manquement="absence aux RDV",
+        ),
+        cmd.NotifierObservations(effective_on=day(2023, 9, 4), saisine=1),
+        cmd.InscrireOrdreDuJour(
+            effective_on=day(2023, 9, 4),
+            saisine=1,
+            session_id=_session_id(day(2023, 9, 26)),
+            date_session=day(2023, 9, 26),
+        ),
+        cmd.RecevoirObservations(effective_on=day(2023, 9, 11), saisine=1),
+        cmd.RendreAvisEp(effective_on=day(2023, 9, 26), saisine=1, avis=AvisEp.SANCTION),
         cmd.DeciderSanction(
             effective_on=day(2023, 10, 2),
             type_sanction=TypeSanction.REDUCTION,
             motif="absence aux RDV",
+            saisine=1,
+            pourcentage=50,
+            duree_mois=2,
+            montant_mensuel_centimes=60_000,
+            personnes_foyer=1,
         ),
         cmd.LeverSanction(effective_on=day(2023, 11, 6), numero=1, motif="RDV honorés"),
     ]

@@ -18,14 +18,16 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.decide import Contexte, decide
-from domain.dossier import Dossier, fold
+from domain.dossier import Dossier, Saisine, fold
 from domain.errors import DomainError
 from domain.events import Meta
 from domain.vocabulary import (
+    AvisEp,
     IssueRdv,
     ModeOrientation,
     ModeRdv,
     MotifCloture,
+    MotifSaisineEp,
     OrganismePayeur,
     TypeOrganisme,
     TypeOrientation,
@@ -143,13 +145,79 @@ def _lever(draw: Draw, day: date, state: Dossier) -> c.Commande:
     return c.LeverSanction(effective_on=day, numero=draw(st.just(numero) | st.integers(1, 3)))
 
 
+def _open_referral(state: Dossier) -> list[Saisine]:
+    return [
+        s
+        for s in state.saisines.values()
+        if s.episode == state.episode and s.close_le is None and s.motif is MotifSaisineEp.SANCTION
+    ]
+
+
+def _procedure(draw: Draw, day: date, state: Dossier) -> c.Commande:
+    """The next step of the EP procedure a sanction needs, for the open sanction referral of
+    the episode (a new referral when none is open); now and then a sanction without it."""
+    if draw(st.integers(0, 9)) == 0:
+        return c.DeciderSanction(
+            effective_on=day,
+            type_sanction=draw(st.sampled_from(TypeSanction)),
+            motif="RDV manqués",
+        )
+    open_ = [
+        s
+        for s in state.saisines.values()
+        if s.episode == state.episode and s.close_le is None and s.motif is MotifSaisineEp.SANCTION
+    ]
+    if not open_:
+        return c.SaisirEp(
+            effective_on=day,
+            motif_saisine=MotifSaisineEp.SANCTION,
+            ep_id="ep-1",
+            manquement="RDV manqués",
+        )
+    saisine = open_[-1]
+    if saisine.notifiee_le is None:
+        return c.NotifierObservations(effective_on=day, saisine=saisine.numero)
+    if saisine.date_session is None:
+        session = _plus(draw, day, 30)
+        return c.InscrireOrdreDuJour(
+            effective_on=day,
+            saisine=saisine.numero,
+            session_id=f"ep-1-{session.isoformat()}",
+            date_session=session,
+        )
+    late = saisine.date_limite is not None and day > saisine.date_limite
+    if saisine.observations_le is None and saisine.avis is None and not late:
+        return c.RecevoirObservations(effective_on=day, saisine=saisine.numero)
+    if saisine.avis is None:
+        return c.RendreAvisEp(
+            effective_on=max(day, saisine.date_session),
+            saisine=saisine.numero,
+            avis=draw(st.sampled_from([AvisEp.SANCTION, AvisEp.PAS_DE_SANCTION])),
+        )
+    regime = _MODEL.regimes.en_vigueur(day)
+    paliers = regime.premier if state.sanctions_episode() == 0 else regime.suivant
+    kind = draw(st.sampled_from(sorted(paliers)))
+    palier = paliers[kind]
+    return c.DeciderSanction(
+        effective_on=day,
+        type_sanction=kind,
+        motif="RDV manqués",
+        saisine=saisine.numero,
+        pourcentage=draw(st.integers(palier.pourcentage_min, palier.pourcentage_max)),
+        duree_mois=draw(st.integers(palier.mois_min, palier.mois_max)),
+        montant_mensuel_centimes=draw(st.integers(30_000, 90_000)),
+        personnes_foyer=draw(st.integers(1, 4)),
+    )
+
+
 def _any(draw: Draw, day: date, state: Dossier, case: int) -> c.Commande:
     """One command, weighted towards the steps that make a path deep and those the case is
     ready for (an outcome when a RDV is pending, a lift when a sanction is in force)."""
     pending = any(r.issue is None and r.episode == state.episode for r in state.rdvs.values())
     kind = draw(
         st.sampled_from(
-            ["orientation", "reorientation", "cloture", "sortie", "asc", "sanction"]
+            ["orientation", "reorientation", "cloture", "sortie", "asc"]
+            + ["sanction"] * (20 if _open_referral(state) else 1)
             + ["referent"] * 2
             + ["rdv"] * 4
             + ["issue"] * (6 if pending else 1)
@@ -182,11 +250,7 @@ def _any(draw: Draw, day: date, state: Dossier, case: int) -> c.Commande:
     if kind == "asc":
         return c.TenirEntretienAsc(effective_on=day, structure_id=draw(st.sampled_from(STRUCTURES)))
     if kind == "sanction":
-        return c.DeciderSanction(
-            effective_on=day,
-            type_sanction=draw(st.sampled_from(TypeSanction)),
-            motif="RDV manqués",
-        )
+        return _procedure(draw, day, state)
     if kind == "lever":
         return _lever(draw, day, state)
     if kind == "entree":

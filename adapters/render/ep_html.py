@@ -4,6 +4,8 @@ session's and the cases' events. Only what the log holds: a file number, never a
 from html import escape
 from typing import Any
 
+import msgspec
+
 from projections.ep_seances import Point, Seance
 
 _STYLE = """
@@ -20,8 +22,9 @@ _MOTIFS = {
 }
 
 
-def _t(value: Any) -> str:
-    return "—" if value is None else escape(str(value))
+def texte(value: Any) -> str:
+    """A value as the documents print it (a dash for what is not known)."""
+    return "—" if value is None else str(value)
 
 
 def _page(title: str, body: str) -> str:
@@ -32,9 +35,13 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _entete(seance: Seance) -> str:
+# --- the content, shared by the HTML page and the PDF (adapters.render.ep_pdf) ---------------
+
+
+def entete(seance: Seance) -> list[tuple[str, str]]:
+    """The session's heading: (label, value) lines."""
     s = seance.session
-    rows = [
+    rows: list[tuple[str, Any]] = [
         ("Équipe pluridisciplinaire", s.ep_id),
         ("Séance", s.session_id),
         ("Date", s.date_session),
@@ -42,32 +49,20 @@ def _entete(seance: Seance) -> str:
     ]
     if s.tenue_le is not None:
         rows += [("Tenue le", s.tenue_le), ("Membres présents", ", ".join(s.membres))]
-    return "<dl>" + "".join(f"<dt>{k}</dt><dd>{_t(v)}</dd>" for k, v in rows) + "</dl>"
+    return [(k, texte(v)) for k, v in rows]
 
 
 def _observations(p: Point) -> str:
     if p.observations_le is not None:
         heard = " (audition demandée)" if p.audition_demandee else ""
-        return f"reçues le {_t(p.observations_le)}{heard}"
+        return f"reçues le {p.observations_le}{heard}"
     if p.date_limite_observations is not None:
-        return f"attendues jusqu'au {_t(p.date_limite_observations)}"
+        return f"attendues jusqu'au {p.date_limite_observations}"
     return "non notifiées"
 
 
-def ordre_du_jour_html(seance: Seance) -> str:
-    rows = "".join(
-        f"<tr><td>{i}</td><td>{_t(p.numero_dossier)}</td><td>{_t(p.saisine)}</td>"
-        f"<td>{_t(_MOTIFS.get(p.motif_saisine.value, p.motif_saisine.value))}</td>"
-        f"<td>{_t(p.manquement)}</td><td>{_t(p.date_manquement)}</td>"
-        f"<td>{_observations(p)}</td></tr>"
-        for i, p in enumerate(seance.points, 1)
-    )
-    table = (
-        "<table><thead><tr><th>Point</th><th>Dossier</th><th>Saisine</th><th>Motif</th>"
-        "<th>Objet</th><th>Manquement le</th><th>Observations</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
-    return _page(f"Ordre du jour — séance {seance.session.session_id}", _entete(seance) + table)
+def _motif(p: Point) -> str:
+    return _MOTIFS.get(p.motif_saisine.value, p.motif_saisine.value)
 
 
 def _avis(p: Point) -> str:
@@ -78,20 +73,89 @@ def _avis(p: Point) -> str:
         terms += f" {p.avis_pourcentage} %"
     if p.avis_duree_mois is not None:
         terms += f" pendant {p.avis_duree_mois} mois"
-    return _t(p.avis.value + terms)
+    return p.avis.value + terms
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True):
+    """A document's text: its title, heading lines, and a table (one row per point)."""
+
+    titre: str
+    entete: list[tuple[str, str]]
+    colonnes: list[str]
+    lignes: list[list[str]]
+
+
+def ordre_du_jour(seance: Seance) -> Document:
+    return Document(
+        titre=f"Ordre du jour — séance {seance.session.session_id}",
+        entete=entete(seance),
+        colonnes=["Point", "Dossier", "Saisine", "Motif", "Objet", "Manquement le", "Observations"],
+        lignes=[
+            [
+                str(i),
+                texte(p.numero_dossier),
+                texte(p.saisine),
+                _motif(p),
+                texte(p.manquement),
+                texte(p.date_manquement),
+                _observations(p),
+            ]
+            for i, p in enumerate(seance.points, 1)
+        ],
+    )
+
+
+def proces_verbal(seance: Seance) -> Document:
+    return Document(
+        titre=f"Procès-verbal — séance {seance.session.session_id}",
+        entete=entete(seance),
+        colonnes=[
+            "Point",
+            "Dossier",
+            "Saisine",
+            "Motif",
+            "Observations",
+            "Avis de l'EP",
+            "Décision du président",
+            "Décidée le",
+        ],
+        lignes=[
+            [
+                str(i),
+                texte(p.numero_dossier),
+                texte(p.saisine),
+                _motif(p),
+                _observations(p),
+                _avis(p),
+                texte(p.decision),
+                texte(p.decision_le),
+            ]
+            for i, p in enumerate(seance.points, 1)
+        ],
+    )
+
+
+def html(document: Document) -> str:
+    head = (
+        "<dl>"
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in document.entete)
+        + "</dl>"
+    )
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>"
+        for line in document.lignes
+    )
+    table = (
+        "<table><thead><tr>"
+        + "".join(f"<th>{escape(c)}</th>" for c in document.colonnes)
+        + f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+    return _page(document.titre, head + table)
+
+
+def ordre_du_jour_html(seance: Seance) -> str:
+    return html(ordre_du_jour(seance))
 
 
 def proces_verbal_html(seance: Seance) -> str:
-    rows = "".join(
-        f"<tr><td>{i}</td><td>{_t(p.numero_dossier)}</td><td>{_t(p.saisine)}</td>"
-        f"<td>{_t(_MOTIFS.get(p.motif_saisine.value, p.motif_saisine.value))}</td>"
-        f"<td>{_observations(p)}</td><td>{_avis(p)}</td>"
-        f"<td>{_t(p.decision)}</td><td>{_t(p.decision_le)}</td></tr>"
-        for i, p in enumerate(seance.points, 1)
-    )
-    table = (
-        "<table><thead><tr><th>Point</th><th>Dossier</th><th>Saisine</th><th>Motif</th>"
-        "<th>Observations</th><th>Avis de l'EP</th><th>Décision du président</th>"
-        f"<th>Décidée le</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
-    return _page(f"Procès-verbal — séance {seance.session.session_id}", _entete(seance) + table)
+    return html(proces_verbal(seance))

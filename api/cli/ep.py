@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.cli.audit import moment
-from api.cli.conventions import add_output, option
+from api.cli.conventions import add_output, option, suffix
 
 if TYPE_CHECKING:
     from adapters.settings import Settings
@@ -87,9 +87,10 @@ def cmd_indicators(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_document(settings: Settings, args: argparse.Namespace) -> None:
     from adapters.eventlog.store import Parcours
-    from adapters.render.ep_html import ordre_du_jour_html, proces_verbal_html
+    from adapters.render.ep_html import html, ordre_du_jour, proces_verbal
     from api.services.ep_sessions import session_of, session_with_points
 
+    kind = suffix(args.sortie, ("html", "htm", "pdf")) if args.sortie else "html"
     app = Parcours(settings)
     try:
         session = session_of(app, args.seance)
@@ -98,13 +99,17 @@ def cmd_document(settings: Settings, args: argparse.Namespace) -> None:
         if args.document == "proces-verbal" and session.tenue_le is None:
             sys.exit(f"La séance {args.seance!r} ne s'est pas encore tenue.")
         seance = session_with_points(app, session)
-        render = ordre_du_jour_html if args.document == "ordre-du-jour" else proces_verbal_html
-        page = render(seance)
-        if args.sortie:
-            Path(args.sortie).write_text(page, encoding="utf-8")
-            print(f"Écrit: {args.sortie} ({len(seance.points)} point(s))")
+        document = (ordre_du_jour if args.document == "ordre-du-jour" else proces_verbal)(seance)
+        if kind == "pdf":
+            from adapters.render.ep_pdf import pdf
+
+            Path(args.sortie).write_bytes(pdf(document))
+        elif args.sortie:
+            Path(args.sortie).write_text(html(document), encoding="utf-8")
         else:
-            print(page)
+            print(html(document))
+        if args.sortie:
+            print(f"Écrit: {args.sortie} ({len(seance.points)} point(s))")
     finally:
         app.close()
 
@@ -148,7 +153,12 @@ def register(sub: Subcommands) -> None:
     i.set_defaults(func=cmd_indicators)
 
     for name, what in (("ordre-du-jour", "l'ordre du jour"), ("proces-verbal", "le procès-verbal")):
-        d = ep.add_parser(name, help=f"{what} d'une séance, en HTML")
+        d = ep.add_parser(name, help=f"{what} d'une séance, en HTML ou en PDF")
         d.add_argument("seance", help="identifiant de la séance")
-        add_output(d, "écrire la page HTML dans ce fichier (défaut: la sortie)", "--html")
+        add_output(
+            d,
+            "écrire le document dans ce fichier, HTML ou PDF selon l'extension (.html, .pdf; "
+            "défaut: la page HTML sur la sortie)",
+            "--html",
+        )
         d.set_defaults(func=cmd_document, document=name)

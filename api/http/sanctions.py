@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.render.ep_html import ordre_du_jour_html, proces_verbal_html
+from adapters.render.ep_html import Document, html, ordre_du_jour, proces_verbal
 from api.http.access import READ_ROLES, folding
 from api.http.auth import Role
 from api.http.cases import admitted_history
@@ -239,27 +239,76 @@ def get_session(session_id: str, app: Store) -> Response:
     return MsgspecJSONResponse(_seance(app, session_id))
 
 
-_HTML = {"description": "Page HTML à imprimer", "content": {"text/html": {}}}
+_DOCUMENT = {
+    "description": "Page HTML à imprimer, ou PDF (`Accept: application/pdf` ou `?format=pdf`)",
+    "content": {"text/html": {}, "application/pdf": {}},
+}
+Format = Annotated[
+    str | None,
+    Query(
+        alias="format",
+        description="`html` (défaut) ou `pdf`; sans lui, l'en-tête Accept décide",
+    ),
+]
+
+
+def _wants_pdf(request: Request, format_: str | None) -> bool:
+    """`?format=` first, then an Accept header naming PDF before (or without) HTML."""
+    if format_ is not None:
+        if format_ not in ("html", "pdf"):
+            raise ProblemError(
+                422,
+                "format_inconnu",
+                "Format inconnu",
+                f"Format {format_!r}: attendu html ou pdf.",
+                "format",
+            )
+        return format_ == "pdf"
+    accept = request.headers.get("accept", "")
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if "application/pdf" not in kinds:
+        return False
+    return "text/html" not in kinds or kinds.index("application/pdf") < kinds.index("text/html")
+
+
+async def _document(request: Request, format_: str | None, document: Document) -> Response:
+    if not _wants_pdf(request, format_):
+        return HTMLResponse(html(document))
+    from adapters.render.ep_pdf import pdf
+
+    body = await run_in_threadpool(pdf, document)
+    name = document.titre.split("séance ")[-1]
+    kind = "ordre-du-jour" if document.titre.startswith("Ordre") else "proces-verbal"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{kind}-{name}.pdf"'},
+    )
 
 
 @router.get(
     "/seances/{session_id}/ordre-du-jour",
-    summary="L'ordre du jour d'une séance, en HTML",
+    summary="L'ordre du jour d'une séance, en HTML ou en PDF",
     response_class=HTMLResponse,
-    responses={200: _HTML, **error_responses(401, 403, 404, 422)},
+    responses={200: _DOCUMENT, **error_responses(401, 403, 404, 422)},
 )
-def get_agenda(session_id: str, app: Store) -> Response:
-    return HTMLResponse(ordre_du_jour_html(_seance(app, session_id)))
+async def get_agenda(
+    session_id: str, request: Request, app: Store, format_: Format = None
+) -> Response:
+    found = await run_in_threadpool(_seance, app, session_id)
+    return await _document(request, format_, ordre_du_jour(found))
 
 
 @router.get(
     "/seances/{session_id}/proces-verbal",
-    summary="Le procès-verbal d'une séance tenue (avis et décisions), en HTML",
+    summary="Le procès-verbal d'une séance tenue (avis et décisions), en HTML ou en PDF",
     response_class=HTMLResponse,
-    responses={200: _HTML, **error_responses(401, 403, 404, 409, 422)},
+    responses={200: _DOCUMENT, **error_responses(401, 403, 404, 409, 422)},
 )
-def get_minutes(session_id: str, app: Store) -> Response:
-    found = _seance(app, session_id)
+async def get_minutes(
+    session_id: str, request: Request, app: Store, format_: Format = None
+) -> Response:
+    found = await run_in_threadpool(_seance, app, session_id)
     if found.session.tenue_le is None:
         raise ProblemError(
             409,
@@ -268,4 +317,4 @@ def get_minutes(session_id: str, app: Store) -> Response:
             f"La séance {session_id!r} ne s'est pas encore tenue.",
             "session_id",
         )
-    return HTMLResponse(proces_verbal_html(found))
+    return await _document(request, format_, proces_verbal(found))

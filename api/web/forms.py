@@ -1,8 +1,9 @@
 """A form for each step, derived from its command's msgspec struct, so that a new step gets
 its form with no template work: dates, the vocabulary's enums (a select), fixed values (a
-select), booleans (a checkbox), integers, identifiers (one line) and free text (a text area,
-the bounds allowing line breaks there). Optional fields are not required; a nested struct
-(an optional profile the flux sends) has no field here."""
+select), booleans (a checkbox), integers, identifiers (one line), free text (a text area,
+the bounds allowing line breaks there) and lists of text (a text area, one item a line: a
+contract's objectives and actions). Optional fields are not required; a nested struct (an
+optional profile the flux sends) has no field here."""
 
 import re
 from collections.abc import Mapping
@@ -33,6 +34,8 @@ class Champ:
     placeholder: str = ""
     integer: bool = False
     """Read as an integer (a number, or a choice among fixed integers)."""
+    liste: bool = False
+    """A list of text: a text area read one item a line (blank lines dropped)."""
 
 
 def _kind(t: mi.Type) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -48,6 +51,8 @@ def _kind(t: mi.Type) -> tuple[str, tuple[tuple[str, str], ...]] | None:
         return "number", ()
     if isinstance(t, mi.StrType):
         return "text", ()
+    if isinstance(t, mi.ListType) and isinstance(t.item_type, mi.StrType):
+        return "liste", ()
     return None
 
 
@@ -77,13 +82,17 @@ def champs(command: type[Commande], example: Mapping[str, Any]) -> list[Champ]:
         if found is None:
             continue  # a nested struct: not keyed on a screen
         kind, options = found
+        liste = kind == "liste"
+        if liste:
+            kind = "textarea"
         if kind == "text" and field.name not in IDENTIFIANTS | CODES_COMMUNE:
             kind = "textarea"
         if kind == "select" and not field.required and field.default is None:
             options = (("", "—"), *options)
-        placeholder = (
-            _shown(example.get(field.name)) if kind in ("text", "textarea", "number") else ""
-        )
+        shown = example.get(field.name)
+        if liste and isinstance(shown, list):
+            shown = "\n".join(str(item) for item in shown)
+        placeholder = _shown(shown) if kind in ("text", "textarea", "number") else ""
         out.append(
             Champ(
                 name=field.name,
@@ -94,6 +103,7 @@ def champs(command: type[Commande], example: Mapping[str, Any]) -> list[Champ]:
                 default=_shown(field.default),
                 placeholder=f"p. ex. {placeholder}" if placeholder else "",
                 integer=kind == "number" or any(isinstance(v, int) for v in _literals(t)),
+                liste=liste,
             )
         )
     return out
@@ -118,6 +128,12 @@ def body(fields: list[Champ], form: Mapping[str, str]) -> tuple[dict[str, Any], 
         value = form.get(f.name, "").strip() if f.kind != "textarea" else form.get(f.name, "")
         if f.kind == "checkbox":
             out[f.name] = value == "on"
+        elif f.liste:
+            items = [line.strip() for line in value.splitlines() if line.strip()]
+            if items:
+                out[f.name] = items
+            elif f.required:
+                errors[f.name] = REQUIRED
         elif not value.strip():
             if f.required:
                 errors[f.name] = REQUIRED

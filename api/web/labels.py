@@ -65,6 +65,10 @@ CHAMPS = {
     "date_flux": "Date du flux",
     "date_reception_flux": "Date de réception du flux",
     "soumis_droits_devoirs": "Soumis aux droits et devoirs",
+    "objectifs": "Objectifs",
+    "actions": "Actions",
+    "heures_hebdo": "Heures d'activité par semaine",
+    "empechement": "Empêchement légitime",
 }
 """Form fields' labels; a field missing here reads as its name (`date_avis` → « Date avis »)."""
 

@@ -8,7 +8,16 @@ from typing import Any
 import httpx
 
 from tests.browser.test_screens import accessible, log_in, shot
-from tests.e2e.helpers import EPISODE_1, FLUX_CAF, ORIENTEUR, Server, post_steps, wait_projected
+from tests.e2e.helpers import (
+    ENTREE,
+    EPISODE_1,
+    FLUX_CAF,
+    ORIENTATION,
+    ORIENTEUR,
+    Server,
+    post_steps,
+    wait_projected,
+)
 
 ASC_FORM = "Enregistrer un entretien d'appui social complémentaire"
 
@@ -141,3 +150,59 @@ def test_an_association_giving_an_asc_alone_is_offered_its_interviews_only(
             data={**body, "structure_id": "une-autre-asso"},
         )
         assert answer.status_code == 403  # its own structure's interviews only
+
+
+CONTRAT_FORM = "Enregistrer la signature d'un contrat d'engagement (objectifs, actions, heures)"
+
+
+def test_an_agent_signs_a_contrat_d_engagement_one_objective_and_action_a_line(
+    chromium: Any, server: Server, store_settings: Any
+) -> None:
+    """The lists of a contract (objectives, actions) are text areas, one item a line; the
+    contract reads back with each line an item, blank lines dropped."""
+    with server.client() as client:
+        case_id, _ = post_steps(
+            client,
+            [
+                (
+                    "",
+                    {
+                        **ENTREE,
+                        "numero_dossier": "CAF-0777001",
+                        "effective_on": "2025-06-02",
+                        "date_flux": "2025-06-02",
+                        "date_reception_flux": "2025-06-03",
+                    },
+                    FLUX_CAF,
+                ),
+                ("orientation", {**ORIENTATION, "effective_on": "2025-06-10"}, ORIENTEUR),
+            ],
+        )
+        wait_projected(client)
+    page = chromium.new_page(locale="fr-FR")
+    log_in(page, server, "agent-7")
+    page.goto(f"{server.base_url}/ecrans/dossiers/{case_id}")
+    open_form(page, CONTRAT_FORM, case_id, "contrat-engagement")
+    label = page.locator("label[for=contrat-engagement-objectifs]").inner_text()
+    assert "Objectifs" in label, label
+    assert "un par ligne" in label, label
+    assert page.locator("#contrat-engagement-actions").evaluate("e => e.tagName") == "TEXTAREA"
+    page.fill("#contrat-engagement-effective_on", "2025-06-20")
+    page.fill("#contrat-engagement-date_debut", "2025-07-01")
+    page.fill("#contrat-engagement-duree_mois", "6")
+    page.fill("#contrat-engagement-objectifs", "reprendre un emploi\n\npasser le permis B")
+    assert page.locator("#contrat-engagement-actions").get_attribute("required") is not None
+    page.fill("#contrat-engagement-heures_hebdo", "15")
+    page.fill("#contrat-engagement-actions", "atelier CV\nimmersion en entreprise")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(f"**/ecrans/dossiers/{case_id}?ok=contrat-engagement*")
+    accessible(page)
+    shot(page, "contrat-engagement-signe", store_settings.store)
+    page.close()
+    with server.client() as client:
+        events = client.get(f"/dossiers/{case_id}/evenements").json()
+    signed = events[-1]["event"]
+    assert signed["type"] == "ContratEngagementSigne"
+    assert signed["objectifs"] == ["reprendre un emploi", "passer le permis B"]
+    assert signed["actions"] == ["atelier CV", "immersion en entreprise"]
+    assert signed["heures_hebdo"] == 15

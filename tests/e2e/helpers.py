@@ -65,7 +65,48 @@ RDV: Json = {
 }
 ISSUE_RDV: Json = {"effective_on": "2024-02-05", "numero": 1, "issue": "seen"}
 CER: Json = {"effective_on": "2024-02-20", "date_debut": "2024-03-01", "duree_mois": 6}
-SANCTION: Json = {"effective_on": "2024-04-02", "type_sanction": "reduction", "motif": "RDV manqué"}
+EP_PROCEDURE: list[tuple[str, Json, dict[str, str]]] = [
+    (
+        "saisine-ep",
+        {
+            "effective_on": "2024-03-21",
+            "motif_saisine": "sanction",
+            "ep_id": "ep-creteil",
+            "manquement": "RDV de suivi manqué sans motif",
+            "date_manquement": "2024-03-20",
+        },
+        AGENT_CCAS,
+    ),
+    ("notification-observations", {"effective_on": "2024-03-21", "saisine": 1}, ORIENTEUR),
+    (
+        "ordre-du-jour-ep",
+        {
+            "effective_on": "2024-03-21",
+            "saisine": 1,
+            "session_id": "ep-creteil-2024-04-02",
+            "date_session": "2024-04-02",
+        },
+        ORIENTEUR,
+    ),
+    (
+        "observations",
+        {"effective_on": "2024-03-28", "saisine": 1, "resume": "oubli du rendez-vous"},
+        ORIENTEUR,
+    ),
+    ("avis-ep", {"effective_on": "2024-04-02", "saisine": 1, "avis": "sanction"}, ORIENTEUR),
+]
+"""The EP procedure a sanction needs (referral n°1, the person notified, on the agenda of the
+session of 2 April 2024, observations received, the EP's opinion): 5 events."""
+SANCTION: Json = {
+    "effective_on": "2024-04-02",
+    "type_sanction": "reduction",
+    "motif": "RDV manqué",
+    "saisine": 1,
+    "pourcentage": 50,
+    "duree_mois": 2,
+    "montant_mensuel_centimes": 60000,
+    "personnes_foyer": 1,
+}
 SORTIE: Json = {"effective_on": "2024-10-01", "type_sortie": "emploi_cdi"}
 CLOTURE: Json = {"effective_on": "2024-11-30", "motif": "ressources_superieures"}
 
@@ -90,7 +131,8 @@ EPISODE_1: list[Step] = [
         AGENT_CCAS,
     ),  # v7, RDV n°2
     ("issue-rdv", {"effective_on": "2024-03-20", "numero": 2, "issue": "noshow"}, AGENT_CCAS),
-    ("sanction", SANCTION, AGENT_CCAS),  # v9, sanction n°1
+    *EP_PROCEDURE,  # v9 to v13, referral n°1
+    ("sanction", SANCTION, AGENT_CCAS),  # v14, sanction n°1
     (
         "rdv",
         {
@@ -100,9 +142,9 @@ EPISODE_1: list[Step] = [
             "date_rdv": "2024-04-15",
         },
         AGENT_CCAS,
-    ),  # v10, RDV n°3
+    ),  # v15, RDV n°3
     ("issue-rdv", {"effective_on": "2024-04-10", "numero": 3, "issue": "excused"}, AGENT_CCAS),
-    ("levee-sanction", {"effective_on": "2024-05-02", "numero": 1}, AGENT_CCAS),  # v12
+    ("levee-sanction", {"effective_on": "2024-05-02", "numero": 1}, AGENT_CCAS),  # v17
     (
         "reorientation",
         {
@@ -114,16 +156,16 @@ EPISODE_1: list[Step] = [
             "date_avis_ep": "2024-05-28",
         },
         AGENT_CCAS,
-    ),  # v13
+    ),  # v18
     ("referent", {"effective_on": "2024-06-10", "referent_id": "ref-martin"}, CONSEILLER_FT),
     ("entretien-asc", {"effective_on": "2024-06-20", "structure_id": "asso-94"}, CONSEILLER_FT),
-    ("suspension", {"effective_on": "2024-07-01", "motif": "DTR manquante"}, FLUX_CAF),  # v16
-    ("reprise", {"effective_on": "2024-08-01"}, FLUX_CAF),  # v17
+    ("suspension", {"effective_on": "2024-07-01", "motif": "DTR manquante"}, FLUX_CAF),  # v21
+    ("reprise", {"effective_on": "2024-08-01"}, FLUX_CAF),  # v22
     (
         "renouvellement-cer",
         {"effective_on": "2024-08-20", "date_debut": "2024-09-01", "duree_mois": 12},
         CONSEILLER_FT,
-    ),  # v18
+    ),  # v23
     (
         "rdv",
         {
@@ -133,14 +175,14 @@ EPISODE_1: list[Step] = [
             "date_rdv": "2024-09-16",
         },
         CONSEILLER_FT,
-    ),  # v19, RDV n°4
+    ),  # v24, RDV n°4
     ("issue-rdv", {"effective_on": "2024-09-05", "numero": 4, "issue": "revoked"}, CONSEILLER_FT),
-    ("sortie", SORTIE, CONSEILLER_FT),  # v21
+    ("sortie", SORTIE, CONSEILLER_FT),  # v26
 ]
-"""A first episode touching every step: entry to exit, 21 events."""
+"""A first episode touching every step: entry to exit, 26 events."""
 
 EPISODE_2: list[Step] = [
-    ("cloture", CLOTURE, FLUX_CAF),  # v22
+    ("cloture", CLOTURE, FLUX_CAF),  # v27
     (
         "reouverture",
         {
@@ -149,7 +191,7 @@ EPISODE_2: list[Step] = [
             "date_reception_flux": "2025-03-06",
         },
         FLUX_CAF,
-    ),  # v23
+    ),  # v28
     (
         "orientation",
         {
@@ -159,7 +201,7 @@ EPISODE_2: list[Step] = [
             "structure_id": "aave-77",
         },
         ORIENTEUR,
-    ),  # v24
+    ),  # v29
     (
         "rdv",
         {
@@ -169,9 +211,9 @@ EPISODE_2: list[Step] = [
             "date_rdv": "2025-04-01",
         },
         AGENT_AAVE,
-    ),  # v25, RDV n°5, no outcome yet
+    ),  # v30, RDV n°5, no outcome yet
 ]
-"""The right closes, reopens, and the second episode starts: 4 more events."""
+"""The right closes, reopens, and the second episode starts: 4 more events (v27 to v30)."""
 
 FULL_PATH: list[Step] = EPISODE_1 + EPISODE_2
 

@@ -177,8 +177,13 @@ def assert_too_deep(client: TestClient, oriented: str, depth: int) -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(client: TestClient, oriented: str) -> None:
-    body = {"effective_on": "2024-05-02", "type_sanction": "reduction", "motif": "[{" * 40}
-    response = client.post(f"/dossiers/{oriented}/sanction", json=body)
+    body = {
+        "effective_on": "2024-05-02",
+        "motif_saisine": "sanction",
+        "ep_id": "ep-creteil",
+        "manquement": "[{" * 40,
+    }
+    response = client.post(f"/dossiers/{oriented}/saisine-ep", json=body)
     assert response.status_code == 200, response.text
 
 

@@ -29,7 +29,7 @@ from tests.e2e.helpers import (
 )
 
 AFTER_EXIT: Json = {
-    "version": 21,
+    "version": 26,
     "numero_dossier": "CAF-0123456",
     "statut": "sorti",
     "episode": 1,
@@ -63,11 +63,11 @@ AFTER_EXIT: Json = {
     "sortie_positive": True,
     "date_cloture": None,
 }
-"""After the exit (v21): 4 RDV with one outcome each, 2 contracts, the réorientation to France
-Travail with its new referent, the sanction lifted."""
+"""After the exit (v26): 4 RDV with one outcome each, 2 contracts, the réorientation to France
+Travail with its new referent, the sanction decided after the EP, then lifted."""
 
 SECOND_EPISODE: Json = {
-    "version": 25,
+    "version": 30,
     "numero_dossier": "CAF-0123456",
     "statut": "oriente",
     "episode": 2,
@@ -101,7 +101,7 @@ SECOND_EPISODE: Json = {
     "sortie_positive": None,
     "date_cloture": None,
 }
-"""After the closure and the reopening (v25): the new episode counts from zero."""
+"""After the closure and the reopening (v30): the new episode counts from zero."""
 
 TIMELINE: list[tuple[str, str, str | None]] = [
     ("EntreeEnregistree", "flux-caf", None),
@@ -112,6 +112,11 @@ TIMELINE: list[tuple[str, str, str | None]] = [
     ("CerSigne", "agent-7", "ccas-creteil"),
     ("RdvPlanifie", "agent-7", "ccas-creteil"),
     ("IssueRdvEnregistree", "agent-7", "ccas-creteil"),
+    ("EpSaisie", "agent-7", "ccas-creteil"),
+    ("ObservationsNotifiees", "orienteur-cd94", None),
+    ("SaisineInscrite", "orienteur-cd94", None),
+    ("ObservationsRecues", "orienteur-cd94", None),
+    ("AvisEpRendu", "orienteur-cd94", None),
     ("SanctionDecidee", "agent-7", "ccas-creteil"),
     ("RdvPlanifie", "agent-7", "ccas-creteil"),
     ("IssueRdvEnregistree", "agent-7", "ccas-creteil"),
@@ -130,7 +135,7 @@ TIMELINE: list[tuple[str, str, str | None]] = [
     ("OrientationDecidee", "orienteur-cd94", None),
     ("RdvPlanifie", "agent-aave-3", "aave-77"),
 ]
-"""(event type, meta.recorded_by, meta.structure_id) for versions 1 to 25."""
+"""(event type, meta.recorded_by, meta.structure_id) for versions 1 to 30."""
 
 STEP_SLUGS = [
     "orientation",
@@ -174,12 +179,12 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
     with api_client(settings) as client:
         case_id, first = post_steps(client, EPISODE_1, if_match=True)
         after_exit, _, etag = read_case(client, case_id)
-        assert etag == '"21"'
+        assert etag == '"26"'
         assert without(after_exit, "case_id", "updated_at") == AFTER_EXIT
 
-        _, second = post_steps(client, EPISODE_2, case_id, version=21, if_match=True)
+        _, second = post_steps(client, EPISODE_2, case_id, version=26, if_match=True)
         state, timeline, etag = read_case(client, case_id)
-        assert etag == '"25"'
+        assert etag == '"30"'
         assert state["case_id"] == case_id
         assert without(state, "case_id", "updated_at") == SECOND_EPISODE
 
@@ -187,13 +192,13 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         assert positions == sorted(set(positions)), "each step has its own, later, log position"
         assert positions[-1] == log_position(client)
 
-    assert [e["version"] for e in timeline] == list(range(1, 26))
+    assert [e["version"] for e in timeline] == list(range(1, 31))
     assert [
         (e["event"]["type"], e["event"]["meta"]["recorded_by"], e["event"]["meta"]["structure_id"])
         for e in timeline
     ] == TIMELINE
     assert [e["event"]["meta"]["request_id"] for e in timeline] == [
-        f"req-{v}" for v in range(1, 26)
+        f"req-{v}" for v in range(1, 31)
     ]
     recorded_at = [e["event"]["meta"]["recorded_at"] for e in timeline]
     assert recorded_at == sorted(recorded_at)
@@ -209,7 +214,23 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "soumis_droits_devoirs": True,
         "profil": None,
     }
-    assert _payload(timeline[12]) == {
+    assert _payload(timeline[13]) == {
+        "type": "SanctionDecidee",
+        "effective_on": "2024-04-02",
+        "numero": 1,
+        "type_sanction": "reduction",
+        "motif": "RDV manqué",
+        "saisine": 1,
+        "regime": "sanctions-2018",
+        "rang": 1,
+        "pourcentage": 50,
+        "duree_mois": 2,
+        "date_debut": "2024-04-02",
+        "montant_mensuel_centimes": 60000,
+        "personnes_foyer": 1,
+        "avis_suivi": True,
+    }
+    assert _payload(timeline[17]) == {
         "type": "ReorientationDecidee",
         "effective_on": "2024-06-03",
         "type_orientation": "professionnelle",
@@ -220,7 +241,7 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "saisine": None,
         "avis_suivi": None,
     }
-    assert _payload(timeline[17]) == {
+    assert _payload(timeline[22]) == {
         "type": "CerSigne",
         "effective_on": "2024-08-20",
         "numero": 2,
@@ -228,7 +249,7 @@ def test_a_whole_path_reads_back_as_state_and_timeline(settings: Settings) -> No
         "duree_mois": 12,
         "renouvellement": True,
     }
-    assert _payload(timeline[24]) == {
+    assert _payload(timeline[29]) == {
         "type": "RdvPlanifie",
         "effective_on": "2025-03-21",
         "numero": 5,
@@ -433,8 +454,6 @@ EXAMPLES_IN_DATE_ORDER = [
     "debut-accompagnement",
     "entretien-asc",
     "reprise",
-    "sanction",
-    "levee-sanction",
     "renouvellement-cer",
     "fin-accompagnement",
     "sortie",
@@ -461,10 +480,72 @@ def test_the_documented_examples_posted_in_date_order_make_a_valid_path(
         steps = [(slug, example(slug), STAFF) for slug in EXAMPLES_IN_DATE_ORDER]
         case_id, _ = post_steps(client, steps)
         state, timeline, _ = read_case(client, case_id)
-    assert len(timeline) == 18
+    assert len(timeline) == 16
     assert (state["version"], state["statut"], state["episode"], state["date_entree"]) == (
-        18,
+        16,
         "a_orienter",
         2,
         "2025-03-03",
     )
+
+
+EP_EXAMPLES_IN_DATE_ORDER = [
+    "saisine-ep",
+    "ordre-du-jour-ep",
+    "notification-observations",
+    "observations",
+    "avis-ep",
+    "sanction",
+    "remobilisation",
+]
+"""The documented EP procedure: a sanction is decided only after it, so its examples chain."""
+
+
+def test_the_documented_ep_examples_make_the_procedure_a_sanction_needs(
+    settings: Settings,
+) -> None:
+    with api_client(settings) as client:
+        spec = client.get("/openapi.json").json()
+
+        def example(slug: str) -> Json:
+            found: Json = spec["paths"][f"/dossiers/{{case_id}}/{slug}"]["post"]["requestBody"][
+                "content"
+            ]["application/json"]["example"]
+            return found
+
+        dates = [example(slug)["effective_on"] for slug in EP_EXAMPLES_IN_DATE_ORDER]
+        assert dates == sorted(dates)
+        case_id = create_case(
+            client,
+            {
+                **ENTREE,
+                "effective_on": "2025-05-02",
+                "date_flux": "2025-05-02",
+                "date_reception_flux": "2025-05-05",
+            },
+        )
+        orient(client, case_id, {**ORIENTATION, "effective_on": "2025-05-20"})
+        alone = client.post(
+            f"/dossiers/{case_id}/sanction",
+            json={**example("sanction"), "saisine": None},
+            headers=STAFF,
+        )
+        assert alone.status_code == 422, alone.text
+        assert (alone.json()["code"], alone.json()["field"]) == ("saisine_requise", "saisine")
+        post_steps(
+            client,
+            [(slug, example(slug), STAFF) for slug in EP_EXAMPLES_IN_DATE_ORDER],
+            case_id,
+            version=2,
+        )
+        state, timeline, _ = read_case(client, case_id)
+    assert [e["event"]["type"] for e in timeline][2:] == [
+        "EpSaisie",
+        "SaisineInscrite",
+        "ObservationsNotifiees",
+        "ObservationsRecues",
+        "AvisEpRendu",
+        "SanctionDecidee",
+        "RemobilisationConstatee",
+    ]
+    assert state["sanctions_en_cours"] == 0

@@ -12,6 +12,7 @@ hand in the comments, and the API must answer exactly those.
   EP, then decided after its opinion; her contrat d'engagement, its hours, amendment and end.
 """
 
+import io
 import json
 import subprocess
 import sys
@@ -553,6 +554,20 @@ def test_the_ep_procedure_and_both_regimes_give_the_figures_worked_out_by_hand(
 ADMIN = bearer(Role.ADMIN, sub="admin-1")
 
 
+def _squeezed(text: str) -> str:
+    """Text without its spaces and line breaks (a PDF table wraps its cells anywhere)."""
+    return "".join(text.split())
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text a PDF shows, squeezed; it must be a PDF."""
+    from pypdf import PdfReader
+
+    assert data.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(data))
+    return _squeezed(" ".join(page.extract_text() for page in reader.pages))
+
+
 def _cli(settings: Settings, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "api.cli.main", "ep", *args],
@@ -664,6 +679,31 @@ def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
         assert minutes.status_code == 200, minutes.text
         assert "sanction 30 % pendant 2 mois" in minutes.text
         assert "suspension_remobilisation de 30 % pendant 2 mois" in minutes.text
+        # The same documents as PDF: asked by the Accept header or by ?format=pdf.
+        as_pdf = client.get(
+            "/ep/seances/ep-creteil-2025-08-05/proces-verbal",
+            headers={"Accept": "application/pdf"},
+        )
+        assert as_pdf.status_code == 200, as_pdf.text
+        assert as_pdf.headers["content-type"] == "application/pdf"
+        text = _pdf_text(as_pdf.content)
+        for expected in (
+            "Procès-verbal — séance ep-creteil-2025-08-05",
+            "Créteil, salle 3",
+            "présidente, CAF, France Travail",
+            "CAF-ANNE",
+            "sanction 30 % pendant 2 mois",
+            "suspension_remobilisation de 30 % pendant 2 mois",
+            "2025-08-08",
+        ):
+            assert _squeezed(expected) in text, expected
+        agenda_pdf = client.get("/ep/seances/ep-creteil-2025-08-05/ordre-du-jour?format=pdf")
+        assert agenda_pdf.headers["content-type"] == "application/pdf"
+        agenda_text = _pdf_text(agenda_pdf.content)
+        for expected in ("Ordre du jour", "CAF-ANNE", "RDV manqués sans motif", "2025-06-25"):
+            assert _squeezed(expected) in agenda_text, expected
+        unknown = client.get("/ep/seances/ep-creteil-2025-08-05/ordre-du-jour?format=odt")
+        assert (unknown.status_code, unknown.json()["field"]) == (422, "format")
         assert client.get("/ep/seances/inconnue").status_code == 404
 
     # The same through the command line.
@@ -680,6 +720,14 @@ def test_an_ep_session_is_programmed_held_and_gives_its_agenda_and_minutes(
     page = tmp_path / "pv.html"
     _cli(settings, "proces-verbal", "ep-creteil-2025-08-05", "--sortie", str(page))
     assert "CAF-ANNE" in page.read_text(encoding="utf-8")
+    document = tmp_path / "pv.pdf"
+    _cli(settings, "proces-verbal", "ep-creteil-2025-08-05", "--sortie", str(document))
+    written = _pdf_text(document.read_bytes())
+    assert _squeezed("CAF-ANNE") in written
+    assert _squeezed("suspension_remobilisation de 30 % pendant 2 mois") in written
+    odd = _cli(settings, "ordre-du-jour", "ep-creteil-2025-08-05", "--sortie", "x.odt", code=2)
+    assert "extension .odt inconnue" in odd.stderr
+    assert "Traceback" not in odd.stderr
     bad = _cli(settings, "situation", "pas-un-uuid", code=1)
     assert "Identifiant de dossier invalide" in bad.stderr
     assert "Traceback" not in bad.stderr

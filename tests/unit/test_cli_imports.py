@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("fastapi", "starlette", "uvicorn", "matplotlib", "pyarrow", "duckdb")
+HEAVY = ("fastapi", "starlette", "uvicorn", "matplotlib", "pyarrow", "duckdb", "fpdf", "fontTools")
 STORE = ("msgspec", "psycopg", "eventsourcing", "structlog")
 """What a command that runs needs, and the parser alone does not."""
 

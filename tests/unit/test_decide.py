@@ -26,6 +26,7 @@ from domain.vocabulary import (
     TypeSanction,
     TypeSortie,
 )
+from tests.ep_steps import procedure, reduction
 
 TODAY = date(2024, 12, 31)
 META = ev.Meta(
@@ -70,9 +71,10 @@ CER = c.SignerCer(effective_on=D(2024, 2, 20), date_debut=D(2024, 3, 1), duree_m
 RENOUVELLEMENT = c.RenouvelerCer(
     effective_on=D(2024, 8, 20), date_debut=D(2024, 9, 1), duree_mois=12
 )
-SANCTION = c.DeciderSanction(
-    effective_on=D(2024, 4, 2), type_sanction=TypeSanction.REDUCTION, motif="RDV manqués"
-)
+
+
+PROCEDURE = procedure(1, D(2024, 3, 4))
+SANCTION = reduction(1, D(2024, 4, 2))
 LEVEE = c.LeverSanction(effective_on=D(2024, 5, 2), numero=1, motif="reprise de contact")
 SORTIE = c.EnregistrerSortie(effective_on=D(2024, 10, 1), type_sortie=TypeSortie.EMPLOI_CDI)
 CLOTURE = c.CloreDroit(effective_on=D(2024, 10, 31), motif=MotifCloture.RESSOURCES_SUPERIEURES)
@@ -111,7 +113,7 @@ def on(command: c.Commande, **changes: object) -> c.Commande:
 
 def test_a_full_path_records_one_event_per_step_and_a_reopening_starts_episode_2() -> None:
     asc = c.TenirEntretienAsc(effective_on=D(2024, 6, 3), structure_id="asso-1")
-    path: list[tuple[c.Commande, ev.Evenement]] = [
+    path: list[tuple[c.Commande, ev.Evenement | None]] = [
         (
             ENTREE,
             ev.EntreeEnregistree(
@@ -164,6 +166,7 @@ def test_a_full_path_records_one_event_per_step_and_a_reopening_starts_episode_2
                 renouvellement=False,
             ),
         ),
+        *((step, None) for step in PROCEDURE),
         (
             SANCTION,
             ev.SanctionDecidee(
@@ -172,6 +175,15 @@ def test_a_full_path_records_one_event_per_step_and_a_reopening_starts_episode_2
                 numero=1,
                 type_sanction=TypeSanction.REDUCTION,
                 motif="RDV manqués",
+                saisine=1,
+                regime="sanctions-2018",
+                rang=1,
+                pourcentage=50,
+                duree_mois=2,
+                date_debut=D(2024, 4, 2),
+                montant_mensuel_centimes=60000,
+                personnes_foyer=1,
+                avis_suivi=True,
             ),
         ),
         (
@@ -220,13 +232,18 @@ def test_a_full_path_records_one_event_per_step_and_a_reopening_starts_episode_2
     state = Dossier()
     statuts = []
     for command, expected in path:
-        assert when(state, command) == [expected]
-        state = fold([expected], state)
+        recorded = when(state, command)
+        if expected is None:  # a step of the EP procedure, checked in test_ep_procedure
+            [one] = recorded
+            assert isinstance(one, command.route.records)
+        else:
+            assert recorded == [expected]
+        state = fold(recorded, state)
         statuts.append(state.statut)
 
     assert statuts == [
         Statut.A_ORIENTER,
-        *[Statut.ORIENTE] * 9,
+        *[Statut.ORIENTE] * 14,
         Statut.SORTI,
         Statut.CLOS,
         Statut.A_ORIENTER,
@@ -240,7 +257,7 @@ def test_a_full_path_records_one_event_per_step_and_a_reopening_starts_episode_2
 
 
 def test_the_case_state_follows_the_steps() -> None:
-    state = given(ENTREE, SOCIALE, REFERENT, RDV, SEEN, CER, SANCTION)
+    state = given(ENTREE, SOCIALE, REFERENT, RDV, SEEN, CER, *PROCEDURE, SANCTION)
     assert state.statut is Statut.ORIENTE
     assert state.orientation == Orientation(
         type_orientation=TypeOrientation.SOCIALE,
@@ -311,8 +328,8 @@ def test_a_first_contract_of_a_new_episode_is_not_a_renewal_and_keeps_the_number
 
 
 def test_sanctions_are_numbered_across_the_case() -> None:
-    state = given(ENTREE, SANCTION, LEVEE)
-    [second] = when(state, on(SANCTION, effective_on=D(2024, 6, 1)))
+    state = given(ENTREE, SOCIALE, *PROCEDURE, SANCTION, LEVEE, *procedure(2, D(2024, 5, 6)))
+    [second] = when(state, on(SANCTION, effective_on=D(2024, 6, 3), saisine=2))
     assert isinstance(second, ev.SanctionDecidee)
     assert second.numero == 2
 
@@ -487,13 +504,13 @@ def test_asc_is_for_people_in_professional_orientation_only() -> None:
 
 
 def test_only_a_sanction_in_force_is_lifted() -> None:
-    state = given(ENTREE, SANCTION)
+    state = given(ENTREE, SOCIALE, *PROCEDURE, SANCTION)
     refused(state, on(LEVEE, numero=2), "sanction_non_en_vigueur", "numero")
     refused(given(LEVEE, state=state), LEVEE, "sanction_non_en_vigueur", "numero")
 
 
 def test_a_closure_ends_the_sanctions_in_force() -> None:
-    state = given(ENTREE, SANCTION, CLOTURE, REOUVERTURE)
+    state = given(ENTREE, SOCIALE, *PROCEDURE, SANCTION, CLOTURE, REOUVERTURE)
     refused(state, on(LEVEE, effective_on=D(2024, 12, 10)), "sanction_non_en_vigueur", "numero")
 
 
@@ -537,7 +554,7 @@ _ACCOMPAGNEMENT_APRES_CLOTURE = [
     ids=lambda command: type(command).__name__,
 )
 def test_no_step_on_a_closed_episode(command: c.Commande) -> None:
-    state = given(ENTREE, SOCIALE, RDV, CER, SANCTION, CLOTURE)
+    state = given(ENTREE, SOCIALE, RDV, CER, *PROCEDURE, SANCTION, CLOTURE)
     refused(state, command, "episode_clos", None)
 
 
@@ -545,7 +562,9 @@ def test_no_step_on_a_closed_episode(command: c.Commande) -> None:
     "command", _ACCOMPAGNEMENT_APRES_CLOTURE, ids=lambda command: type(command).__name__
 )
 def test_no_accompaniment_step_after_an_exit(command: c.Commande) -> None:
-    state = given(ENTREE, SOCIALE, RDV, CER, SANCTION, on(SORTIE, effective_on=D(2024, 10, 31)))
+    state = given(
+        ENTREE, SOCIALE, RDV, CER, *PROCEDURE, SANCTION, on(SORTIE, effective_on=D(2024, 10, 31))
+    )
     refused(state, command, "episode_clos", None)
 
 
@@ -566,7 +585,7 @@ def test_the_right_may_still_close_after_an_exit() -> None:
 
 @pytest.mark.parametrize("end", [SORTIE, CLOTURE], ids=["sortie", "cloture"])
 def test_a_reopening_starts_a_new_episode_with_nothing_carried_over(end: c.Commande) -> None:
-    state = given(ENTREE, SOCIALE, REFERENT, RDV, CER, SANCTION, end, REOUVERTURE)
+    state = given(ENTREE, SOCIALE, REFERENT, RDV, CER, *PROCEDURE, SANCTION, end, REOUVERTURE)
     assert (state.statut, state.episode, state.date_entree) == (
         Statut.A_ORIENTER,
         2,

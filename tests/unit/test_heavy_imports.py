@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = {"pyarrow", "matplotlib", "duckdb"}
+HEAVY = {"pyarrow", "matplotlib", "duckdb", "fpdf", "fontTools"}
 
 PROBE = """
 import json, sys

@@ -17,9 +17,9 @@ from domain.vocabulary import (
     TypeOrganisme,
     TypeOrientation,
     TypeRdv,
-    TypeSanction,
     TypeSortie,
 )
+from tests.ep_steps import sanctionner
 
 TODAY = date(2024, 12, 31)
 META = Meta(recorded_at=datetime(2024, 12, 31, tzinfo=UTC), recorded_by="agent", request_id="r")
@@ -80,9 +80,7 @@ def test_a_full_path_over_two_episodes() -> None:
         c.EnregistrerIssueRdv(effective_on=date(2024, 2, 5), numero=1, issue=IssueRdv.SEEN),
         CER,
         c.RenouvelerCer(effective_on=date(2024, 8, 20), date_debut=date(2024, 9, 1), duree_mois=12),
-        c.DeciderSanction(
-            effective_on=date(2024, 4, 2), type_sanction=TypeSanction.REDUCTION, motif="RDV manqué"
-        ),
+        *sanctionner(1, date(2024, 3, 4), date(2024, 4, 2)),
         c.LeverSanction(effective_on=date(2024, 5, 2), numero=1),
         c.EnregistrerSortie(effective_on=date(2024, 10, 1), type_sortie=TypeSortie.EMPLOI_CDI),
         c.CloreDroit(effective_on=date(2024, 10, 31), motif=MotifCloture.RESSOURCES_SUPERIEURES),
@@ -250,12 +248,7 @@ def test_no_step_on_a_closed_or_exited_episode_except_reopening() -> None:
 
 
 def test_only_a_sanction_in_force_is_lifted() -> None:
-    state = given(
-        ENTREE,
-        c.DeciderSanction(
-            effective_on=date(2024, 2, 1), type_sanction=TypeSanction.SUSPENSION, motif="x"
-        ),
-    )
+    state = given(ENTREE, ORIENTATION, *sanctionner(1, date(2024, 1, 26), date(2024, 2, 16)))
     lift = c.LeverSanction(effective_on=date(2024, 3, 1), numero=1)
     refused(given_from(state, lift), lift, "sanction_non_en_vigueur", "numero")
     refused(

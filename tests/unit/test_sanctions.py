@@ -325,3 +325,136 @@ def test_the_follow_up_counts_the_contrat_d_engagement_as_the_contract() -> None
         D(2025, 12, 14),
     )
     assert suivi.cer_en_cours_le(D(2025, 9, 1)) == first
+
+
+_SOCIALE = c.DeciderReorientation(
+    effective_on=D(2025, 6, 20),
+    type_orientation=TypeOrientation.SOCIALE,
+    organisme=TypeOrganisme.CCAS,
+    structure_id="ccas-1",
+    motif="difficultés de logement",
+    date_avis_ep=D(2025, 6, 18),
+)
+
+
+@pytest.mark.parametrize(
+    ("day", "regime"),
+    [
+        (D(2024, 4, 2), "sanctions-2018"),
+        (D(2025, 3, 3), "engagement-2025"),
+        (D(2025, 7, 1), "suspension-remobilisation-2025"),
+        (D(2017, 6, 1), "sanctions-2018"),
+    ],
+)
+def test_a_sanction_without_the_procedure_is_refused_under_every_national_regime(
+    day: date, regime: str
+) -> None:
+    """The old step (a kind, a reason, no referral) names the missing steps, whatever the
+    regime of the decision's date (before the first regime, the first one holds)."""
+    assert REGIMES.en_vigueur(day).nom == regime
+    entree = msgspec.structs.replace(
+        ENTREE, effective_on=day - timedelta(days=60), date_flux=day - timedelta(days=60)
+    )
+    entree = msgspec.structs.replace(entree, date_reception_flux=entree.date_flux)
+    pro = msgspec.structs.replace(PRO, effective_on=day - timedelta(days=30))
+    state = fold(r.event for r in _history(entree, pro))
+    for kind in (TypeSanction.REDUCTION, TypeSanction.SUSPENSION):
+        with pytest.raises(DomainError) as refusal:
+            decide(
+                state,
+                c.DeciderSanction(effective_on=day, type_sanction=kind, motif="absences"),
+                Contexte(today=TODAY, meta=META),
+            )
+        assert (refusal.value.code, refusal.value.field) == ("saisine_requise", "saisine")
+        for missing in ("saisine de l'EP", "observations", "l'avis de l'EP"):
+            assert missing in refusal.value.detail
+
+
+def test_a_reorientation_to_the_social_path_with_only_an_opinion_date_is_refused() -> None:
+    state = fold(r.event for r in _history(ENTREE, PRO))
+    with pytest.raises(DomainError) as refusal:
+        decide(state, _SOCIALE, Contexte(today=TODAY, meta=META))
+    assert (refusal.value.code, refusal.value.field) == ("saisine_requise", "saisine")
+    assert "l'avis de l'EP" in refusal.value.detail
+    # Towards another professional structure, the date alone still does.
+    other = msgspec.structs.replace(
+        _SOCIALE,
+        type_orientation=TypeOrientation.PROFESSIONNELLE,
+        organisme=TypeOrganisme.FRANCE_TRAVAIL,
+        structure_id="ft-2",
+    )
+    [event] = decide(state, other, Contexte(today=TODAY, meta=META))
+    assert isinstance(event, ev.ReorientationDecidee)
+
+
+def test_steps_stored_before_the_rule_replay_when_a_correction_comes() -> None:
+    """A reduction without referral and a réorientation to the social path carrying only its
+    opinion date, both stored before the rule: a later correction replays them as accepted."""
+    history = _history(ENTREE, PRO)
+    case_id = history[0].originator_id
+    for event in (
+        ev.SanctionDecidee(
+            effective_on=D(2025, 6, 10),
+            meta=META,
+            numero=1,
+            type_sanction=TypeSanction.REDUCTION,
+            motif="absences",
+        ),
+        ev.ReorientationDecidee(
+            effective_on=_SOCIALE.effective_on,
+            meta=META,
+            type_orientation=_SOCIALE.type_orientation,
+            organisme=_SOCIALE.organisme,
+            structure_id=_SOCIALE.structure_id,
+            motif=_SOCIALE.motif,
+            date_avis_ep=_SOCIALE.date_avis_ep,
+        ),
+    ):
+        history.append(Recorded(case_id, len(history) + 1, event))
+    fix = c.RectifierEtape(
+        effective_on=D(2025, 7, 2),
+        version_rectifiee=2,
+        effective_on_corrige=D(2025, 6, 6),
+        motif="date",
+    )
+    [event] = decide_on_history(history, fix, Contexte(today=TODAY, meta=META))
+    assert isinstance(event, ev.EtapeRectifiee)
+
+
+def test_a_departement_period_declared_without_the_procedure_takes_over_its_sanctions(
+    tmp_path: Path,
+) -> None:
+    """A département's regime with `procedure_ep = false` (decisions taken elsewhere, taken
+    over): a reduction without referral is recorded on its dates, refused after them."""
+    (tmp_path / "reprise.toml").write_text(
+        'nom = "reprise-2016"\nlibelle = "Décisions reprises"\nsource = "Délibération"\n'
+        "du = 2016-01-01\nau = 2017-12-31\nprocedure_ep = false\n"
+        "[premier.reduction]\npourcentage_min = 1\npourcentage_max = 100\n"
+        "mois_min = 1\nmois_max = 12\n[suivant]\n"
+    )
+    regimes = load_regimes(tmp_path)
+    assert not regimes.procedure_requise(D(2017, 6, 1))
+    assert regimes.procedure_requise(D(2018, 1, 1))
+    entree = msgspec.structs.replace(
+        ENTREE,
+        effective_on=D(2017, 1, 2),
+        date_flux=D(2017, 1, 2),
+        date_reception_flux=D(2017, 1, 2),
+    )
+    history = _history(
+        entree,
+        c.DeciderSanction(
+            effective_on=D(2017, 6, 1), type_sanction=TypeSanction.REDUCTION, motif="absences"
+        ),
+        regimes=regimes,
+    )
+    assert isinstance(history[-1].event, ev.SanctionDecidee)
+    with pytest.raises(DomainError) as refusal:
+        _history(
+            entree,
+            c.DeciderSanction(
+                effective_on=D(2018, 2, 1), type_sanction=TypeSanction.REDUCTION, motif="x"
+            ),
+            regimes=regimes,
+        )
+    assert refusal.value.code == "saisine_requise"

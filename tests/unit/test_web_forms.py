@@ -86,3 +86,33 @@ def test_a_decoding_error_names_its_field() -> None:
         field, message = decoding_error(e)
     assert field == "effective_on"
     assert message.startswith("Valeur invalide")
+
+
+def test_a_list_of_text_is_one_text_area_read_one_item_a_line() -> None:
+    from domain.commands import AmenderContratEngagement, SignerContratEngagement
+
+    fields = champs(SignerContratEngagement, {"actions": ["formation CACES", "ateliers CV"]})
+    by_name = {f.name: f for f in fields}
+    assert (by_name["objectifs"].kind, by_name["objectifs"].liste) == ("textarea", True)
+    assert by_name["objectifs"].required
+    assert by_name["actions"].placeholder == "p. ex. formation CACES\nateliers CV"
+    typed = {
+        "effective_on": "2025-07-01",
+        "date_debut": "2025-07-07",
+        "duree_mois": "6",
+        "objectifs": "  reprendre un emploi \r\n\r\n passer le permis\n",
+        "actions": "",
+        "heures_hebdo": "15",
+    }
+    read, errors = body(fields, typed)
+    assert read["objectifs"] == ["reprendre un emploi", "passer le permis"]
+    assert "actions" not in read
+    assert errors == {"actions": REQUIRED}
+    amend = champs(AmenderContratEngagement, {})
+    read, errors = body(amend, {"effective_on": "2025-08-01", "numero": "1", "motif": "m"})
+    assert errors == {}
+    assert "actions" not in read  # optional and empty: left out, the contract keeps its own
+    command = msgspec.convert(
+        body(fields, {**typed, "actions": "atelier CV"})[0], SignerContratEngagement
+    )
+    assert command.actions == ["atelier CV"]
