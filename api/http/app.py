@@ -45,6 +45,7 @@ from api.services.connectors_rdvi import RdviConnector
 from api.web import administration as administration_screen
 from api.web import audit as audit_screen
 from api.web import corrections as corrections_screen
+from api.web import ep as ep_screen
 from api.web import finance as finance_screen
 from api.web import rdv_insertion as rdvi_screen
 from api.web import recherche as search_screen
@@ -179,6 +180,7 @@ def create_app(
     app.include_router(corrections_screen.router)
     app.include_router(search_screen.router)
     app.include_router(rdvi_screen.router)
+    app.include_router(ep_screen.router)
 
     @app.get(
         "/health",

@@ -32,11 +32,14 @@ from domain.ep import Session
 from projections.ep_seances import Seance
 from projections.sanctions import IndicateursSanctions, LigneEp, MotifEp, SituationDossier
 
+EP_READERS = frozenset({Role.ORIENTATION, Role.AUDITEUR})
+"""Who reads the EP's worklist, indicators and sessions (and its screen, `api.web.ep`)."""
+
 cases = APIRouter(prefix="/dossiers", tags=["dossiers"])
 router = APIRouter(
     prefix="/ep",
     tags=["EP et sanctions"],
-    dependencies=[Depends(require(Role.ORIENTATION, Role.AUDITEUR))],
+    dependencies=[Depends(require(*EP_READERS))],
 )
 
 _SITUATION_EXAMPLE: dict[str, Any] = {

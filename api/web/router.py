@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.eventlog.store import Parcours
 from adapters.identity import IdentityStore
 from adapters.oidc import Flow, OidcClient, OidcError
-from api.http import connectors_rdvi, finance, statistics
+from api.http import connectors_rdvi, finance, sanctions, statistics
 from api.http.access import (
     OBJET_STEPS,
     READ_ROLES,
@@ -47,11 +47,12 @@ from api.http.deps import Caller, Identities, Statistics, Store, identities, par
 from api.http.params import Limit, Offset, Paging
 from api.http.problems import ProblemError
 from api.http.steps import STEPS, Step
+from api.services import sanctions as sanctions_service
 from api.services.agents import rights_of
 from api.services.audit import case_at
 from api.services.cases import handle
 from api.services.commands import Author, VersionConflict
-from api.web import correctable, forms, labels
+from api.web import correctable, formats, forms, labels
 from api.web.forms import Champ, champs, decoding_error, initial
 from api.web.sessions import Session, Sessions, anonymous, csrf_matches, opened
 from domain.commands import Commande, TenirEntretienAsc
@@ -105,6 +106,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/administration", "Administration", frozenset({Role.ADMIN})),
     ("/administration", "Structures", STRUCTURE_READERS - {Role.ADMIN}),
     ("/audit", "Audit", frozenset({Role.AUDITEUR})),
+    ("/ep", "Équipe pluridisciplinaire", sanctions.EP_READERS),
     ("/rdv-insertion/a-revoir", "À revoir (rdv-insertion)", connectors_rdvi.REVIEWERS),
 ]
 """The header's links (under `PREFIX`), each shown to the roles its screen admits."""
@@ -517,6 +519,9 @@ def _case_page(
     row = at.state
     name = person_name(vault, caller, case_id, row.structure_id if row else None)
     done = next((s for s in STEPS if s.slug == request.query_params.get("ok")), None)
+    in_force = sanctions_service.situation(
+        app, history, today, None
+    ).sanctions  # as GET …/sanctions
     return render(
         request,
         "dossier.html",
@@ -533,6 +538,7 @@ def _case_page(
             "notice": f"{step_done(done)}." if done else correctable.done(request.query_params),
             "corrections": correctable.offered(caller, history, state.accompagnants),
             "by_version": {e.version: e for e in at.timeline},
+            "sanctions": in_force if in_force.sanctions else None,
         },
     )
 
@@ -732,6 +738,7 @@ templates.env.filters["date_fr"] = french_date
 templates.env.filters["etape"] = labels.etape
 templates.env.filters["statut"] = labels.statut
 templates.env.filters["valeur"] = labels.valeur
+templates.env.filters["euros"] = formats.euros
 templates.env.globals["navigation"] = navigation
 
 
