@@ -24,6 +24,8 @@ from tests.e2e.helpers import (
 
 NEXT_STEP: Json = {**ISSUE_RDV, "effective_on": "2025-04-01", "numero": 5}
 """The outcome of the RDV left pending at the end of the path (n°5, on 2025-04-01)."""
+LAST = len(FULL_PATH)
+"""The case's version once the whole path is recorded (one event a step)."""
 
 
 def _snapshot(client: httpx.Client, case_id: str) -> tuple[Json, list[Json], str, int, Json]:
@@ -44,17 +46,17 @@ def _goes_on(client: httpx.Client, case_id: str, etag: str) -> None:
         headers={**AGENT_AAVE, "If-Match": etag},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["version"] == 26
+    assert response.json()["version"] == LAST + 1
     state, timeline, _ = read_case(client, case_id)
     assert (state["rdv_seen"], state["rdv_en_attente"]) == (1, 0)
-    assert [e["version"] for e in timeline] == list(range(1, 27))
+    assert [e["version"] for e in timeline] == list(range(1, LAST + 2))
 
 
 def _check_before(snapshot: tuple[Json, list[Json], str, int, Json], case_id: str) -> None:
     state, timeline, etag, _, listed = snapshot
-    assert etag == '"25"'
-    assert state["version"] == 25
-    assert len(timeline) == 25
+    assert etag == f'"{LAST}"'
+    assert state["version"] == LAST
+    assert len(timeline) == LAST
     assert [row["case_id"] for row in listed] == [case_id]
 
 
@@ -114,9 +116,10 @@ def test_a_real_server_killed_by_sigkill_loses_no_answered_step(
     try:
         with second.client() as client:
             _, timeline, etag = read_case(client, case_id)
-            assert etag == '"25"'
-            assert timeline[:24] == timeline_before
-            assert (timeline[24]["version"], timeline[24]["event"]["type"]) == (25, "RdvPlanifie")
+            assert etag == f'"{LAST}"'
+            assert timeline[: LAST - 1] == timeline_before
+            last_event = timeline[LAST - 1]
+            assert (last_event["version"], last_event["event"]["type"]) == (LAST, "RdvPlanifie")
             assert log_position(client) == last.json()["position"]
             _goes_on(client, case_id, etag)
         second.stop_gracefully()
