@@ -5,9 +5,14 @@ is retried until acknowledged, as rdv-insertion does; none is answered 5xx, none
 lost, and the cases hold exactly the steps the RDVs' last states give.
 
 Most of its time is the servers' start (seconds of imports on a loaded machine): the worker and
-both servers start together, the second taking over the moment the first is killed."""
+both servers start together, the second taking over the moment the first is killed.
+
+`PARCOURS_FLOOD=full` runs it at the size rdv-insertion's busiest day asks for: 5,000
+deliveries (4,000 states of 1,000 RDVs and 1,000 copies) from 20 clients
+(docs/connectors.md, "Tests")."""
 
 import copy
+import os
 import random
 import signal
 import threading
@@ -32,10 +37,12 @@ from domain.dossier import fold_history
 from tests.connectors.rdvi import PATH, SECRET, compact, open_case, payload, sign
 from tests.e2e.helpers import ParcoursProcess, Server, wait_until
 
-PEOPLE = 10
-RDVS = 50
-DUPLICATES = 80
-CLIENTS = 10
+FULL = os.environ.get("PARCOURS_FLOOD") == "full"
+PEOPLE = 40 if FULL else 10
+RDVS = 1000 if FULL else 50
+DUPLICATES = 1000 if FULL else 80
+CLIENTS = 20 if FULL else 10
+WAIT = 900 if FULL else 180
 DAY = date(2026, 6, 10)
 SECRETS = f"flood={SECRET} flood-sud=sud-secret"
 
@@ -166,7 +173,7 @@ def test_a_flood_of_deliveries_survives_a_killed_server_and_worker(
         def drained() -> bool:
             return store.counts().get("a_traiter", 0) == 0
 
-        wait_until(drained, 180, "the inbox processed", pause=0.2)
+        wait_until(drained, WAIT, "the inbox processed", pause=0.2)
     finally:
         server.kill_if_running()
         spare.kill_if_running()
