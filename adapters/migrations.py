@@ -17,13 +17,18 @@ A new migration is appended to `MIGRATIONS` with the next number; one already re
 edited (docs/ops/upgrade.md).
 """
 
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from adapters.settings import Settings
 from adapters.sql import Db, Tx
+
+SQLITE_ATTEMPTS = 20
+"""Tries of one migration step on a SQLite file found locked (see `migrate`)."""
 
 WORDS = {
     "sqlite": {
@@ -187,28 +192,47 @@ def migrate(settings: Settings, migrations: Sequence[Migration] = MIGRATIONS) ->
     db = Db(settings)
     store = "postgres" if db.postgres else "sqlite"
     applied: list[Applied] = []
+    now: datetime | None = None
     for migration in sorted(migrations, key=lambda m: m.id):
-        with db.transaction() as tx:
-            _locked(tx)
-            done = _recorded(tx)
-            _check_known(done, migrations)
-            if migration.id in done:
-                continue
-            for statement in migration.sql(store):
-                tx.execute(statement)
-            if migration.then is not None:
-                migration.then(tx)
-            now = datetime.now(UTC)
-            tx.execute(
-                "INSERT INTO schema_migration (id, name, applied_at) VALUES (%s, %s, %s)",
-                (migration.id, migration.name, now.isoformat()),
-            )
-        applied.append(Applied(migration.id, migration.name, now))
+        for attempt in range(SQLITE_ATTEMPTS):
+            try:
+                now = _apply(db, store, migration, migrations)
+                break
+            except sqlite3.OperationalError as e:
+                # Processes opening a new SQLite file at once can find it locked before the
+                # busy timeout applies (switching it to WAL): the step is tried again.
+                if "locked" not in str(e) or attempt == SQLITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        if now is not None:
+            applied.append(Applied(migration.id, migration.name, now))
     if not migrations:
         with db.transaction() as tx:
             _check_known(_recorded(tx), migrations)
     _MIGRATED.add(_target(settings))
     return applied
+
+
+def _apply(
+    db: Db, store: str, migration: Migration, migrations: Sequence[Migration]
+) -> datetime | None:
+    """One migration and its record in one transaction; None when it was already applied."""
+    with db.transaction() as tx:
+        _locked(tx)
+        done = _recorded(tx)
+        _check_known(done, migrations)
+        if migration.id in done:
+            return None
+        for statement in migration.sql(store):
+            tx.execute(statement)
+        if migration.then is not None:
+            migration.then(tx)
+        now = datetime.now(UTC)
+        tx.execute(
+            "INSERT INTO schema_migration (id, name, applied_at) VALUES (%s, %s, %s)",
+            (migration.id, migration.name, now.isoformat()),
+        )
+    return now
 
 
 def recorded(settings: Settings) -> list[Applied]:
