@@ -99,6 +99,6 @@ def test_the_purpose_decides_what_a_partner_learns_of_the_person(settings: Setti
                 b["data"]["version"] for b in received
             }
             assert all(b["data"]["personne"] is None for b in replayed)
-            assert identify.ids() == {r.webhook_id for r in identify.snapshot()}
+            assert len(identify.ids()) == events  # the replay reused the first ids
         assert follow.refused_signatures == identify.refused_signatures == 0
     parcours.close()
